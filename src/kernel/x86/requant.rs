@@ -1,0 +1,1 @@
+//! AVX2 slice requantization. (Being filled in: see issue 4.)
