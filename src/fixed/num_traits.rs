@@ -13,8 +13,9 @@
 //! }
 //! let xs = [Q15::from_f32(0.75); 3];
 //! assert_eq!(total(&xs), Q15::max_value());
-//! assert_eq!(Q15::MIN.checked_mul(&Q15::MIN), None);
-//! assert_eq!(Q15::from_f32(-0.5).to_f64(), Some(-0.5));
+//! assert_eq!(CheckedMul::checked_mul(&Q15::MIN, &Q15::MIN), None);
+//! assert_eq!(ToPrimitive::to_f64(&Q15::from_f32(-0.5)), Some(-0.5));
+//! assert_eq!(ToPrimitive::to_i64(&Q15::from_f32(-0.5)), Some(0));
 //! ```
 
 use ::num_traits::{
