@@ -24,10 +24,16 @@ struct Big {
 
 impl Big {
     fn from_i128(v: i128) -> Big {
-        Big { neg: v < 0, mag: v.unsigned_abs() }
+        Big {
+            neg: v < 0,
+            mag: v.unsigned_abs(),
+        }
     }
     fn new(neg: bool, mag: u128) -> Big {
-        Big { neg: neg && mag != 0, mag }
+        Big {
+            neg: neg && mag != 0,
+            mag,
+        }
     }
 }
 
@@ -72,7 +78,11 @@ impl Info {
 fn ref_mul(a: i128, b: i128, frac: u32, round: bool) -> Big {
     let neg = (a < 0) != (b < 0);
     let m = a.unsigned_abs() * b.unsigned_abs();
-    let h: u128 = if round && frac > 0 { 1 << (frac - 1) } else { 0 };
+    let h: u128 = if round && frac > 0 {
+        1 << (frac - 1)
+    } else {
+        0
+    };
     let d: u128 = 1 << frac;
     if !neg {
         Big::new(false, (m + h) / d)
@@ -126,7 +136,11 @@ fn ref_float(v: i128, frac: u32, prec: i32, min_exp: i32) -> f64 {
         let lo = m & ((1u128 << s) - 1);
         let hi = m >> s;
         let half = 1u128 << (s - 1);
-        if lo > half || (lo == half && hi & 1 == 1) { hi + 1 } else { hi }
+        if lo > half || (lo == half && hi & 1 == 1) {
+            hi + 1
+        } else {
+            hi
+        }
     };
     let shift = if s <= 0 { -(frac as i32) } else { q };
     let x = r as f64 * 2f64.powi(shift);
@@ -137,7 +151,11 @@ fn ref_f16(v: i128, frac: u32) -> f16 {
     let x = ref_float(v, frac, 11, -14);
     // 65520 and above round to infinity.
     if x.abs() >= 65520.0 {
-        return if x < 0.0 { f16::NEG_INFINITY } else { f16::INFINITY };
+        return if x < 0.0 {
+            f16::NEG_INFINITY
+        } else {
+            f16::INFINITY
+        };
     }
     f16::from_f64(x) // exact: x already has at most 11 significant bits
 }
@@ -173,7 +191,11 @@ fn ref_round_even(v: i128, s: u32) -> i128 {
 /// `v * 2^(g - f)`, rounded to nearest even when `g < f`; `None` when it
 /// exceeds the i128 range.
 fn ref_rescale(v: i128, f: u32, g: u32) -> Option<i128> {
-    if g >= f { v.checked_mul(1i128 << (g - f)) } else { Some(ref_round_even(v, f - g)) }
+    if g >= f {
+        v.checked_mul(1i128 << (g - f))
+    } else {
+        Some(ref_round_even(v, f - g))
+    }
 }
 
 macro_rules! target_check {
@@ -192,7 +214,10 @@ macro_rules! target_check {
                 prop_assert_eq!(checked, (r >= info.min && r <= info.max).then_some(r));
             }
             None => {
-                prop_assert_eq!(got.to_bits() as i128, if $v > 0 { info.max } else { info.min });
+                prop_assert_eq!(
+                    got.to_bits() as i128,
+                    if $v > 0 { info.max } else { info.min }
+                );
                 prop_assert_eq!(checked, None);
             }
         }
@@ -464,7 +489,11 @@ fn ref_decimal(neg: bool, n: u128, frac: u32) -> String {
     let (int, f) = digits.split_at(digits.len() - frac as usize);
     let f = f.trim_end_matches('0');
     let sign = if neg && n != 0 { "-" } else { "" };
-    if f.is_empty() { format!("{sign}{int}") } else { format!("{sign}{int}.{f}") }
+    if f.is_empty() {
+        format!("{sign}{int}")
+    } else {
+        format!("{sign}{int}.{f}")
+    }
 }
 
 props!(i8_f0, i8, 0);
@@ -542,12 +571,18 @@ fn q15_mul_is_vqrdmulh_and_arm_mult_q15() {
     let arm_mult_q15 = |a: i16, b: i16| -> i16 {
         ((a as i32 * b as i32) >> 15).clamp(i16::MIN as i32, i16::MAX as i32) as i16
     };
-    let grid = (i16::MIN..=i16::MAX).step_by(97).chain([i16::MIN, -1, 0, 1, i16::MAX]);
+    let grid = (i16::MIN..=i16::MAX)
+        .step_by(97)
+        .chain([i16::MIN, -1, 0, 1, i16::MAX]);
     for a in grid.clone() {
         for b in grid.clone() {
             let (x, y) = (Q15::from_bits(a), Q15::from_bits(b));
             assert_eq!((x * y).to_bits(), vqrdmulh(a, b), "{a} {b}");
-            assert_eq!(x.saturating_mul_floor(y).to_bits(), arm_mult_q15(a, b), "{a} {b}");
+            assert_eq!(
+                x.saturating_mul_floor(y).to_bits(),
+                arm_mult_q15(a, b),
+                "{a} {b}"
+            );
         }
     }
 }
@@ -559,9 +594,17 @@ fn q15_mul_is_vqrdmulh_and_arm_mult_q15() {
 #[test]
 fn q31_mul_floor_is_arm_mult_q31() {
     use qkit::Q31;
-    let floor = |a: i32, b: i32| Q31::from_bits(a).saturating_mul_floor(Q31::from_bits(b)).to_bits();
-    let m0 = |a: i32, b: i32| ((a as i64 * b as i64) >> 31).clamp(i32::MIN as i64, i32::MAX as i64) as i32;
-    let dsp = |a: i32, b: i32| (((a as i64 * b as i64) >> 32).clamp(-(1 << 30), (1 << 30) - 1) as i32) << 1;
+    let floor = |a: i32, b: i32| {
+        Q31::from_bits(a)
+            .saturating_mul_floor(Q31::from_bits(b))
+            .to_bits()
+    };
+    let m0 = |a: i32, b: i32| {
+        ((a as i64 * b as i64) >> 31).clamp(i32::MIN as i64, i32::MAX as i64) as i32
+    };
+    let dsp = |a: i32, b: i32| {
+        (((a as i64 * b as i64) >> 32).clamp(-(1 << 30), (1 << 30) - 1) as i32) << 1
+    };
     assert_eq!(floor(i32::MIN, i32::MIN), i32::MAX);
     assert_eq!(floor(-1, 1), -1); // floor, not truncation toward zero
     assert_eq!(floor(3 << 29, 2), 1);
