@@ -1,0 +1,183 @@
+//! Exact decimal `Display` / `Debug` and nearest-value `FromStr`.
+//!
+//! Every `Fixed` value is a dyadic rational `bits / 2^FRAC`, so its decimal
+//! expansion is finite (at most `FRAC` fractional digits); `Display` prints
+//! all of it. `FromStr` parses a decimal to the nearest value, ties to even,
+//! so `s.parse::<Fixed<..>>()` of a printed value gives it back.
+
+use core::fmt;
+use core::str::FromStr;
+
+use super::{Fixed, Storage};
+use crate::Error;
+
+/// Room for the longest output: 20 integer digits (`u64::MAX`), a point and
+/// 64 fractional digits (`FRAC <= 64`).
+const BUF: usize = 96;
+
+/// Writes the exact decimal expansion of `m / 2^frac` (`m < 2^64`,
+/// `frac <= 64`) into `buf`; returns the used tail.
+fn write_decimal(buf: &mut [u8; BUF], m: u128, frac: u32) -> &str {
+    let mask = (1u128 << frac) - 1;
+    let mut int = m >> frac;
+    let mut f = m & mask;
+
+    // Fractional digits go after position `point`, integer digits before.
+    let point = 24;
+    let mut end = point;
+    if f != 0 {
+        buf[point] = b'.';
+        end += 1;
+        while f != 0 {
+            // f < 2^64, so f * 10 < 2^68: no overflow in u128.
+            f *= 10;
+            buf[end] = b'0' + (f >> frac) as u8;
+            f &= mask;
+            end += 1;
+        }
+    }
+    let mut start = point;
+    loop {
+        start -= 1;
+        buf[start] = b'0' + (int % 10) as u8;
+        int /= 10;
+        if int == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits and '.' were written.
+    core::str::from_utf8(&buf[start..end]).unwrap_or("")
+}
+
+/// The exact decimal value: no exponent, no trailing zeros, and no decimal
+/// point for integral values (like `f64`). Width, fill, alignment, `+` and
+/// `0` flags work as for integers; precision is ignored.
+///
+/// ```
+/// use qkit::{Q15, Q31};
+/// assert_eq!(Q15::from_bits(1).to_string(), "0.000030517578125");
+/// assert_eq!(Q15::MIN.to_string(), "-1");
+/// assert_eq!(Q31::from_bits(-1).to_string(), "-0.0000000004656612873077392578125");
+/// assert_eq!(format!("{:+08}", Q15::from_bits(1 << 14)), "+00000.5");
+/// ```
+impl<T: Storage, const FRAC: u32> fmt::Display for Fixed<T, FRAC> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let v = self.bits_i128();
+        let mut buf = [0u8; BUF];
+        let digits = write_decimal(&mut buf, v.unsigned_abs(), FRAC);
+        f.pad_integral(v >= 0, "", digits)
+    }
+}
+
+/// The same as `Display`: the exact decimal value.
+///
+/// ```
+/// assert_eq!(format!("{:?}", qkit::Q7::from_bits(-64)), "-0.5");
+/// ```
+impl<T: Storage, const FRAC: u32> fmt::Debug for Fixed<T, FRAC> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// Fractional decimal digits kept exactly while parsing; later digits only
+/// feed the sticky bit. Enough: every rounding boundary (a multiple of
+/// `2^-(FRAC+1)`, `FRAC <= 64`) has at most 65 fractional digits, so no digit
+/// beyond position 65 can move a value across one.
+const FRAC_DIGITS: usize = 72;
+
+/// Parses `[+-]?digits[.digits]` (at least one digit in all; `1.` and `.5`
+/// are accepted) to the nearest value, ties to even.
+///
+/// Errors: `Error::Parse` for anything else (empty, spaces, exponents,
+/// `inf`, `nan`), `Error::Overflow` when the rounded value is out of range.
+///
+/// ```
+/// use qkit::{Error, Q15};
+/// assert_eq!("0.5".parse::<Q15>(), Ok(Q15::from_bits(1 << 14)));
+/// assert_eq!("-1".parse::<Q15>(), Ok(Q15::MIN));
+/// assert_eq!("1".parse::<Q15>(), Err(Error::Overflow));
+/// assert_eq!("0.5e1".parse::<Q15>(), Err(Error::Parse));
+/// // 2^-16 is half an LSB: a tie, rounded to even (zero).
+/// assert_eq!("0.0000152587890625".parse::<Q15>(), Ok(Q15::ZERO));
+/// assert_eq!("0.0000152587890626".parse::<Q15>(), Ok(Q15::DELTA));
+/// ```
+impl<T: Storage, const FRAC: u32> FromStr for Fixed<T, FRAC> {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        let () = Self::CHECK;
+        let bytes = s.as_bytes();
+        let (negative, rest) = match bytes.first() {
+            Some(b'-') => (true, &bytes[1..]),
+            Some(b'+') => (false, &bytes[1..]),
+            _ => (false, bytes),
+        };
+        let (int_digits, frac_digits) = match rest.iter().position(|&c| c == b'.') {
+            Some(p) => (&rest[..p], &rest[p + 1..]),
+            None => (rest, &rest[rest.len()..]),
+        };
+        if int_digits.is_empty() && frac_digits.is_empty() {
+            return Err(Error::Parse);
+        }
+        if !int_digits.iter().chain(frac_digits).all(u8::is_ascii_digit) {
+            return Err(Error::Parse);
+        }
+
+        // Integer part; anything above 2^(126 - FRAC) is out of every range
+        // (the largest storage magnitude is 2^64 LSBs), so stop there.
+        let int_limit = u128::MAX >> (FRAC + 2);
+        let mut int: u128 = 0;
+        let mut int_overflow = false;
+        for &c in int_digits {
+            int = int * 10 + u128::from(c - b'0');
+            if int > int_limit {
+                int_overflow = true;
+                break;
+            }
+        }
+
+        // Fractional part: `digits` holds 0.d1 d2 ... exactly (up to
+        // FRAC_DIGITS); doubling it shifts the next binary digit out of the
+        // top.
+        let mut digits = [0u8; FRAC_DIGITS];
+        let kept = frac_digits.len().min(FRAC_DIGITS);
+        for (d, &c) in digits.iter_mut().zip(frac_digits) {
+            *d = c - b'0';
+        }
+        let mut sticky = frac_digits[kept..].iter().any(|&c| c != b'0');
+        let mut fraction: u128 = 0;
+        for _ in 0..FRAC {
+            fraction = (fraction << 1) | u128::from(double(&mut digits[..kept]));
+        }
+        let round = double(&mut digits[..kept]) == 1;
+        sticky |= digits[..kept].iter().any(|&d| d != 0);
+
+        if int_overflow {
+            return Err(Error::Overflow);
+        }
+        let mut mag = (int << FRAC) | fraction;
+        if round && (sticky || mag & 1 == 1) {
+            mag += 1;
+        }
+        // mag <= 2^126, so the sign fits an i128.
+        let v = if negative {
+            -(mag as i128)
+        } else {
+            mag as i128
+        };
+        Self::from_i128_checked(v).ok_or(Error::Overflow)
+    }
+}
+
+/// Doubles the decimal fraction `0.d1 d2 ...` in place and returns the carry
+/// out of the first digit (the next binary digit).
+fn double(digits: &mut [u8]) -> u8 {
+    let mut carry = 0;
+    for d in digits.iter_mut().rev() {
+        let x = *d * 2 + carry;
+        carry = u8::from(x >= 10);
+        *d = if x >= 10 { x - 10 } else { x };
+    }
+    carry
+}
