@@ -26,6 +26,7 @@ mod fixedpoint;
 mod float;
 mod multiplier;
 mod multiply;
+mod slice;
 
 pub use fixedpoint::{rounding_divide_by_pot, saturating_rounding_doubling_high_mul};
 pub use float::requantize_f32;
@@ -37,3 +38,5 @@ pub use multiplier::{
 pub use multiply::{
     Rounding, multiply_by_quantized_multiplier, multiply_by_quantized_multiplier_i64,
 };
+pub(crate) use slice::{Checked, requantize_scalar_range};
+pub use slice::{Multipliers, OutputStage, RequantOutput, requantize, requantize_scalar};
