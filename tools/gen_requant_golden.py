@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""Golden vectors for qkit::ops (ADD, MUL) and int8 REQUANTIZE, produced by
+TensorFlow Lite Micro itself.
+
+Run:   /opt/qkit-venv/bin/python tools/gen_requant_golden.py
+Needs: tensorflow-cpu (only for the TFLite flatbuffer schema,
+       tensorflow.lite.python.schema_py_generated), flatbuffers, numpy, and
+       the tflite-micro Python package
+       (from tflite_micro.python.tflite_micro import runtime).
+Writes: tests/data/ops_add_i8.json, tests/data/ops_mul_i8.json,
+        tests/data/requant_quantize_i8.json
+
+Each model is a one-operator .tflite flatbuffer built directly with the schema
+object API, so the scales and zero points are exactly the ones chosen here
+(no converter heuristics). The JSON records the parameters as TFLM reports
+them back (get_input_details / get_output_details), the inputs, and TFLM's
+outputs. Some parameter sets are chosen so that the requantization hits exact
+ties, where TFLM's default double rounding and single rounding differ.
+"""
+import json
+import os
+import sys
+
+import flatbuffers
+import numpy as np
+from tensorflow.lite.python import schema_py_generated as s
+from tflite_micro.python.tflite_micro import runtime
+
+OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data")
+rng = np.random.default_rng(20261127)
+
+ACT = {
+    "NONE": s.ActivationFunctionType.NONE,
+    "RELU": s.ActivationFunctionType.RELU,
+    "RELU6": s.ActivationFunctionType.RELU6,
+    "RELU_N1_TO_1": s.ActivationFunctionType.RELU_N1_TO_1,
+}
+TYPES = {"int8": (s.TensorType.INT8, np.int8), "uint8": (s.TensorType.UINT8, np.uint8)}
+
+
+def tensor(name, ttype, n, scale, zp, buffer):
+    t = s.TensorT()
+    t.name = name.encode()
+    t.type = ttype
+    t.shape = [1, n]
+    t.buffer = buffer
+    q = s.QuantizationParametersT()
+    q.scale = [float(np.float32(scale))]
+    q.zeroPoint = [int(zp)]
+    t.quantization = q
+    return t
+
+
+def build_model(op, n, ins, out, act="NONE"):
+    """ins: list of (type, scale, zp); out: (type, scale, zp). One operator."""
+    model = s.ModelT()
+    model.version = 3
+    code = s.OperatorCodeT()
+    code.builtinCode = op
+    code.deprecatedBuiltinCode = op
+    code.version = 1
+    model.operatorCodes = [code]
+    model.buffers = [s.BufferT() for _ in range(len(ins) + 2)]  # buffer 0 is the empty sentinel
+    sg = s.SubGraphT()
+    sg.tensors = [
+        tensor(f"in{i}", TYPES[t][0], n, sc, zp, i + 1) for i, (t, sc, zp) in enumerate(ins)
+    ] + [tensor("out", TYPES[out[0]][0], n, out[1], out[2], len(ins) + 1)]
+    sg.inputs = list(range(len(ins)))
+    sg.outputs = [len(ins)]
+    o = s.OperatorT()
+    o.opcodeIndex = 0
+    o.inputs = list(range(len(ins)))
+    o.outputs = [len(ins)]
+    if op == s.BuiltinOperator.ADD:
+        o.builtinOptionsType = s.BuiltinOptions.AddOptions
+        o.builtinOptions = s.AddOptionsT()
+        o.builtinOptions.fusedActivationFunction = ACT[act]
+    elif op == s.BuiltinOperator.MUL:
+        o.builtinOptionsType = s.BuiltinOptions.MulOptions
+        o.builtinOptions = s.MulOptionsT()
+        o.builtinOptions.fusedActivationFunction = ACT[act]
+    sg.operators = [o]
+    model.subgraphs = [sg]
+    model.description = b"qkit golden"
+    b = flatbuffers.Builder(1024)
+    b.Finish(model.Pack(b), file_identifier=b"TFL3")
+    return bytes(b.Output())
+
+
+def run(model, inputs):
+    interp = runtime.Interpreter.from_bytes(model)
+    for i, x in enumerate(inputs):
+        interp.set_input(x.reshape(1, -1), i)
+    interp.invoke()
+    return (
+        interp.get_output(0).reshape(-1),
+        interp.get_input_details(0),
+        interp.get_input_details(1) if len(inputs) > 1 else None,
+        interp.get_output_details(0),
+    )
+
+
+def qparams(details):
+    q = details["quantization_parameters"]
+    return float(np.float32(q["scales"][0])), int(q["zero_points"][0])
+
+
+def int8_pairs(n_random):
+    """Every extreme pair plus random pairs."""
+    edges = np.array([-128, -127, -1, 0, 1, 126, 127], dtype=np.int64)
+    ea, eb = np.meshgrid(edges, edges)
+    a = np.concatenate([ea.ravel(), rng.integers(-128, 128, n_random)])
+    b = np.concatenate([eb.ravel(), rng.integers(-128, 128, n_random)])
+    return a.astype(np.int8), b.astype(np.int8)
+
+
+def binary_cases(op, param_sets, n_random):
+    cases = []
+    for p in param_sets:
+        a, b = int8_pairs(n_random)
+        ins = [("int8", p["s1"], p["zp1"]), ("int8", p["s2"], p["zp2"])]
+        model = build_model(op, len(a), ins, ("int8", p["so"], p["zpo"]), p.get("act", "NONE"))
+        y, d1, d2, do = run(model, [a, b])
+        (s1, zp1), (s2, zp2), (so, zpo) = qparams(d1), qparams(d2), qparams(do)
+        cases.append({
+            "name": p["name"],
+            "activation": p.get("act", "NONE"),
+            "input1": {"scale": s1, "zero_point": zp1},
+            "input2": {"scale": s2, "zero_point": zp2},
+            "output": {"scale": so, "zero_point": zpo},
+            "a": a.tolist(), "b": b.tolist(), "out": y.astype(int).tolist(),
+        })
+    return cases
+
+
+ADD_SETS = [
+    # SEMANTICS.md 4.1 sample parameters.
+    {"name": "semantics_sample", "s1": 0.05, "zp1": -3, "s2": 0.1, "zp2": 7, "so": 0.08, "zpo": -1},
+    # Power-of-two ratios: every requantization step is exact except the
+    # output one, which lands on exact ties (x1/4 + x2/8): double and single
+    # rounding differ on the negative ones.
+    {"name": "pot_ties", "s1": 1.0, "zp1": 0, "s2": 0.5, "zp2": 0, "so": 4.0, "zpo": 0},
+    {"name": "pot_ties_zp", "s1": 0.25, "zp1": 5, "s2": 0.125, "zp2": -9, "so": 1.0, "zpo": 3},
+    {"name": "typical", "s1": 0.0235, "zp1": -12, "s2": 0.0178, "zp2": 30, "so": 0.0412, "zpo": -5},
+    {"name": "equal_scales", "s1": 0.02, "zp1": 0, "s2": 0.02, "zp2": 0, "so": 0.02, "zpo": 0},
+    {"name": "relu", "s1": 0.031, "zp1": -128, "s2": 0.027, "zp2": 10, "so": 0.05, "zpo": -100, "act": "RELU"},
+    {"name": "relu6", "s1": 0.05, "zp1": 0, "s2": 0.04, "zp2": -20, "so": 0.03, "zpo": -128, "act": "RELU6"},
+    {"name": "relu_n1_to_1", "s1": 0.01, "zp1": 3, "s2": 0.012, "zp2": -3, "so": 0.009, "zpo": 2, "act": "RELU_N1_TO_1"},
+    {"name": "tiny_vs_large", "s1": 0.001, "zp1": 0, "s2": 0.5, "zp2": -1, "so": 0.7, "zpo": 4},
+]
+
+MUL_SETS = [
+    # SEMANTICS.md 4.2 sample parameters.
+    {"name": "semantics_sample", "s1": 0.05, "zp1": 0, "s2": 0.1, "zp2": 0, "so": 0.08, "zpo": -1},
+    # M = 1/4 exactly: p/4 ties for p = 2 mod 4.
+    {"name": "pot_ties", "s1": 0.5, "zp1": 0, "s2": 0.5, "zp2": 0, "so": 1.0, "zpo": 0},
+    {"name": "pot_ties_zp", "s1": 0.125, "zp1": -3, "s2": 0.25, "zp2": 7, "so": 0.25, "zpo": -2},
+    {"name": "typical", "s1": 0.0235, "zp1": -12, "s2": 0.0178, "zp2": 30, "so": 0.0412, "zpo": -5},
+    {"name": "large_multiplier", "s1": 0.5, "zp1": 0, "s2": 0.3, "zp2": 0, "so": 0.01, "zpo": 0},
+    {"name": "relu6", "s1": 0.05, "zp1": 1, "s2": 0.04, "zp2": -2, "so": 0.03, "zpo": -128, "act": "RELU6"},
+    {"name": "relu", "s1": 0.03, "zp1": -7, "s2": 0.02, "zp2": 9, "so": 0.011, "zpo": 20, "act": "RELU"},
+]
+
+QUANTIZE_SETS = [
+    # M = 1/2: odd negative (x - zp) are ties.
+    {"name": "half_ties", "in": ("int8", 0.1, 0), "out": ("int8", 0.2, 0)},
+    {"name": "half_ties_zp", "in": ("int8", 0.1, -7), "out": ("int8", 0.2, 11)},
+    {"name": "quarter_ties", "in": ("int8", 0.25, 3), "out": ("int8", 1.0, -1)},
+    {"name": "typical_down", "in": ("int8", 0.0371, -20), "out": ("int8", 0.0517, 6)},
+    {"name": "typical_up", "in": ("int8", 0.0517, 6), "out": ("int8", 0.0213, -30)},
+    {"name": "same_scale_shift_zp", "in": ("int8", 0.05, 10), "out": ("int8", 0.05, -10)},
+    {"name": "identity", "in": ("int8", 0.05, 0), "out": ("int8", 0.05, 0)},
+    # uint8 -> int8 with the same scale and zp shifted by 128: TFLM's XOR 0x80 path.
+    {"name": "uint8_to_int8_xor", "in": ("uint8", 0.02, 128), "out": ("int8", 0.02, 0)},
+    {"name": "uint8_to_int8", "in": ("uint8", 0.02, 100), "out": ("int8", 0.03, -5)},
+]
+
+
+def quantize_cases():
+    cases = []
+    for p in QUANTIZE_SETS:
+        tin = p["in"][0]
+        lo, hi = (-128, 128) if tin == "int8" else (0, 256)
+        x = np.arange(lo, hi).astype(TYPES[tin][1])
+        model = build_model(s.BuiltinOperator.QUANTIZE, len(x), [p["in"]], p["out"])
+        try:
+            y, d1, _, do = run(model, [x])
+        except Exception as e:  # an unsupported type pair: say so, keep going
+            print(f"skip {p['name']}: {e}", file=sys.stderr)
+            continue
+        (si, zpi), (so, zpo) = qparams(d1), qparams(do)
+        cases.append({
+            "name": p["name"],
+            "input_type": tin, "output_type": p["out"][0],
+            "input": {"scale": si, "zero_point": zpi},
+            "output": {"scale": so, "zero_point": zpo},
+            "x": x.astype(int).tolist(), "out": y.astype(int).tolist(),
+        })
+    return cases
+
+
+def write(name, op, cases):
+    doc = {
+        "generator": "tools/gen_requant_golden.py",
+        "runtime": "tflite-micro Python interpreter (reference kernels, double rounding)",
+        "op": op,
+        "cases": cases,
+    }
+    path = os.path.join(OUT_DIR, name)
+    with open(path, "w") as f:
+        json.dump(doc, f, separators=(",", ":"))
+    print(f"wrote {path}: {len(cases)} cases")
+
+
+if __name__ == "__main__":
+    os.makedirs(OUT_DIR, exist_ok=True)
+    write("ops_add_i8.json", "ADD", binary_cases(s.BuiltinOperator.ADD, ADD_SETS, 400))
+    write("ops_mul_i8.json", "MUL", binary_cases(s.BuiltinOperator.MUL, MUL_SETS, 400))
+    write("requant_quantize_i8.json", "QUANTIZE", quantize_cases())
