@@ -55,14 +55,16 @@ pub(crate) fn nibble_at(packed: &[u8], i: usize) -> i8 {
 /// `Σ w[k]·x[k]` where `w` is int4, packed from the first nibble of `packed`
 /// (which holds at least `x.len()` nibbles).
 pub(crate) fn dot_i4_i8(packed: &[u8], x: &[i8]) -> i32 {
-    let (pairs, tail) = x.as_chunks::<2>();
+    let pairs = x.chunks_exact(2);
+    let tail = pairs.remainder();
+    let n_pairs = x.len() / 2;
     let body = packed.iter().zip(pairs).fold(0i32, |acc, (&byte, pair)| {
         let lo = i32::from(low_nibble(byte)) * i32::from(pair[0]);
         let hi = i32::from(high_nibble(byte)) * i32::from(pair[1]);
         acc.wrapping_add(lo + hi)
     });
     match tail {
-        [last] => body.wrapping_add(i32::from(low_nibble(packed[pairs.len()])) * i32::from(*last)),
+        [last] => body.wrapping_add(i32::from(low_nibble(packed[n_pairs])) * i32::from(*last)),
         _ => body,
     }
 }

@@ -47,6 +47,11 @@ impl<'a> NarrowI8<'a> {
         Ok(Self(weights))
     }
 
+    /// A sub-slice, still narrow: no re-check needed. `None` if out of bounds.
+    pub(crate) fn get(&self, range: core::ops::Range<usize>) -> Option<NarrowI8<'a>> {
+        self.0.get(range).map(NarrowI8)
+    }
+
     /// The validated elements.
     ///
     /// ```

@@ -15,6 +15,7 @@
 
 use core::arch::x86_64::*;
 
+use super::as_chunks;
 use crate::kernel::generic;
 
 /// Loads 32 bytes. `loadu` has no alignment requirement.
@@ -53,7 +54,7 @@ fn widen(p: &[i8; 16]) -> __m256i {
 #[inline]
 #[target_feature(enable = "avx2")]
 fn widen_halves(p: &[i8; 32]) -> (__m256i, __m256i) {
-    let (halves, _) = p.as_chunks::<16>();
+    let (halves, _) = as_chunks::<16, _>(p);
     (widen(&halves[0]), widen(&halves[1]))
 }
 
@@ -70,19 +71,19 @@ fn hsum(v: __m256i) -> i32 {
 /// Full-range `Σ a·b` by sign extension + `vpmaddwd`, four accumulators.
 #[target_feature(enable = "avx2")]
 pub(super) fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
-    let (a64, a_rest) = a.as_chunks::<64>();
-    let (b64, b_rest) = b.as_chunks::<64>();
+    let (a64, a_rest) = as_chunks::<64, _>(a);
+    let (b64, b_rest) = as_chunks::<64, _>(b);
     let mut acc = [_mm256_setzero_si256(); 4];
     for (x, y) in a64.iter().zip(b64) {
-        let (x, _) = x.as_chunks::<16>();
-        let (y, _) = y.as_chunks::<16>();
+        let (x, _) = as_chunks::<16, _>(x);
+        let (y, _) = as_chunks::<16, _>(y);
         for j in 0..4 {
             let p = _mm256_madd_epi16(widen(&x[j]), widen(&y[j]));
             acc[j] = _mm256_add_epi32(acc[j], p);
         }
     }
-    let (a16, a_tail) = a_rest.as_chunks::<16>();
-    let (b16, b_tail) = b_rest.as_chunks::<16>();
+    let (a16, a_tail) = as_chunks::<16, _>(a_rest);
+    let (b16, b_tail) = as_chunks::<16, _>(b_rest);
     for (x, y) in a16.iter().zip(b16) {
         acc[0] = _mm256_add_epi32(acc[0], _mm256_madd_epi16(widen(x), widen(y)));
     }
@@ -105,20 +106,20 @@ fn sign_trick(abs_x: __m256i, x: __m256i, w: __m256i) -> __m256i {
 /// Narrow-range `Σ x·w` (`w` in [-127, 127]) by the sign trick.
 #[target_feature(enable = "avx2")]
 pub(super) fn dot_i8_narrow(x: &[i8], w: &[i8]) -> i32 {
-    let (x128, x_rest) = x.as_chunks::<128>();
-    let (w128, w_rest) = w.as_chunks::<128>();
+    let (x128, x_rest) = as_chunks::<128, _>(x);
+    let (w128, w_rest) = as_chunks::<128, _>(w);
     let mut acc = [_mm256_setzero_si256(); 4];
     for (xb, wb) in x128.iter().zip(w128) {
-        let (xb, _) = xb.as_chunks::<32>();
-        let (wb, _) = wb.as_chunks::<32>();
+        let (xb, _) = as_chunks::<32, _>(xb);
+        let (wb, _) = as_chunks::<32, _>(wb);
         for j in 0..4 {
             let xv = load32(&xb[j]);
             let p = sign_trick(_mm256_abs_epi8(xv), xv, load32(&wb[j]));
             acc[j] = _mm256_add_epi32(acc[j], p);
         }
     }
-    let (x32, x_tail) = x_rest.as_chunks::<32>();
-    let (w32, w_tail) = w_rest.as_chunks::<32>();
+    let (x32, x_tail) = as_chunks::<32, _>(x_rest);
+    let (w32, w_tail) = as_chunks::<32, _>(w_rest);
     for (xb, wb) in x32.iter().zip(w32) {
         let xv = load32(xb);
         acc[0] = _mm256_add_epi32(acc[0], sign_trick(_mm256_abs_epi8(xv), xv, load32(wb)));
@@ -158,13 +159,13 @@ fn four_rows<T>(w: &[T], cols: usize) -> [&[T]; 4] {
 /// `w.len() == out.len() * cols`, `x.len() == cols`, `cols > 0`.
 #[target_feature(enable = "avx2")]
 pub(super) fn gemv_i8_narrow(w: &[i8], cols: usize, x: &[i8], out: &mut [i32]) {
-    let (x32, x_tail) = x.as_chunks::<32>();
+    let (x32, x_tail) = as_chunks::<32, _>(x);
     let body = x32.len() * 32;
     let mut blocks = w.chunks_exact(4 * cols);
     let mut outs = out.chunks_exact_mut(4);
     for (block, o) in (&mut blocks).zip(&mut outs) {
         let rows = four_rows(block, cols);
-        let r = rows.map(|r| r.as_chunks::<32>().0);
+        let r = rows.map(|r| as_chunks::<32, _>(r).0);
         let mut acc = [_mm256_setzero_si256(); 4];
         for (k, xb) in x32.iter().enumerate() {
             let xv = load32(xb);
@@ -190,13 +191,13 @@ pub(super) fn gemv_i8_narrow(w: &[i8], cols: usize, x: &[i8], out: &mut [i32]) {
 /// GEMV, full-range weights, four rows per pass sharing the widened `x`.
 #[target_feature(enable = "avx2")]
 pub(super) fn gemv_i8(w: &[i8], cols: usize, x: &[i8], out: &mut [i32]) {
-    let (x32, x_tail) = x.as_chunks::<32>();
+    let (x32, x_tail) = as_chunks::<32, _>(x);
     let body = x32.len() * 32;
     let mut blocks = w.chunks_exact(4 * cols);
     let mut outs = out.chunks_exact_mut(4);
     for (block, o) in (&mut blocks).zip(&mut outs) {
         let rows = four_rows(block, cols);
-        let r = rows.map(|r| r.as_chunks::<32>().0);
+        let r = rows.map(|r| as_chunks::<32, _>(r).0);
         let mut acc = [_mm256_setzero_si256(); 4];
         for (k, xb) in x32.iter().enumerate() {
             let (xl, xh) = widen_halves(xb);
@@ -242,7 +243,7 @@ fn i4_block(packed: &[u8; 32], xa: __m256i, xb: __m256i) -> __m256i {
 #[inline]
 #[target_feature(enable = "avx2")]
 fn i4_activations(x: &[i8; 64]) -> (__m256i, __m256i) {
-    let (halves, _) = x.as_chunks::<32>();
+    let (halves, _) = as_chunks::<32, _>(x);
     let x0 = load32(&halves[0]);
     let x1 = load32(&halves[1]);
     (
@@ -254,8 +255,8 @@ fn i4_activations(x: &[i8; 64]) -> (__m256i, __m256i) {
 /// `Σ w·x`, `w` packed int4 from byte 0 (`packed` holds `x.len()` nibbles).
 #[target_feature(enable = "avx2")]
 pub(super) fn dot_i4_i8(packed: &[u8], x: &[i8]) -> i32 {
-    let (x64, x_tail) = x.as_chunks::<64>();
-    let (w32, _) = packed.as_chunks::<32>();
+    let (x64, x_tail) = as_chunks::<64, _>(x);
+    let (w32, _) = as_chunks::<32, _>(packed);
     let mut acc = _mm256_setzero_si256();
     for (xb, wb) in x64.iter().zip(w32) {
         let (xa, xb) = i4_activations(xb);
@@ -273,14 +274,14 @@ pub(super) fn dot_i4_i8(packed: &[u8], x: &[i8]) -> i32 {
 #[target_feature(enable = "avx2")]
 pub(super) fn gemv_i4_i8(packed: &[u8], cols: usize, x: &[i8], out: &mut [i32]) {
     let row_bytes = cols / 2;
-    let (x64, x_tail) = x.as_chunks::<64>();
+    let (x64, x_tail) = as_chunks::<64, _>(x);
     let body = x64.len() * 64;
     let offset = generic::sum_i8(&x[..body]).wrapping_mul(8);
     let mut blocks = packed.chunks_exact(4 * row_bytes);
     let mut outs = out.chunks_exact_mut(4);
     for (block, o) in (&mut blocks).zip(&mut outs) {
         let rows = four_rows(block, row_bytes);
-        let r = rows.map(|r| r.as_chunks::<32>().0);
+        let r = rows.map(|r| as_chunks::<32, _>(r).0);
         let mut acc = [_mm256_setzero_si256(); 4];
         for (k, xb) in x64.iter().enumerate() {
             let (xa, xb) = i4_activations(xb);

@@ -18,6 +18,18 @@ mod sse2;
 // AVX2 slice requantization (issue 4).
 pub(crate) mod requant;
 
+/// `<[T]>::as_chunks` (stable only since Rust 1.88): the slice as whole
+/// `N`-element arrays plus the remainder. `N` is always a positive constant.
+#[inline(always)]
+pub(crate) fn as_chunks<const N: usize, T>(s: &[T]) -> (&[[T; N]], &[T]) {
+    let n = s.len() / N;
+    let (head, tail) = s.split_at(n * N);
+    // SAFETY: `head` holds exactly `n * N` contiguous `T`s, which is the
+    // layout of `n` arrays `[T; N]`; the lifetime is `s`'s.
+    let arrays = unsafe { core::slice::from_raw_parts(head.as_ptr().cast::<[T; N]>(), n) };
+    (arrays, tail)
+}
+
 /// 0: not yet detected, 1: no AVX2, 2: AVX2.
 static AVX2_STATE: AtomicU8 = AtomicU8::new(0);
 

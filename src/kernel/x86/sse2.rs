@@ -8,6 +8,7 @@
 
 use core::arch::x86_64::*;
 
+use super::as_chunks;
 use crate::kernel::generic;
 
 /// Loads 16 bytes (unaligned).
@@ -49,18 +50,18 @@ fn hsum(v: __m128i) -> i32 {
 /// Full-range `Σ a·b`, two accumulators over 32-byte steps.
 #[target_feature(enable = "sse2")]
 pub(super) fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
-    let (a32, a_rest) = a.as_chunks::<32>();
-    let (b32, b_rest) = b.as_chunks::<32>();
+    let (a32, a_rest) = as_chunks::<32, _>(a);
+    let (b32, b_rest) = as_chunks::<32, _>(b);
     let mut acc0 = _mm_setzero_si128();
     let mut acc1 = _mm_setzero_si128();
     for (x, y) in a32.iter().zip(b32) {
-        let (x, _) = x.as_chunks::<16>();
-        let (y, _) = y.as_chunks::<16>();
+        let (x, _) = as_chunks::<16, _>(x);
+        let (y, _) = as_chunks::<16, _>(y);
         acc0 = _mm_add_epi32(acc0, madd16(widen(load16(&x[0])), load16(&y[0])));
         acc1 = _mm_add_epi32(acc1, madd16(widen(load16(&x[1])), load16(&y[1])));
     }
-    let (a16, a_tail) = a_rest.as_chunks::<16>();
-    let (b16, b_tail) = b_rest.as_chunks::<16>();
+    let (a16, a_tail) = as_chunks::<16, _>(a_rest);
+    let (b16, b_tail) = as_chunks::<16, _>(b_rest);
     for (x, y) in a16.iter().zip(b16) {
         acc0 = _mm_add_epi32(acc0, madd16(widen(load16(x)), load16(y)));
     }
@@ -71,7 +72,7 @@ pub(super) fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
 /// `w.len() == out.len() * cols`, `x.len() == cols`, `cols > 0`.
 #[target_feature(enable = "sse2")]
 pub(super) fn gemv_i8(w: &[i8], cols: usize, x: &[i8], out: &mut [i32]) {
-    let (x16, x_tail) = x.as_chunks::<16>();
+    let (x16, x_tail) = as_chunks::<16, _>(x);
     let body = x16.len() * 16;
     let mut blocks = w.chunks_exact(4 * cols);
     let mut outs = out.chunks_exact_mut(4);
@@ -80,7 +81,7 @@ pub(super) fn gemv_i8(w: &[i8], cols: usize, x: &[i8], out: &mut [i32]) {
         let (r1, rest) = rest.split_at(cols);
         let (r2, r3) = rest.split_at(cols);
         let rows = [r0, r1, r2, r3];
-        let r = rows.map(|r| r.as_chunks::<16>().0);
+        let r = rows.map(|r| as_chunks::<16, _>(r).0);
         let mut acc = [_mm_setzero_si128(); 4];
         for (k, xb) in x16.iter().enumerate() {
             let xw = widen(load16(xb));
