@@ -1,4 +1,642 @@
-//! int8 / int4 dot products, GEMV and GEMM. (Being filled in: see issue 5.)
+//! int8 / int4 dot products, GEMV and GEMM: exact, and as fast as the CPU allows.
+//!
+//! Every kernel computes the exact integer sum of products with **int32
+//! wrap-around** (mod 2^32), the contract of TFLite's reference loops,
+//! `SMLAD`, Helium `vmladav` and x86 `vpmaddwd` (SEMANTICS §8.4). The
+//! 16x8 forms accumulate exactly in int64.
+//!
+//! * [`dot_i8`]: any int8 inputs.
+//! * [`dot_i8_narrow`]: the second operand is a [`NarrowI8`], validated
+//!   once to lie in `[-127, 127]` (TFLite weights do). On AVX2 this runs the
+//!   `vpsignb` + `vpmaddubsw` sign trick, which is exact only under that
+//!   condition — the type makes it impossible to violate.
+//! * [`dot_i4_i8`]: packed int4 weights (element `2k` in the low nibble of
+//!   byte `k`, TFLite's layout) against int8 activations.
+//! * [`dot_i16_i8`]: int16 activations against int8 weights (16x8 kernels).
+//! * [`gemv_i8`], [`gemv_i8_narrow`], [`gemv_i4_i8`], [`gemv_i16_i8`] and
+//!   the batched [`gemm_i8`], [`gemm_i8_narrow`]: weights `[out][in]`
+//!   row-major as TFLite stores them, several rows per pass so each loaded
+//!   activation is reused, accumulators written into a caller buffer.
+//! * [`row_sums_i8`], [`sum_i8`] and [`fold_zero_points`]: offset folding,
+//!   `Σ(x - zx)(w - zw) = Σxw - zw·Σx - zx·Σw + n·zx·zw`, so zero points
+//!   cost nothing per multiply-accumulate.
+//!
+//! ## Which code runs
+//!
+//! [`Isa::detect`] picks the best instruction set once and caches it; the
+//! free functions use it, and the methods of [`Isa`] run one path on
+//! purpose (the tests compare every path with the portable one).
+//!
+//! | ISA | full range | narrow range | int4 | 16x8 |
+//! | --- | --- | --- | --- | --- |
+//! | `Generic` | portable loop (the specification, autovectorized) | same | same | same |
+//! | `Sse2` (x86_64 baseline) | unpack + `pmaddwd` | same as full range | generic | generic |
+//! | `Avx2` | `vpmovsxbw` + `vpmaddwd` | sign trick | nibble unpack + `vpmaddubsw` | generic |
+//!
+//! AVX2 is detected at run time even without `std` (see `x86/mod.rs`:
+//! `cpuid` + `xgetbv`, the same check `std` makes), so a default build
+//! never runs scalar code on an AVX2 machine.
+//!
+//! ```
+//! use qkit::kernel::{dot_i8, dot_i8_narrow, NarrowI8};
+//! let x = [-128i8, 127, 3];
+//! let w = NarrowI8::new(&[-127, 127, -2])?;
+//! assert_eq!(dot_i8(&x, w.as_slice())?, 128 * 127 + 127 * 127 - 6);
+//! assert_eq!(dot_i8_narrow(&x, w)?, 128 * 127 + 127 * 127 - 6);
+//! # Ok::<(), qkit::Error>(())
+//! ```
 
+mod generic;
+mod weights;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod x86;
+
+pub use weights::NarrowI8;
+
+use crate::Error;
+
+/// An instruction set a kernel can run on.
+///
+/// ```
+/// use qkit::kernel::Isa;
+/// let best = Isa::detect();
+/// assert!(best.is_available());
+/// assert!(Isa::Generic.is_available());
+/// // Every available path computes the same integers.
+/// for isa in Isa::ALL.into_iter().filter(|i| i.is_available()) {
+///     assert_eq!(isa.dot_i8(&[1, -2, 3], &[4, 5, -6])?, 4 - 10 - 18);
+/// }
+/// # Ok::<(), qkit::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Isa {
+    /// The portable implementation: the specification, on every target.
+    Generic,
+    /// x86_64 SSE2 (part of the x86_64 baseline).
+    Sse2,
+    /// x86_64 AVX2, detected at run time.
+    Avx2,
+}
+
+/// Checks `found == expected`.
+fn check_len(expected: usize, found: usize) -> Result<(), Error> {
+    if expected == found {
+        Ok(())
+    } else {
+        Err(Error::LengthMismatch { expected, found })
+    }
+}
+
+/// Number of bytes holding `n` packed int4 values.
+fn packed_len(n: usize) -> usize {
+    n.div_ceil(2)
+}
+
+/// Checks a `[rows][cols]` matrix of `len` elements; returns `rows * cols`.
+fn check_matrix(len: usize, rows: usize, cols: usize) -> Result<usize, Error> {
+    let n = rows.checked_mul(cols).ok_or(Error::Overflow)?;
+    check_len(n, len)?;
+    Ok(n)
+}
+
+/// Checks a packed int4 `[rows][cols]` matrix held in `len` bytes.
+fn check_packed_matrix(len: usize, rows: usize, cols: usize) -> Result<(), Error> {
+    let n = rows.checked_mul(cols).ok_or(Error::Overflow)?;
+    check_len(packed_len(n), len)
+}
+
+/// Splits a batch: `x` is `batch × cols`, `out` is `batch × rows`.
+/// Returns `(rows, cols)`.
+fn batch_shape(x_len: usize, out_len: usize, batch: usize) -> Result<(usize, usize), Error> {
+    if batch == 0 {
+        check_len(0, x_len)?;
+        check_len(0, out_len)?;
+        return Ok((0, 0));
+    }
+    let cols = x_len / batch;
+    let rows = out_len / batch;
+    check_len(batch * cols, x_len)?;
+    check_len(batch * rows, out_len)?;
+    Ok((rows, cols))
+}
+
+impl Isa {
+    /// Every instruction set qkit knows, best last.
+    ///
+    /// ```
+    /// assert_eq!(qkit::kernel::Isa::ALL[0], qkit::kernel::Isa::Generic);
+    /// ```
+    pub const ALL: [Isa; 3] = [Isa::Generic, Isa::Sse2, Isa::Avx2];
+
+    /// The best instruction set of the running CPU (detected once, cached).
+    ///
+    /// ```
+    /// let isa = qkit::kernel::Isa::detect();
+    /// #[cfg(target_arch = "x86_64")]
+    /// assert_ne!(isa, qkit::kernel::Isa::Generic);
+    /// # let _ = isa;
+    /// ```
+    pub fn detect() -> Isa {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if x86::has_avx2() {
+                Isa::Avx2
+            } else {
+                Isa::Sse2
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            Isa::Generic
+        }
+    }
+
+    /// Whether this instruction set can run here.
+    ///
+    /// ```
+    /// use qkit::kernel::Isa;
+    /// assert_eq!(Isa::Sse2.is_available(), cfg!(target_arch = "x86_64"));
+    /// ```
+    pub fn is_available(self) -> bool {
+        match self {
+            Isa::Generic => true,
+            #[cfg(target_arch = "x86_64")]
+            Isa::Sse2 => true,
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => x86::has_avx2(),
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => false,
+        }
+    }
+
+    /// `Err(InvalidParameter)` if this instruction set cannot run here.
+    fn check_available(self) -> Result<(), Error> {
+        if self.is_available() {
+            Ok(())
+        } else {
+            Err(Error::InvalidParameter(
+                "instruction set not available on this CPU",
+            ))
+        }
+    }
+
+    /// [`dot_i8`] on this instruction set.
+    ///
+    /// ```
+    /// use qkit::kernel::Isa;
+    /// assert_eq!(Isa::Generic.dot_i8(&[-128; 3], &[-128; 3])?, 3 * 16384);
+    /// assert!(Isa::Generic.dot_i8(&[1], &[]).is_err());
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn dot_i8(self, a: &[i8], b: &[i8]) -> Result<i32, Error> {
+        check_len(a.len(), b.len())?;
+        self.check_available()?;
+        Ok(self.dot_i8_unchecked(a, b))
+    }
+
+    fn dot_i8_unchecked(self, a: &[i8], b: &[i8]) -> i32 {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => match x86::Avx2::get() {
+                Some(t) => t.dot_i8(a, b),
+                None => generic::dot_i8(a, b),
+            },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Sse2 => x86::sse2_dot_i8(a, b),
+            _ => generic::dot_i8(a, b),
+        }
+    }
+
+    /// [`dot_i8_narrow`] on this instruction set.
+    ///
+    /// ```
+    /// use qkit::kernel::{Isa, NarrowI8};
+    /// let w = NarrowI8::new(&[-127; 40])?;
+    /// assert_eq!(Isa::detect().dot_i8_narrow(&[-128; 40], w)?, 40 * 128 * 127);
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn dot_i8_narrow(self, x: &[i8], w: NarrowI8<'_>) -> Result<i32, Error> {
+        check_len(w.len(), x.len())?;
+        self.check_available()?;
+        Ok(self.dot_i8_narrow_unchecked(x, w.as_slice()))
+    }
+
+    fn dot_i8_narrow_unchecked(self, x: &[i8], w: &[i8]) -> i32 {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => match x86::Avx2::get() {
+                Some(t) => t.dot_i8_narrow(x, w),
+                None => generic::dot_i8(x, w),
+            },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Sse2 => x86::sse2_dot_i8(x, w),
+            _ => generic::dot_i8(x, w),
+        }
+    }
+
+    /// [`dot_i4_i8`] on this instruction set.
+    ///
+    /// ```
+    /// use qkit::kernel::Isa;
+    /// // 0xF7 holds 7 (low nibble) then -1 (high nibble).
+    /// assert_eq!(Isa::Generic.dot_i4_i8(&[0xF7], &[10, 3])?, 70 - 3);
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn dot_i4_i8(self, packed: &[u8], x: &[i8]) -> Result<i32, Error> {
+        check_len(packed_len(x.len()), packed.len())?;
+        self.check_available()?;
+        Ok(match self {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => match x86::Avx2::get() {
+                Some(t) => t.dot_i4_i8(packed, x),
+                None => generic::dot_i4_i8(packed, x),
+            },
+            _ => generic::dot_i4_i8(packed, x),
+        })
+    }
+
+    /// [`gemv_i8`] on this instruction set.
+    ///
+    /// ```
+    /// use qkit::kernel::Isa;
+    /// let w = [1i8, 2, 3, -1, -2, -3]; // 2 rows × 3 columns
+    /// let mut out = [0i32; 2];
+    /// Isa::detect().gemv_i8(&w, &[1, 1, 1], &mut out)?;
+    /// assert_eq!(out, [6, -6]);
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn gemv_i8(self, w: &[i8], x: &[i8], out: &mut [i32]) -> Result<(), Error> {
+        check_matrix(w.len(), out.len(), x.len())?;
+        self.check_available()?;
+        self.gemv_i8_unchecked(w, x, out);
+        Ok(())
+    }
+
+    fn gemv_i8_unchecked(self, w: &[i8], x: &[i8], out: &mut [i32]) {
+        let cols = x.len();
+        if cols == 0 {
+            out.fill(0);
+            return;
+        }
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => match x86::Avx2::get() {
+                Some(t) => t.gemv_i8(w, cols, x, out),
+                None => generic::gemv_i8(w, cols, x, out),
+            },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Sse2 => x86::sse2_gemv_i8(w, cols, x, out),
+            _ => generic::gemv_i8(w, cols, x, out),
+        }
+    }
+
+    /// [`gemv_i8_narrow`] on this instruction set.
+    ///
+    /// ```
+    /// use qkit::kernel::{Isa, NarrowI8};
+    /// let w = NarrowI8::new(&[1, 2, 3, -1, -2, -3])?;
+    /// let mut out = [0i32; 2];
+    /// Isa::detect().gemv_i8_narrow(w, &[-128, 0, 1], &mut out)?;
+    /// assert_eq!(out, [-125, 125]);
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn gemv_i8_narrow(self, w: NarrowI8<'_>, x: &[i8], out: &mut [i32]) -> Result<(), Error> {
+        check_matrix(w.len(), out.len(), x.len())?;
+        self.check_available()?;
+        self.gemv_i8_narrow_unchecked(w.as_slice(), x, out);
+        Ok(())
+    }
+
+    fn gemv_i8_narrow_unchecked(self, w: &[i8], x: &[i8], out: &mut [i32]) {
+        let cols = x.len();
+        if cols == 0 {
+            out.fill(0);
+            return;
+        }
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => match x86::Avx2::get() {
+                Some(t) => t.gemv_i8_narrow(w, cols, x, out),
+                None => generic::gemv_i8(w, cols, x, out),
+            },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Sse2 => x86::sse2_gemv_i8(w, cols, x, out),
+            _ => generic::gemv_i8(w, cols, x, out),
+        }
+    }
+
+    /// [`gemv_i4_i8`] on this instruction set.
+    ///
+    /// ```
+    /// use qkit::kernel::Isa;
+    /// // 2 rows × 3 columns, flat: [1, 2, 3, -1, -2, -3] packed two per byte.
+    /// let packed = [0x21u8, 0xF3, 0xDE];
+    /// let mut out = [0i32; 2];
+    /// Isa::detect().gemv_i4_i8(&packed, &[1, 1, 1], &mut out)?;
+    /// assert_eq!(out, [6, -6]);
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn gemv_i4_i8(self, packed: &[u8], x: &[i8], out: &mut [i32]) -> Result<(), Error> {
+        check_packed_matrix(packed.len(), out.len(), x.len())?;
+        self.check_available()?;
+        self.gemv_i4_i8_unchecked(packed, x, out);
+        Ok(())
+    }
+
+    fn gemv_i4_i8_unchecked(self, packed: &[u8], x: &[i8], out: &mut [i32]) {
+        let cols = x.len();
+        match self {
+            // Odd column counts start rows mid-byte: the portable path.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 if cols > 0 && cols % 2 == 0 => match x86::Avx2::get() {
+                Some(t) => t.gemv_i4_i8(packed, cols, x, out),
+                None => generic::gemv_i4_i8(packed, cols, x, out),
+            },
+            _ => generic::gemv_i4_i8(packed, cols, x, out),
+        }
+    }
+
+    /// [`gemm_i8`] on this instruction set.
+    ///
+    /// ```
+    /// use qkit::kernel::Isa;
+    /// let w = [1i8, 0, 0, 1]; // identity, 2 × 2
+    /// let x = [5i8, 6, -7, 8]; // 2 batch rows
+    /// let mut out = [0i32; 4];
+    /// Isa::detect().gemm_i8(&w, &x, 2, &mut out)?;
+    /// assert_eq!(out, [5, 6, -7, 8]);
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn gemm_i8(self, w: &[i8], x: &[i8], batch: usize, out: &mut [i32]) -> Result<(), Error> {
+        let (rows, cols) = batch_shape(x.len(), out.len(), batch)?;
+        if batch == 0 {
+            return Ok(());
+        }
+        check_matrix(w.len(), rows, cols)?;
+        self.check_available()?;
+        for (xb, ob) in x
+            .chunks_exact(cols.max(1))
+            .zip(out.chunks_exact_mut(rows.max(1)))
+        {
+            self.gemv_i8_unchecked(w, &xb[..cols], &mut ob[..rows]);
+        }
+        if cols == 0 {
+            out.fill(0);
+        }
+        Ok(())
+    }
+
+    /// [`gemm_i8_narrow`] on this instruction set.
+    ///
+    /// ```
+    /// use qkit::kernel::{Isa, NarrowI8};
+    /// let w = NarrowI8::new(&[2, 0, 0, -3])?;
+    /// let mut out = [0i32; 4];
+    /// Isa::detect().gemm_i8_narrow(w, &[1, 1, -128, 127], 2, &mut out)?;
+    /// assert_eq!(out, [2, -3, -256, -381]);
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn gemm_i8_narrow(
+        self,
+        w: NarrowI8<'_>,
+        x: &[i8],
+        batch: usize,
+        out: &mut [i32],
+    ) -> Result<(), Error> {
+        let (rows, cols) = batch_shape(x.len(), out.len(), batch)?;
+        if batch == 0 {
+            return Ok(());
+        }
+        check_matrix(w.len(), rows, cols)?;
+        self.check_available()?;
+        for (xb, ob) in x
+            .chunks_exact(cols.max(1))
+            .zip(out.chunks_exact_mut(rows.max(1)))
+        {
+            self.gemv_i8_narrow_unchecked(w.as_slice(), &xb[..cols], &mut ob[..rows]);
+        }
+        if cols == 0 {
+            out.fill(0);
+        }
+        Ok(())
+    }
+}
+
+/// The exact `Σ a[k]·b[k]` with int32 wrap-around, for every int8 input.
+///
+/// `Err(Error::LengthMismatch)` if the lengths differ. Uses the best
+/// instruction set of the CPU ([`Isa::detect`]).
+///
+/// ```
+/// use qkit::kernel::dot_i8;
+/// assert_eq!(dot_i8(&[1, -2, 3], &[4, 5, -6])?, -24);
+/// assert_eq!(dot_i8(&[-128; 100], &[-128; 100])?, 100 * 16384);
+/// assert!(dot_i8(&[1, 2], &[1]).is_err());
+/// # Ok::<(), qkit::Error>(())
+/// ```
+pub fn dot_i8(a: &[i8], b: &[i8]) -> Result<i32, Error> {
+    Isa::detect().dot_i8(a, b)
+}
+
+/// `Σ x[k]·w[k]` where `w` is known to lie in `[-127, 127]`: the fast path
+/// for TFLite weights (the sign trick on AVX2). Exact, int32 wrap-around.
+///
+/// ```
+/// use qkit::kernel::{dot_i8_narrow, NarrowI8};
+/// let w = NarrowI8::new(&[127, -127])?;
+/// assert_eq!(dot_i8_narrow(&[-128, -128], w)?, 0);
+/// # Ok::<(), qkit::Error>(())
+/// ```
+pub fn dot_i8_narrow(x: &[i8], w: NarrowI8<'_>) -> Result<i32, Error> {
+    Isa::detect().dot_i8_narrow(x, w)
+}
+
+/// `Σ w[k]·x[k]` with `w` packed int4 (element `2k` in the low nibble of
+/// byte `k`, sign-extended; an odd length leaves the last high nibble
+/// unused). `packed.len()` must be `x.len().div_ceil(2)`.
+///
+/// ```
+/// use qkit::kernel::dot_i4_i8;
+/// // [0x12, 0x34] holds [2, 1, 4, 3]; 0x08 holds [-8] (odd length).
+/// assert_eq!(dot_i4_i8(&[0x12, 0x34], &[1, 1, 1, 1])?, 10);
+/// assert_eq!(dot_i4_i8(&[0x08], &[-128])?, 1024);
+/// assert!(dot_i4_i8(&[0x12], &[1, 1, 1]).is_err());
+/// # Ok::<(), qkit::Error>(())
+/// ```
+pub fn dot_i4_i8(packed: &[u8], x: &[i8]) -> Result<i32, Error> {
+    Isa::detect().dot_i4_i8(packed, x)
+}
+
+/// `Σ x[k]·w[k]` for int16 activations and int8 weights (16x8 kernels),
+/// exact in int64 (TFLite accumulates 16x8 in int64 with an int64 bias).
+///
+/// ```
+/// use qkit::kernel::dot_i16_i8;
+/// assert_eq!(dot_i16_i8(&[-32768; 1000], &[-128; 1000])?, 1000 * 4194304);
+/// # Ok::<(), qkit::Error>(())
+/// ```
+pub fn dot_i16_i8(x: &[i16], w: &[i8]) -> Result<i64, Error> {
+    check_len(x.len(), w.len())?;
+    Ok(generic::dot_i16_i8(x, w))
+}
+
+/// GEMV: `out[r] = Σ_k w[r][k]·x[k]`, `w` row-major `[out.len()][x.len()]`.
+///
+/// ```
+/// use qkit::kernel::gemv_i8;
+/// let mut out = [0i32; 2];
+/// gemv_i8(&[1, 2, -128, 4], &[3, -1], &mut out)?;
+/// assert_eq!(out, [1, -388]);
+/// # Ok::<(), qkit::Error>(())
+/// ```
+pub fn gemv_i8(w: &[i8], x: &[i8], out: &mut [i32]) -> Result<(), Error> {
+    Isa::detect().gemv_i8(w, x, out)
+}
+
+/// GEMV with narrow-range weights (the sign-trick path on AVX2).
+///
+/// ```
+/// use qkit::kernel::{gemv_i8_narrow, NarrowI8};
+/// let w = NarrowI8::new(&[1, 2, -127, 4])?;
+/// let mut out = [0i32; 2];
+/// gemv_i8_narrow(w, &[3, -1], &mut out)?;
+/// assert_eq!(out, [1, -385]);
+/// # Ok::<(), qkit::Error>(())
+/// ```
+pub fn gemv_i8_narrow(w: NarrowI8<'_>, x: &[i8], out: &mut [i32]) -> Result<(), Error> {
+    Isa::detect().gemv_i8_narrow(w, x, out)
+}
+
+/// GEMV over packed int4 weights (TFLite layout: flat over the whole
+/// `[out.len()][x.len()]` tensor, so with an odd column count rows start
+/// mid-byte). `packed.len()` must be `(rows·cols).div_ceil(2)`.
+///
+/// ```
+/// use qkit::kernel::gemv_i4_i8;
+/// let mut out = [0i32; 2];
+/// gemv_i4_i8(&[0x21, 0xE3], &[1, 1], &mut out)?; // rows [1, 2], [3, -2]
+/// assert_eq!(out, [3, 1]);
+/// # Ok::<(), qkit::Error>(())
+/// ```
+pub fn gemv_i4_i8(packed: &[u8], x: &[i8], out: &mut [i32]) -> Result<(), Error> {
+    Isa::detect().gemv_i4_i8(packed, x, out)
+}
+
+/// GEMV for int16 activations and int8 weights, exact int64 accumulators.
+///
+/// ```
+/// use qkit::kernel::gemv_i16_i8;
+/// let mut out = [0i64; 2];
+/// gemv_i16_i8(&[1, 2, 3, 4], &[1000, -1000], &mut out)?;
+/// assert_eq!(out, [-1000, -1000]);
+/// # Ok::<(), qkit::Error>(())
+/// ```
+pub fn gemv_i16_i8(w: &[i8], x: &[i16], out: &mut [i64]) -> Result<(), Error> {
+    check_matrix(w.len(), out.len(), x.len())?;
+    generic::gemv_i16_i8(w, x.len(), x, out);
+    Ok(())
+}
+
+/// GEMM: `batch` activation rows `x` (`batch × cols`) against `w`
+/// (`rows × cols`) into `out` (`batch × rows`).
+///
+/// ```
+/// use qkit::kernel::gemm_i8;
+/// let mut out = [0i32; 2];
+/// gemm_i8(&[2, 3], &[1, 1, -1, 1], 2, &mut out)?; // 1 row, 2 columns, batch 2
+/// assert_eq!(out, [5, 1]);
+/// # Ok::<(), qkit::Error>(())
+/// ```
+pub fn gemm_i8(w: &[i8], x: &[i8], batch: usize, out: &mut [i32]) -> Result<(), Error> {
+    Isa::detect().gemm_i8(w, x, batch, out)
+}
+
+/// GEMM with narrow-range weights.
+///
+/// ```
+/// use qkit::kernel::{gemm_i8_narrow, NarrowI8};
+/// let mut out = [0i32; 2];
+/// gemm_i8_narrow(NarrowI8::new(&[2, 3])?, &[1, 1, -1, 1], 2, &mut out)?;
+/// assert_eq!(out, [5, 1]);
+/// # Ok::<(), qkit::Error>(())
+/// ```
+pub fn gemm_i8_narrow(
+    w: NarrowI8<'_>,
+    x: &[i8],
+    batch: usize,
+    out: &mut [i32],
+) -> Result<(), Error> {
+    Isa::detect().gemm_i8_narrow(w, x, batch, out)
+}
+
+/// Sum of `x` with int32 wrap-around (the `Σx` of offset folding).
+///
+/// ```
+/// assert_eq!(qkit::kernel::sum_i8(&[-128, 127, 5]), 4);
+/// ```
+pub fn sum_i8(x: &[i8]) -> i32 {
+    generic::sum_i8(x)
+}
+
+/// Row sums `out[r] = Σ_k w[r][k]` of a `[out.len()][cols]` int8 matrix,
+/// computed once when weights are loaded.
+///
+/// ```
+/// let mut sums = [0i32; 2];
+/// qkit::kernel::row_sums_i8(&[1, 2, 3, -4, -5, -6], 3, &mut sums)?;
+/// assert_eq!(sums, [6, -15]);
+/// # Ok::<(), qkit::Error>(())
+/// ```
+pub fn row_sums_i8(w: &[i8], cols: usize, out: &mut [i32]) -> Result<(), Error> {
+    check_matrix(w.len(), out.len(), cols)?;
+    if cols == 0 {
+        out.fill(0);
+        return Ok(());
+    }
+    for (row, o) in w.chunks_exact(cols).zip(out.iter_mut()) {
+        *o = generic::sum_i8(row);
+    }
+    Ok(())
+}
+
+/// Row sums of a packed int4 `[out.len()][cols]` matrix (TFLite layout).
+///
+/// ```
+/// let mut sums = [0i32; 2];
+/// qkit::kernel::row_sums_i4(&[0x21, 0xE3], 2, &mut sums)?; // rows [1, 2], [3, -2]
+/// assert_eq!(sums, [3, 1]);
+/// # Ok::<(), qkit::Error>(())
+/// ```
+pub fn row_sums_i4(packed: &[u8], cols: usize, out: &mut [i32]) -> Result<(), Error> {
+    check_packed_matrix(packed.len(), out.len(), cols)?;
+    for (r, o) in out.iter_mut().enumerate() {
+        *o = (0..cols).fold(0i32, |acc, k| {
+            acc.wrapping_add(i32::from(generic::nibble_at(packed, r * cols + k)))
+        });
+    }
+    Ok(())
+}
+
+/// Offset folding: `Σ_k (x[k] - zx)(w[k] - zw)` from the raw `dot = Σxw`,
+/// `sum_x = Σx`, `sum_w = Σw` and the length `n`:
+/// `dot - zw·sum_x - zx·sum_w + n·zx·zw`, all in int32 wrap-around, which
+/// is bit-identical to the reference loop (wrapping addition is
+/// associative).
+///
+/// ```
+/// use qkit::kernel::{dot_i8, fold_zero_points, sum_i8};
+/// let (x, w) = ([10i8, -20, 30], [1i8, 2, 3]);
+/// let (zx, zw) = (-5, 1);
+/// let direct: i32 = x.iter().zip(&w).map(|(&a, &b)| (a as i32 - zx) * (b as i32 - zw)).sum();
+/// let folded = fold_zero_points(dot_i8(&x, &w)?, sum_i8(&x), sum_i8(&w), 3, zx, zw);
+/// assert_eq!(folded, direct);
+/// # Ok::<(), qkit::Error>(())
+/// ```
+pub fn fold_zero_points(dot: i32, sum_x: i32, sum_w: i32, n: usize, zx: i32, zw: i32) -> i32 {
+    // `n as i32` wraps for n >= 2^31, consistently with the i32 accumulator.
+    let n = n as i32;
+    dot.wrapping_sub(zw.wrapping_mul(sum_x))
+        .wrapping_sub(zx.wrapping_mul(sum_w))
+        .wrapping_add(n.wrapping_mul(zx).wrapping_mul(zw))
+}

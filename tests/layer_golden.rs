@@ -1,0 +1,127 @@
+//! FULLY_CONNECTED outputs equal TensorFlow Lite Micro's, bit for bit.
+//! Vectors: tests/data/fc_golden.json, from tools/gen_fc_golden.py.
+
+use qkit::layer::{Activation, Channel, FullyConnected, FullyConnected16x8, Quantization, Requant};
+use serde_json::Value;
+
+fn ints<T: TryFrom<i64>>(v: &Value) -> Vec<T> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| T::try_from(x.as_i64().unwrap()).ok().unwrap())
+        .collect()
+}
+
+fn activation(name: &str) -> Activation {
+    match name {
+        "NONE" => Activation::None,
+        "RELU" => Activation::Relu,
+        "RELU6" => Activation::Relu6,
+        other => panic!("unknown activation {other}"),
+    }
+}
+
+#[test]
+fn fully_connected_matches_tflite_micro() {
+    let data: Value = serde_json::from_str(include_str!("data/fc_golden.json")).unwrap();
+    let cases = data["cases"].as_array().unwrap();
+    assert!(cases.len() >= 12);
+    let mut kinds = std::collections::BTreeSet::new();
+    for c in cases {
+        let name = c["name"].as_str().unwrap();
+        let kind = c["kind"].as_str().unwrap();
+        kinds.insert(kind);
+        let batch = c["batch"].as_u64().unwrap() as usize;
+        let in_dim = c["in_dim"].as_u64().unwrap() as usize;
+        let out_dim = c["out_dim"].as_u64().unwrap() as usize;
+        let filter_scales: Vec<f32> = c["filter_scales"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_f64().unwrap() as f32)
+            .collect();
+        assert_eq!(
+            filter_scales.len(),
+            if c["per_channel"].as_bool().unwrap() {
+                out_dim
+            } else {
+                1
+            }
+        );
+        let q = Quantization {
+            input_scale: c["input_scale"].as_f64().unwrap() as f32,
+            input_zero_point: c["input_zero_point"].as_i64().unwrap() as i32,
+            filter_scales: &filter_scales,
+            output_scale: c["output_scale"].as_f64().unwrap() as f32,
+            output_zero_point: c["output_zero_point"].as_i64().unwrap() as i32,
+            activation: activation(c["activation"].as_str().unwrap()),
+        };
+        let mut channels = vec![Channel::default(); out_dim];
+        match kind {
+            "int8" | "int4" => {
+                let bias: Option<Vec<i32>> = (!c["bias"].is_null()).then(|| ints(&c["bias"]));
+                let input: Vec<i8> = ints(&c["input"]);
+                let want: Vec<i8> = ints(&c["output"]);
+                let weights: Vec<i8> = ints(&c["weights"]);
+                let packed: Vec<u8> = if kind == "int4" {
+                    ints(&c["weights_packed"])
+                } else {
+                    vec![]
+                };
+                let fc = if kind == "int4" {
+                    FullyConnected::new_i4(
+                        &packed,
+                        in_dim,
+                        bias.as_deref(),
+                        &q,
+                        Requant::Double,
+                        &mut channels,
+                    )
+                } else {
+                    FullyConnected::new(
+                        &weights,
+                        in_dim,
+                        bias.as_deref(),
+                        &q,
+                        Requant::Double,
+                        &mut channels,
+                    )
+                }
+                .unwrap();
+                let mut got = vec![0i8; batch * out_dim];
+                fc.run(&input, batch, &mut got).unwrap();
+                assert_eq!(got, want, "{name}");
+                if kind == "int4" {
+                    // The same layer on the unpacked int8 weights agrees (TFLM unpacks too).
+                    let mut ch8 = vec![Channel::default(); out_dim];
+                    let fc8 = FullyConnected::new(
+                        &weights,
+                        in_dim,
+                        bias.as_deref(),
+                        &q,
+                        Requant::Double,
+                        &mut ch8,
+                    )
+                    .unwrap();
+                    let mut got8 = vec![0i8; batch * out_dim];
+                    fc8.run(&input, batch, &mut got8).unwrap();
+                    assert_eq!(got8, want, "{name} unpacked");
+                }
+            }
+            "int16" => {
+                let bias: Option<Vec<i64>> = (!c["bias"].is_null()).then(|| ints(&c["bias"]));
+                let input: Vec<i16> = ints(&c["input"]);
+                let want: Vec<i16> = ints(&c["output"]);
+                let weights: Vec<i8> = ints(&c["weights"]);
+                let fc =
+                    FullyConnected16x8::new(&weights, in_dim, bias.as_deref(), &q, &mut channels)
+                        .unwrap();
+                let mut got = vec![0i16; batch * out_dim];
+                fc.run(&input, batch, &mut got).unwrap();
+                assert_eq!(got, want, "{name}");
+            }
+            other => panic!("unknown kind {other}"),
+        }
+    }
+    assert_eq!(kinds.len(), 3, "int8, int4 and 16x8 cases are all present");
+}

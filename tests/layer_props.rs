@@ -1,0 +1,260 @@
+//! The layer equals the reference loop of SEMANTICS §3.2 (offsets applied
+//! per multiply-accumulate, no folding) in every requantization mode.
+
+use proptest::prelude::*;
+use qkit::layer::{Activation, Channel, FullyConnected, FullyConnected16x8, Quantization, Requant};
+use qkit::requant::{
+    Rounding, conv_real_multiplier, fully_connected_real_multiplier,
+    multiply_by_quantized_multiplier, multiply_by_quantized_multiplier_i64, quantize_multiplier,
+    quantize_multiplier_single_rounding, requantize_f32,
+};
+
+fn nibble(packed: &[u8], i: usize) -> i8 {
+    let b = packed[i / 2];
+    if i % 2 == 0 {
+        ((b << 4) as i8) >> 4
+    } else {
+        (b as i8) >> 4
+    }
+}
+
+/// TFLite reference FULLY_CONNECTED, written out longhand.
+#[allow(clippy::too_many_arguments)]
+fn reference(
+    w: &[i8],
+    in_dim: usize,
+    out_dim: usize,
+    bias: Option<&[i32]>,
+    q: &Quantization<'_>,
+    requant: Requant,
+    x: &[i8],
+    batch: usize,
+) -> Vec<i8> {
+    let (lo, hi) = q
+        .activation
+        .range(q.output_scale, q.output_zero_point, -128, 127)
+        .unwrap();
+    let mut out = vec![0i8; batch * out_dim];
+    for b in 0..batch {
+        for o in 0..out_dim {
+            let mut acc = 0i32;
+            for k in 0..in_dim {
+                let xv = x[b * in_dim + k] as i32 - q.input_zero_point;
+                acc = acc.wrapping_add(xv * w[o * in_dim + k] as i32);
+            }
+            acc = acc.wrapping_add(bias.map_or(0, |b| b[o]));
+            let per_channel = q.filter_scales.len() > 1;
+            let s_w = q.filter_scales[if per_channel { o } else { 0 }];
+            let real = if per_channel {
+                conv_real_multiplier(q.input_scale, s_w, q.output_scale).unwrap()
+            } else {
+                fully_connected_real_multiplier(q.input_scale, s_w, q.output_scale).unwrap()
+            };
+            let y = match requant {
+                Requant::Double => {
+                    let m = quantize_multiplier(real).unwrap();
+                    (multiply_by_quantized_multiplier(acc, m, Rounding::Double)
+                        + q.output_zero_point)
+                        .clamp(lo, hi)
+                }
+                Requant::Single => {
+                    let m = quantize_multiplier_single_rounding(real).unwrap();
+                    (multiply_by_quantized_multiplier(acc, m, Rounding::Single)
+                        + q.output_zero_point)
+                        .clamp(lo, hi)
+                }
+                Requant::Float32 => requantize_f32(
+                    acc,
+                    q.input_scale * s_w / q.output_scale,
+                    q.output_zero_point,
+                    lo,
+                    hi,
+                ),
+            };
+            out[b * out_dim + o] = y as i8;
+        }
+    }
+    out
+}
+
+fn activation() -> impl Strategy<Value = Activation> {
+    prop_oneof![
+        Just(Activation::None),
+        Just(Activation::Relu),
+        Just(Activation::Relu6),
+        Just(Activation::ReluN1To1)
+    ]
+}
+
+fn requant() -> impl Strategy<Value = Requant> {
+    prop_oneof![
+        Just(Requant::Double),
+        Just(Requant::Single),
+        Just(Requant::Float32)
+    ]
+}
+
+#[derive(Debug, Clone)]
+struct Case {
+    in_dim: usize,
+    out_dim: usize,
+    batch: usize,
+    w: Vec<i8>,
+    packed: Vec<u8>,
+    x: Vec<i8>,
+    bias: Option<Vec<i32>>,
+    scales: Vec<f32>,
+    s_in: f32,
+    s_out: f32,
+    zp_in: i32,
+    zp_out: i32,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (
+        1usize..80,
+        1usize..70,
+        1usize..3,
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_flat_map(|(in_dim, out_dim, batch, has_bias, per_channel)| {
+            let n = in_dim * out_dim;
+            (
+                prop::collection::vec(any::<i8>(), n),
+                prop::collection::vec(any::<u8>(), n.div_ceil(2)),
+                prop::collection::vec(any::<i8>(), batch * in_dim),
+                prop::collection::vec(-100_000i32..100_000, out_dim),
+                prop::collection::vec(1e-4f32..0.05, if per_channel { out_dim } else { 1 }),
+                (1e-3f32..0.2, 1e-3f32..2.0, -128i32..=127, -128i32..=127),
+            )
+                .prop_map(
+                    move |(w, packed, x, bias, scales, (s_in, s_out, zp_in, zp_out))| Case {
+                        in_dim,
+                        out_dim,
+                        batch,
+                        w,
+                        packed,
+                        x,
+                        bias: has_bias.then_some(bias),
+                        scales,
+                        s_in,
+                        s_out,
+                        zp_in,
+                        zp_out,
+                    },
+                )
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(120))]
+
+    #[test]
+    fn int8_layer_equals_reference(c in case(), act in activation(), mode in requant(), narrow in any::<bool>()) {
+        let w: Vec<i8> = if narrow { c.w.iter().map(|&v| v.max(-127)).collect() } else { c.w.clone() };
+        let q = Quantization {
+            input_scale: c.s_in, input_zero_point: c.zp_in, filter_scales: &c.scales,
+            output_scale: c.s_out, output_zero_point: c.zp_out, activation: act,
+        };
+        let mut ch = vec![Channel::default(); c.out_dim];
+        let fc = FullyConnected::new(&w, c.in_dim, c.bias.as_deref(), &q, mode, &mut ch).unwrap();
+        let mut got = vec![0i8; c.batch * c.out_dim];
+        fc.run(&c.x, c.batch, &mut got).unwrap();
+        let want = reference(&w, c.in_dim, c.out_dim, c.bias.as_deref(), &q, mode, &c.x, c.batch);
+        prop_assert_eq!(got, want);
+    }
+
+    #[test]
+    fn int4_layer_equals_reference(c in case(), act in activation(), mode in requant()) {
+        let w: Vec<i8> = (0..c.in_dim * c.out_dim).map(|i| nibble(&c.packed, i)).collect();
+        let q = Quantization {
+            input_scale: c.s_in, input_zero_point: c.zp_in, filter_scales: &c.scales,
+            output_scale: c.s_out, output_zero_point: c.zp_out, activation: act,
+        };
+        let mut ch = vec![Channel::default(); c.out_dim];
+        let fc = FullyConnected::new_i4(&c.packed, c.in_dim, c.bias.as_deref(), &q, mode, &mut ch).unwrap();
+        let mut got = vec![0i8; c.batch * c.out_dim];
+        fc.run(&c.x, c.batch, &mut got).unwrap();
+        let want = reference(&w, c.in_dim, c.out_dim, c.bias.as_deref(), &q, mode, &c.x, c.batch);
+        prop_assert_eq!(got, want);
+    }
+
+    #[test]
+    fn layer_16x8_equals_reference(
+        c in case(),
+        x16 in prop::collection::vec(any::<i16>(), 160),
+        bias in prop::collection::vec(-(1i64 << 40)..(1i64 << 40), 70),
+        act in activation(),
+    ) {
+        let x = &x16[..c.batch * c.in_dim];
+        let bias = &bias[..c.out_dim];
+        let q = Quantization {
+            input_scale: c.s_in * 0.01, input_zero_point: 0, filter_scales: &c.scales,
+            output_scale: c.s_out, output_zero_point: 0, activation: act,
+        };
+        let mut ch = vec![Channel::default(); c.out_dim];
+        let fc = FullyConnected16x8::new(&c.w, c.in_dim, Some(bias), &q, &mut ch).unwrap();
+        let mut got = vec![0i16; c.batch * c.out_dim];
+        fc.run(x, c.batch, &mut got).unwrap();
+        let (lo, hi) = act.range(q.output_scale, 0, -32768, 32767).unwrap();
+        for b in 0..c.batch {
+            for o in 0..c.out_dim {
+                let acc: i64 = (0..c.in_dim).map(|k| x[b * c.in_dim + k] as i64 * c.w[o * c.in_dim + k] as i64).sum::<i64>() + bias[o];
+                let per_channel = c.scales.len() > 1;
+                let s_w = c.scales[if per_channel { o } else { 0 }];
+                let real = if per_channel {
+                    conv_real_multiplier(q.input_scale, s_w, q.output_scale).unwrap()
+                } else {
+                    fully_connected_real_multiplier(q.input_scale, s_w, q.output_scale).unwrap()
+                };
+                let y = multiply_by_quantized_multiplier_i64(acc, quantize_multiplier(real).unwrap()).clamp(lo, hi);
+                prop_assert_eq!(got[b * c.out_dim + o], y as i16);
+            }
+        }
+    }
+}
+
+#[test]
+fn bad_inputs_are_errors_not_panics() {
+    let q = Quantization {
+        input_scale: 0.1,
+        input_zero_point: 0,
+        filter_scales: &[0.1, 0.2, 0.3],
+        output_scale: 0.1,
+        output_zero_point: 0,
+        activation: Activation::None,
+    };
+    let mut ch = [Channel::default(); 2];
+    // Three filter scales for two channels.
+    assert!(FullyConnected::new(&[0; 4], 2, None, &q, Requant::Double, &mut ch).is_err());
+    let q = Quantization {
+        filter_scales: &[0.1],
+        ..q
+    };
+    assert!(FullyConnected::new(&[0; 4], 2, Some(&[1]), &q, Requant::Double, &mut ch).is_err());
+    assert!(FullyConnected::new_i4(&[0; 1], 2, None, &q, Requant::Double, &mut ch).is_err());
+    for bad in [0.0, -1.0, f32::NAN, f32::INFINITY] {
+        let qb = Quantization {
+            output_scale: bad,
+            ..q
+        };
+        assert!(FullyConnected::new(&[0; 4], 2, None, &qb, Requant::Double, &mut ch).is_err());
+        let qb = Quantization {
+            input_scale: bad,
+            ..q
+        };
+        assert!(FullyConnected::new(&[0; 4], 2, None, &qb, Requant::Double, &mut ch).is_err());
+    }
+    let qb = Quantization {
+        input_zero_point: 128,
+        ..q
+    };
+    assert!(FullyConnected::new(&[0; 4], 2, None, &qb, Requant::Double, &mut ch).is_err());
+    let fc = FullyConnected::new(&[0; 4], 2, None, &q, Requant::Double, &mut ch).unwrap();
+    let mut out = [0i8; 4];
+    assert!(fc.run(&[0; 3], 2, &mut out).is_err());
+    assert!(fc.run(&[0; 4], 2, &mut out[..3]).is_err());
+    assert!(fc.run(&[0; 4], usize::MAX, &mut out).is_err());
+    fc.run(&[], 0, &mut []).unwrap();
+}
