@@ -152,7 +152,10 @@ impl<Q: QInt> Granularity<'_, Q> {
     }
 }
 
-fn onnx_case<Q: QInt>(c: &Value, packed: Option<&dyn Fn(&Value, &[f32], &[f32], &[i32])>) {
+/// Extra checks for the packed int4 forms of a QuantizeLinear case.
+type PackedCheck<'a> = &'a dyn Fn(&Value, &[f32], &[f32], &[i32]);
+
+fn onnx_case<Q: QInt>(c: &Value, packed: Option<PackedCheck<'_>>) {
     let dims = usizes(&c["dims"]);
     let scales = f32s(&c["scales"]);
     let zps: Vec<i32> = i64s(&c["zero_points"]).iter().map(|&z| z as i32).collect();
