@@ -92,20 +92,33 @@ impl Affine {
         if v < self.hi { v } else { self.hi }
     }
 
-    /// Ties to even. Valid while `|lo|, |hi| <= 2^22` (every type up to 16 bits).
+    /// Ties to even. Valid while `|lo|, |hi| <= 2^22` (every type up to 16
+    /// bits): `v + 1.5 * 2^23` lies in `[2^23, 2^24)`, where the float
+    /// addition itself rounds to an integer (ties to even, and the magic
+    /// number is even), and that integer sits in the low mantissa bits, so it
+    /// is read with integer arithmetic instead of a float-to-int conversion.
     #[inline(always)]
-    pub(crate) fn rne(&self, x: f32) -> i32 {
-        let v = self.clamp(x);
-        ((v + RNE_MAGIC) - RNE_MAGIC) as i32 + self.zp
+    fn rne_clamped(v: f32) -> (i32, f32) {
+        let m = v + RNE_MAGIC;
+        (
+            m.to_bits() as i32 - RNE_MAGIC.to_bits() as i32,
+            m - RNE_MAGIC,
+        )
     }
 
-    /// Ties away from zero. `v - trunc(v)` is exact in binary floating point.
+    #[inline(always)]
+    pub(crate) fn rne(&self, x: f32) -> i32 {
+        Self::rne_clamped(self.clamp(x)).0 + self.zp
+    }
+
+    /// Ties away from zero: round to even, then move the ties that went
+    /// toward zero one step away. `v - r` is exact (`r` is `v` rounded).
     #[inline(always)]
     pub(crate) fn rhaz(&self, x: f32) -> i32 {
         let v = self.clamp(x);
-        let t = v as i32;
-        let f = v - t as f32;
-        t + (f >= 0.5) as i32 - (f <= -0.5) as i32 + self.zp
+        let (i, r) = Self::rne_clamped(v);
+        let d = v - r;
+        i + ((d == 0.5) & (v > 0.0)) as i32 - ((d == -0.5) & (v < 0.0)) as i32 + self.zp
     }
 
     /// Any width (the `i32` bias type too), through `libm`.
