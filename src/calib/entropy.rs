@@ -355,6 +355,62 @@ pub fn entropy_search(
     })
 }
 
+/// `KL(P‖Q)` of the single candidate `i` (bins kept) under `options`
+/// (natural log; `+inf` where mass is folded into an empty bin or `Q` is
+/// all zero): one point of the curve [`entropy_search`] minimises.
+/// `options.min_levels` is ignored.
+///
+/// Errors: as [`entropy_search`], plus `InvalidParameter` unless
+/// `levels <= i <= N`.
+///
+/// ```
+/// use qkit::calib::{entropy_kl, EntropyOptions};
+/// // CALIBRATION.md §2.3 vector A: the slide's expansion example, KL = 0.1503153.
+/// let p = [1, 0, 2, 3, 5, 3, 1, 7];
+/// let kl = entropy_kl(&p, 2, 8, &EntropyOptions::CANONICAL)?;
+/// assert!((kl - 0.1503153).abs() < 1e-7);
+/// # Ok::<(), qkit::Error>(())
+/// ```
+pub fn entropy_kl(
+    hist: &[u32],
+    levels: usize,
+    i: usize,
+    options: &EntropyOptions,
+) -> Result<f64, Error> {
+    if levels == 0 {
+        return Err(Error::InvalidParameter("levels must be > 0"));
+    }
+    if i < levels || i > hist.len() {
+        return Err(Error::InvalidParameter(
+            "candidate must satisfy levels <= i <= N",
+        ));
+    }
+    check_hist(hist, 1.0)?;
+    let h = Bins {
+        hist,
+        copy_next: options.zero_bin == ZeroBin::CopyNext && hist.len() > 1,
+    };
+    let total: u64 = (0..hist.len()).map(|k| h.get(k)).sum();
+    let in_range: u64 = (0..i).map(|k| h.get(k)).sum();
+    if in_range == 0 {
+        return Ok(f64::INFINITY);
+    }
+    let mut search = Search {
+        h,
+        levels,
+        total,
+        min_levels: 0,
+        cache_m: 0,
+        cache_a: 0.0,
+        cache_mass: 0,
+        cache_nonempty: 0,
+    };
+    Ok(match options.merge {
+        Merge::Remainder => search.kl_remainder(i, in_range),
+        Merge::Proportional => search.kl_proportional(i, in_range),
+    })
+}
+
 /// The histogram as the search sees it (bin 0 possibly replaced by bin 1).
 #[derive(Clone, Copy)]
 struct Bins<'a> {

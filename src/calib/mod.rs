@@ -10,7 +10,7 @@
 //! | [`max_threshold`] | max (no saturation) calibration | §1 |
 //! | [`percentile_threshold`] | pytorch-quantization percentile | §3.1 |
 //! | [`mse_threshold`] | pytorch-quantization MSE-optimal clip | §3.2 |
-//! | [`entropy_threshold`], [`entropy_search`] | TensorRT KL-entropy search, canonical §2.2 and compatible modes | §2 |
+//! | [`entropy_threshold`], [`entropy_search`], [`entropy_kl`] | TensorRT KL-entropy search, canonical §2.2 and compatible modes | §2 |
 //! | [`dynfixed`] | Qiu et al. 2016 dynamic fixed point: fractional-length search, greedy layer walk | §4 |
 //! | [`symmetric_quantizer`] | threshold → [`Quantizer`](crate::quant::Quantizer) (int8, int4, narrow/full range) | §0, §1 |
 //!
@@ -44,8 +44,8 @@ mod percentile;
 mod scale;
 
 pub use entropy::{
-    EntropyOptions, EntropyResult, Merge, ThresholdRule, Ties, Upper, ZeroBin, entropy_search,
-    entropy_threshold,
+    EntropyOptions, EntropyResult, Merge, ThresholdRule, Ties, Upper, ZeroBin, entropy_kl,
+    entropy_search, entropy_threshold,
 };
 pub use histogram::{Domain, Histogram};
 pub use mse::mse_threshold;
