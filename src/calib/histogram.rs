@@ -9,8 +9,11 @@
 //! **Growing** (CALIBRATION.md §7, qkit's proposal): the first non-zero
 //! sample sets the range to `max |x|` of its batch. When a later sample lies
 //! beyond the range, the range doubles and adjacent bin pairs merge
-//! (`h'[k] = h[2k] + h[2k+1]` for `|x|`), until it fits. This is exact and
-//! needs no allocation, but the result depends on the batch order; a
+//! (`h'[k] = h[2k] + h[2k+1]` for `|x|`), until it fits. No allocation, and
+//! exact except for one case: a sample equal to an earlier range's top edge
+//! sat in that range's last bin and stays in the merged bin just below the
+//! edge (a two-pass histogram puts it one bin higher). The result depends
+//! on the batch order; a
 //! two-pass histogram ([`Histogram::with_range`] with the global `max |x|`)
 //! is the reference the tests use.
 
