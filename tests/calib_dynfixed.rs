@@ -3,8 +3,8 @@
 use proptest::prelude::*;
 use qkit::Error;
 use qkit::calib::dynfixed::{
-    DfpLayer, LayerFormat, Norm, best_frac_len, greedy_layerwise, initial_frac_len,
-    quantize_fixed, search_frac_len,
+    DfpLayer, LayerFormat, Norm, best_frac_len, greedy_layerwise, initial_frac_len, quantize_fixed,
+    search_frac_len,
 };
 
 /// Reference quantizer with std's exact rounding (not libm's).
@@ -54,15 +54,24 @@ fn initial_frac_len_vectors() {
 #[test]
 fn edge_cases() {
     // empty / all non-finite -> Err(Empty); NaN filtered
-    assert_eq!(best_frac_len(&[], &[], 8, 0, 7, Norm::L1), Err(Error::Empty));
-    assert_eq!(search_frac_len(&[f32::NAN, f32::INFINITY], 8, Norm::L1), Err(Error::Empty));
+    assert_eq!(
+        best_frac_len(&[], &[], 8, 0, 7, Norm::L1),
+        Err(Error::Empty)
+    );
+    assert_eq!(
+        search_frac_len(&[f32::NAN, f32::INFINITY], 8, Norm::L1),
+        Err(Error::Empty)
+    );
     assert_eq!(search_frac_len(&[0.5, f32::NAN], 8, Norm::L1), Ok(5)); // fl0 = 7, ties -> 5
     // all zeros: every fl is exact, ties -> smallest in the window [fl0-2, fl0+2]
     assert_eq!(search_frac_len(&[0.0; 4], 8, Norm::L1), Ok(5));
     // negative-only data uses the extra negative code: -1.0 with bw = 8 fits fl = 7
     assert_eq!(quantize_fixed(-1.0, 8, 7), -1.0);
     assert_eq!(quantize_fixed(1.0, 8, 7), 127.0 / 128.0);
-    assert!(matches!(best_frac_len(&[1.0], &[1.0, 2.0], 8, 0, 1, Norm::L1), Err(Error::LengthMismatch { .. })));
+    assert!(matches!(
+        best_frac_len(&[1.0], &[1.0, 2.0], 8, 0, 1, Norm::L1),
+        Err(Error::LengthMismatch { .. })
+    ));
     assert!(best_frac_len(&[1.0], &[1.0], 8, 3, 2, Norm::L1).is_err());
 }
 
@@ -103,13 +112,21 @@ fn greedy_walk_equals_manual_walk() {
     let layers: [&dyn DfpLayer; 2] = [&l1, &l2];
     let mut scratch = vec![0.0f32; 12 + 4 * 4];
     let mut formats = [LayerFormat::default(); 2];
-    let in_fl = greedy_layerwise(&layers, &input, 8, 6, Norm::L1, &mut scratch, &mut formats).unwrap();
+    let in_fl =
+        greedy_layerwise(&layers, &input, 8, 6, Norm::L1, &mut scratch, &mut formats).unwrap();
 
     // Manual: the same steps with the public primitives.
     let max = |v: &[f32]| v.iter().fold(0.0f32, |m, x| m.max(x.abs()));
-    let quant = |v: &[f32], bits, fl| -> Vec<f32> { v.iter().map(|&x| q_ref(x as f64, bits, fl) as f32).collect() };
+    let quant = |v: &[f32], bits, fl| -> Vec<f32> {
+        v.iter()
+            .map(|&x| q_ref(x as f64, bits, fl) as f32)
+            .collect()
+    };
     let fl0 = initial_frac_len(max(&input), 6).unwrap();
-    assert_eq!(in_fl, best_ref(&input, &input, 6, fl0 - 2, fl0 + 2, Norm::L1));
+    assert_eq!(
+        in_fl,
+        best_ref(&input, &input, 6, fl0 - 2, fl0 + 2, Norm::L1)
+    );
     let (mut xf, mut xq) = (input.to_vec(), quant(&input, 6, in_fl));
     for (layer, fmt) in [&l1, &l2].iter().zip(formats) {
         let w = layer.weights();
@@ -135,10 +152,21 @@ fn greedy_walk_equals_manual_walk() {
         Err(Error::CapacityExceeded { .. })
     ));
     assert!(matches!(
-        greedy_layerwise(&layers, &input, 8, 6, Norm::L1, &mut scratch, &mut formats[..1]),
+        greedy_layerwise(
+            &layers,
+            &input,
+            8,
+            6,
+            Norm::L1,
+            &mut scratch,
+            &mut formats[..1]
+        ),
         Err(Error::LengthMismatch { .. })
     ));
-    assert_eq!(greedy_layerwise(&[], &input, 8, 6, Norm::L1, &mut scratch, &mut []), Err(Error::Empty));
+    assert_eq!(
+        greedy_layerwise(&[], &input, 8, 6, Norm::L1, &mut scratch, &mut []),
+        Err(Error::Empty)
+    );
 }
 
 proptest! {

@@ -70,18 +70,28 @@ fn min_max_observer_rules() {
 #[test]
 fn per_channel_rules() {
     let mut o = PerChannelMinMaxObserver::<3>::new();
-    assert!(matches!(o.observe(&[1.0; 4], 0), Err(Error::InvalidParameter(_))));
+    assert!(matches!(
+        o.observe(&[1.0; 4], 0),
+        Err(Error::InvalidParameter(_))
+    ));
     o.observe(&[0.5, -1.0, 0.0, 0.0, 2.0, f32::NAN], 3).unwrap();
     o.observe(&[-3.0, 0.0, 0.0, 0.0, 0.0, 0.0], 3).unwrap();
-    assert!(matches!(o.observe(&[0.0; 4], 2), Err(Error::LengthMismatch { .. })));
+    assert!(matches!(
+        o.observe(&[0.0; 4], 2),
+        Err(Error::LengthMismatch { .. })
+    ));
     assert_eq!(o.amax(0), Ok(3.0));
     assert_eq!(o.amax(1), Ok(0.0));
     assert_eq!(o.amax(2), Ok(2.0));
     assert_eq!(o.nonfinite(), 1);
     let mut s = [0.0f32; 3];
-    o.symmetric_scales(127, SymmetricRange::Narrow, &mut s).unwrap();
+    o.symmetric_scales(127, SymmetricRange::Narrow, &mut s)
+        .unwrap();
     assert_eq!(s, [3.0 / 127.0, 1.0, 2.0 / 127.0]);
-    assert!(o.symmetric_scales(127, SymmetricRange::Narrow, &mut [0.0; 2]).is_err());
+    assert!(
+        o.symmetric_scales(127, SymmetricRange::Narrow, &mut [0.0; 2])
+            .is_err()
+    );
     assert!(o.amax(3).is_err());
     // empty batch with a valid channel count is fine
     o.observe(&[], 3).unwrap();
