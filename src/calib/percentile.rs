@@ -1,0 +1,74 @@
+//! Max and percentile calibration from a histogram (CALIBRATION.md §1, §3.1).
+
+use crate::Error;
+
+use super::check_hist;
+
+/// Max (no-saturation) calibration from a histogram: the right edge of the
+/// highest non-empty bin, `(k + 1)·w`. For a two-pass histogram (range =
+/// `max |x|`) that is `max |x|` itself. [`Histogram::max_threshold`](super::Histogram::max_threshold)
+/// returns the exact sample maximum instead.
+///
+/// `Err(Empty)` for an all-zero histogram; `bin_width == 0` gives 0.
+///
+/// ```
+/// use qkit::calib::max_threshold;
+/// assert_eq!(max_threshold(&[5, 0, 2, 0], 0.5)?, 1.5);
+/// assert!(max_threshold(&[0, 0], 0.5).is_err());
+/// # Ok::<(), qkit::Error>(())
+/// ```
+pub fn max_threshold(hist: &[u32], bin_width: f32) -> Result<f32, Error> {
+    check_hist(hist, bin_width)?;
+    let top = hist.iter().rposition(|&c| c != 0).unwrap_or(0);
+    Ok(((top + 1) as f64 * bin_width as f64) as f32)
+}
+
+/// pytorch-quantization percentile calibration: the **left** edge `k·w` of
+/// the first bin where the cumulative fraction reaches `pct / 100`
+/// (`searchsorted` left on the CDF), so slightly below the true quantile.
+/// `pct == 100` returns [`max_threshold`] (the spec's rule: never a bin
+/// below `amax` because of float round-off).
+///
+/// The CDF is accumulated exactly as pytorch-quantization's numpy code does
+/// (`cdf = cumsum(h / T)` in `f64`, sequentially, then `cdf_k >= pct / 100`),
+/// which reproduces its bins bit for bit, including where float round-off
+/// puts the crossing one non-empty bin later than exact arithmetic would
+/// (Laplace data at 99.99 %: 9.689, where exact fractions give 9.616; see
+/// tests/calib_golden.rs). Percentile is monotone in `pct`. Errors: `InvalidParameter` for `pct` outside `[0, 100]` or NaN,
+/// `Empty` for an all-zero histogram; `bin_width == 0` gives 0. A
+/// threshold of 0 (all mass in bin 0) goes through the zero rule of
+/// [`symmetric_quantizer`](super::symmetric_quantizer).
+///
+/// ```
+/// use qkit::calib::percentile_threshold;
+/// let h = [50, 30, 15, 4, 1]; // T = 100
+/// assert_eq!(percentile_threshold(&h, 1.0, 80.0)?, 1.0);   // cdf: .5 .8 .95 .99 1
+/// assert_eq!(percentile_threshold(&h, 1.0, 99.0)?, 3.0);
+/// assert_eq!(percentile_threshold(&h, 1.0, 99.5)?, 4.0);
+/// assert_eq!(percentile_threshold(&h, 1.0, 100.0)?, 5.0);
+/// assert!(percentile_threshold(&h, 1.0, 101.0).is_err());
+/// # Ok::<(), qkit::Error>(())
+/// ```
+pub fn percentile_threshold(hist: &[u32], bin_width: f32, pct: f64) -> Result<f32, Error> {
+    if !(0.0..=100.0).contains(&pct) {
+        return Err(Error::InvalidParameter("percentile must lie in [0, 100]"));
+    }
+    let total = check_hist(hist, bin_width)?;
+    if bin_width == 0.0 {
+        return Ok(0.0);
+    }
+    if pct == 100.0 {
+        return max_threshold(hist, bin_width);
+    }
+    let target = pct / 100.0;
+    let mut cdf = 0.0f64;
+    let mut idx = hist.len() - 1;
+    for (k, &c) in hist.iter().enumerate() {
+        cdf += c as f64 / total as f64;
+        if cdf >= target {
+            idx = k;
+            break;
+        }
+    }
+    Ok((idx as f64 * bin_width as f64) as f32)
+}
