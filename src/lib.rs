@@ -64,6 +64,7 @@
 //! * `alloc`: conveniences that allocate.
 //! * `std`: runtime CPU feature detection for the SIMD kernels.
 //! * `defmt`: `defmt::Format` on the public types.
+//! * `capi`: a C ABI ([`capi`], `include/qkit.h`); implies `std`.
 #![no_std]
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
@@ -79,6 +80,8 @@ mod qint;
 mod round;
 
 pub mod calib;
+#[cfg(feature = "capi")]
+pub mod capi;
 pub mod fixed;
 pub mod int4;
 pub mod kernel;
