@@ -224,7 +224,7 @@ pub struct EntropyResult {
 ///
 /// Errors: `Empty` when every bin is 0 ("uncalibrated": scale 1, zero
 /// point 0); `InvalidParameter` for `levels == 0`, `levels > N` or a
-/// negative/non-finite `bin_width`. `bin_width == 0` (all samples 0) gives
+/// negative/non-finite `bin_width` or `N·bin_width > f32::MAX`. `bin_width == 0` (all samples 0) gives
 /// threshold 0, the zero rule. See [`entropy_search`] for the other modes
 /// and the known weakness on data far from zero.
 ///
