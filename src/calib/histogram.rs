@@ -480,7 +480,7 @@ impl<const N: usize> Histogram<N> {
             .map(|r| r.threshold)
     }
 
-    /// [`entropy_search`](super::entropy_search) on the `|x|` histogram with
+    /// [`entropy_search`] on the `|x|` histogram with
     /// explicit options; the threshold is capped at [`amax`](Self::amax).
     ///
     /// ```
