@@ -2,11 +2,17 @@
 
 use core::marker::PhantomData;
 
+use half::{bf16, f16};
+
+use crate::int4::{Nibble, packed_len};
 use crate::{Error, QInt, Round};
 
 /// A per-tensor affine quantizer for storage type `Q`.
 ///
-/// `real = scale * (q - zero_point)`.
+/// `real = scale * (q - zero_point)`. Quantized values lie in
+/// `[qmin, qmax]`: `Q`'s full range, or `[Q::MIN + 1, Q::MAX]` for a
+/// [`narrow`](Quantizer::narrow) quantizer (TFLite's symmetric weights:
+/// int8 in `[-127, 127]`, int4 in `[-7, 7]`).
 ///
 /// ```
 /// use qkit::{quant::Quantizer, Round};
@@ -21,11 +27,177 @@ use crate::{Error, QInt, Round};
 pub struct Quantizer<Q: QInt> {
     scale: f32,
     zero_point: i32,
+    qmin: i32,
     _storage: PhantomData<Q>,
 }
 
+pub(crate) fn check_scale(scale: f32) -> Result<(), Error> {
+    if scale.is_finite() && scale > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::InvalidScale(scale as f64))
+    }
+}
+
+pub(crate) fn check_zero_point(zero_point: i32, qmin: i32, qmax: i32) -> Result<(), Error> {
+    if zero_point < qmin || zero_point > qmax {
+        Err(Error::ZeroPointOutOfRange {
+            zero_point,
+            min: qmin,
+            max: qmax,
+        })
+    } else {
+        Ok(())
+    }
+}
+
+/// `1.5 * 2^23`: adding and subtracting it rounds any `|v| <= 2^22` to an
+/// integer, ties to even, in the default float environment.
+const RNE_MAGIC: f32 = 12_582_912.0;
+
+/// The float-to-integer step shared by every quantizer in qkit.
+///
+/// `v = x / scale` is clamped in float to `[lo, hi] = [qmin - zp, qmax - zp]`
+/// *before* rounding, as ONNX Runtime's MLAS does; because the bounds are
+/// integers and rounding is monotone this equals round-then-saturate (the
+/// TFLite and ONNX reference order). The comparisons send NaN to `lo`.
+/// Written without branches or calls so that slice loops autovectorize.
+#[derive(Clone, Copy)]
+pub(crate) struct Affine {
+    pub(crate) inv_div: f32,
+    pub(crate) lo: f32,
+    pub(crate) hi: f32,
+    pub(crate) zp: i32,
+    qmin: i32,
+    qmax: i32,
+}
+
+impl Affine {
+    #[inline(always)]
+    pub(crate) fn new(scale: f32, zero_point: i32, qmin: i32, qmax: i32) -> Affine {
+        Affine {
+            inv_div: scale,
+            lo: (qmin as i64 - zero_point as i64) as f32,
+            hi: (qmax as i64 - zero_point as i64) as f32,
+            zp: zero_point,
+            qmin,
+            qmax,
+        }
+    }
+
+    #[inline(always)]
+    fn clamp(&self, x: f32) -> f32 {
+        let v = x / self.inv_div;
+        let v = if v > self.lo { v } else { self.lo };
+        if v < self.hi { v } else { self.hi }
+    }
+
+    /// Ties to even. Valid while `|lo|, |hi| <= 2^22` (every type up to 16
+    /// bits): `v + 1.5 * 2^23` lies in `[2^23, 2^24)`, where the float
+    /// addition itself rounds to an integer (ties to even, and the magic
+    /// number is even), and that integer sits in the low mantissa bits, so it
+    /// is read with integer arithmetic instead of a float-to-int conversion.
+    #[inline(always)]
+    fn rne_clamped(v: f32) -> (i32, f32) {
+        let m = v + RNE_MAGIC;
+        (
+            m.to_bits() as i32 - RNE_MAGIC.to_bits() as i32,
+            m - RNE_MAGIC,
+        )
+    }
+
+    #[inline(always)]
+    pub(crate) fn rne(&self, x: f32) -> i32 {
+        Self::rne_clamped(self.clamp(x)).0 + self.zp
+    }
+
+    /// Ties away from zero: round to even, then move the ties that went
+    /// toward zero one step away. `v - r` is exact (`r` is `v` rounded).
+    #[inline(always)]
+    pub(crate) fn rhaz(&self, x: f32) -> i32 {
+        let v = self.clamp(x);
+        let (i, r) = Self::rne_clamped(v);
+        let d = v - r;
+        i + ((d == 0.5) & (v > 0.0)) as i32 - ((d == -0.5) & (v < 0.0)) as i32 + self.zp
+    }
+
+    /// Any width (the `i32` bias type too), through `libm`.
+    #[inline]
+    pub(crate) fn wide(&self, x: f32, round: Round) -> i64 {
+        let v = x / self.inv_div;
+        if v.is_nan() {
+            return self.qmin as i64;
+        }
+        // `as i64` saturates ±inf.
+        let r = round.round_f32(v) as i64;
+        r.saturating_add(self.zp as i64)
+            .clamp(self.qmin as i64, self.qmax as i64)
+    }
+
+    #[inline(always)]
+    pub(crate) fn one<Q: QInt>(&self, x: f32, round: Round) -> Q {
+        if Q::BITS <= 16 {
+            match round {
+                Round::HalfToEven => Q::saturating_from_i32(self.rne(x)),
+                Round::HalfAwayFromZero => Q::saturating_from_i32(self.rhaz(x)),
+            }
+        } else {
+            Q::saturating_from_i64(self.wide(x, round))
+        }
+    }
+
+    /// The slice loop: the rounding mode is chosen once, outside the loop.
+    #[inline(always)]
+    pub(crate) fn run<Q: QInt, T: Copy>(
+        &self,
+        x: &[T],
+        out: &mut [Q],
+        round: Round,
+        to_f32: impl Fn(T) -> f32,
+    ) {
+        if Q::BITS <= 16 {
+            match round {
+                Round::HalfToEven => {
+                    for (o, &v) in out.iter_mut().zip(x) {
+                        *o = Q::saturating_from_i32(self.rne(to_f32(v)));
+                    }
+                }
+                Round::HalfAwayFromZero => {
+                    for (o, &v) in out.iter_mut().zip(x) {
+                        *o = Q::saturating_from_i32(self.rhaz(to_f32(v)));
+                    }
+                }
+            }
+        } else {
+            for (o, &v) in out.iter_mut().zip(x) {
+                *o = Q::saturating_from_i64(self.wide(to_f32(v), round));
+            }
+        }
+    }
+}
+
+/// `scale * (q - zero_point)` rounded once to `f32`. For `|q - zp| < 2^24`
+/// (every type up to 16 bits) the `f32` product is that single rounding; the
+/// `i32` type goes through `f64` (TFLite `Dequantize`).
+#[inline(always)]
+pub(crate) fn dequantize_one(scale: f32, zero_point: i32, q: i32, bits: u32) -> f32 {
+    if bits <= 16 {
+        scale * (q - zero_point) as f32
+    } else {
+        (scale as f64 * (q as i64 - zero_point as i64) as f64) as f32
+    }
+}
+
+pub(crate) fn check_len(expected: usize, found: usize) -> Result<(), Error> {
+    if expected == found {
+        Ok(())
+    } else {
+        Err(Error::LengthMismatch { expected, found })
+    }
+}
+
 impl<Q: QInt> Quantizer<Q> {
-    /// A quantizer with the given scale and zero point.
+    /// A quantizer with the given scale and zero point, over `Q`'s full range.
     ///
     /// `Err(InvalidScale)` unless `scale` is finite and `> 0`;
     /// `Err(ZeroPointOutOfRange)` unless `zero_point` lies in `Q`'s range.
@@ -37,19 +209,31 @@ impl<Q: QInt> Quantizer<Q> {
     /// assert!(matches!(Quantizer::<i8>::new(1.0, 128), Err(Error::ZeroPointOutOfRange { .. })));
     /// ```
     pub fn new(scale: f32, zero_point: i32) -> Result<Self, Error> {
-        if !(scale.is_finite() && scale > 0.0) {
-            return Err(Error::InvalidScale(scale as f64));
-        }
-        if zero_point < Q::MIN || zero_point > Q::MAX {
-            return Err(Error::ZeroPointOutOfRange {
-                zero_point,
-                min: Q::MIN,
-                max: Q::MAX,
-            });
-        }
+        Self::with_range(scale, zero_point, Q::MIN)
+    }
+
+    /// A narrow-range quantizer: values in `[Q::MIN + 1, Q::MAX]`, so a
+    /// symmetric int8 quantizer spans `[-127, 127]` and an int4 one
+    /// `[-7, 7]` (TFLite's weights). The zero point must lie in that range.
+    ///
+    /// ```
+    /// use qkit::{int4::I4, quant::Quantizer, Round};
+    /// let q = Quantizer::<I4>::narrow(1.0, 0)?;
+    /// assert_eq!(q.quantize(-100.0, Round::HalfAwayFromZero).get(), -7);
+    /// assert_eq!(q.qmin(), -7);
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn narrow(scale: f32, zero_point: i32) -> Result<Self, Error> {
+        Self::with_range(scale, zero_point, Q::MIN + 1)
+    }
+
+    fn with_range(scale: f32, zero_point: i32, qmin: i32) -> Result<Self, Error> {
+        check_scale(scale)?;
+        check_zero_point(zero_point, qmin, Q::MAX)?;
         Ok(Self {
             scale,
             zero_point,
+            qmin,
             _storage: PhantomData,
         })
     }
@@ -78,12 +262,55 @@ impl<Q: QInt> Quantizer<Q> {
         self.zero_point
     }
 
+    /// The smallest quantized value produced: `Q::MIN`, or `Q::MIN + 1` if narrow.
+    ///
+    /// ```
+    /// # use qkit::quant::Quantizer;
+    /// assert_eq!(Quantizer::<i8>::new(1.0, 0)?.qmin(), -128);
+    /// assert_eq!(Quantizer::<i8>::narrow(1.0, 0)?.qmin(), -127);
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    #[inline]
+    pub fn qmin(&self) -> i32 {
+        self.qmin
+    }
+
+    /// The largest quantized value produced: `Q::MAX`.
+    ///
+    /// ```
+    /// # use qkit::quant::Quantizer;
+    /// assert_eq!(Quantizer::<u8>::new(1.0, 0)?.qmax(), 255);
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    #[inline]
+    pub fn qmax(&self) -> i32 {
+        Q::MAX
+    }
+
+    /// Whether this quantizer uses the narrow range `[Q::MIN + 1, Q::MAX]`.
+    ///
+    /// ```
+    /// # use qkit::quant::Quantizer;
+    /// assert!(Quantizer::<i8>::narrow(1.0, 0)?.is_narrow());
+    /// assert!(!Quantizer::<i8>::new(1.0, 0)?.is_narrow());
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    #[inline]
+    pub fn is_narrow(&self) -> bool {
+        self.qmin != Q::MIN
+    }
+
+    #[inline(always)]
+    pub(crate) fn affine(&self) -> Affine {
+        Affine::new(self.scale, self.zero_point, self.qmin, Q::MAX)
+    }
+
     /// Quantizes one value: `saturate(round(x / scale) + zero_point)`, the
     /// division in `f32`, the zero point added after rounding (TFLite
     /// `AffineQuantize`, ONNX `QuantizeLinear`).
     ///
-    /// Non-finite input is deterministic: `+inf` gives `Q::MAX`, `-inf` gives
-    /// `Q::MIN`, and NaN gives `Q::MIN` (what ONNX Runtime's MLAS returns on
+    /// Non-finite input is deterministic: `+inf` gives `qmax`, `-inf` gives
+    /// `qmin`, and NaN gives `qmin` (what ONNX Runtime's MLAS returns on
     /// every ISA, and what TFLite's reference produces on x86).
     ///
     /// ```
@@ -95,17 +322,13 @@ impl<Q: QInt> Quantizer<Q> {
     /// ```
     #[inline]
     pub fn quantize(&self, x: f32, round: Round) -> Q {
-        if x.is_nan() {
-            return Q::saturating_from_i32(Q::MIN);
-        }
-        // `as i64` saturates ±inf and huge values; the clamp does the rest.
-        let r = round.round_f32(x / self.scale) as i64;
-        Q::saturating_from_i64(r.saturating_add(self.zero_point as i64))
+        self.affine().one(x, round)
     }
 
-    /// Dequantizes one value: `scale * (q - zero_point)`, computed in `f64`
-    /// and rounded once to `f32` (TFLite `Dequantize`; equal to ONNX's `f32`
-    /// product whenever `|q - zero_point| < 2^24`, i.e. for every 8/16-bit type).
+    /// Dequantizes one value: `scale * (q - zero_point)`, rounded once to
+    /// `f32` (TFLite `Dequantize` computes in `f64` and rounds once; ONNX in
+    /// `f32`; the two agree whenever `|q - zero_point| < 2^24`, i.e. for every
+    /// 4/8/16-bit type; `i32` storage goes through `f64`).
     ///
     /// ```
     /// # use qkit::quant::Quantizer;
@@ -115,6 +338,168 @@ impl<Q: QInt> Quantizer<Q> {
     /// ```
     #[inline]
     pub fn dequantize(&self, q: Q) -> f32 {
-        (self.scale as f64 * (q.to_i32() as i64 - self.zero_point as i64) as f64) as f32
+        dequantize_one(self.scale, self.zero_point, q.to_i32(), Q::BITS)
+    }
+
+    /// Quantizes `x` into `out`, element by element exactly as
+    /// [`quantize`](Self::quantize). The loop is branch-free and keeps the
+    /// `f32` division (a reciprocal multiply would not be bit-exact), so it
+    /// autovectorizes.
+    ///
+    /// `Err(LengthMismatch)` unless `out.len() == x.len()`.
+    ///
+    /// ```
+    /// use qkit::{quant::Quantizer, Round};
+    /// let q = Quantizer::<i8>::new(0.5, 0)?;
+    /// let mut out = [0i8; 4];
+    /// q.quantize_slice(&[0.25, -0.25, 0.75, 100.0], &mut out, Round::HalfToEven)?;
+    /// assert_eq!(out, [0, 0, 2, 127]);
+    /// assert!(q.quantize_slice(&[1.0], &mut out, Round::HalfToEven).is_err());
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn quantize_slice(&self, x: &[f32], out: &mut [Q], round: Round) -> Result<(), Error> {
+        check_len(x.len(), out.len())?;
+        self.affine().run(x, out, round, |v| v);
+        Ok(())
+    }
+
+    /// Quantizes `f16` input: each value is widened to `f32` (exactly) and
+    /// then quantized as [`quantize`](Self::quantize). This is ONNX Runtime's
+    /// result for `float16` input with a `float` scale.
+    ///
+    /// `Err(LengthMismatch)` unless `out.len() == x.len()`.
+    ///
+    /// ```
+    /// use half::f16;
+    /// use qkit::{quant::Quantizer, Round};
+    /// let q = Quantizer::<u8>::new(0.5, 128)?;
+    /// let mut out = [0u8; 2];
+    /// q.quantize_slice_f16(&[f16::from_f32(1.0), f16::NEG_INFINITY], &mut out, Round::HalfToEven)?;
+    /// assert_eq!(out, [130, 0]);
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn quantize_slice_f16(&self, x: &[f16], out: &mut [Q], round: Round) -> Result<(), Error> {
+        check_len(x.len(), out.len())?;
+        self.affine().run(x, out, round, f16::to_f32);
+        Ok(())
+    }
+
+    /// Quantizes `bf16` input: each value is widened to `f32` (exactly) and
+    /// then quantized as [`quantize`](Self::quantize).
+    ///
+    /// `Err(LengthMismatch)` unless `out.len() == x.len()`.
+    ///
+    /// ```
+    /// use half::bf16;
+    /// use qkit::{quant::Quantizer, Round};
+    /// let q = Quantizer::<i8>::new(0.25, 0)?;
+    /// let mut out = [0i8; 2];
+    /// q.quantize_slice_bf16(&[bf16::from_f32(-1.0), bf16::NAN], &mut out, Round::HalfToEven)?;
+    /// assert_eq!(out, [-4, -128]);
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn quantize_slice_bf16(
+        &self,
+        x: &[bf16],
+        out: &mut [Q],
+        round: Round,
+    ) -> Result<(), Error> {
+        check_len(x.len(), out.len())?;
+        self.affine().run(x, out, round, bf16::to_f32);
+        Ok(())
+    }
+
+    /// Dequantizes `q` into `out`, element by element as
+    /// [`dequantize`](Self::dequantize).
+    ///
+    /// `Err(LengthMismatch)` unless `out.len() == q.len()`.
+    ///
+    /// ```
+    /// use qkit::quant::Quantizer;
+    /// let q = Quantizer::<u8>::new(0.5, 128)?;
+    /// let mut out = [0f32; 3];
+    /// q.dequantize_slice(&[0, 128, 255], &mut out)?;
+    /// assert_eq!(out, [-64.0, 0.0, 63.5]);
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn dequantize_slice(&self, q: &[Q], out: &mut [f32]) -> Result<(), Error> {
+        check_len(q.len(), out.len())?;
+        for (o, &v) in out.iter_mut().zip(q) {
+            *o = dequantize_one(self.scale, self.zero_point, v.to_i32(), Q::BITS);
+        }
+        Ok(())
+    }
+
+    /// Dequantizes into `f16` (`f32` result rounded to nearest even `f16`).
+    ///
+    /// `Err(LengthMismatch)` unless `out.len() == q.len()`.
+    ///
+    /// ```
+    /// use half::f16;
+    /// use qkit::quant::Quantizer;
+    /// let q = Quantizer::<i8>::new(0.5, 0)?;
+    /// let mut out = [f16::ZERO; 2];
+    /// q.dequantize_slice_f16(&[-3, 4], &mut out)?;
+    /// assert_eq!(out, [f16::from_f32(-1.5), f16::from_f32(2.0)]);
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn dequantize_slice_f16(&self, q: &[Q], out: &mut [f16]) -> Result<(), Error> {
+        check_len(q.len(), out.len())?;
+        for (o, &v) in out.iter_mut().zip(q) {
+            *o = f16::from_f32(self.dequantize(v));
+        }
+        Ok(())
+    }
+}
+
+impl<Q: Nibble> Quantizer<Q> {
+    /// Quantizes `x` straight into packed 4-bit storage (element `2k` in the
+    /// low nibble of byte `k`; an odd length leaves the last high nibble 0).
+    ///
+    /// `Err(LengthMismatch)` unless `out.len() == packed_len(x.len())`.
+    ///
+    /// ```
+    /// use qkit::{int4::I4, quant::Quantizer, Round};
+    /// let q = Quantizer::<I4>::new(1.0, 0)?;
+    /// let mut out = [0u8; 2];
+    /// q.quantize_packed(&[1.0, -1.0, 9.0], &mut out, Round::HalfToEven)?;
+    /// assert_eq!(out, [0xf1, 0x07]);
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn quantize_packed(&self, x: &[f32], out: &mut [u8], round: Round) -> Result<(), Error> {
+        check_len(packed_len(x.len()), out.len())?;
+        let a = self.affine();
+        let mut pairs = x.chunks_exact(2);
+        for (o, p) in out.iter_mut().zip(&mut pairs) {
+            let lo: Q = a.one(p[0], round);
+            let hi: Q = a.one(p[1], round);
+            *o = lo.encode() | (hi.encode() << 4);
+        }
+        if let ([last], Some(o)) = (pairs.remainder(), out.last_mut()) {
+            let v: Q = a.one(*last, round);
+            *o = v.encode();
+        }
+        Ok(())
+    }
+
+    /// Dequantizes `out.len()` values from packed 4-bit storage.
+    ///
+    /// `Err(LengthMismatch)` unless `packed.len() == packed_len(out.len())`.
+    ///
+    /// ```
+    /// use qkit::{int4::U4, quant::Quantizer};
+    /// let q = Quantizer::<U4>::new(0.5, 8)?;
+    /// let mut out = [0f32; 3];
+    /// q.dequantize_packed(&[0xf0, 0x08], &mut out)?;
+    /// assert_eq!(out, [-4.0, 3.5, 0.0]);
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn dequantize_packed(&self, packed: &[u8], out: &mut [f32]) -> Result<(), Error> {
+        check_len(packed_len(out.len()), packed.len())?;
+        for (i, o) in out.iter_mut().enumerate() {
+            let b = packed[i / 2] >> (4 * (i % 2));
+            *o = self.dequantize(Q::decode(b));
+        }
+        Ok(())
     }
 }

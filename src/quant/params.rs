@@ -1,0 +1,171 @@
+//! Choosing a scale and zero point: from a (min, max) range as TFLite does,
+//! symmetric from an absolute maximum, and ONNX `DynamicQuantizeLinear`.
+
+use crate::quant::Quantizer;
+use crate::{Error, QInt, Round};
+
+impl<Q: QInt> Quantizer<Q> {
+    /// Parameters for the real range `[min, max]`, as TFLite's
+    /// `ChooseQuantizationParams<T>(rmin, rmax, narrow_range)` computes them
+    /// (in `f64`):
+    ///
+    /// * the range is first widened to contain 0 (gemmlowp; TFLite requires it);
+    /// * `scale = (max - min) / (qmax - qmin)`, with `qmin = Q::MIN + narrow_range`;
+    /// * of the two zero-point candidates `qmin - min/scale` and
+    ///   `qmax - max/scale` the one with the smaller error estimate is taken,
+    ///   then *nudged* to an integer (clamped to `[qmin, qmax]`, rounded half
+    ///   away from zero), so that 0.0 is exactly representable.
+    ///
+    /// The scale is then rounded to `f32` (the storage precision of a
+    /// quantized tensor). If the widened range is the single point 0,
+    /// TFLite returns scale 0; qkit cannot store that and returns scale 1.0
+    /// (every value of such a tensor is 0, which any scale represents exactly)
+    /// with zero point 0 clamped into `[qmin, qmax]`.
+    ///
+    /// Errors: `NaN` if either bound is NaN; `InvalidParameter` if a bound
+    /// is infinite or `min > max`; `InvalidScale` if the scale is not a
+    /// positive normal-enough `f32` (for example a range of `1e-44`).
+    ///
+    /// ```
+    /// use qkit::{quant::Quantizer, Round};
+    /// let q = Quantizer::<u8>::from_min_max(-1.0, 1.0, false)?;
+    /// assert_eq!(q.scale(), (2.0f64 / 255.0) as f32);
+    /// assert_eq!(q.zero_point(), 128); // 127.5 nudged away from zero
+    /// assert_eq!(q.dequantize(q.quantize(0.0, Round::HalfAwayFromZero)), 0.0);
+    /// // A positive range is widened to include 0.
+    /// assert_eq!(Quantizer::<i8>::from_min_max(2.0, 4.0, false)?.zero_point(), -128);
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn from_min_max(min: f32, max: f32, narrow_range: bool) -> Result<Self, Error> {
+        if min.is_nan() || max.is_nan() {
+            return Err(Error::NaN);
+        }
+        if !(min.is_finite() && max.is_finite()) {
+            return Err(Error::InvalidParameter("min and max must be finite"));
+        }
+        if min > max {
+            return Err(Error::InvalidParameter("min must not exceed max"));
+        }
+        let qmin = Q::MIN + narrow_range as i32;
+        let qmax = Q::MAX;
+        let make = |scale: f32, zp: i32| {
+            if narrow_range {
+                Self::narrow(scale, zp)
+            } else {
+                Self::new(scale, zp)
+            }
+        };
+        let rmin = (min as f64).min(0.0);
+        let rmax = (max as f64).max(0.0);
+        if rmin == rmax {
+            return make(1.0, 0.clamp(qmin, qmax));
+        }
+        let (qmin_d, qmax_d) = (qmin as f64, qmax as f64);
+        let scale = (rmax - rmin) / (qmax_d - qmin_d);
+        let zero_point_from_min = qmin_d - rmin / scale;
+        let zero_point_from_max = qmax_d - rmax / scale;
+        let zero_point_from_min_error = qmin_d.abs() + (rmin / scale).abs();
+        let zero_point_from_max_error = qmax_d.abs() + (rmax / scale).abs();
+        let zero_point = if zero_point_from_min_error < zero_point_from_max_error {
+            zero_point_from_min
+        } else {
+            zero_point_from_max
+        };
+        let nudged_zero_point = if zero_point < qmin_d {
+            qmin
+        } else if zero_point > qmax_d {
+            qmax
+        } else {
+            Round::HalfAwayFromZero.round_f64(zero_point) as i32
+        };
+        make(scale as f32, nudged_zero_point)
+    }
+
+    /// Symmetric parameters for values in `[-abs_max, abs_max]`.
+    ///
+    /// Signed types get zero point 0; unsigned types the midpoint
+    /// `(Q::MAX + 1) / 2` (128 for `u8`, 8 for `U4`, as PyTorch and
+    /// XNNPACK's uint4 weights). With `narrow_range` the quantizer spans
+    /// `[Q::MIN + 1, Q::MAX]` and `scale = abs_max / (Q::MAX - zp)` in `f32`
+    /// (TFLite's weights: `abs_max / 127` in `[-127, 127]`, int4 `abs_max / 7`
+    /// in `[-7, 7]`); otherwise `scale = abs_max / ((Q::MAX - Q::MIN) / 2)`
+    /// (`abs_max / 127.5` for int8, as PyTorch's symmetric observers).
+    /// `abs_max == 0` gives scale 1.0 (all values quantize to the zero point).
+    ///
+    /// Errors: `NaN` for NaN, `InvalidParameter` for a negative or infinite
+    /// `abs_max`, `InvalidScale` if the scale underflows to 0.
+    ///
+    /// ```
+    /// use qkit::{int4::I4, quant::Quantizer, Round};
+    /// let w = Quantizer::<i8>::symmetric(2.54, true)?;
+    /// assert_eq!(w.scale(), 2.54f32 / 127.0);
+    /// assert_eq!(w.quantize(-2.54, Round::HalfAwayFromZero), -127);
+    /// let w4 = Quantizer::<I4>::symmetric(7.0, true)?;
+    /// assert_eq!((w4.scale(), w4.qmin()), (1.0, -7));
+    /// assert_eq!(Quantizer::<u8>::symmetric(1.0, false)?.zero_point(), 128);
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn symmetric(abs_max: f32, narrow_range: bool) -> Result<Self, Error> {
+        if abs_max.is_nan() {
+            return Err(Error::NaN);
+        }
+        if !(abs_max.is_finite() && abs_max >= 0.0) {
+            return Err(Error::InvalidParameter("abs_max must be finite and >= 0"));
+        }
+        let zp = if Q::MIN == 0 { (Q::MAX + 1) / 2 } else { 0 };
+        let steps = if narrow_range {
+            (Q::MAX - zp) as f32
+        } else {
+            (Q::MAX as i64 - Q::MIN as i64) as f32 / 2.0
+        };
+        let scale = if abs_max == 0.0 { 1.0 } else { abs_max / steps };
+        if narrow_range {
+            Self::narrow(scale, zp)
+        } else {
+            Self::new(scale, zp)
+        }
+    }
+}
+
+impl Quantizer<u8> {
+    /// The uint8 parameters ONNX `DynamicQuantizeLinear` computes for `x`
+    /// (ONNX Runtime's `GetQuantizationParameter`, all in `f32`):
+    /// `min = min(0, min x)`, `max = max(0, max x)`,
+    /// `scale = (max - min) / 255` (1.0 when `max == min`),
+    /// `zero_point = round_half_even(clamp(0 - min / scale, 0, 255))`.
+    /// Quantize with [`Round::HalfToEven`] to reproduce the operator's output.
+    ///
+    /// Errors: `Empty` for no data, `NaN` if any value is NaN,
+    /// `InvalidScale` if a value is infinite.
+    ///
+    /// ```
+    /// use qkit::{quant::Quantizer, Round};
+    /// let x = [-1.0f32, 0.5, 3.0];
+    /// let q = Quantizer::<u8>::dynamic(&x)?;
+    /// assert_eq!(q.scale(), 4.0 / 255.0);
+    /// assert_eq!(q.zero_point(), 64); // 63.75 -> 64
+    /// assert_eq!(q.quantize(3.0, Round::HalfToEven), 255);
+    /// assert!(Quantizer::<u8>::dynamic(&[]).is_err());
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn dynamic(x: &[f32]) -> Result<Self, Error> {
+        if x.is_empty() {
+            return Err(Error::Empty);
+        }
+        let mut min = 0.0f32;
+        let mut max = 0.0f32;
+        let mut nan = false;
+        for &v in x {
+            nan |= v.is_nan();
+            min = if v < min { v } else { min };
+            max = if v > max { v } else { max };
+        }
+        if nan {
+            return Err(Error::NaN);
+        }
+        let scale = if max == min { 1.0 } else { (max - min) / 255.0 };
+        let initial_zero_point = 0.0 - min / scale;
+        let zp = Round::HalfToEven.round_f32(initial_zero_point.clamp(0.0, 255.0));
+        Self::new(scale, zp as i32)
+    }
+}
