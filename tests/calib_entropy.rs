@@ -321,3 +321,13 @@ fn all_mass_in_one_bin() {
         assert_eq!(t, (want * w as f64) as f32, "bin {k}");
     }
 }
+
+/// Large histograms with saturated counts: no overflow, finite answer.
+#[test]
+fn huge_counts_do_not_overflow() {
+    let h = vec![u32::MAX; 5000];
+    let r = entropy_search(&h, 1e-3, 128, &EntropyOptions::CANONICAL).unwrap();
+    assert!(r.threshold > 0.0 && r.threshold <= 5.0 && r.kl.is_finite());
+    let r = entropy_search(&h, 1e-3, 128, &EntropyOptions::PYTORCH_QUANTIZATION).unwrap();
+    assert!(r.threshold > 0.0 && r.threshold <= 5.0);
+}
