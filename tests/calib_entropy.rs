@@ -195,8 +195,8 @@ fn two_values_exact_ties() {
 fn known_weakness_offset_data_is_pinned() {
     // Values spread over bins 1500..1600 of 2048 (an offset bump), L = 128.
     let mut h = [0u32; 2048];
-    for k in 1500..1600 {
-        h[k] = 10 + (k as u32 % 7);
+    for (k, c) in h.iter_mut().enumerate().take(1600).skip(1500) {
+        *c = 10 + (k as u32 % 7);
     }
     let w = 1.0 / 256.0;
     let r = entropy_search(&h, w, 128, &EntropyOptions::CANONICAL).unwrap();
@@ -306,4 +306,28 @@ proptest! {
         prop_assert!(!r.kl.is_nan());
         prop_assert!(r.kl >= -1e-12);
     }
+}
+
+/// §7 "all mass in one bin": bin 0 gives (L + 0.5)·w (candidate i = L keeps
+/// everything, KL = 0, first minimum); an interior bin k >= L - 1 gives
+/// (k + 1.5)·w; the top bin gives N·w.
+#[test]
+fn all_mass_in_one_bin() {
+    let w = 0.01f32;
+    for (k, want) in [(0usize, 128.5), (127, 128.5), (700, 701.5), (2047, 2048.0)] {
+        let mut h = [0u32; 2048];
+        h[k] = 77;
+        let t = entropy_threshold(&h, w, 128).unwrap();
+        assert_eq!(t, (want * w as f64) as f32, "bin {k}");
+    }
+}
+
+/// Large histograms with saturated counts: no overflow, finite answer.
+#[test]
+fn huge_counts_do_not_overflow() {
+    let h = vec![u32::MAX; 5000];
+    let r = entropy_search(&h, 1e-3, 128, &EntropyOptions::CANONICAL).unwrap();
+    assert!(r.threshold > 0.0 && r.threshold <= 5.0 && r.kl.is_finite());
+    let r = entropy_search(&h, 1e-3, 128, &EntropyOptions::PYTORCH_QUANTIZATION).unwrap();
+    assert!(r.threshold > 0.0 && r.threshold <= 5.0);
 }

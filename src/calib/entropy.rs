@@ -224,7 +224,7 @@ pub struct EntropyResult {
 ///
 /// Errors: `Empty` when every bin is 0 ("uncalibrated": scale 1, zero
 /// point 0); `InvalidParameter` for `levels == 0`, `levels > N` or a
-/// negative/non-finite `bin_width`. `bin_width == 0` (all samples 0) gives
+/// negative/non-finite `bin_width` or `N·bin_width > f32::MAX`. `bin_width == 0` (all samples 0) gives
 /// threshold 0, the zero rule. See [`entropy_search`] for the other modes
 /// and the known weakness on data far from zero.
 ///
@@ -467,7 +467,10 @@ impl Search<'_> {
     fn level_term(&self, a: usize, b: usize, i: usize, in_range: u64) -> (f64, bool) {
         let (sum, n) = level_stats(self.h, a, b);
         let out = self.total - in_range;
-        let num = (n * in_range) as f64;
+        // n·S and T·Σ are exact integers below 2^53 for any histogram up to
+        // 2^10 bins of full u32 counts (and far beyond for real counts);
+        // each side is then rounded once, so P = Q still gives ln(1) = 0.
+        let num = n as f64 * in_range as f64;
         let den = self.total as f64 * sum as f64;
         let mut acc = 0.0f64;
         for k in a..b {

@@ -40,7 +40,9 @@ pub enum Domain {
 /// A histogram of `N` bins (2048 by default) fed in batches.
 ///
 /// Non-finite samples are counted ([`nonfinite`](Self::nonfinite)) and
-/// skipped; they never set the range. Counts saturate at `u32::MAX`.
+/// skipped; they never set the range. Counts saturate at `u32::MAX`. The
+/// threshold methods work on the `|x|` histogram: a signed histogram is
+/// first folded exactly into `N/2` bins ([`fold_magnitude`](Self::fold_magnitude)).
 /// `N` must be a multiple of 4 (checked at compile time).
 ///
 /// ```
@@ -480,7 +482,7 @@ impl<const N: usize> Histogram<N> {
             .map(|r| r.threshold)
     }
 
-    /// [`entropy_search`](super::entropy_search) on the `|x|` histogram with
+    /// [`entropy_search`] on the `|x|` histogram with
     /// explicit options; the threshold is capped at [`amax`](Self::amax).
     ///
     /// ```

@@ -56,11 +56,15 @@ use crate::Error;
 
 /// Checks a histogram and its bin width; returns the total count.
 ///
-/// `Err(InvalidParameter)` for a negative, NaN or infinite width,
+/// `Err(InvalidParameter)` for a negative, NaN or infinite width or a
+/// range `N·w` beyond `f32::MAX` (so every threshold is finite),
 /// `Err(Empty)` when no sample was counted.
 pub(crate) fn check_hist(hist: &[u32], bin_width: f32) -> Result<u64, Error> {
     if !(bin_width.is_finite() && bin_width >= 0.0) {
         return Err(Error::InvalidParameter("bin_width must be finite and >= 0"));
+    }
+    if hist.len() as f64 * bin_width as f64 > f32::MAX as f64 {
+        return Err(Error::InvalidParameter("N * bin_width must fit in f32"));
     }
     let total: u64 = hist.iter().map(|&c| c as u64).sum();
     if total == 0 {

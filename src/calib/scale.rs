@@ -68,7 +68,7 @@ pub fn symmetric_scale(t: f32, qmax: u32, range: SymmetricRange) -> Result<f32, 
 
 /// A quantizer for storage type `Q` from threshold `t`.
 ///
-/// Signed `Q` (`i8`, `i16`, and int4 once it implements [`QInt`]): symmetric,
+/// Signed `Q` (`i8`, `i16`, [`I4`](crate::int4::I4)): symmetric,
 /// zero point 0, `qmax = Q::MAX`. Unsigned `Q` (`u8`): the range `[0, t]`
 /// (post-ReLU data), `s = t / Q::MAX`, zero point 0; `range` is ignored.
 /// The zero rule applies: `t <= ZERO_FLOOR` gives scale 1.
@@ -79,6 +79,10 @@ pub fn symmetric_scale(t: f32, qmax: u32, range: SymmetricRange) -> Result<f32, 
 /// assert_eq!(q.zero_point(), 0);
 /// assert_eq!(q.quantize(2.54, Round::HalfToEven), 127);
 /// assert_eq!(q.quantize(-2.54, Round::HalfToEven), -127);
+/// // int4: qmax = 7
+/// let q4 = symmetric_quantizer::<qkit::int4::I4>(3.5, SymmetricRange::Narrow)?;
+/// assert_eq!(q4.scale(), 0.5);
+/// assert_eq!(q4.quantize(-9.0, Round::HalfToEven).get(), -8); // saturates to the type
 /// let z = symmetric_quantizer::<i8>(0.0, SymmetricRange::Narrow)?;
 /// assert_eq!((z.scale(), z.quantize(0.0, Round::HalfToEven)), (1.0, 0));
 /// # Ok::<(), qkit::Error>(())

@@ -302,10 +302,10 @@ pub fn quantize_row_q8_0(x: &[f32], out: &mut [BlockQ8_0]) -> Result<(), Error> 
 /// ```
 /// use qkit::quant::ggml::{dequantize_row_q8_0, quantize_row_q8_0, BlockQ8_0};
 /// let mut b = [BlockQ8_0::ZERO; 1];
-/// quantize_row_q8_0(&[0.5; 32], &mut b)?;
+/// quantize_row_q8_0(&[-127.0; 32], &mut b)?; // d = 1, exact in f16
 /// let mut y = [0f32; 32];
 /// dequantize_row_q8_0(&b, &mut y)?;
-/// assert_eq!(y, [0.5; 32]);
+/// assert_eq!(y, [-127.0; 32]);
 /// # Ok::<(), qkit::Error>(())
 /// ```
 pub fn dequantize_row_q8_0(blocks: &[BlockQ8_0], out: &mut [f32]) -> Result<(), Error> {

@@ -1,0 +1,124 @@
+//! Arbitrary floats, parameters and shapes never panic; invalid parameters
+//! are `Err`; valid ones quantize to the wide reference
+//! `clamp(round(x / scale) + zp)` and the slice, packed and per-channel /
+//! per-block forms agree with the scalar one.
+#![no_main]
+
+use arbitrary::Arbitrary;
+use libfuzzer_sys::fuzz_target;
+use qkit::int4::{self, I4, U4};
+use qkit::quant::ggml::{self, BlockQ4_0, BlockQ8_0};
+use qkit::quant::{PerBlock, PerChannel, Quantizer};
+use qkit::{QInt, Round};
+
+#[derive(Debug, Arbitrary)]
+struct Input {
+    scale: f32,
+    zero_point: i32,
+    narrow: bool,
+    ties_even: bool,
+    x: Vec<f32>,
+    dims: Vec<u8>,
+    axis: i8,
+    block: u8,
+    scales: Vec<f32>,
+    zero_points: Vec<i32>,
+    min: f32,
+    max: f32,
+}
+
+fn reference(x: f32, scale: f32, zp: i32, qmin: i32, qmax: i32, round: Round) -> i32 {
+    let v = x / scale;
+    if v.is_nan() {
+        return qmin;
+    }
+    let r = match round {
+        Round::HalfAwayFromZero => v.round(),
+        Round::HalfToEven => v.round_ties_even(),
+    };
+    (r as f64 + zp as f64).clamp(qmin as f64, qmax as f64) as i32
+}
+
+fn per_tensor<Q: QInt>(inp: &Input, round: Round) {
+    let q = if inp.narrow {
+        Quantizer::<Q>::narrow(inp.scale, inp.zero_point)
+    } else {
+        Quantizer::<Q>::new(inp.scale, inp.zero_point)
+    };
+    let qmin = Q::MIN + inp.narrow as i32;
+    let valid = inp.scale.is_finite()
+        && inp.scale > 0.0
+        && (qmin..=Q::MAX).contains(&inp.zero_point);
+    assert_eq!(q.is_ok(), valid);
+    let Ok(q) = q else { return };
+    let mut out = vec![Q::saturating_from_i32(0); inp.x.len()];
+    q.quantize_slice(&inp.x, &mut out, round).unwrap();
+    let mut back = vec![0f32; inp.x.len()];
+    q.dequantize_slice(&out, &mut back).unwrap();
+    for (i, &x) in inp.x.iter().enumerate() {
+        let want = reference(x, inp.scale, inp.zero_point, qmin, Q::MAX, round);
+        assert_eq!(out[i].to_i32(), want, "x {x:e}");
+        assert_eq!(q.quantize(x, round), out[i]);
+        assert_eq!(back[i].to_bits(), q.dequantize(out[i]).to_bits());
+    }
+    assert!(q.quantize_slice(&inp.x, &mut vec![Q::saturating_from_i32(0); inp.x.len() + 1], round).is_err());
+    let _ = Quantizer::<Q>::from_min_max(inp.min, inp.max, inp.narrow);
+    let _ = Quantizer::<Q>::symmetric(inp.max, inp.narrow);
+}
+
+fn packed<N: int4::Nibble>(inp: &Input, round: Round) {
+    let Ok(q) = Quantizer::<N>::new(inp.scale, inp.zero_point) else { return };
+    let mut p = vec![0u8; int4::packed_len(inp.x.len())];
+    q.quantize_packed(&inp.x, &mut p, round).unwrap();
+    for (i, &x) in inp.x.iter().enumerate() {
+        assert_eq!(int4::get::<N>(&p, i), Some(q.quantize(x, round)));
+    }
+}
+
+fn granular(inp: &Input, round: Round) {
+    let dims: Vec<usize> = inp.dims.iter().take(4).map(|&d| (d % 6) as usize).collect();
+    let n: usize = dims.iter().product();
+    let axis = inp.axis as isize;
+    if let Ok(pc) = PerChannel::<i8>::new(&inp.scales, &inp.zero_points, &dims, axis) {
+        assert_eq!(pc.len(), n);
+        let x: Vec<f32> = inp.x.iter().copied().cycle().take(if inp.x.is_empty() { 0 } else { n }).collect();
+        let mut out = vec![0i8; x.len()];
+        let r = pc.quantize(&x, &mut out, round);
+        assert_eq!(r.is_ok(), x.len() == n);
+        let mut p = vec![0u8; int4::packed_len(x.len())];
+        if let Ok(pc4) = PerChannel::<I4>::new(&inp.scales, &inp.zero_points, &dims, axis) {
+            let _ = pc4.quantize_packed(&x, &mut p, round);
+        }
+    }
+    if let Ok(pb) = PerBlock::<U4>::new(&inp.scales, &inp.zero_points, &dims, axis, inp.block as usize) {
+        let x: Vec<f32> = inp.x.iter().copied().cycle().take(if inp.x.is_empty() { 0 } else { n }).collect();
+        let mut out = vec![U4::ZERO; x.len()];
+        let r = pb.quantize(&x, &mut out, round);
+        assert_eq!(r.is_ok(), x.len() == n);
+        let mut back = vec![0f32; x.len()];
+        let _ = pb.dequantize(&out, &mut back);
+    }
+}
+
+fuzz_target!(|inp: Input| {
+    let round = if inp.ties_even { Round::HalfToEven } else { Round::HalfAwayFromZero };
+    per_tensor::<i8>(&inp, round);
+    per_tensor::<u8>(&inp, round);
+    per_tensor::<i16>(&inp, round);
+    per_tensor::<I4>(&inp, round);
+    per_tensor::<U4>(&inp, round);
+    per_tensor::<i32>(&inp, round);
+    packed::<I4>(&inp, round);
+    packed::<U4>(&inp, round);
+    granular(&inp, round);
+    let _ = Quantizer::<u8>::dynamic(&inp.x);
+    let mut b8 = vec![BlockQ8_0::ZERO; inp.x.len() / 32];
+    let mut b4 = vec![BlockQ4_0::ZERO; inp.x.len() / 32];
+    let r8 = ggml::quantize_row_q8_0(&inp.x, &mut b8);
+    let r4 = ggml::quantize_row_q4_0(&inp.x, &mut b4);
+    assert_eq!(r8.is_ok(), inp.x.len() % 32 == 0);
+    assert_eq!(r4.is_ok(), inp.x.len() % 32 == 0);
+    let mut y = vec![0f32; b8.len() * 32];
+    ggml::dequantize_row_q8_0(&b8, &mut y).unwrap();
+    ggml::dequantize_row_q4_0(&b4, &mut y).unwrap();
+});
