@@ -8,7 +8,8 @@ Needs: tensorflow-cpu (only for the TFLite flatbuffer schema,
        the tflite-micro Python package
        (from tflite_micro.python.tflite_micro import runtime).
 Writes: tests/data/ops_add_i8.json, tests/data/ops_mul_i8.json,
-        tests/data/requant_quantize_i8.json
+        tests/data/requant_quantize_i8.json, tests/data/ops_add_i16.json,
+        tests/data/ops_mul_i16.json
 
 Each model is a one-operator .tflite flatbuffer built directly with the schema
 object API, so the scales and zero points are exactly the ones chosen here
@@ -35,7 +36,11 @@ ACT = {
     "RELU6": s.ActivationFunctionType.RELU6,
     "RELU_N1_TO_1": s.ActivationFunctionType.RELU_N1_TO_1,
 }
-TYPES = {"int8": (s.TensorType.INT8, np.int8), "uint8": (s.TensorType.UINT8, np.uint8)}
+TYPES = {
+    "int8": (s.TensorType.INT8, np.int8),
+    "uint8": (s.TensorType.UINT8, np.uint8),
+    "int16": (s.TensorType.INT16, np.int16),
+}
 
 
 def tensor(name, ttype, n, scale, zp, buffer):
@@ -114,12 +119,20 @@ def int8_pairs(n_random):
     return a.astype(np.int8), b.astype(np.int8)
 
 
-def binary_cases(op, param_sets, n_random):
+def int16_pairs(n_random):
+    edges = np.array([-32768, -32767, -1000, -1, 0, 1, 999, 32766, 32767], dtype=np.int64)
+    ea, eb = np.meshgrid(edges, edges)
+    a = np.concatenate([ea.ravel(), rng.integers(-32768, 32768, n_random), rng.integers(-300, 300, n_random)])
+    b = np.concatenate([eb.ravel(), rng.integers(-32768, 32768, n_random), rng.integers(-300, 300, n_random)])
+    return a.astype(np.int16), b.astype(np.int16)
+
+
+def binary_cases(op, param_sets, n_random, t="int8"):
     cases = []
     for p in param_sets:
-        a, b = int8_pairs(n_random)
-        ins = [("int8", p["s1"], p["zp1"]), ("int8", p["s2"], p["zp2"])]
-        model = build_model(op, len(a), ins, ("int8", p["so"], p["zpo"]), p.get("act", "NONE"))
+        a, b = int8_pairs(n_random) if t == "int8" else int16_pairs(n_random)
+        ins = [(t, p["s1"], p["zp1"]), (t, p["s2"], p["zp2"])]
+        model = build_model(op, len(a), ins, (t, p["so"], p["zpo"]), p.get("act", "NONE"))
         y, d1, d2, do = run(model, [a, b])
         (s1, zp1), (s2, zp2), (so, zpo) = qparams(d1), qparams(d2), qparams(do)
         cases.append({
@@ -159,6 +172,20 @@ MUL_SETS = [
     {"name": "large_multiplier", "s1": 0.5, "zp1": 0, "s2": 0.3, "zp2": 0, "so": 0.01, "zpo": 0},
     {"name": "relu6", "s1": 0.05, "zp1": 1, "s2": 0.04, "zp2": -2, "so": 0.03, "zpo": -128, "act": "RELU6"},
     {"name": "relu", "s1": 0.03, "zp1": -7, "s2": 0.02, "zp2": 9, "so": 0.011, "zpo": 20, "act": "RELU"},
+]
+
+# int16: symmetric activations (zero points 0), as the converter makes them.
+ADD16_SETS = [
+    {"name": "typical", "s1": 0.00031, "zp1": 0, "s2": 0.00047, "zp2": 0, "so": 0.0009, "zpo": 0},
+    # Power-of-two ratios: exact ties in the output step (x1/4 + x2/8).
+    {"name": "pot_ties", "s1": 1.0, "zp1": 0, "s2": 0.5, "zp2": 0, "so": 2.0 ** 7, "zpo": 0},
+    {"name": "relu6", "s1": 0.0005, "zp1": 0, "s2": 0.0002, "zp2": 0, "so": 0.0003, "zpo": 0, "act": "RELU6"},
+]
+MUL16_SETS = [
+    {"name": "typical", "s1": 0.00031, "zp1": 0, "s2": 0.00047, "zp2": 0, "so": 0.00002, "zpo": 0},
+    # M = 1/4: ties for products = 2 mod 4.
+    {"name": "pot_ties", "s1": 0.5, "zp1": 0, "s2": 0.5, "zp2": 0, "so": 1.0, "zpo": 0},
+    {"name": "relu", "s1": 0.001, "zp1": 0, "s2": 0.002, "zp2": 0, "so": 0.003, "zpo": 0, "act": "RELU"},
 ]
 
 QUANTIZE_SETS = [
@@ -217,3 +244,5 @@ if __name__ == "__main__":
     write("ops_add_i8.json", "ADD", binary_cases(s.BuiltinOperator.ADD, ADD_SETS, 400))
     write("ops_mul_i8.json", "MUL", binary_cases(s.BuiltinOperator.MUL, MUL_SETS, 400))
     write("requant_quantize_i8.json", "QUANTIZE", quantize_cases())
+    write("ops_add_i16.json", "ADD", binary_cases(s.BuiltinOperator.ADD, ADD16_SETS, 200, "int16"))
+    write("ops_mul_i16.json", "MUL", binary_cases(s.BuiltinOperator.MUL, MUL16_SETS, 200, "int16"))
