@@ -12,6 +12,11 @@
 //! ([`Rounding`]); the two differ by one on about 2% of inputs, so pick the
 //! one your runtime was built with.
 //!
+//! [`requantize`] applies the whole output stage (bias, per-tensor or
+//! per-channel multipliers, zero point, activation clamp) to a slice, with an
+//! AVX2 path on x86_64 that is bit-identical to [`requantize_scalar`];
+//! [`requantize_f32`] is the float form of ONNX Runtime and XNNPACK.
+//!
 //! ```
 //! use qkit::requant::{
 //!     conv_real_multiplier, multiply_by_quantized_multiplier, quantize_multiplier, Rounding,
