@@ -7,8 +7,8 @@
 //! they tell the two apart.
 
 use qkit::ops::{
-    Activation, AddParams, MulParams, RequantizeParams, activation_range, add_i8, mul_i8,
-    requantize_tensor,
+    Activation, AddParams, MulParams, RequantizeParams, activation_range, add_i8, add_i16, mul_i8,
+    mul_i16, requantize_tensor,
 };
 use qkit::quant::Quantizer;
 use qkit::requant::Rounding;
@@ -111,6 +111,7 @@ fn mul_eval(case: &Value, rounding: Rounding, a: &[i8], b: &[i8], out: &mut [i8]
 #[test]
 fn add_i8_matches_tflite_micro() {
     let single = replay_binary("ops_add_i8.json", add_eval);
+    eprintln!("ADD: single rounding differs from TFLM on {single} outputs");
     // The pot_ties cases land on exact negative ties in the output step.
     assert!(
         single > 0,
@@ -121,6 +122,7 @@ fn add_i8_matches_tflite_micro() {
 #[test]
 fn mul_i8_matches_tflite_micro() {
     let single = replay_binary("ops_mul_i8.json", mul_eval);
+    eprintln!("MUL: single rounding differs from TFLM on {single} outputs");
     assert!(
         single > 0,
         "the MUL vectors do not tell double from single rounding"
@@ -170,6 +172,7 @@ fn requantize_matches_tflite_micro_quantize() {
         }
     }
     assert!(saw_xor, "no case exercises the XOR 0x80 path");
+    eprintln!("QUANTIZE: single rounding differs from TFLM on {single} outputs");
     assert!(
         single > 0,
         "the QUANTIZE vectors do not tell double from single rounding"
@@ -199,4 +202,80 @@ fn single_rounding_differs_only_on_tie_cases_of_add() {
             assert!((*g as i32 - *w as i32).abs() <= 1, "{name}");
         }
     }
+}
+
+/// Replays an int16 binary-op file; returns how many outputs single rounding misses.
+fn replay_binary_i16(
+    file: &str,
+    eval: impl Fn(&Value, Rounding, &[i16], &[i16], &mut [i16]),
+) -> usize {
+    let doc = load(file);
+    let mut single_mismatches = 0;
+    for case in doc["cases"].as_array().unwrap() {
+        let (a, b, want) = (
+            ints::<i16>(&case["a"]),
+            ints::<i16>(&case["b"]),
+            ints::<i16>(&case["out"]),
+        );
+        let mut got = vec![0i16; a.len()];
+        eval(case, Rounding::Double, &a, &b, &mut got);
+        for i in 0..a.len() {
+            assert_eq!(
+                got[i], want[i],
+                "{file} case {}: a = {}, b = {}",
+                case["name"], a[i], b[i]
+            );
+        }
+        eval(case, Rounding::Single, &a, &b, &mut got);
+        single_mismatches += got.iter().zip(&want).filter(|(g, w)| g != w).count();
+    }
+    single_mismatches
+}
+
+#[test]
+fn add_i16_matches_tflite_micro() {
+    let single = replay_binary_i16("ops_add_i16.json", |case, rounding, a, b, out| {
+        let out_q = quantizer::<i16>(&case["output"]);
+        let act = activation(case["activation"].as_str().unwrap());
+        let (lo, hi) = activation_range(act, out_q).unwrap();
+        let p = AddParams::new_i16(
+            quantizer(&case["input1"]),
+            quantizer(&case["input2"]),
+            out_q,
+            lo,
+            hi,
+        )
+        .unwrap()
+        .with_rounding(rounding);
+        add_i16(a, b, &p, out).unwrap();
+    });
+    eprintln!("ADD int16: single rounding differs from TFLM on {single} outputs");
+    assert!(
+        single > 0,
+        "the int16 ADD vectors do not tell double from single rounding"
+    );
+}
+
+#[test]
+fn mul_i16_matches_tflite_micro() {
+    let single = replay_binary_i16("ops_mul_i16.json", |case, rounding, a, b, out| {
+        let out_q = quantizer::<i16>(&case["output"]);
+        let act = activation(case["activation"].as_str().unwrap());
+        let (lo, hi) = activation_range(act, out_q).unwrap();
+        let p = MulParams::new_i16(
+            quantizer(&case["input1"]),
+            quantizer(&case["input2"]),
+            out_q,
+            lo,
+            hi,
+        )
+        .unwrap()
+        .with_rounding(rounding);
+        mul_i16(a, b, &p, out).unwrap();
+    });
+    eprintln!("MUL int16: single rounding differs from TFLM on {single} outputs");
+    assert!(
+        single > 0,
+        "the int16 MUL vectors do not tell double from single rounding"
+    );
 }

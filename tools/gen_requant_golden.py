@@ -8,7 +8,8 @@ Needs: tensorflow-cpu (only for the TFLite flatbuffer schema,
        the tflite-micro Python package
        (from tflite_micro.python.tflite_micro import runtime).
 Writes: tests/data/ops_add_i8.json, tests/data/ops_mul_i8.json,
-        tests/data/requant_quantize_i8.json
+        tests/data/requant_quantize_i8.json, tests/data/ops_add_i16.json,
+        tests/data/ops_mul_i16.json, tests/data/requant_fc_per_tensor.json
 
 Each model is a one-operator .tflite flatbuffer built directly with the schema
 object API, so the scales and zero points are exactly the ones chosen here
@@ -18,6 +19,7 @@ outputs. Some parameter sets are chosen so that the requantization hits exact
 ties, where TFLM's default double rounding and single rounding differ.
 """
 import json
+import math
 import os
 import sys
 
@@ -35,7 +37,11 @@ ACT = {
     "RELU6": s.ActivationFunctionType.RELU6,
     "RELU_N1_TO_1": s.ActivationFunctionType.RELU_N1_TO_1,
 }
-TYPES = {"int8": (s.TensorType.INT8, np.int8), "uint8": (s.TensorType.UINT8, np.uint8)}
+TYPES = {
+    "int8": (s.TensorType.INT8, np.int8),
+    "uint8": (s.TensorType.UINT8, np.uint8),
+    "int16": (s.TensorType.INT16, np.int16),
+}
 
 
 def tensor(name, ttype, n, scale, zp, buffer):
@@ -114,12 +120,20 @@ def int8_pairs(n_random):
     return a.astype(np.int8), b.astype(np.int8)
 
 
-def binary_cases(op, param_sets, n_random):
+def int16_pairs(n_random):
+    edges = np.array([-32768, -32767, -1000, -1, 0, 1, 999, 32766, 32767], dtype=np.int64)
+    ea, eb = np.meshgrid(edges, edges)
+    a = np.concatenate([ea.ravel(), rng.integers(-32768, 32768, n_random), rng.integers(-300, 300, n_random)])
+    b = np.concatenate([eb.ravel(), rng.integers(-32768, 32768, n_random), rng.integers(-300, 300, n_random)])
+    return a.astype(np.int16), b.astype(np.int16)
+
+
+def binary_cases(op, param_sets, n_random, t="int8"):
     cases = []
     for p in param_sets:
-        a, b = int8_pairs(n_random)
-        ins = [("int8", p["s1"], p["zp1"]), ("int8", p["s2"], p["zp2"])]
-        model = build_model(op, len(a), ins, ("int8", p["so"], p["zpo"]), p.get("act", "NONE"))
+        a, b = int8_pairs(n_random) if t == "int8" else int16_pairs(n_random)
+        ins = [(t, p["s1"], p["zp1"]), (t, p["s2"], p["zp2"])]
+        model = build_model(op, len(a), ins, (t, p["so"], p["zpo"]), p.get("act", "NONE"))
         y, d1, d2, do = run(model, [a, b])
         (s1, zp1), (s2, zp2), (so, zpo) = qparams(d1), qparams(d2), qparams(do)
         cases.append({
@@ -161,6 +175,20 @@ MUL_SETS = [
     {"name": "relu", "s1": 0.03, "zp1": -7, "s2": 0.02, "zp2": 9, "so": 0.011, "zpo": 20, "act": "RELU"},
 ]
 
+# int16: symmetric activations (zero points 0), as the converter makes them.
+ADD16_SETS = [
+    {"name": "typical", "s1": 0.00031, "zp1": 0, "s2": 0.00047, "zp2": 0, "so": 0.0009, "zpo": 0},
+    # Power-of-two ratios: exact ties in the output step (x1/4 + x2/8).
+    {"name": "pot_ties", "s1": 1.0, "zp1": 0, "s2": 0.5, "zp2": 0, "so": 2.0 ** 7, "zpo": 0},
+    {"name": "relu6", "s1": 0.0005, "zp1": 0, "s2": 0.0002, "zp2": 0, "so": 0.0003, "zpo": 0, "act": "RELU6"},
+]
+MUL16_SETS = [
+    {"name": "typical", "s1": 0.00031, "zp1": 0, "s2": 0.00047, "zp2": 0, "so": 0.00002, "zpo": 0},
+    # M = 1/4: ties for products = 2 mod 4.
+    {"name": "pot_ties", "s1": 0.5, "zp1": 0, "s2": 0.5, "zp2": 0, "so": 1.0, "zpo": 0},
+    {"name": "relu", "s1": 0.001, "zp1": 0, "s2": 0.002, "zp2": 0, "so": 0.003, "zpo": 0, "act": "RELU"},
+]
+
 QUANTIZE_SETS = [
     # M = 1/2: odd negative (x - zp) are ties.
     {"name": "half_ties", "in": ("int8", 0.1, 0), "out": ("int8", 0.2, 0)},
@@ -199,6 +227,104 @@ def quantize_cases():
     return cases
 
 
+# ---------------------------------------------------------------- per-tensor FC
+
+def _rhaz(v):
+    return math.floor(v + 0.5) if v >= 0 else -math.floor(-v + 0.5)
+
+
+def _quantize_multiplier(m):
+    """Python model of QuantizeMultiplier, only used to *pick* inputs where
+    the two scale compositions disagree; TFLM produces the recorded outputs."""
+    f, e = math.frexp(m)
+    q = _rhaz(f * 2**31)
+    if q == 2**31:
+        q //= 2
+        e += 1
+    return (0, 0) if e < -31 else (q, e)
+
+
+def _mbqm(x, q, sh):
+    left, right = max(sh, 0), max(-sh, 0)
+    h = ((x << left) * q + (1 << 30)) >> 31
+    if right == 0:
+        return h
+    mask = (1 << right) - 1
+    return (h >> right) + ((h & mask) > ((mask >> 1) + (h < 0)))
+
+
+def fc_cases():
+    """Per-tensor FULLY_CONNECTED (K = 1, so acc = (x - zp_in)·w + bias):
+    scales whose f32 product (TFLM's per-tensor FC multiplier) quantizes to a
+    different Q31 significand than the all-f64 composition, and biases chosen
+    so some accumulators land where the two give different outputs."""
+    search = np.random.default_rng(7)
+    cases = []
+    while len(cases) < 3:
+        si, sw, so = [np.float32(10 ** search.uniform(a, b)) for a, b in [(-3, -1), (-4, -2), (-3, -1)]]
+        m_fc = float(np.float32(si * sw)) / float(so)
+        m_f64 = float(si) * float(sw) / float(so)
+        a, b = _quantize_multiplier(m_fc), _quantize_multiplier(m_f64)
+        if a == b:
+            continue
+        lim = int(130 / m_f64)
+        acc = np.arange(-lim, lim, dtype=np.int64)
+        differ = acc[_mbqm(acc, *a) != _mbqm(acc, *b)]
+        if len(differ) < 2:
+            continue
+        zp_in, zp_out = int(search.integers(-20, 20)), int(search.integers(-10, 10))
+        targets = differ[:24].tolist()
+        # Targeted channels: w = 1 and bias so that x = zp_in + 3 gives acc = target.
+        weights = [1] * len(targets) + search.integers(-127, 128, 8).tolist()
+        bias = [t - 3 for t in targets] + search.integers(-20000, 20000, 8).tolist()
+        x = np.arange(-128, 128).astype(np.int8)
+        n, bsz = len(weights), len(x)
+        model = s.ModelT()
+        model.version = 3
+        code = s.OperatorCodeT()
+        code.builtinCode = code.deprecatedBuiltinCode = s.BuiltinOperator.FULLY_CONNECTED
+        code.version = 1
+        model.operatorCodes = [code]
+        bw, bb = s.BufferT(), s.BufferT()
+        bw.data = np.array(weights, dtype=np.int8).view(np.uint8).tolist()
+        bb.data = np.array(bias, dtype=np.int32).view(np.uint8).tolist()
+        model.buffers = [s.BufferT(), s.BufferT(), bw, bb, s.BufferT()]
+        t_in = tensor("x", s.TensorType.INT8, 1, si, zp_in, 1)
+        t_in.shape = [bsz, 1]
+        t_w = tensor("w", s.TensorType.INT8, 1, sw, 0, 2)
+        t_w.shape = [n, 1]
+        t_b = tensor("bias", s.TensorType.INT32, n, float(np.float32(si * sw)), 0, 3)
+        t_b.shape = [n]
+        t_out = tensor("y", s.TensorType.INT8, n, so, zp_out, 4)
+        t_out.shape = [bsz, n]
+        sg = s.SubGraphT()
+        sg.tensors = [t_in, t_w, t_b, t_out]
+        sg.inputs, sg.outputs = [0], [3]
+        op = s.OperatorT()
+        op.opcodeIndex = 0
+        op.inputs, op.outputs = [0, 1, 2], [3]
+        op.builtinOptionsType = s.BuiltinOptions.FullyConnectedOptions
+        op.builtinOptions = s.FullyConnectedOptionsT()
+        sg.operators = [op]
+        model.subgraphs = [sg]
+        fb = flatbuffers.Builder(1024)
+        fb.Finish(model.Pack(fb), file_identifier=b"TFL3")
+        interp = runtime.Interpreter.from_bytes(bytes(fb.Output()))
+        interp.set_input(x.reshape(bsz, 1), 0)
+        interp.invoke()
+        y = interp.get_output(0).reshape(-1)
+        (s_in, z_in), (s_out, z_out) = qparams(interp.get_input_details(0)), qparams(interp.get_output_details(0))
+        cases.append({
+            "name": f"fc_per_tensor_{len(cases)}",
+            "input": {"scale": s_in, "zero_point": z_in},
+            "weight_scale": float(sw),
+            "output": {"scale": s_out, "zero_point": z_out},
+            "x": x.astype(int).tolist(), "weights": weights, "bias": bias,
+            "out": y.astype(int).tolist(),
+        })
+    return cases
+
+
 def write(name, op, cases):
     doc = {
         "generator": "tools/gen_requant_golden.py",
@@ -217,3 +343,6 @@ if __name__ == "__main__":
     write("ops_add_i8.json", "ADD", binary_cases(s.BuiltinOperator.ADD, ADD_SETS, 400))
     write("ops_mul_i8.json", "MUL", binary_cases(s.BuiltinOperator.MUL, MUL_SETS, 400))
     write("requant_quantize_i8.json", "QUANTIZE", quantize_cases())
+    write("ops_add_i16.json", "ADD", binary_cases(s.BuiltinOperator.ADD, ADD16_SETS, 200, "int16"))
+    write("ops_mul_i16.json", "MUL", binary_cases(s.BuiltinOperator.MUL, MUL16_SETS, 200, "int16"))
+    write("requant_fc_per_tensor.json", "FULLY_CONNECTED", fc_cases())

@@ -244,23 +244,22 @@ pub(crate) fn requantize_scalar_range<T: QInt>(
     out: &mut [T],
     range: core::ops::Range<usize>,
 ) {
-    for i in range {
-        let ch = i % c.row.max(1);
+    let row = c.row.max(1);
+    // The channel advances with i and wraps at the row length: no division
+    // in the loop.
+    let mut ch = range.start % row;
+    for (&acc, y) in c.acc[range.clone()].iter().zip(&mut out[range]) {
         let bias = c.bias.map_or(0, |b| b[ch]);
         let m = match c.multipliers {
             Multipliers::PerTensor(m) => m,
             Multipliers::PerChannel(ms) => ms[ch],
         };
-        let y = output_stage_one(
-            c.acc[i],
-            bias,
-            m,
-            c.rounding,
-            c.zero_point,
-            c.act_min,
-            c.act_max,
-        );
-        out[i] = T::saturating_from_i32(y);
+        let v = output_stage_one(acc, bias, m, c.rounding, c.zero_point, c.act_min, c.act_max);
+        *y = T::saturating_from_i32(v);
+        ch += 1;
+        if ch == row {
+            ch = 0;
+        }
     }
 }
 
