@@ -263,7 +263,7 @@ macro_rules! props {
                     one - 1,
                 ]
                 .iter()
-                .filter(|&&e| e >= INFO.min && e <= INFO.max)
+                .filter(|&&e| (INFO.min..=INFO.max).contains(&e))
                 .map(|&e| e as $t)
                 .collect();
                 prop_oneof![3 => any::<$t>(), 2 => proptest::sample::select(edges)]
@@ -375,7 +375,7 @@ macro_rules! props {
                             Some(r) => {
                                 prop_assert_eq!(bits(got), r.clamp(INFO.min, INFO.max));
                                 let c = F::checked_from_f64(y).map(bits);
-                                if r >= INFO.min && r <= INFO.max {
+                                if (INFO.min..=INFO.max).contains(&r) {
                                     prop_assert_eq!(c, Ok(r));
                                 } else {
                                     prop_assert_eq!(c, Err(Error::Overflow));
@@ -455,7 +455,7 @@ macro_rules! props {
                     } as i128;
                     let want = if neg { -mag } else { mag };
                     let got = s.parse::<F>().map(bits);
-                    if want >= INFO.min && want <= INFO.max {
+                    if (INFO.min..=INFO.max).contains(&want) {
                         prop_assert_eq!(got, Ok(want), "{}", s);
                     } else {
                         prop_assert_eq!(got, Err(Error::Overflow), "{}", s);
