@@ -112,6 +112,47 @@ fn parse_syntax() {
     ] {
         assert_eq!(over.parse::<Q15>(), Err(Error::Overflow), "{over:?}");
     }
+    // Huge integer parts overflow (never panic), in every format.
+    let huge = "9".repeat(300);
+    let max = u128::MAX.to_string();
+    let big = format!("8{}", "0".repeat(38)); // 8e38 / 10 is just below 2^126
+    for s in [
+        huge.as_str(),
+        max.as_str(),
+        big.as_str(),
+        "18446744073709551616",
+        "36893488147419103232",
+    ] {
+        assert_eq!(s.parse::<Fixed<u8, 0>>(), Err(Error::Overflow), "{s}");
+        assert_eq!(s.parse::<Fixed<u64, 0>>(), Err(Error::Overflow), "{s}");
+        assert_eq!(s.parse::<Fixed<i64, 0>>(), Err(Error::Overflow), "{s}");
+        assert_eq!(s.parse::<Fixed<u64, 64>>(), Err(Error::Overflow), "{s}");
+        assert_eq!(
+            format!("-{s}").parse::<Fixed<i8, 1>>(),
+            Err(Error::Overflow),
+            "{s}"
+        );
+    }
+    assert_eq!(
+        "18446744073709551615".parse::<Fixed<u64, 0>>(),
+        Ok(Fixed::<u64, 0>::MAX)
+    );
+    assert_eq!(
+        "18446744073709551615.4999".parse::<Fixed<u64, 0>>(),
+        Ok(Fixed::<u64, 0>::MAX)
+    );
+    assert_eq!(
+        "18446744073709551615.5".parse::<Fixed<u64, 0>>(),
+        Err(Error::Overflow)
+    );
+    assert_eq!(
+        "-9223372036854775808.5".parse::<Fixed<i64, 0>>(),
+        Ok(Fixed::<i64, 0>::MIN)
+    );
+    assert_eq!(
+        "-9223372036854775809".parse::<Fixed<i64, 0>>(),
+        Err(Error::Overflow)
+    );
     // Rounds to the nearest: below -1 - half LSB overflows, at the tie it is even (-1).
     assert_eq!("-1.0000152587890625".parse::<Q15>(), Ok(Q15::MIN));
     // A tie decided by a digit far beyond the kept precision (the sticky bit).

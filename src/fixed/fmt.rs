@@ -124,9 +124,11 @@ impl<T: Storage, const FRAC: u32> FromStr for Fixed<T, FRAC> {
             return Err(Error::Parse);
         }
 
-        // Integer part; anything above 2^(126 - FRAC) is out of every range
-        // (the largest storage magnitude is 2^64 LSBs), so stop there.
-        let int_limit = u128::MAX >> (FRAC + 2);
+        // Integer part. Every storage range lies within (-2^64, 2^64), so an
+        // integer part above 2^65 (or one whose value in LSBs would reach
+        // 2^126) is out of range: stop there, before `int * 10` or
+        // `int << FRAC` could overflow.
+        let int_limit = (u128::MAX >> (FRAC + 2)).min(1 << 65);
         let mut int: u128 = 0;
         let mut int_overflow = false;
         for &c in int_digits {
@@ -160,7 +162,7 @@ impl<T: Storage, const FRAC: u32> FromStr for Fixed<T, FRAC> {
         if round && (sticky || mag & 1 == 1) {
             mag += 1;
         }
-        // mag <= 2^126, so the sign fits an i128.
+        // mag < 2^126 + 1, so the signed value fits an i128.
         let v = if negative {
             -(mag as i128)
         } else {
