@@ -185,3 +185,41 @@ fn parse_syntax() {
         Ok(U::from_bits(1))
     );
 }
+
+/// `{:.N}` rounds the exact value like `f64` does (ties to even, sign kept
+/// on negative values rounding to zero), exhaustively for 8- and 16-bit
+/// storage where `to_f64` is exact; width and flags too.
+#[test]
+fn precision_matches_f64() {
+    macro_rules! check {
+        ($t:ident, $($f:literal),+) => {$(
+            for b in $t::MIN..=$t::MAX {
+                let x = Fixed::<$t, $f>::from_bits(b);
+                let y = x.to_f64();
+                for p in [0usize, 1, 2, 3, 5, 8, 17] {
+                    assert_eq!(format!("{x:.p$}"), format!("{y:.p$}"), "bits {b} frac {} p {p}", $f);
+                }
+                assert_eq!(format!("{x:+012.3}"), format!("{y:+012.3}"));
+                assert_eq!(format!("{x:*^13.4}"), format!("{y:*^13.4}"));
+                assert_eq!(format!("{x:<9.1}|"), format!("{y:<9.1}|"));
+            }
+        )+};
+    }
+    check!(i8, 0, 3, 8);
+    check!(u8, 1, 8);
+    check!(i16, 15);
+    check!(u16, 4, 16);
+    // Long precisions pad with zeros beyond the exact digits.
+    assert_eq!(
+        format!("{:.70}", Q31::from_bits(-1)),
+        format!("{:.70}", Q31::from_bits(-1).to_f64())
+    );
+    let x = Fixed::<i32, 4>::from_bits(-(9999 * 16 + 15)); // -9999.9375
+    assert_eq!(format!("{x:.2}"), "-9999.94");
+    assert_eq!(format!("{x:.1}"), "-9999.9");
+    assert_eq!(format!("{x:.0}"), "-10000"); // carries into a new digit
+    assert_eq!(
+        format!("{:.0}", Fixed::<u64, 1>::MAX),
+        "9223372036854775808"
+    );
+}

@@ -221,6 +221,12 @@ macro_rules! run {
                 // Display / FromStr round trip.
                 let s = x.to_string();
                 assert_eq!(s.parse::<F>(), Ok(x), "{s}");
+                // `{:.p}` rounds like f64 (whose conversion is exact up to 32 bits).
+                let p = ($inp.b % 70) as usize;
+                let r = format!("{x:>9.p$}");
+                if $t::BITS <= 32 {
+                    assert_eq!(r, format!("{:>9.p$}", x.to_f64()));
+                }
                 let _ = y.to_string().parse::<Fixed<i16, 7>>();
             }
             _ => {
