@@ -1,4 +1,4 @@
-//! Q15 and Q31 elementwise multiply over 4096-element slices: qkit's
+//! Q15 and Q31 elementwise multiply (and Q31 divide) over 4096-element slices: qkit's
 //! saturating, rounding `*` against the `fixed` crate's `saturating_mul`
 //! (which truncates rather than rounds: same work, different last bit) and
 //! against plain `f32` multiplication, all in the same run.
@@ -90,5 +90,52 @@ fn bench_q31(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_q15, bench_q31);
+/// Division: qkit's `(a << 31) / b` by two 32-bit divides (`divlu`), against
+/// the `fixed` crate's `saturating_div` (a native 64-bit divide here) and
+/// `f32`. Divisors are kept larger in magnitude than dividends so most
+/// quotients are in range.
+fn bench_q31_div(c: &mut Criterion) {
+    let (ra, rb) = (bits(N, 5), bits(N, 6));
+    let pairs: Vec<(i32, i32)> = ra
+        .iter()
+        .zip(&rb)
+        .map(|(&x, &y)| {
+            let (a, b) = ((x as i32) >> 1, y as i32);
+            let b = if b.unsigned_abs() <= a.unsigned_abs() {
+                b.signum().max(1) * i32::MAX
+            } else {
+                b
+            };
+            (a, b)
+        })
+        .collect();
+    let qa: Vec<Q31> = pairs.iter().map(|p| Q31::from_bits(p.0)).collect();
+    let qb: Vec<Q31> = pairs.iter().map(|p| Q31::from_bits(p.1)).collect();
+    let fa: Vec<I1F31> = pairs.iter().map(|p| I1F31::from_bits(p.0)).collect();
+    let fb: Vec<I1F31> = pairs.iter().map(|p| I1F31::from_bits(p.1)).collect();
+    let xa: Vec<f32> = qa.iter().map(|q| q.to_f32()).collect();
+    let xb: Vec<f32> = qb.iter().map(|q| q.to_f32()).collect();
+
+    let mut g = c.benchmark_group("q31_div_4096");
+    g.throughput(Throughput::Elements(N as u64));
+    let mut out = vec![Q31::ZERO; N];
+    g.bench_function(BenchmarkId::new("qkit", "Q31 /"), |bch| {
+        bch.iter(|| mul_slices(black_box(&qa), black_box(&qb), &mut out, |x, y| x / y))
+    });
+    let mut out = vec![I1F31::ZERO; N];
+    g.bench_function(BenchmarkId::new("fixed", "I1F31::saturating_div"), |bch| {
+        bch.iter(|| {
+            mul_slices(black_box(&fa), black_box(&fb), &mut out, |x, y| {
+                x.saturating_div(y)
+            })
+        })
+    });
+    let mut out = vec![0f32; N];
+    g.bench_function(BenchmarkId::new("f32", "/"), |bch| {
+        bch.iter(|| mul_slices(black_box(&xa), black_box(&xb), &mut out, |x, y| x / y))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_q15, bench_q31, bench_q31_div);
 criterion_main!(benches);

@@ -105,6 +105,26 @@ div_by_words!(signed div_i128_by_words, i128, u128, u64, divlu_u64);
 div_by_words!(unsigned div_u64_by_words, u64, u32, divlu_u32);
 div_by_words!(unsigned div_u128_by_words, u128, u64, divlu_u64);
 
+/// Whether to divide by words: on 64-bit targets the hardware (or, for
+/// `u128`, compiler-builtins' `div`-based routine) is faster. Measured on
+/// x86_64 (Zen 3), 4096 divisions: Q31 2.4x and `Q64<32>` 1.3x slower by
+/// words; on 32-bit cores the double-word divide is a software routine.
+const BY_WORDS: bool = cfg!(not(target_pointer_width = "64"));
+
+macro_rules! div_on_target {
+    ($name:ident, $w:ident, $words:ident) => {
+        /// `$words` where it is faster than the native double-word divide.
+        #[inline]
+        const fn $name(num: $w, b: $w) -> Option<$w> {
+            if BY_WORDS { $words(num, b) } else { None }
+        }
+    };
+}
+div_on_target!(div_i64_on_target, i64, div_i64_by_words);
+div_on_target!(div_i128_on_target, i128, div_i128_by_words);
+div_on_target!(div_u64_on_target, u64, div_u64_by_words);
+div_on_target!(div_u128_on_target, u128, div_u128_by_words);
+
 /// 8- and 16-bit storage divides in 32 bits already.
 #[inline]
 const fn div_i32_native(_: i32, _: i32) -> Option<i32> {
@@ -179,10 +199,10 @@ macro_rules! arith {
             /// positive value beyond any storage.
             ///
             /// When the shifted dividend fits the storage, the division is
-            /// done in `T`; otherwise, for 32- and 64-bit storage, by two
-            /// single-word divides (`divlu`), so `Q31 / Q31` never calls the
-            /// 64-bit division routine on a 32-bit core and `Fixed<i64, _>`
-            /// never calls the 128-bit one.
+            /// done in `T`; otherwise, on 32-bit targets and for 32- and
+            /// 64-bit storage, by two single-word divides (`divlu`), so
+            /// `Q31 / Q31` does not call the 64-bit division routine on a
+            /// Cortex-M with a hardware divider.
             #[inline]
             #[allow(unused_comparisons, clippy::absurd_extreme_comparisons)]
             const fn div_wide(a: $t, b: $t) -> Option<$w> {
@@ -778,12 +798,12 @@ macro_rules! neg_abs_unsigned {
 
 arith!(i8, i32, div_i32_native);
 arith!(i16, i32, div_i32_native);
-arith!(i32, i64, div_i64_by_words);
-arith!(i64, i128, div_i128_by_words);
+arith!(i32, i64, div_i64_on_target);
+arith!(i64, i128, div_i128_on_target);
 arith!(u8, u32, div_u32_native);
 arith!(u16, u32, div_u32_native);
-arith!(u32, u64, div_u64_by_words);
-arith!(u64, u128, div_u128_by_words);
+arith!(u32, u64, div_u64_on_target);
+arith!(u64, u128, div_u128_on_target);
 neg_abs_signed!(i8);
 neg_abs_signed!(i16);
 neg_abs_signed!(i32);
@@ -795,7 +815,54 @@ neg_abs_unsigned!(u64);
 
 #[cfg(test)]
 mod tests {
-    use super::{divlu_u32, divlu_u64};
+    use super::{
+        div_i64_by_words, div_i128_by_words, div_u64_by_words, div_u128_by_words, divlu_u32,
+        divlu_u64,
+    };
+
+    /// The word-division paths (used on 32-bit targets) against native
+    /// division, with signs, on the operand shapes `div_wide` produces:
+    /// `(a << FRAC, b)`.
+    #[test]
+    fn div_by_words_matches_native() {
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for i in 0..100_000u32 {
+            let (a, b) = (next() as i32 >> (i % 32), (next() as i32 >> (i % 31)));
+            let num = (a as i64) << (i % 33);
+            if b != 0 {
+                // Some(exact quotient) exactly when its magnitude fits a word.
+                let want = num
+                    .checked_div(b as i64)
+                    .filter(|q| q.unsigned_abs() <= u32::MAX as u64);
+                assert_eq!(div_i64_by_words(num, b as i64), want, "{num} / {b}");
+                let (ua, ub) = (a as u32, b as u32);
+                let unum = (ua as u64) << (i % 33);
+                let want = (unum / ub as u64 <= u32::MAX as u64).then(|| unum / ub as u64);
+                assert_eq!(div_u64_by_words(unum, ub as u64), want, "{unum} / {ub}");
+            }
+            let (a, b) = (next() as i64 >> (i % 64), next() as i64 >> (i % 63));
+            let num = (a as i128) << (i % 65);
+            if b != 0 {
+                let want = num
+                    .checked_div(b as i128)
+                    .filter(|q| q.unsigned_abs() <= u64::MAX as u128);
+                assert_eq!(div_i128_by_words(num, b as i128), want, "{num} / {b}");
+                let (ua, ub) = (a as u64, b as u64);
+                let unum = (ua as u128) << (i % 65);
+                let want = (unum / ub as u128 <= u64::MAX as u128).then(|| unum / ub as u128);
+                assert_eq!(div_u128_by_words(unum, ub as u128), want, "{unum} / {ub}");
+            }
+        }
+        assert_eq!(div_i64_by_words(i64::MIN, -1), None);
+        assert_eq!(div_i64_by_words(-(1 << 62), 1 << 31), Some(-(1 << 31)));
+        assert_eq!(div_i128_by_words(i128::MIN, -1), None);
+    }
 
     /// `divlu` against the native double-width division, on random and
     /// edge operands (normalization shifts 0..=31, correction steps).
