@@ -587,10 +587,11 @@ fn q15_mul_is_vqrdmulh_and_arm_mult_q15() {
     }
 }
 
-/// CMSIS-DSP `arm_mult_q31` has two code paths: the Cortex-M0 one,
-/// `clip_q63_to_q31((a*b) >> 31)`, is exactly `saturating_mul_floor`; the
-/// DSP-extension one, `__SSAT((a*b) >> 32, 31) << 1`, is the same with the
-/// last bit cleared.
+/// CMSIS-DSP `arm_mult_q31` has had two code paths: the Cortex-M0 one of
+/// older releases, `clip_q63_to_q31((a*b) >> 31)`, is exactly
+/// `saturating_mul_floor`; the current one, `__SSAT((a*b) >> 32, 31) << 1`,
+/// is the same with the last bit cleared (tests/fixed_golden.rs checks it
+/// against the real library).
 #[test]
 fn q31_mul_floor_is_arm_mult_q31() {
     use qkit::Q31;

@@ -18,7 +18,10 @@
 //!   [`Q31`] this is gemmlowp's `SaturatingRoundingDoublingHighMul` bit for
 //!   bit (including `MIN * MIN = MAX`), for [`Q15`] ARM's `VQRDMULH`.
 //! * `saturating_mul_floor` (and its family) truncates toward `-inf`,
-//!   `(a*b) >> FRAC`, like CMSIS-DSP `arm_mult_q15` / `arm_mult_q31`.
+//!   `(a*b) >> FRAC`: for `Q15` bit-exact CMSIS-DSP `arm_mult_q15`. CMSIS-DSP's
+//!   `arm_mult_q31` computes `sat((a*b) >> 32) << 1`, which is this result
+//!   with its last bit cleared (`x.saturating_mul_floor(y).to_bits() & !1`);
+//!   both are checked against golden vectors from CMSIS-DSP 1.10.3.
 //! * `/` computes `(a << FRAC) / b` and truncates toward zero, like C.
 //! * Conversions from floats, from decimal strings and between formats round
 //!   to nearest, ties to even.

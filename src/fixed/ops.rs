@@ -380,8 +380,10 @@ macro_rules! arith {
             }
 
             /// Saturating multiplication truncated toward `-inf`:
-            /// `(a*b) >> FRAC`, clamped. For `Q15`/`Q31` this is CMSIS-DSP
-            /// `arm_mult_q15` / `arm_mult_q31`.
+            /// `(a*b) >> FRAC`, clamped. For `Q15` this is CMSIS-DSP
+            /// `arm_mult_q15`; CMSIS-DSP's `arm_mult_q31` is this result for
+            /// `Q31` with its last bit cleared (it shifts by 32, saturates to
+            /// 31 bits and shifts back).
             ///
             /// ```
             #[doc = concat!("type F = qkit::fixed::Fixed<", stringify!($t), ", 4>;")]
