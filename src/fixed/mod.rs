@@ -169,10 +169,10 @@ pub trait Storage: Copy + Eq + Ord + core::hash::Hash + sealed::Sealed + 'static
     const MAX_I128: i128;
     /// The value as an `i128` (always exact).
     #[doc(hidden)]
-    fn to_i128(self) -> i128;
+    fn storage_to_i128(self) -> i128;
     /// The low `BITS` bits of `v` (an `as` cast); callers check the range.
     #[doc(hidden)]
-    fn from_i128_wrapping(v: i128) -> Self;
+    fn storage_from_i128_wrapping(v: i128) -> Self;
 }
 
 macro_rules! storage {
@@ -184,11 +184,11 @@ macro_rules! storage {
             const MIN_I128: i128 = <$t>::MIN as i128;
             const MAX_I128: i128 = <$t>::MAX as i128;
             #[inline]
-            fn to_i128(self) -> i128 {
+            fn storage_to_i128(self) -> i128 {
                 self as i128
             }
             #[inline]
-            fn from_i128_wrapping(v: i128) -> Self {
+            fn storage_from_i128_wrapping(v: i128) -> Self {
                 v as $t
             }
         }
@@ -216,7 +216,7 @@ impl<T: Storage, const FRAC: u32> Fixed<T, FRAC> {
     pub(crate) fn from_i128_unchecked(v: i128) -> Self {
         let () = Self::CHECK;
         Fixed {
-            bits: T::from_i128_wrapping(v),
+            bits: T::storage_from_i128_wrapping(v),
         }
     }
 
@@ -239,7 +239,7 @@ impl<T: Storage, const FRAC: u32> Fixed<T, FRAC> {
     /// The raw bits as an `i128`.
     #[inline]
     pub(crate) fn bits_i128(self) -> i128 {
-        self.bits.to_i128()
+        self.bits.storage_to_i128()
     }
 }
 
