@@ -112,6 +112,47 @@ fn parse_syntax() {
     ] {
         assert_eq!(over.parse::<Q15>(), Err(Error::Overflow), "{over:?}");
     }
+    // Huge integer parts overflow (never panic), in every format.
+    let huge = "9".repeat(300);
+    let max = u128::MAX.to_string();
+    let big = format!("8{}", "0".repeat(38)); // 8e38 / 10 is just below 2^126
+    for s in [
+        huge.as_str(),
+        max.as_str(),
+        big.as_str(),
+        "18446744073709551616",
+        "36893488147419103232",
+    ] {
+        assert_eq!(s.parse::<Fixed<u8, 0>>(), Err(Error::Overflow), "{s}");
+        assert_eq!(s.parse::<Fixed<u64, 0>>(), Err(Error::Overflow), "{s}");
+        assert_eq!(s.parse::<Fixed<i64, 0>>(), Err(Error::Overflow), "{s}");
+        assert_eq!(s.parse::<Fixed<u64, 64>>(), Err(Error::Overflow), "{s}");
+        assert_eq!(
+            format!("-{s}").parse::<Fixed<i8, 1>>(),
+            Err(Error::Overflow),
+            "{s}"
+        );
+    }
+    assert_eq!(
+        "18446744073709551615".parse::<Fixed<u64, 0>>(),
+        Ok(Fixed::<u64, 0>::MAX)
+    );
+    assert_eq!(
+        "18446744073709551615.4999".parse::<Fixed<u64, 0>>(),
+        Ok(Fixed::<u64, 0>::MAX)
+    );
+    assert_eq!(
+        "18446744073709551615.5".parse::<Fixed<u64, 0>>(),
+        Err(Error::Overflow)
+    );
+    assert_eq!(
+        "-9223372036854775808.5".parse::<Fixed<i64, 0>>(),
+        Ok(Fixed::<i64, 0>::MIN)
+    );
+    assert_eq!(
+        "-9223372036854775809".parse::<Fixed<i64, 0>>(),
+        Err(Error::Overflow)
+    );
     // Rounds to the nearest: below -1 - half LSB overflows, at the tie it is even (-1).
     assert_eq!("-1.0000152587890625".parse::<Q15>(), Ok(Q15::MIN));
     // A tie decided by a digit far beyond the kept precision (the sticky bit).
@@ -142,5 +183,43 @@ fn parse_syntax() {
     assert_eq!(
         "0.00000000000000000002710505431213761085018632002174854278564453126".parse::<U>(),
         Ok(U::from_bits(1))
+    );
+}
+
+/// `{:.N}` rounds the exact value like `f64` does (ties to even, sign kept
+/// on negative values rounding to zero), exhaustively for 8- and 16-bit
+/// storage where `to_f64` is exact; width and flags too.
+#[test]
+fn precision_matches_f64() {
+    macro_rules! check {
+        ($t:ident, $($f:literal),+) => {$(
+            for b in $t::MIN..=$t::MAX {
+                let x = Fixed::<$t, $f>::from_bits(b);
+                let y = x.to_f64();
+                for p in [0usize, 1, 2, 3, 5, 8, 17] {
+                    assert_eq!(format!("{x:.p$}"), format!("{y:.p$}"), "bits {b} frac {} p {p}", $f);
+                }
+                assert_eq!(format!("{x:+012.3}"), format!("{y:+012.3}"));
+                assert_eq!(format!("{x:*^13.4}"), format!("{y:*^13.4}"));
+                assert_eq!(format!("{x:<9.1}|"), format!("{y:<9.1}|"));
+            }
+        )+};
+    }
+    check!(i8, 0, 3, 8);
+    check!(u8, 1, 8);
+    check!(i16, 15);
+    check!(u16, 4, 16);
+    // Long precisions pad with zeros beyond the exact digits.
+    assert_eq!(
+        format!("{:.70}", Q31::from_bits(-1)),
+        format!("{:.70}", Q31::from_bits(-1).to_f64())
+    );
+    let x = Fixed::<i32, 4>::from_bits(-(9999 * 16 + 15)); // -9999.9375
+    assert_eq!(format!("{x:.2}"), "-9999.94");
+    assert_eq!(format!("{x:.1}"), "-9999.9");
+    assert_eq!(format!("{x:.0}"), "-10000"); // carries into a new digit
+    assert_eq!(
+        format!("{:.0}", Fixed::<u64, 1>::MAX),
+        "9223372036854775808"
     );
 }

@@ -263,7 +263,7 @@ macro_rules! props {
                     one - 1,
                 ]
                 .iter()
-                .filter(|&&e| e >= INFO.min && e <= INFO.max)
+                .filter(|&&e| (INFO.min..=INFO.max).contains(&e))
                 .map(|&e| e as $t)
                 .collect();
                 prop_oneof![3 => any::<$t>(), 2 => proptest::sample::select(edges)]
@@ -375,7 +375,7 @@ macro_rules! props {
                             Some(r) => {
                                 prop_assert_eq!(bits(got), r.clamp(INFO.min, INFO.max));
                                 let c = F::checked_from_f64(y).map(bits);
-                                if r >= INFO.min && r <= INFO.max {
+                                if (INFO.min..=INFO.max).contains(&r) {
                                     prop_assert_eq!(c, Ok(r));
                                 } else {
                                     prop_assert_eq!(c, Err(Error::Overflow));
@@ -455,7 +455,7 @@ macro_rules! props {
                     } as i128;
                     let want = if neg { -mag } else { mag };
                     let got = s.parse::<F>().map(bits);
-                    if want >= INFO.min && want <= INFO.max {
+                    if (INFO.min..=INFO.max).contains(&want) {
                         prop_assert_eq!(got, Ok(want), "{}", s);
                     } else {
                         prop_assert_eq!(got, Err(Error::Overflow), "{}", s);
@@ -587,10 +587,11 @@ fn q15_mul_is_vqrdmulh_and_arm_mult_q15() {
     }
 }
 
-/// CMSIS-DSP `arm_mult_q31` has two code paths: the Cortex-M0 one,
-/// `clip_q63_to_q31((a*b) >> 31)`, is exactly `saturating_mul_floor`; the
-/// DSP-extension one, `__SSAT((a*b) >> 32, 31) << 1`, is the same with the
-/// last bit cleared.
+/// CMSIS-DSP `arm_mult_q31` has had two code paths: the Cortex-M0 one of
+/// older releases, `clip_q63_to_q31((a*b) >> 31)`, is exactly
+/// `saturating_mul_floor`; the current one, `__SSAT((a*b) >> 32, 31) << 1`,
+/// is the same with the last bit cleared (tests/fixed_golden.rs checks it
+/// against the real library).
 #[test]
 fn q31_mul_floor_is_arm_mult_q31() {
     use qkit::Q31;
@@ -622,5 +623,92 @@ fn q31_mul_floor_is_arm_mult_q31() {
         };
         assert_eq!(floor(a, b), m0(a, b), "{a} {b}");
         assert_eq!(floor(a, b) & !1, dsp(a, b), "{a} {b}");
+    }
+}
+
+/// Lossless `From`: every value of 8- and 16-bit sources, exactly.
+#[test]
+fn lossless_from() {
+    use qkit::{Q7, Q15, Q31};
+    for b in i8::MIN..=i8::MAX {
+        let x = Fixed::<i8, 5>::from_bits(b);
+        let v = x.to_f64();
+        assert_eq!(Fixed::<i16, 5>::from(x).to_f64(), v);
+        assert_eq!(Fixed::<i32, 5>::from(x).to_f64(), v);
+        assert_eq!(Fixed::<i64, 5>::from(x).to_f64(), v);
+        assert_eq!(f32::from(x) as f64, v);
+        assert_eq!(f64::from(x), v);
+        let q = Q7::from_bits(b);
+        assert_eq!(Q15::from(q).to_f64(), q.to_f64());
+        assert_eq!(Q31::from(q).to_f64(), q.to_f64());
+    }
+    for b in u8::MIN..=u8::MAX {
+        let x = Fixed::<u8, 8>::from_bits(b);
+        let v = x.to_f64();
+        for w in [
+            Fixed::<u16, 8>::from(x).to_f64(),
+            Fixed::<u32, 8>::from(x).to_f64(),
+            Fixed::<u64, 8>::from(x).to_f64(),
+            Fixed::<i16, 8>::from(x).to_f64(),
+            Fixed::<i32, 8>::from(x).to_f64(),
+            Fixed::<i64, 8>::from(x).to_f64(),
+        ] {
+            assert_eq!(w, v);
+        }
+    }
+    for b in i16::MIN..=i16::MAX {
+        let q = Q15::from_bits(b);
+        assert_eq!(Q31::from(q).to_f64(), q.to_f64());
+        assert_eq!(f32::from(q) as f64, q.to_f64());
+        assert_eq!(Fixed::<i64, 15>::from(q).to_f64(), q.to_f64());
+    }
+    for b in (0..=u16::MAX).step_by(7) {
+        let x = Fixed::<u16, 3>::from_bits(b);
+        assert_eq!(Fixed::<i32, 3>::from(x).to_f64(), x.to_f64());
+        assert_eq!(Fixed::<u64, 3>::from(x).to_f64(), x.to_f64());
+    }
+    let x = Fixed::<u32, 32>::MAX;
+    assert_eq!(Fixed::<i64, 32>::from(x).to_f64(), x.to_f64());
+    assert_eq!(f64::from(x), x.to_f64());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The num-traits impls are the inherent methods of the same name.
+    #[test]
+    fn num_traits_delegate(a in any::<i32>(), b in any::<i32>(), n in any::<i64>(), xf in any::<f64>()) {
+        use num_traits::{
+            Bounded, CheckedAdd, CheckedDiv, CheckedMul, CheckedNeg, CheckedSub, FromPrimitive,
+            One, SaturatingAdd, SaturatingMul, SaturatingSub, ToPrimitive, WrappingAdd,
+            WrappingMul, WrappingNeg, WrappingSub, Zero,
+        };
+        type F = Fixed<i32, 16>;
+        let (x, y) = (F::from_bits(a), F::from_bits(b));
+        prop_assert_eq!(<F as Zero>::zero(), F::ZERO);
+        prop_assert_eq!(<F as One>::one(), F::ONE);
+        prop_assert_eq!(x * <F as One>::one(), x);
+        prop_assert_eq!((F::min_value(), F::max_value()), (F::MIN, F::MAX));
+        prop_assert_eq!(SaturatingAdd::saturating_add(&x, &y), x.saturating_add(y));
+        prop_assert_eq!(SaturatingSub::saturating_sub(&x, &y), x.saturating_sub(y));
+        prop_assert_eq!(SaturatingMul::saturating_mul(&x, &y), x.saturating_mul(y));
+        prop_assert_eq!(CheckedAdd::checked_add(&x, &y), x.checked_add(y));
+        prop_assert_eq!(CheckedSub::checked_sub(&x, &y), x.checked_sub(y));
+        prop_assert_eq!(CheckedMul::checked_mul(&x, &y), x.checked_mul(y));
+        prop_assert_eq!(CheckedDiv::checked_div(&x, &y), x.checked_div(y));
+        prop_assert_eq!(CheckedNeg::checked_neg(&x), x.checked_neg());
+        prop_assert_eq!(WrappingAdd::wrapping_add(&x, &y), x.wrapping_add(y));
+        prop_assert_eq!(WrappingSub::wrapping_sub(&x, &y), x.wrapping_sub(y));
+        prop_assert_eq!(WrappingMul::wrapping_mul(&x, &y), x.wrapping_mul(y));
+        prop_assert_eq!(WrappingNeg::wrapping_neg(&x), x.wrapping_neg());
+        // ToPrimitive truncates toward zero.
+        prop_assert_eq!(ToPrimitive::to_i64(&x), Some((a / 65536) as i64));
+        prop_assert_eq!(ToPrimitive::to_u64(&x), u64::try_from(a / 65536).ok());
+        prop_assert_eq!(ToPrimitive::to_f64(&x), Some(x.to_f64()));
+        // FromPrimitive: exact integers or None; floats nearest or None.
+        let want = (-32768..=32767).contains(&n).then(|| F::from_bits((n as i32) << 16));
+        prop_assert_eq!(<F as FromPrimitive>::from_i64(n), want);
+        prop_assert_eq!(<F as FromPrimitive>::from_f64(xf), F::checked_from_f64(xf).ok());
+        prop_assert_eq!(<F as FromPrimitive>::from_f64(x.to_f64()), Some(x));
     }
 }

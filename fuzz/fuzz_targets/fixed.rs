@@ -13,6 +13,7 @@ struct Input {
     a: u64,
     b: u64,
     x: f64,
+    s: String,
 }
 
 /// An exact integer as sign and magnitude.
@@ -31,7 +32,11 @@ struct Info {
 
 impl Info {
     fn fits(self, x: Big) -> bool {
-        if x.neg { x.mag <= self.min.unsigned_abs() } else { x.mag <= self.max as u128 }
+        if x.neg {
+            x.mag <= self.min.unsigned_abs()
+        } else {
+            x.mag <= self.max as u128
+        }
     }
     fn saturate(self, x: Big) -> i128 {
         match (self.fits(x), x.neg) {
@@ -49,38 +54,66 @@ impl Info {
     }
     fn family(self, x: Big) -> [i128; 4] {
         let fits = self.fits(x);
-        [self.saturate(x), self.wrap(x), if fits { self.saturate(x) } else { i128::MIN }, fits as i128]
+        [
+            self.saturate(x),
+            self.wrap(x),
+            if fits { self.saturate(x) } else { i128::MIN },
+            fits as i128,
+        ]
     }
 }
 
 fn big(v: i128) -> Big {
-    Big { neg: v < 0, mag: v.unsigned_abs() }
+    Big {
+        neg: v < 0,
+        mag: v.unsigned_abs(),
+    }
 }
 
 fn mul(a: i128, b: i128, frac: u32, round: bool) -> Big {
     let neg = (a < 0) != (b < 0);
     let m = a.unsigned_abs() * b.unsigned_abs();
-    let h: u128 = if round && frac > 0 { 1 << (frac - 1) } else { 0 };
+    let h: u128 = if round && frac > 0 {
+        1 << (frac - 1)
+    } else {
+        0
+    };
     let d: u128 = 1 << frac;
     if !neg {
-        Big { neg: false, mag: (m + h) / d }
+        Big {
+            neg: false,
+            mag: (m + h) / d,
+        }
     } else if m <= h {
-        Big { neg: false, mag: (h - m) / d }
+        Big {
+            neg: false,
+            mag: (h - m) / d,
+        }
     } else {
         let q = (m - h).div_ceil(d);
-        Big { neg: q != 0, mag: q }
+        Big {
+            neg: q != 0,
+            mag: q,
+        }
     }
 }
 
 fn div(a: i128, b: i128, frac: u32) -> Big {
     let q = (a.unsigned_abs() << frac) / b.unsigned_abs();
-    Big { neg: (a < 0) != (b < 0) && q != 0, mag: q }
+    Big {
+        neg: (a < 0) != (b < 0) && q != 0,
+        mag: q,
+    }
 }
 
 macro_rules! run {
     ($t:ident, $f:literal, $inp:expr) => {{
         type F = Fixed<$t, $f>;
-        let info = Info { min: $t::MIN as i128, max: $t::MAX as i128, bits: $t::BITS };
+        let info = Info {
+            min: $t::MIN as i128,
+            max: $t::MAX as i128,
+            bits: $t::BITS,
+        };
         let (a, b) = ($inp.a as $t, $inp.b as $t);
         let (x, y) = (F::from_bits(a), F::from_bits(b));
         let (ai, bi) = (a as i128, b as i128);
@@ -93,17 +126,32 @@ macro_rules! run {
                 !o.1 as i128,
             ]
         };
-        match $inp.op % 9 {
+        match $inp.op % 10 {
             0 => assert_eq!(
-                got(x.saturating_add(y), x.wrapping_add(y), x.checked_add(y), x.overflowing_add(y)),
+                got(
+                    x.saturating_add(y),
+                    x.wrapping_add(y),
+                    x.checked_add(y),
+                    x.overflowing_add(y)
+                ),
                 info.family(big(ai + bi))
             ),
             1 => assert_eq!(
-                got(x.saturating_sub(y), x.wrapping_sub(y), x.checked_sub(y), x.overflowing_sub(y)),
+                got(
+                    x.saturating_sub(y),
+                    x.wrapping_sub(y),
+                    x.checked_sub(y),
+                    x.overflowing_sub(y)
+                ),
                 info.family(big(ai - bi))
             ),
             2 => assert_eq!(
-                got(x.saturating_mul(y), x.wrapping_mul(y), x.checked_mul(y), x.overflowing_mul(y)),
+                got(
+                    x.saturating_mul(y),
+                    x.wrapping_mul(y),
+                    x.checked_mul(y),
+                    x.overflowing_mul(y)
+                ),
                 info.family(mul(ai, bi, $f, true))
             ),
             3 => assert_eq!(
@@ -117,27 +165,68 @@ macro_rules! run {
             ),
             4 => {
                 if b == 0 {
-                    let z = F::from_bits(if ai > 0 { $t::MAX } else if ai < 0 { $t::MIN } else { 0 });
-                    assert_eq!((x / y, x.wrapping_div(y), x.checked_div(y), x.overflowing_div(y)), (z, z, None, (z, true)));
+                    let z = F::from_bits(if ai > 0 {
+                        $t::MAX
+                    } else if ai < 0 {
+                        $t::MIN
+                    } else {
+                        0
+                    });
+                    assert_eq!(
+                        (
+                            x / y,
+                            x.wrapping_div(y),
+                            x.checked_div(y),
+                            x.overflowing_div(y)
+                        ),
+                        (z, z, None, (z, true))
+                    );
                 } else {
                     assert_eq!(
-                        got(x.saturating_div(y), x.wrapping_div(y), x.checked_div(y), x.overflowing_div(y)),
+                        got(
+                            x.saturating_div(y),
+                            x.wrapping_div(y),
+                            x.checked_div(y),
+                            x.overflowing_div(y)
+                        ),
                         info.family(div(ai, bi, $f))
                     );
                 }
             }
             5 => assert_eq!(
-                got(x.saturating_neg(), x.wrapping_neg(), x.checked_neg(), x.overflowing_neg()),
+                got(
+                    x.saturating_neg(),
+                    x.wrapping_neg(),
+                    x.checked_neg(),
+                    x.overflowing_neg()
+                ),
                 info.family(big(-ai))
             ),
             6 => assert_eq!(
-                got(x.saturating_abs(), x.wrapping_abs(), x.checked_abs(), x.overflowing_abs()),
+                got(
+                    x.saturating_abs(),
+                    x.wrapping_abs(),
+                    x.checked_abs(),
+                    x.overflowing_abs()
+                ),
                 info.family(big(ai.abs()))
             ),
+            9 => {
+                // Arbitrary text: never panics; what parses prints and parses back.
+                if let Ok(v) = $inp.s.parse::<F>() {
+                    assert_eq!(v.to_string().parse::<F>(), Ok(v));
+                }
+            }
             7 => {
                 // Display / FromStr round trip.
                 let s = x.to_string();
                 assert_eq!(s.parse::<F>(), Ok(x), "{s}");
+                // `{:.p}` rounds like f64 (whose conversion is exact up to 32 bits).
+                let p = ($inp.b % 70) as usize;
+                let r = format!("{x:>9.p$}");
+                if $t::BITS <= 32 {
+                    assert_eq!(r, format!("{:>9.p$}", x.to_f64()));
+                }
                 let _ = y.to_string().parse::<Fixed<i16, 7>>();
             }
             _ => {
@@ -151,8 +240,17 @@ macro_rules! run {
                         assert_eq!(v.to_bits() as i128, r as i128);
                     }
                 }
-                let _ = (x.to_f32(), x.to_f16(), x.to_bf16(), F::checked_from_f64($inp.x));
-                let _ = (x.convert::<i16, 15>(), x.checked_convert::<u64, 64>(), x.to_int_round());
+                let _ = (
+                    x.to_f32(),
+                    x.to_f16(),
+                    x.to_bf16(),
+                    F::checked_from_f64($inp.x),
+                );
+                let _ = (
+                    x.convert::<i16, 15>(),
+                    x.checked_convert::<u64, 64>(),
+                    x.to_int_round(),
+                );
             }
         }
     }};

@@ -293,7 +293,7 @@ impl<T: Storage, const FRAC: u32> Fixed<T, FRAC> {
     #[inline]
     #[must_use]
     pub fn to_int_floor(self) -> T {
-        T::from_i128_wrapping(self.bits_i128() >> FRAC)
+        T::storage_from_i128_wrapping(self.bits_i128() >> FRAC)
     }
 
     /// The integer part, truncating toward zero.
@@ -308,7 +308,7 @@ impl<T: Storage, const FRAC: u32> Fixed<T, FRAC> {
         let v = self.bits_i128();
         let q = v.unsigned_abs() >> FRAC;
         let q = if v < 0 { -(q as i128) } else { q as i128 };
-        T::from_i128_wrapping(q)
+        T::storage_from_i128_wrapping(q)
     }
 
     /// The nearest integer, ties to even (like `from_f64` and `FromStr`).
@@ -323,7 +323,7 @@ impl<T: Storage, const FRAC: u32> Fixed<T, FRAC> {
     #[inline]
     #[must_use]
     pub fn to_int_round(self) -> T {
-        T::from_i128_wrapping(round_shift_even(self.bits_i128(), FRAC))
+        T::storage_from_i128_wrapping(round_shift_even(self.bits_i128(), FRAC))
     }
 
     /// The nearest value in another format `Fixed<U, G>` (ties to even),

@@ -51,7 +51,9 @@ fn write_decimal(buf: &mut [u8; BUF], m: u128, frac: u32) -> &str {
 
 /// The exact decimal value: no exponent, no trailing zeros, and no decimal
 /// point for integral values (like `f64`). Width, fill, alignment, `+` and
-/// `0` flags work as for integers; precision is ignored.
+/// `0` flags work as for numbers; a precision `{:.N}` rounds the exact value
+/// to `N` fractional digits, ties to even, and pads with zeros, as `f64`
+/// does (a negative value that rounds to zero keeps its sign: `-0.0`).
 ///
 /// ```
 /// use qkit::{Q15, Q31};
@@ -59,14 +61,117 @@ fn write_decimal(buf: &mut [u8; BUF], m: u128, frac: u32) -> &str {
 /// assert_eq!(Q15::MIN.to_string(), "-1");
 /// assert_eq!(Q31::from_bits(-1).to_string(), "-0.0000000004656612873077392578125");
 /// assert_eq!(format!("{:+08}", Q15::from_bits(1 << 14)), "+00000.5");
+/// assert_eq!(format!("{:.3}", Q15::from_bits(1 << 13)), "0.250");
+/// assert_eq!(format!("{:.1}", Q15::from_bits(1 << 13)), "0.2"); // tie: to even
+/// assert_eq!(format!("{:>7.2}", Q15::MAX), "   1.00");
 /// ```
 impl<T: Storage, const FRAC: u32> fmt::Display for Fixed<T, FRAC> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let v = self.bits_i128();
         let mut buf = [0u8; BUF];
         let digits = write_decimal(&mut buf, v.unsigned_abs(), FRAC);
-        f.pad_integral(v >= 0, "", digits)
+        match f.precision() {
+            None => f.pad_integral(v >= 0, "", digits),
+            Some(p) => {
+                let mut rounded = [0u8; BUF + 1];
+                let (body, zeros) = round_decimal(digits, p, &mut rounded);
+                pad_number(f, v >= 0, body, zeros)
+            }
+        }
     }
+}
+
+/// `digits` (an exact decimal, no trailing zeros) rounded to `p` fractional
+/// digits, ties to even, written into `out`; returns it and how many zeros
+/// must follow it to show `p` digits.
+fn round_decimal<'a>(digits: &str, p: usize, out: &'a mut [u8; BUF + 1]) -> (&'a str, usize) {
+    let d = digits.as_bytes();
+    let point = d.iter().position(|&c| c == b'.');
+    let frac_len = point.map_or(0, |i| d.len() - i - 1);
+    if p >= frac_len {
+        // Exact: copy and pad.
+        let mut n = 1 + d.len();
+        out[1..n].copy_from_slice(d);
+        if point.is_none() && p > 0 {
+            out[n] = b'.';
+            n += 1;
+        }
+        let body = core::str::from_utf8(&out[1..n]).unwrap_or("");
+        return (body, p - frac_len);
+    }
+    // Keep the integer part and `p` fractional digits (and the point if p > 0).
+    let point = point.unwrap_or(d.len()); // p < frac_len, so there is a point
+    let keep = if p == 0 { point } else { point + 1 + p };
+    out[1..=keep].copy_from_slice(&d[..keep]);
+    let next = d[point + 1 + p];
+    let rest_nonzero = d.len() > point + 2 + p; // no trailing zeros: any rest is nonzero
+    let last = out[keep];
+    let round_up = next > b'5' || (next == b'5' && (rest_nonzero || (last - b'0') % 2 == 1));
+    let mut start = 1;
+    if round_up {
+        let mut i = keep;
+        loop {
+            match out[i] {
+                b'.' => {}
+                b'9' => out[i] = b'0',
+                c => {
+                    out[i] = c + 1;
+                    break;
+                }
+            }
+            i -= 1;
+            if i == 0 {
+                // Carried out of the first digit: 9.99 -> 10.00.
+                out[0] = b'1';
+                start = 0;
+                break;
+            }
+        }
+    }
+    (core::str::from_utf8(&out[start..=keep]).unwrap_or(""), 0)
+}
+
+/// Writes sign, `body` and `zeros` trailing zeros with the formatter's width,
+/// fill, alignment and flags (what `Formatter::pad_integral` does, plus the
+/// trailing zeros it cannot express).
+fn pad_number(f: &mut fmt::Formatter<'_>, nonneg: bool, body: &str, zeros: usize) -> fmt::Result {
+    use fmt::Write;
+    let sign = if !nonneg {
+        "-"
+    } else if f.sign_plus() {
+        "+"
+    } else {
+        ""
+    };
+    let len = sign.len() + body.len() + zeros;
+    let pad = f.width().unwrap_or(0).saturating_sub(len);
+    let (pre, zero_pad, post) = if pad == 0 {
+        (0, 0, 0)
+    } else if f.sign_aware_zero_pad() {
+        (0, pad, 0)
+    } else {
+        match f.align() {
+            Some(fmt::Alignment::Left) => (0, 0, pad),
+            Some(fmt::Alignment::Center) => (pad / 2, 0, pad - pad / 2),
+            Some(fmt::Alignment::Right) | None => (pad, 0, 0),
+        }
+    };
+    let fill = f.fill();
+    for _ in 0..pre {
+        f.write_char(fill)?;
+    }
+    f.write_str(sign)?;
+    for _ in 0..zero_pad {
+        f.write_char('0')?;
+    }
+    f.write_str(body)?;
+    for _ in 0..zeros {
+        f.write_char('0')?;
+    }
+    for _ in 0..post {
+        f.write_char(fill)?;
+    }
+    Ok(())
 }
 
 /// The same as `Display`: the exact decimal value.
@@ -124,9 +229,11 @@ impl<T: Storage, const FRAC: u32> FromStr for Fixed<T, FRAC> {
             return Err(Error::Parse);
         }
 
-        // Integer part; anything above 2^(126 - FRAC) is out of every range
-        // (the largest storage magnitude is 2^64 LSBs), so stop there.
-        let int_limit = u128::MAX >> (FRAC + 2);
+        // Integer part. Every storage range lies within (-2^64, 2^64), so an
+        // integer part above 2^65 (or one whose value in LSBs would reach
+        // 2^126) is out of range: stop there, before `int * 10` or
+        // `int << FRAC` could overflow.
+        let int_limit = (u128::MAX >> (FRAC + 2)).min(1 << 65);
         let mut int: u128 = 0;
         let mut int_overflow = false;
         for &c in int_digits {
@@ -160,7 +267,7 @@ impl<T: Storage, const FRAC: u32> FromStr for Fixed<T, FRAC> {
         if round && (sticky || mag & 1 == 1) {
             mag += 1;
         }
-        // mag <= 2^126, so the sign fits an i128.
+        // mag < 2^126 + 1, so the signed value fits an i128.
         let v = if negative {
             -(mag as i128)
         } else {

@@ -18,7 +18,10 @@
 //!   [`Q31`] this is gemmlowp's `SaturatingRoundingDoublingHighMul` bit for
 //!   bit (including `MIN * MIN = MAX`), for [`Q15`] ARM's `VQRDMULH`.
 //! * `saturating_mul_floor` (and its family) truncates toward `-inf`,
-//!   `(a*b) >> FRAC`, like CMSIS-DSP `arm_mult_q15` / `arm_mult_q31`.
+//!   `(a*b) >> FRAC`: for `Q15` bit-exact CMSIS-DSP `arm_mult_q15`. CMSIS-DSP's
+//!   `arm_mult_q31` computes `sat((a*b) >> 32) << 1`, which is this result
+//!   with its last bit cleared (`x.saturating_mul_floor(y).to_bits() & !1`);
+//!   both are checked against golden vectors from CMSIS-DSP 1.10.3.
 //! * `/` computes `(a << FRAC) / b` and truncates toward zero, like C.
 //! * Conversions from floats, from decimal strings and between formats round
 //!   to nearest, ties to even.
@@ -166,10 +169,10 @@ pub trait Storage: Copy + Eq + Ord + core::hash::Hash + sealed::Sealed + 'static
     const MAX_I128: i128;
     /// The value as an `i128` (always exact).
     #[doc(hidden)]
-    fn to_i128(self) -> i128;
+    fn storage_to_i128(self) -> i128;
     /// The low `BITS` bits of `v` (an `as` cast); callers check the range.
     #[doc(hidden)]
-    fn from_i128_wrapping(v: i128) -> Self;
+    fn storage_from_i128_wrapping(v: i128) -> Self;
 }
 
 macro_rules! storage {
@@ -181,11 +184,11 @@ macro_rules! storage {
             const MIN_I128: i128 = <$t>::MIN as i128;
             const MAX_I128: i128 = <$t>::MAX as i128;
             #[inline]
-            fn to_i128(self) -> i128 {
+            fn storage_to_i128(self) -> i128 {
                 self as i128
             }
             #[inline]
-            fn from_i128_wrapping(v: i128) -> Self {
+            fn storage_from_i128_wrapping(v: i128) -> Self {
                 v as $t
             }
         }
@@ -213,7 +216,7 @@ impl<T: Storage, const FRAC: u32> Fixed<T, FRAC> {
     pub(crate) fn from_i128_unchecked(v: i128) -> Self {
         let () = Self::CHECK;
         Fixed {
-            bits: T::from_i128_wrapping(v),
+            bits: T::storage_from_i128_wrapping(v),
         }
     }
 
@@ -236,7 +239,7 @@ impl<T: Storage, const FRAC: u32> Fixed<T, FRAC> {
     /// The raw bits as an `i128`.
     #[inline]
     pub(crate) fn bits_i128(self) -> i128 {
-        self.bits.to_i128()
+        self.bits.storage_to_i128()
     }
 }
 
