@@ -384,3 +384,40 @@ fn ggml_q8_0_and_q4_0_are_byte_compatible_with_the_reference() {
     }
     assert_eq!(n, 22);
 }
+
+fn f16_case<Q: QInt>(c: &Value) -> usize {
+    use half::f16;
+    let scale = f16::from_bits(c["scale_f16"].as_u64().unwrap() as u16).to_f32();
+    let zp = c["zero_point"].as_i64().unwrap() as i32;
+    let x: Vec<f16> = i64s(&c["x_f16"])
+        .iter()
+        .map(|&b| f16::from_bits(b as u16))
+        .collect();
+    let q = Quantizer::<Q>::new(scale, zp).unwrap();
+    let mut got = vec![Q::saturating_from_i32(0); x.len()];
+    q.quantize_slice_f16(&x, &mut got, Round::HalfToEven)
+        .unwrap();
+    assert_eq!(
+        as_i64(&got),
+        i64s(&c["y"]),
+        "f16 {} scale {scale}",
+        c["dtype"]
+    );
+    x.len()
+}
+
+#[test]
+fn float16_quantize_linear_matches_onnxruntime() {
+    let mut n = 0;
+    for c in load("quant_onnx.json") {
+        if c["op"] != "QuantizeLinear_f16" {
+            continue;
+        }
+        n += match c["dtype"].as_str().unwrap() {
+            "i8" => f16_case::<i8>(&c),
+            "u8" => f16_case::<u8>(&c),
+            d => panic!("{d}"),
+        };
+    }
+    assert!(n > 2000, "{n}");
+}

@@ -334,6 +334,25 @@ def gen_onnx():
             t = numpy_helper.from_array(v.astype(dt), "p")
             cases.append({"op": "pack", "dtype": "i4" if signed else "u4", "values": ints(v),
                           "packed": list(t.raw_data)})
+    # float16 input with a float16 scale (ONNX requires x and y_scale to share
+    # a type): onnxruntime widens both to f32 and divides in f32.
+    r16 = np.random.default_rng(16)
+    for dt, scale, zp in [("i8", 0.1, 3), ("i8", 0.5, 0), ("u8", 0.013, 128), ("u8", 3.0, 0)]:
+        ttype, npt, lo, hi, wide = onnx_types()[dt]
+        s16 = np.float16(scale)
+        x = np.concatenate([r16.uniform(-300, 300, 300),
+                            (np.arange(-150, 150) + 0.5) * float(s16),
+                            [np.inf, -np.inf, np.nan, 65504, -65504, 0.0]]).astype(np.float16)
+        n = helper.make_node("QuantizeLinear", ["x", "s", "z"], ["y"])
+        g = helper.make_graph([n], "g", [helper.make_tensor_value_info("x", TP.FLOAT16, [len(x)])],
+                              [helper.make_tensor_value_info("y", ttype, [len(x)])],
+                              initializer=[numpy_helper.from_array(np.asarray(s16), "s"),
+                                           numpy_helper.from_array(np.asarray(zp).astype(npt), "z")])
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 21)])
+        m.ir_version = 10
+        y = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+        cases.append({"op": "QuantizeLinear_f16", "dtype": dt, "scale_f16": int(s16.view(np.uint16)),
+                      "zero_point": zp, "x_f16": x.view(np.uint16).astype(np.int64).tolist(), "y": ints(y)})
     return cases
 
 

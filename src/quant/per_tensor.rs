@@ -364,8 +364,10 @@ impl<Q: QInt> Quantizer<Q> {
     }
 
     /// Quantizes `f16` input: each value is widened to `f32` (exactly) and
-    /// then quantized as [`quantize`](Self::quantize). This is ONNX Runtime's
-    /// result for `float16` input with a `float` scale.
+    /// then quantized as [`quantize`](Self::quantize). ONNX Runtime does the
+    /// same for `float16` input with a `float16` scale (pass the scale widened
+    /// to `f32`): it divides in `f32`, not in `f16` (checked by the golden
+    /// vectors).
     ///
     /// `Err(LengthMismatch)` unless `out.len() == x.len()`.
     ///
