@@ -110,6 +110,9 @@ fn tflite_quantize_dequantize_match_tflm_and_reference_kernels() {
     let mut checked = 0;
     let mut runtimes = std::collections::BTreeSet::new();
     for c in load("quant_tflite.json") {
+        if c["op"] == "converter_weights" {
+            continue;
+        }
         runtimes.insert((
             c["runtime"].as_str().unwrap().to_owned(),
             c["op"].as_str().unwrap().to_owned(),
@@ -420,4 +423,35 @@ fn float16_quantize_linear_matches_onnxruntime() {
         };
     }
     assert!(n > 2000, "{n}");
+}
+
+/// Per-channel int8 weights from the TFLite converter: our symmetric narrow
+/// scale per channel equals the converter's, and quantizing with those scales
+/// (ties away from zero, [-127, 127]) gives the converter's integers.
+#[test]
+fn tflite_converter_per_channel_weights() {
+    let cases: Vec<Value> = load("quant_tflite.json")
+        .into_iter()
+        .filter(|c| c["op"] == "converter_weights")
+        .collect();
+    assert_eq!(cases.len(), 1);
+    let c = &cases[0];
+    let dims = usizes(&c["dims"]);
+    let axis = c["axis"].as_i64().unwrap() as isize;
+    let w = f32s(&c["w"]);
+    let scales = f32s(&c["scales"]);
+    let want = i64s(&c["q"]);
+    assert!(i64s(&c["zero_points"]).iter().all(|&z| z == 0));
+    let cols = dims[1];
+    for (ch, &s) in scales.iter().enumerate() {
+        let amax = w[ch * cols..(ch + 1) * cols]
+            .iter()
+            .fold(0f32, |m, v| m.max(v.abs()));
+        let ours = Quantizer::<i8>::symmetric(amax, true).unwrap();
+        assert_eq!(ours.scale().to_bits(), s.to_bits(), "channel {ch}");
+    }
+    let pc = PerChannel::<i8>::narrow(&scales, &[], &dims, axis).unwrap();
+    let mut got = vec![0i8; w.len()];
+    pc.quantize(&w, &mut got, Round::HalfAwayFromZero).unwrap();
+    assert_eq!(as_i64(&got), want);
 }

@@ -177,6 +177,39 @@ def gen_tflite():
     return cases
 
 
+def gen_tflite_converter_weights():
+    """Per-channel int8 weights as the TFLite converter quantizes them
+    (full-integer conversion of one Dense layer): scales and int8 values."""
+    import tensorflow as tf
+    r = np.random.default_rng(5)
+    w = r.normal(0, 1, (128, 32)).astype(np.float32)
+    w[0, 0] = 3.0
+    w[:, 5] *= 1e-3  # a channel with a tiny range
+    inp = tf.keras.Input((128,), batch_size=1)
+    dense = tf.keras.layers.Dense(32, use_bias=False)
+    model = tf.keras.Model(inp, dense(inp))
+    dense.set_weights([w])
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+
+    def rep():
+        for _ in range(8):
+            yield [r.normal(0, 1, (1, 128)).astype(np.float32)]
+    conv.representative_dataset = rep
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    it = tf.lite.Interpreter(model_content=conv.convert(),
+                             experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    it.allocate_tensors()
+    for t in it.get_tensor_details():
+        if t["dtype"] == np.int8 and list(t["shape"]) == [32, 128]:
+            qp = t["quantization_parameters"]
+            return [{"op": "converter_weights", "runtime": "tflite_converter", "dtype": "i8",
+                     "dims": [32, 128], "axis": int(qp["quantized_dimension"]),
+                     "w": f32_bits(w.T), "scales": f32_bits(qp["scales"]),
+                     "zero_points": ints(qp["zero_points"]), "q": ints(it.get_tensor(t["index"]))}]
+    raise RuntimeError("weight tensor not found")
+
+
 # ---------------------------------------------------------------- ONNX Runtime
 def onnx_types():
     import ml_dtypes
@@ -396,7 +429,8 @@ if __name__ == "__main__":
     dump("quant_onnx.json", {"generator": "tools/gen_quant_golden.py",
                              "onnxruntime": onnxruntime.__version__, "cases": gen_onnx()})
     dump("quant_tflite.json", {"generator": "tools/gen_quant_golden.py",
-                               "tensorflow": tf.__version__, "cases": gen_tflite()})
+                               "tensorflow": tf.__version__,
+                               "cases": gen_tflite() + gen_tflite_converter_weights()})
     try:
         import gguf  # noqa: F401
         dump("quant_ggml.json", {"generator": "tools/gen_quant_golden.py (gguf-py quants)",
