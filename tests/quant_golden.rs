@@ -110,7 +110,7 @@ fn tflite_quantize_dequantize_match_tflm_and_reference_kernels() {
     let mut checked = 0;
     let mut runtimes = std::collections::BTreeSet::new();
     for c in load("quant_tflite.json") {
-        if c["op"] == "converter_weights" {
+        if c["op"] == "converter_weights" || c["op"] == "DEQUANTIZE_INT4" {
             continue;
         }
         runtimes.insert((
@@ -454,4 +454,32 @@ fn tflite_converter_per_channel_weights() {
     let mut got = vec![0i8; w.len()];
     pc.quantize(&w, &mut got, Round::HalfAwayFromZero).unwrap();
     assert_eq!(as_i64(&got), want);
+}
+
+/// TFLite's DEQUANTIZE of packed int4 bytes (its own unpacking: element 2k
+/// in the low nibble, sign-extended) equals ours.
+#[test]
+fn tflite_int4_dequantize_unpacks_like_tflite() {
+    let mut n_cases = 0;
+    for c in load("quant_tflite.json") {
+        if c["op"] != "DEQUANTIZE_INT4" {
+            continue;
+        }
+        let scale = f32::from_bits(c["scale"].as_u64().unwrap() as u32);
+        let zp = c["zero_point"].as_i64().unwrap() as i32;
+        let n = c["n"].as_u64().unwrap() as usize;
+        let packed: Vec<u8> = i64s(&c["packed"]).iter().map(|&b| b as u8).collect();
+        let want = f32s(&c["y"]);
+        let q = Quantizer::<I4>::new(scale, zp).unwrap();
+        let mut got = vec![0f32; n];
+        q.dequantize_packed(&packed, &mut got).unwrap();
+        assert!(same_bits(&got, &want), "n {n}: {got:?} vs {want:?}");
+        let mut as_i8 = vec![0i8; n];
+        int4::unpack_i4_to_i8(&packed, &mut as_i8).unwrap();
+        for (v, w) in as_i8.iter().zip(&want) {
+            assert_eq!(((*v as i32 - zp) as f32 * scale).to_bits(), w.to_bits());
+        }
+        n_cases += 1;
+    }
+    assert_eq!(n_cases, 5);
 }

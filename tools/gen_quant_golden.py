@@ -177,6 +177,59 @@ def gen_tflite():
     return cases
 
 
+def int4_dequantize_model(packed, n, scale, zp):
+    """DEQUANTIZE of a constant packed int4 tensor: shows how TFLite unpacks."""
+    import flatbuffers
+    from tensorflow.lite.python import schema_py_generated as fb
+    m = fb.ModelT()
+    m.version = 3
+    wbuf = fb.BufferT()
+    wbuf.data = list(packed)
+    m.buffers = [fb.BufferT(), wbuf, fb.BufferT()]
+    oc = fb.OperatorCodeT()
+    oc.builtinCode = fb.BuiltinOperator.DEQUANTIZE
+    oc.deprecatedBuiltinCode = fb.BuiltinOperator.DEQUANTIZE
+    oc.version = 1
+    m.operatorCodes = [oc]
+    tin = fb.TensorT()
+    tin.name, tin.shape, tin.type, tin.buffer = b"w", [n], fb.TensorType.INT4, 1
+    qp = fb.QuantizationParametersT()
+    qp.scale, qp.zeroPoint = [float(scale)], [int(zp)]
+    tin.quantization = qp
+    tout = fb.TensorT()
+    tout.name, tout.shape, tout.type, tout.buffer = b"y", [n], fb.TensorType.FLOAT32, 2
+    op = fb.OperatorT()
+    op.opcodeIndex, op.inputs, op.outputs = 0, [0], [1]
+    sg = fb.SubGraphT()
+    sg.tensors, sg.inputs, sg.outputs, sg.operators = [tin, tout], [], [1], [op]
+    m.subgraphs = [sg]
+    b = flatbuffers.Builder(1024)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    return bytes(b.Output())
+
+
+def gen_tflite_int4():
+    """TFLite (BUILTIN_REF) DEQUANTIZE of packed int4; TFLM cannot run a
+    graph whose only tensor is a constant int4 one, so it is not used here."""
+    import tensorflow as tf
+    r = np.random.default_rng(4)
+    cases = []
+    for n, scale, zp in [(7, 0.5, 0), (64, 0.25, 0), (33, 0.1, -3), (1, 1.0, 7), (256, 0.013, 0)]:
+        packed = r.integers(0, 256, (n + 1) // 2).astype(np.uint8)
+        if n % 2:
+            packed[-1] &= 0x0F
+        s32 = np.float32(scale)
+        it = tf.lite.Interpreter(model_content=int4_dequantize_model(packed.tobytes(), n, float(s32), zp),
+                                 experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF)
+        it.allocate_tensors()
+        it.invoke()
+        y = it.get_tensor(it.get_output_details()[0]["index"])
+        cases.append({"op": "DEQUANTIZE_INT4", "runtime": "tflite_ref", "dtype": "i4",
+                      "scale": f32_bits([s32])[0], "zero_point": zp, "n": n,
+                      "packed": ints(packed), "y": f32_bits(y)})
+    return cases
+
+
 def gen_tflite_converter_weights():
     """Per-channel int8 weights as the TFLite converter quantizes them
     (full-integer conversion of one Dense layer): scales and int8 values."""
@@ -430,7 +483,7 @@ if __name__ == "__main__":
                              "onnxruntime": onnxruntime.__version__, "cases": gen_onnx()})
     dump("quant_tflite.json", {"generator": "tools/gen_quant_golden.py",
                                "tensorflow": tf.__version__,
-                               "cases": gen_tflite() + gen_tflite_converter_weights()})
+                               "cases": gen_tflite() + gen_tflite_converter_weights() + gen_tflite_int4()})
     try:
         import gguf  # noqa: F401
         dump("quant_ggml.json", {"generator": "tools/gen_quant_golden.py (gguf-py quants)",
