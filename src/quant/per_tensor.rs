@@ -64,7 +64,7 @@ const RNE_MAGIC: f32 = 12_582_912.0;
 /// Written without branches or calls so that slice loops autovectorize.
 #[derive(Clone, Copy)]
 pub(crate) struct Affine {
-    pub(crate) inv_div: f32,
+    pub(crate) divisor: f32,
     pub(crate) lo: f32,
     pub(crate) hi: f32,
     pub(crate) zp: i32,
@@ -76,7 +76,7 @@ impl Affine {
     #[inline(always)]
     pub(crate) fn new(scale: f32, zero_point: i32, qmin: i32, qmax: i32) -> Affine {
         Affine {
-            inv_div: scale,
+            divisor: scale,
             lo: (qmin as i64 - zero_point as i64) as f32,
             hi: (qmax as i64 - zero_point as i64) as f32,
             zp: zero_point,
@@ -85,9 +85,21 @@ impl Affine {
         }
     }
 
+    /// Scale 1, zero point 0: rounding and clamping only.
+    pub(crate) const fn identity(qmin: i32, qmax: i32) -> Affine {
+        Affine {
+            divisor: 1.0,
+            lo: qmin as f32,
+            hi: qmax as f32,
+            zp: 0,
+            qmin,
+            qmax,
+        }
+    }
+
     #[inline(always)]
     fn clamp(&self, x: f32) -> f32 {
-        let v = x / self.inv_div;
+        let v = x / self.divisor;
         let v = if v > self.lo { v } else { self.lo };
         if v < self.hi { v } else { self.hi }
     }
@@ -124,7 +136,7 @@ impl Affine {
     /// Any width (the `i32` bias type too), through `libm`.
     #[inline]
     pub(crate) fn wide(&self, x: f32, round: Round) -> i64 {
-        let v = x / self.inv_div;
+        let v = x / self.divisor;
         if v.is_nan() {
             return self.qmin as i64;
         }
