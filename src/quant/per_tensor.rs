@@ -51,7 +51,7 @@ pub(crate) fn check_zero_point(zero_point: i32, qmin: i32, qmax: i32) -> Result<
     }
 }
 
-/// `1.5 * 2^23`: adding and subtracting it rounds any `|v| <= 2^22` to an
+/// `1.5 * 2^23`: adding and subtracting it rounds any `|v| < 2^22` to an
 /// integer, ties to even, in the default float environment.
 const RNE_MAGIC: f32 = 12_582_912.0;
 
@@ -104,8 +104,8 @@ impl Affine {
         if v < self.hi { v } else { self.hi }
     }
 
-    /// Ties to even. Valid while `|lo|, |hi| <= 2^22` (every type up to 16
-    /// bits): `v + 1.5 * 2^23` lies in `[2^23, 2^24)`, where the float
+    /// Ties to even. Valid while `|lo|, |hi| < 2^22` (every type up to 16
+    /// bits): `v + 1.5 * 2^23` then lies in `(2^23, 2^24)`, where the float
     /// addition itself rounds to an integer (ties to even, and the magic
     /// number is even), and that integer sits in the low mantissa bits, so it
     /// is read with integer arithmetic instead of a float-to-int conversion.
