@@ -79,13 +79,20 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             Error::LengthMismatch { expected, found } => {
-                write!(f, "length mismatch: expected {expected} elements, found {found}")
+                write!(
+                    f,
+                    "length mismatch: expected {expected} elements, found {found}"
+                )
             }
             Error::Empty => f.write_str("no data"),
             Error::InvalidScale(s) => {
                 write!(f, "invalid scale {s}: must be finite and greater than zero")
             }
-            Error::ZeroPointOutOfRange { zero_point, min, max } => {
+            Error::ZeroPointOutOfRange {
+                zero_point,
+                min,
+                max,
+            } => {
                 write!(f, "zero point {zero_point} outside [{min}, {max}]")
             }
             Error::InvalidMultiplier(m) => {
