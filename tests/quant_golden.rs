@@ -110,6 +110,9 @@ fn tflite_quantize_dequantize_match_tflm_and_reference_kernels() {
     let mut checked = 0;
     let mut runtimes = std::collections::BTreeSet::new();
     for c in load("quant_tflite.json") {
+        if c["op"] == "converter_weights" || c["op"] == "DEQUANTIZE_INT4" {
+            continue;
+        }
         runtimes.insert((
             c["runtime"].as_str().unwrap().to_owned(),
             c["op"].as_str().unwrap().to_owned(),
@@ -383,4 +386,100 @@ fn ggml_q8_0_and_q4_0_are_byte_compatible_with_the_reference() {
         n += 1;
     }
     assert_eq!(n, 22);
+}
+
+fn f16_case<Q: QInt>(c: &Value) -> usize {
+    use half::f16;
+    let scale = f16::from_bits(c["scale_f16"].as_u64().unwrap() as u16).to_f32();
+    let zp = c["zero_point"].as_i64().unwrap() as i32;
+    let x: Vec<f16> = i64s(&c["x_f16"])
+        .iter()
+        .map(|&b| f16::from_bits(b as u16))
+        .collect();
+    let q = Quantizer::<Q>::new(scale, zp).unwrap();
+    let mut got = vec![Q::saturating_from_i32(0); x.len()];
+    q.quantize_slice_f16(&x, &mut got, Round::HalfToEven)
+        .unwrap();
+    assert_eq!(
+        as_i64(&got),
+        i64s(&c["y"]),
+        "f16 {} scale {scale}",
+        c["dtype"]
+    );
+    x.len()
+}
+
+#[test]
+fn float16_quantize_linear_matches_onnxruntime() {
+    let mut n = 0;
+    for c in load("quant_onnx.json") {
+        if c["op"] != "QuantizeLinear_f16" {
+            continue;
+        }
+        n += match c["dtype"].as_str().unwrap() {
+            "i8" => f16_case::<i8>(&c),
+            "u8" => f16_case::<u8>(&c),
+            d => panic!("{d}"),
+        };
+    }
+    assert!(n > 2000, "{n}");
+}
+
+/// Per-channel int8 weights from the TFLite converter: our symmetric narrow
+/// scale per channel equals the converter's, and quantizing with those scales
+/// (ties away from zero, [-127, 127]) gives the converter's integers.
+#[test]
+fn tflite_converter_per_channel_weights() {
+    let cases: Vec<Value> = load("quant_tflite.json")
+        .into_iter()
+        .filter(|c| c["op"] == "converter_weights")
+        .collect();
+    assert_eq!(cases.len(), 1);
+    let c = &cases[0];
+    let dims = usizes(&c["dims"]);
+    let axis = c["axis"].as_i64().unwrap() as isize;
+    let w = f32s(&c["w"]);
+    let scales = f32s(&c["scales"]);
+    let want = i64s(&c["q"]);
+    assert!(i64s(&c["zero_points"]).iter().all(|&z| z == 0));
+    let cols = dims[1];
+    for (ch, &s) in scales.iter().enumerate() {
+        let amax = w[ch * cols..(ch + 1) * cols]
+            .iter()
+            .fold(0f32, |m, v| m.max(v.abs()));
+        let ours = Quantizer::<i8>::symmetric(amax, true).unwrap();
+        assert_eq!(ours.scale().to_bits(), s.to_bits(), "channel {ch}");
+    }
+    let pc = PerChannel::<i8>::narrow(&scales, &[], &dims, axis).unwrap();
+    let mut got = vec![0i8; w.len()];
+    pc.quantize(&w, &mut got, Round::HalfAwayFromZero).unwrap();
+    assert_eq!(as_i64(&got), want);
+}
+
+/// TFLite's DEQUANTIZE of packed int4 bytes (its own unpacking: element 2k
+/// in the low nibble, sign-extended) equals ours.
+#[test]
+fn tflite_int4_dequantize_unpacks_like_tflite() {
+    let mut n_cases = 0;
+    for c in load("quant_tflite.json") {
+        if c["op"] != "DEQUANTIZE_INT4" {
+            continue;
+        }
+        let scale = f32::from_bits(c["scale"].as_u64().unwrap() as u32);
+        let zp = c["zero_point"].as_i64().unwrap() as i32;
+        let n = c["n"].as_u64().unwrap() as usize;
+        let packed: Vec<u8> = i64s(&c["packed"]).iter().map(|&b| b as u8).collect();
+        let want = f32s(&c["y"]);
+        let q = Quantizer::<I4>::new(scale, zp).unwrap();
+        let mut got = vec![0f32; n];
+        q.dequantize_packed(&packed, &mut got).unwrap();
+        assert!(same_bits(&got, &want), "n {n}: {got:?} vs {want:?}");
+        let mut as_i8 = vec![0i8; n];
+        int4::unpack_i4_to_i8(&packed, &mut as_i8).unwrap();
+        for (v, w) in as_i8.iter().zip(&want) {
+            assert_eq!(((*v as i32 - zp) as f32 * scale).to_bits(), w.to_bits());
+        }
+        n_cases += 1;
+    }
+    assert_eq!(n_cases, 5);
 }

@@ -396,3 +396,29 @@ fn per_channel_and_block_errors() {
     let e = PerChannel::<i8>::new(&[], &[], &[3, 0], 1).unwrap();
     e.quantize(&[], &mut [], Round::HalfToEven).unwrap();
 }
+
+/// Every half-integer tie of the int16 range and one ulp either side, both
+/// tie rules, slice and scalar, against the libm reference.
+#[test]
+fn every_int16_tie_rounds_like_the_reference() {
+    let xs: Vec<f32> = (-32770i32..32770)
+        .flat_map(|k| {
+            let t = k as f32 + 0.5;
+            [t, t.next_down(), t.next_up(), k as f32]
+        })
+        .collect();
+    for round in [Round::HalfAwayFromZero, Round::HalfToEven] {
+        for zp in [0, -7, 12345] {
+            let q = Quantizer::<i16>::new(1.0, zp).unwrap();
+            let mut out = vec![0i16; xs.len()];
+            q.quantize_slice(&xs, &mut out, round).unwrap();
+            for (&x, &o) in xs.iter().zip(&out) {
+                assert_eq!(
+                    o as i64,
+                    reference(x, 1.0, zp, -32768, 32767, round),
+                    "{x} {round:?} zp {zp}"
+                );
+            }
+        }
+    }
+}

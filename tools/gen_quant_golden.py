@@ -177,6 +177,92 @@ def gen_tflite():
     return cases
 
 
+def int4_dequantize_model(packed, n, scale, zp):
+    """DEQUANTIZE of a constant packed int4 tensor: shows how TFLite unpacks."""
+    import flatbuffers
+    from tensorflow.lite.python import schema_py_generated as fb
+    m = fb.ModelT()
+    m.version = 3
+    wbuf = fb.BufferT()
+    wbuf.data = list(packed)
+    m.buffers = [fb.BufferT(), wbuf, fb.BufferT()]
+    oc = fb.OperatorCodeT()
+    oc.builtinCode = fb.BuiltinOperator.DEQUANTIZE
+    oc.deprecatedBuiltinCode = fb.BuiltinOperator.DEQUANTIZE
+    oc.version = 1
+    m.operatorCodes = [oc]
+    tin = fb.TensorT()
+    tin.name, tin.shape, tin.type, tin.buffer = b"w", [n], fb.TensorType.INT4, 1
+    qp = fb.QuantizationParametersT()
+    qp.scale, qp.zeroPoint = [float(scale)], [int(zp)]
+    tin.quantization = qp
+    tout = fb.TensorT()
+    tout.name, tout.shape, tout.type, tout.buffer = b"y", [n], fb.TensorType.FLOAT32, 2
+    op = fb.OperatorT()
+    op.opcodeIndex, op.inputs, op.outputs = 0, [0], [1]
+    sg = fb.SubGraphT()
+    sg.tensors, sg.inputs, sg.outputs, sg.operators = [tin, tout], [], [1], [op]
+    m.subgraphs = [sg]
+    b = flatbuffers.Builder(1024)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    return bytes(b.Output())
+
+
+def gen_tflite_int4():
+    """TFLite (BUILTIN_REF) DEQUANTIZE of packed int4; TFLM cannot run a
+    graph whose only tensor is a constant int4 one, so it is not used here."""
+    import tensorflow as tf
+    r = np.random.default_rng(4)
+    cases = []
+    for n, scale, zp in [(7, 0.5, 0), (64, 0.25, 0), (33, 0.1, -3), (1, 1.0, 7), (256, 0.013, 0)]:
+        packed = r.integers(0, 256, (n + 1) // 2).astype(np.uint8)
+        if n % 2:
+            packed[-1] &= 0x0F
+        s32 = np.float32(scale)
+        it = tf.lite.Interpreter(model_content=int4_dequantize_model(packed.tobytes(), n, float(s32), zp),
+                                 experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF)
+        it.allocate_tensors()
+        it.invoke()
+        y = it.get_tensor(it.get_output_details()[0]["index"])
+        cases.append({"op": "DEQUANTIZE_INT4", "runtime": "tflite_ref", "dtype": "i4",
+                      "scale": f32_bits([s32])[0], "zero_point": zp, "n": n,
+                      "packed": ints(packed), "y": f32_bits(y)})
+    return cases
+
+
+def gen_tflite_converter_weights():
+    """Per-channel int8 weights as the TFLite converter quantizes them
+    (full-integer conversion of one Dense layer): scales and int8 values."""
+    import tensorflow as tf
+    r = np.random.default_rng(5)
+    w = r.normal(0, 1, (128, 32)).astype(np.float32)
+    w[0, 0] = 3.0
+    w[:, 5] *= 1e-3  # a channel with a tiny range
+    inp = tf.keras.Input((128,), batch_size=1)
+    dense = tf.keras.layers.Dense(32, use_bias=False)
+    model = tf.keras.Model(inp, dense(inp))
+    dense.set_weights([w])
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+
+    def rep():
+        for _ in range(8):
+            yield [r.normal(0, 1, (1, 128)).astype(np.float32)]
+    conv.representative_dataset = rep
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    it = tf.lite.Interpreter(model_content=conv.convert(),
+                             experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    it.allocate_tensors()
+    for t in it.get_tensor_details():
+        if t["dtype"] == np.int8 and list(t["shape"]) == [32, 128]:
+            qp = t["quantization_parameters"]
+            return [{"op": "converter_weights", "runtime": "tflite_converter", "dtype": "i8",
+                     "dims": [32, 128], "axis": int(qp["quantized_dimension"]),
+                     "w": f32_bits(w.T), "scales": f32_bits(qp["scales"]),
+                     "zero_points": ints(qp["zero_points"]), "q": ints(it.get_tensor(t["index"]))}]
+    raise RuntimeError("weight tensor not found")
+
+
 # ---------------------------------------------------------------- ONNX Runtime
 def onnx_types():
     import ml_dtypes
@@ -334,6 +420,25 @@ def gen_onnx():
             t = numpy_helper.from_array(v.astype(dt), "p")
             cases.append({"op": "pack", "dtype": "i4" if signed else "u4", "values": ints(v),
                           "packed": list(t.raw_data)})
+    # float16 input with a float16 scale (ONNX requires x and y_scale to share
+    # a type): onnxruntime widens both to f32 and divides in f32.
+    r16 = np.random.default_rng(16)
+    for dt, scale, zp in [("i8", 0.1, 3), ("i8", 0.5, 0), ("u8", 0.013, 128), ("u8", 3.0, 0)]:
+        ttype, npt, lo, hi, wide = onnx_types()[dt]
+        s16 = np.float16(scale)
+        x = np.concatenate([r16.uniform(-300, 300, 300),
+                            (np.arange(-150, 150) + 0.5) * float(s16),
+                            [np.inf, -np.inf, np.nan, 65504, -65504, 0.0]]).astype(np.float16)
+        n = helper.make_node("QuantizeLinear", ["x", "s", "z"], ["y"])
+        g = helper.make_graph([n], "g", [helper.make_tensor_value_info("x", TP.FLOAT16, [len(x)])],
+                              [helper.make_tensor_value_info("y", ttype, [len(x)])],
+                              initializer=[numpy_helper.from_array(np.asarray(s16), "s"),
+                                           numpy_helper.from_array(np.asarray(zp).astype(npt), "z")])
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 21)])
+        m.ir_version = 10
+        y = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+        cases.append({"op": "QuantizeLinear_f16", "dtype": dt, "scale_f16": int(s16.view(np.uint16)),
+                      "zero_point": zp, "x_f16": x.view(np.uint16).astype(np.int64).tolist(), "y": ints(y)})
     return cases
 
 
@@ -377,7 +482,8 @@ if __name__ == "__main__":
     dump("quant_onnx.json", {"generator": "tools/gen_quant_golden.py",
                              "onnxruntime": onnxruntime.__version__, "cases": gen_onnx()})
     dump("quant_tflite.json", {"generator": "tools/gen_quant_golden.py",
-                               "tensorflow": tf.__version__, "cases": gen_tflite()})
+                               "tensorflow": tf.__version__,
+                               "cases": gen_tflite() + gen_tflite_converter_weights() + gen_tflite_int4()})
     try:
         import gguf  # noqa: F401
         dump("quant_ggml.json", {"generator": "tools/gen_quant_golden.py (gguf-py quants)",

@@ -15,7 +15,8 @@
 //!
 //! In both, `1/d` uses the `f32` value of `d`, before it is rounded to `f16`.
 //! Non-finite input is deterministic but meaningless: ggml's C casts are
-//! undefined there, qkit's saturate (NaN converts to 0).
+//! undefined there. qkit clamps: a NaN product gives -128 in `Q8_0` and
+//! nibble 0 in `Q4_0`.
 //!
 //! ```
 //! use qkit::quant::ggml::{self, BlockQ8_0};
@@ -32,6 +33,10 @@
 use half::f16;
 
 use crate::Error;
+use crate::quant::per_tensor::Affine;
+
+/// Clamp to `[-128, 127]` and round half away from zero (scale 1, zp 0).
+const ROUND_I8: Affine = Affine::identity(-128, 127);
 
 /// Elements per block: 32 for both `Q8_0` and `Q4_0`.
 ///
@@ -108,7 +113,9 @@ impl BlockQ8_0 {
         let id = if d != 0.0 { 1.0 / d } else { 0.0 };
         BlockQ8_0 {
             d: f16::from_f32(d),
-            qs: x.map(|v| libm::roundf(v * id) as i8),
+            // `roundf` on a value within [-127, 127] (up to float error): the
+            // crate's branch-free tie-away rounding, so the block vectorizes.
+            qs: x.map(|v| ROUND_I8.rhaz(v * id) as i8),
         }
     }
 

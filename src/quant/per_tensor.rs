@@ -51,7 +51,7 @@ pub(crate) fn check_zero_point(zero_point: i32, qmin: i32, qmax: i32) -> Result<
     }
 }
 
-/// `1.5 * 2^23`: adding and subtracting it rounds any `|v| <= 2^22` to an
+/// `1.5 * 2^23`: adding and subtracting it rounds any `|v| < 2^22` to an
 /// integer, ties to even, in the default float environment.
 const RNE_MAGIC: f32 = 12_582_912.0;
 
@@ -64,7 +64,7 @@ const RNE_MAGIC: f32 = 12_582_912.0;
 /// Written without branches or calls so that slice loops autovectorize.
 #[derive(Clone, Copy)]
 pub(crate) struct Affine {
-    pub(crate) inv_div: f32,
+    pub(crate) divisor: f32,
     pub(crate) lo: f32,
     pub(crate) hi: f32,
     pub(crate) zp: i32,
@@ -76,7 +76,7 @@ impl Affine {
     #[inline(always)]
     pub(crate) fn new(scale: f32, zero_point: i32, qmin: i32, qmax: i32) -> Affine {
         Affine {
-            inv_div: scale,
+            divisor: scale,
             lo: (qmin as i64 - zero_point as i64) as f32,
             hi: (qmax as i64 - zero_point as i64) as f32,
             zp: zero_point,
@@ -85,15 +85,27 @@ impl Affine {
         }
     }
 
+    /// Scale 1, zero point 0: rounding and clamping only.
+    pub(crate) const fn identity(qmin: i32, qmax: i32) -> Affine {
+        Affine {
+            divisor: 1.0,
+            lo: qmin as f32,
+            hi: qmax as f32,
+            zp: 0,
+            qmin,
+            qmax,
+        }
+    }
+
     #[inline(always)]
     fn clamp(&self, x: f32) -> f32 {
-        let v = x / self.inv_div;
+        let v = x / self.divisor;
         let v = if v > self.lo { v } else { self.lo };
         if v < self.hi { v } else { self.hi }
     }
 
-    /// Ties to even. Valid while `|lo|, |hi| <= 2^22` (every type up to 16
-    /// bits): `v + 1.5 * 2^23` lies in `[2^23, 2^24)`, where the float
+    /// Ties to even. Valid while `|lo|, |hi| < 2^22` (every type up to 16
+    /// bits): `v + 1.5 * 2^23` then lies in `(2^23, 2^24)`, where the float
     /// addition itself rounds to an integer (ties to even, and the magic
     /// number is even), and that integer sits in the low mantissa bits, so it
     /// is read with integer arithmetic instead of a float-to-int conversion.
@@ -124,7 +136,7 @@ impl Affine {
     /// Any width (the `i32` bias type too), through `libm`.
     #[inline]
     pub(crate) fn wide(&self, x: f32, round: Round) -> i64 {
-        let v = x / self.inv_div;
+        let v = x / self.divisor;
         if v.is_nan() {
             return self.qmin as i64;
         }
@@ -364,8 +376,10 @@ impl<Q: QInt> Quantizer<Q> {
     }
 
     /// Quantizes `f16` input: each value is widened to `f32` (exactly) and
-    /// then quantized as [`quantize`](Self::quantize). This is ONNX Runtime's
-    /// result for `float16` input with a `float` scale.
+    /// then quantized as [`quantize`](Self::quantize). ONNX Runtime does the
+    /// same for `float16` input with a `float16` scale (pass the scale widened
+    /// to `f32`): it divides in `f32`, not in `f16` (checked by the golden
+    /// vectors).
     ///
     /// `Err(LengthMismatch)` unless `out.len() == x.len()`.
     ///
