@@ -37,7 +37,9 @@ const CLOCK_ITERS: u64 = 1 << 20;
 fn spin(n: u64) -> u64 {
     let mut n = n;
     // SAFETY: a register-only countdown loop; touches no memory.
-    unsafe { core::arch::asm!("2:", "sub {0}, 1", "jnz 2b", inout(reg) n, options(nomem, nostack)) };
+    unsafe {
+        core::arch::asm!("2:", "sub {0}, 1", "jnz 2b", inout(reg) n, options(nomem, nostack))
+    };
     n
 }
 
@@ -62,12 +64,16 @@ fn dot(c: &mut Criterion) {
         let w = NarrowI8::new(&w).unwrap();
         g.throughput(Throughput::Elements(n as u64));
         for isa in isas() {
-            g.bench_with_input(BenchmarkId::new(format!("{isa:?}/full"), n), &n, |bch, _| {
-                bch.iter(|| isa.dot_i8(black_box(&a), black_box(&b)).unwrap())
-            });
-            g.bench_with_input(BenchmarkId::new(format!("{isa:?}/narrow"), n), &n, |bch, _| {
-                bch.iter(|| isa.dot_i8_narrow(black_box(&a), black_box(w)).unwrap())
-            });
+            g.bench_with_input(
+                BenchmarkId::new(format!("{isa:?}/full"), n),
+                &n,
+                |bch, _| bch.iter(|| isa.dot_i8(black_box(&a), black_box(&b)).unwrap()),
+            );
+            g.bench_with_input(
+                BenchmarkId::new(format!("{isa:?}/narrow"), n),
+                &n,
+                |bch, _| bch.iter(|| isa.dot_i8_narrow(black_box(&a), black_box(w)).unwrap()),
+            );
         }
     }
     g.finish();
@@ -86,7 +92,10 @@ fn gemv_512(c: &mut Criterion) {
             b.iter(|| isa.gemv_i8(black_box(&w), black_box(&x), &mut out).unwrap())
         });
         g.bench_function(format!("{isa:?}/narrow"), |b| {
-            b.iter(|| isa.gemv_i8_narrow(black_box(wn), black_box(&x), &mut out).unwrap())
+            b.iter(|| {
+                isa.gemv_i8_narrow(black_box(wn), black_box(&x), &mut out)
+                    .unwrap()
+            })
         });
     }
     g.finish();
@@ -95,9 +104,9 @@ fn gemv_512(c: &mut Criterion) {
 /// The baseline for the DRAM-bound GEMVs: read every byte once, as fast as
 /// the core can (a wide XOR reduction LLVM vectorizes).
 fn plain_read(bytes: &[u8]) -> u64 {
-    bytes
-        .chunks_exact(8)
-        .fold(0u64, |acc, c| acc ^ u64::from_le_bytes(c.try_into().unwrap()))
+    bytes.chunks_exact(8).fold(0u64, |acc, c| {
+        acc ^ u64::from_le_bytes(c.try_into().unwrap())
+    })
 }
 
 fn gemv_4096(c: &mut Criterion) {
@@ -105,40 +114,68 @@ fn gemv_4096(c: &mut Criterion) {
     let w = data(rows * cols, 6, true);
     let wn = NarrowI8::new(&w).unwrap();
     let w_bytes: Vec<u8> = w.iter().map(|&v| v as u8).collect();
-    let packed: Vec<u8> = data(rows * cols / 2, 7, false).iter().map(|&v| v as u8).collect();
+    let packed: Vec<u8> = data(rows * cols / 2, 7, false)
+        .iter()
+        .map(|&v| v as u8)
+        .collect();
     let x = data(cols, 8, false);
     let mut out = vec![0i32; rows];
     let isa = Isa::detect();
     let mut g = c.benchmark_group("gemv_4096x4096");
     g.sample_size(20);
     g.throughput(Throughput::Elements((rows * cols) as u64));
-    g.bench_function("read_16MiB_baseline", |b| b.iter(|| plain_read(black_box(&w_bytes))));
-    g.bench_function("read_8MiB_baseline", |b| b.iter(|| plain_read(black_box(&packed))));
+    g.bench_function("read_16MiB_baseline", |b| {
+        b.iter(|| plain_read(black_box(&w_bytes)))
+    });
+    g.bench_function("read_8MiB_baseline", |b| {
+        b.iter(|| plain_read(black_box(&packed)))
+    });
     g.bench_function(format!("{isa:?}/int8_full"), |b| {
         b.iter(|| isa.gemv_i8(black_box(&w), black_box(&x), &mut out).unwrap())
     });
     g.bench_function(format!("{isa:?}/int8_narrow"), |b| {
-        b.iter(|| isa.gemv_i8_narrow(black_box(wn), black_box(&x), &mut out).unwrap())
+        b.iter(|| {
+            isa.gemv_i8_narrow(black_box(wn), black_box(&x), &mut out)
+                .unwrap()
+        })
     });
     g.bench_function(format!("{isa:?}/int4"), |b| {
-        b.iter(|| isa.gemv_i4_i8(black_box(&packed), black_box(&x), &mut out).unwrap())
+        b.iter(|| {
+            isa.gemv_i4_i8(black_box(&packed), black_box(&x), &mut out)
+                .unwrap()
+        })
     });
     g.bench_function("Generic/int4", |b| {
-        b.iter(|| Isa::Generic.gemv_i4_i8(black_box(&packed), black_box(&x), &mut out).unwrap())
+        b.iter(|| {
+            Isa::Generic
+                .gemv_i4_i8(black_box(&packed), black_box(&x), &mut out)
+                .unwrap()
+        })
     });
     g.finish();
 }
 
 /// TFLite's reference FULLY_CONNECTED loop (offsets per MAC, i64-free), the
 /// baseline for the layer.
-fn reference_fc(w: &[i8], x: &[i8], bias: &[i32], out: &mut [i8], zp_in: i32, m: qkit::requant::QuantizedMultiplier) {
+fn reference_fc(
+    w: &[i8],
+    x: &[i8],
+    bias: &[i32],
+    out: &mut [i8],
+    zp_in: i32,
+    m: qkit::requant::QuantizedMultiplier,
+) {
     let cols = x.len();
     for (o, y) in out.iter_mut().enumerate() {
         let mut acc = bias[o];
         for k in 0..cols {
             acc = acc.wrapping_add((i32::from(x[k]) - zp_in) * i32::from(w[o * cols + k]));
         }
-        let v = qkit::requant::multiply_by_quantized_multiplier(acc, m, qkit::requant::Rounding::Double);
+        let v = qkit::requant::multiply_by_quantized_multiplier(
+            acc,
+            m,
+            qkit::requant::Rounding::Double,
+        );
         *y = (v + 3).clamp(-128, 127) as i8;
     }
 }
@@ -175,7 +212,10 @@ fn fc(c: &mut Criterion) {
     g.finish();
     layer.run(&x, 1, &mut out).unwrap();
     reference_fc(&w, &x, &bias, &mut out_ref, -5, m);
-    assert_eq!(out, out_ref, "the benchmarked layer computes the reference's integers");
+    assert_eq!(
+        out, out_ref,
+        "the benchmarked layer computes the reference's integers"
+    );
 }
 
 criterion_group!(benches, clock, dot, gemv_512, gemv_4096, fc);
