@@ -145,6 +145,14 @@ fn gemv_4096(c: &mut Criterion) {
                 .unwrap()
         })
     });
+    let mut buf = vec![0u8; qkit::kernel::PreparedI4::buffer_len(rows, cols).unwrap()];
+    let prepared = qkit::kernel::PreparedI4::new(&packed, rows, cols, &mut buf).unwrap();
+    g.bench_function(format!("{isa:?}/int4_prepared"), |b| {
+        b.iter(|| {
+            isa.gemv_i4_prepared(black_box(&prepared), black_box(&x), &mut out)
+                .unwrap()
+        })
+    });
     g.bench_function("Generic/int4", |b| {
         b.iter(|| {
             Isa::Generic

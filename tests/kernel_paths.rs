@@ -243,3 +243,42 @@ fn gemm_is_gemv_per_batch_row() {
         }
     }
 }
+
+#[test]
+fn gemv_i4_prepared_every_path_equals_reference() {
+    use qkit::kernel::PreparedI4;
+    let mut rng = Rng(11);
+    for rows in [0, 1, 3, 4, 5, 9] {
+        for cols in (0..=300)
+            .step_by(13)
+            .chain([1, 2, 63, 64, 65, 127, 128, 256, 257])
+        {
+            let n: usize = rows * cols;
+            let packed: Vec<u8> = (0..n.div_ceil(2))
+                .map(|i| match i % 5 {
+                    0 => 0x88,
+                    1 => 0x77,
+                    _ => rng.u8(),
+                })
+                .collect();
+            let x = pattern(cols % PATTERNS, cols, &mut rng);
+            let w = unpack_i4(&packed, n);
+            let mut buf = vec![0u8; PreparedI4::buffer_len(rows, cols).unwrap()];
+            let prepared = PreparedI4::new(&packed, rows, cols, &mut buf).unwrap();
+            let want: Vec<i32> = (0..rows)
+                .map(|r| {
+                    w[r * cols..(r + 1) * cols]
+                        .iter()
+                        .zip(&x)
+                        .map(|(&a, &b)| a as i64 * b as i64)
+                        .sum::<i64>() as i32
+                })
+                .collect();
+            for isa in Isa::ALL.into_iter().filter(|i| i.is_available()) {
+                let mut got = vec![-1i32; rows];
+                isa.gemv_i4_prepared(&prepared, &x, &mut got).unwrap();
+                assert_eq!(got, want, "{isa:?} rows={rows} cols={cols}");
+            }
+        }
+    }
+}

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use qkit::kernel::{Isa, NarrowI8};
+use qkit::kernel::{Isa, NarrowI8, PreparedI4};
 
 fn reference(a: &[i8], b: &[i8]) -> i32 {
     a.iter().zip(b).map(|(&x, &y)| x as i64 * y as i64).sum::<i64>() as i32
@@ -54,9 +54,14 @@ fuzz_target!(|input: (u8, u8, u16, Vec<i8>, Vec<i8>)| {
                 let p4: Vec<u8> = w.iter().take((rows * cols).div_ceil(2)).map(|&v| v as u8).collect();
                 if p4.len() == (rows * cols).div_ceil(2) {
                     isa.gemv_i4_i8(&p4, xv, &mut out).unwrap();
+                    let mut buf = vec![0u8; PreparedI4::buffer_len(rows, cols).unwrap()];
+                    let prepared = PreparedI4::new(&p4, rows, cols, &mut buf).unwrap();
+                    let mut out_p = vec![0i32; rows];
+                    isa.gemv_i4_prepared(&prepared, xv, &mut out_p).unwrap();
                     for r in 0..rows {
                         let wr: Vec<i8> = (r * cols..(r + 1) * cols).map(|i| nibble(&p4, i)).collect();
                         assert_eq!(out[r], reference(&wr, xv), "{isa:?} int4 gemv");
+                        assert_eq!(out_p[r], out[r], "{isa:?} prepared int4 gemv");
                     }
                 }
             } else {

@@ -325,3 +325,70 @@ pub(super) fn gemv_i4_i8(packed: &[u8], cols: usize, x: &[i8], out: &mut [i32]) 
         *o = dot_i4_i8(row, x);
     }
 }
+
+/// `Σ (w+8)·x` over one prepared 64-element block as sixteen i16 lanes
+/// (each at most `2·2·15·128 = 7680`): low nibbles against `x[0..32]`,
+/// high nibbles against `x[32..64]`, no interleaving needed.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn prepared_block(block: &[u8; 32], x0: __m256i, x1: __m256i) -> __m256i {
+    let bytes = load32(block);
+    let mask = _mm256_set1_epi8(0x0F);
+    let lo = _mm256_and_si256(bytes, mask);
+    let hi = _mm256_and_si256(_mm256_srli_epi16::<4>(bytes), mask);
+    _mm256_add_epi16(_mm256_maddubs_epi16(lo, x0), _mm256_maddubs_epi16(hi, x1))
+}
+
+/// GEMV over prepared int4 rows of `row_bytes` bytes, four rows per pass.
+#[target_feature(enable = "avx2")]
+pub(super) fn gemv_i4_prepared(bytes: &[u8], row_bytes: usize, x: &[i8], out: &mut [i32]) {
+    let (x64, x_tail) = as_chunks::<64, _>(x);
+    let body = x64.len() * 64;
+    let offset = generic::sum_i8(&x[..body]).wrapping_mul(8);
+    let tail_start = x64.len() * 32;
+    let mut blocks = bytes.chunks_exact(4 * row_bytes);
+    let mut outs = out.chunks_exact_mut(4);
+    for (block, o) in (&mut blocks).zip(&mut outs) {
+        let rows = four_rows(block, row_bytes);
+        let r = rows.map(|r| as_chunks::<32, _>(r).0);
+        let mut acc = [_mm256_setzero_si256(); 4];
+        for (g, xg) in x64.chunks(I4_BLOCKS_PER_WIDEN).enumerate() {
+            let mut acc16 = [_mm256_setzero_si256(); 4];
+            for (j, xb) in xg.iter().enumerate() {
+                let k = g * I4_BLOCKS_PER_WIDEN + j;
+                let (halves, _) = as_chunks::<32, _>(xb);
+                let (x0, x1) = (load32(&halves[0]), load32(&halves[1]));
+                for i in 0..4 {
+                    acc16[i] = _mm256_add_epi16(acc16[i], prepared_block(&r[i][k], x0, x1));
+                }
+            }
+            for i in 0..4 {
+                acc[i] = _mm256_add_epi32(acc[i], widen_pairs(acc16[i]));
+            }
+        }
+        let sums = hsum4(acc);
+        for i in 0..4 {
+            let tail = crate::kernel::prepared::dot_prepared(&rows[i][tail_start..], x_tail);
+            o[i] = sums[i].wrapping_sub(offset).wrapping_add(tail);
+        }
+    }
+    let rest = blocks.remainder();
+    for (row, o) in rest.chunks_exact(row_bytes).zip(outs.into_remainder()) {
+        let mut acc = _mm256_setzero_si256();
+        let (w32, _) = as_chunks::<32, _>(row);
+        for (xg, wg) in x64
+            .chunks(I4_BLOCKS_PER_WIDEN)
+            .zip(w32.chunks(I4_BLOCKS_PER_WIDEN))
+        {
+            let mut acc16 = _mm256_setzero_si256();
+            for (xb, wb) in xg.iter().zip(wg) {
+                let (halves, _) = as_chunks::<32, _>(xb);
+                let (x0, x1) = (load32(&halves[0]), load32(&halves[1]));
+                acc16 = _mm256_add_epi16(acc16, prepared_block(wb, x0, x1));
+            }
+            acc = _mm256_add_epi32(acc, widen_pairs(acc16));
+        }
+        let tail = crate::kernel::prepared::dot_prepared(&row[tail_start..], x_tail);
+        *o = hsum(acc).wrapping_sub(offset).wrapping_add(tail);
+    }
+}
