@@ -54,7 +54,7 @@
 //! ```
 
 use crate::Error;
-use crate::kernel::{self, NarrowI8};
+use crate::kernel::{self, NarrowI8, PreparedI4};
 use crate::requant::{
     QuantizedMultiplier, Rounding, conv_real_multiplier, fully_connected_real_multiplier,
     multiply_by_quantized_multiplier, multiply_by_quantized_multiplier_i64, quantize_multiplier,
@@ -232,6 +232,8 @@ enum Weights<'a> {
     Narrow(NarrowI8<'a>),
     /// Packed int4, TFLite layout (flat, low nibble first).
     Int4(&'a [u8]),
+    /// int4 re-laid out once by [`PreparedI4::new`].
+    Int4Prepared(PreparedI4<'a>),
 }
 
 /// Output rows computed per GEMV call (a stack buffer of accumulators).
@@ -401,6 +403,43 @@ impl<'a> FullyConnected<'a> {
         )
     }
 
+    /// Builds the layer from int4 weights already prepared by
+    /// [`PreparedI4::new`] (the fastest int4 path; `weights.rows()` must be
+    /// `channels.len()`). Same results as [`new_i4`](Self::new_i4).
+    ///
+    /// ```
+    /// use qkit::kernel::PreparedI4;
+    /// use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
+    /// let q = Quantization { input_scale: 1.0, input_zero_point: 1, filter_scales: &[1.0],
+    ///     output_scale: 1.0, output_zero_point: 0, activation: Activation::None };
+    /// let mut buf = [0u8; 32];
+    /// let w = PreparedI4::new(&[0xF7], 1, 2, &mut buf)?; // one row [7, -1]
+    /// let mut ch = [Channel::default(); 1];
+    /// let fc = FullyConnected::new_i4_prepared(w, None, &q, Requant::Double, &mut ch)?;
+    /// let mut out = [0i8; 1];
+    /// fc.run(&[3, 4], 1, &mut out)?;
+    /// assert_eq!(out, [11]); // 7·2 - 1·3
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn new_i4_prepared(
+        weights: PreparedI4<'a>,
+        bias: Option<&[i32]>,
+        q: &Quantization<'_>,
+        requant: Requant,
+        channels: &'a mut [Channel],
+    ) -> Result<Self, Error> {
+        check_len(channels.len(), weights.rows())?;
+        Self::build(
+            Weights::Int4Prepared(weights),
+            weights.cols(),
+            bias,
+            q,
+            requant,
+            channels,
+            |o| weights.row_sum(o),
+        )
+    }
+
     fn build(
         weights: Weights<'a>,
         in_dim: usize,
@@ -533,6 +572,10 @@ impl<'a> FullyConnected<'a> {
             }
             // `start` is a multiple of ROWS_PER_PASS (even), so `a` is even.
             Weights::Int4(p) => kernel::gemv_i4_i8(&p[a / 2..b.div_ceil(2)], x, acc),
+            Weights::Int4Prepared(p) => {
+                let p = p.row_range(start, rows).ok_or(Error::Overflow)?;
+                kernel::gemv_i4_prepared(&p, x, acc)
+            }
         }
     }
 

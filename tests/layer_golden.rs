@@ -106,6 +106,22 @@ fn fully_connected_matches_tflite_micro() {
                     let mut got8 = vec![0i8; batch * out_dim];
                     fc8.run(&input, batch, &mut got8).unwrap();
                     assert_eq!(got8, want, "{name} unpacked");
+                    let mut buf =
+                        vec![0u8; qkit::kernel::PreparedI4::buffer_len(out_dim, in_dim).unwrap()];
+                    let prepared =
+                        qkit::kernel::PreparedI4::new(&packed, out_dim, in_dim, &mut buf).unwrap();
+                    let mut chp = vec![Channel::default(); out_dim];
+                    let fcp = FullyConnected::new_i4_prepared(
+                        prepared,
+                        bias.as_deref(),
+                        &q,
+                        Requant::Double,
+                        &mut chp,
+                    )
+                    .unwrap();
+                    let mut gotp = vec![0i8; batch * out_dim];
+                    fcp.run(&input, batch, &mut gotp).unwrap();
+                    assert_eq!(gotp, want, "{name} prepared");
                 }
             }
             "int16" => {

@@ -2,6 +2,7 @@
 //! per multiply-accumulate, no folding) in every requantization mode.
 
 use proptest::prelude::*;
+use qkit::kernel::PreparedI4;
 use qkit::layer::{Activation, Channel, FullyConnected, FullyConnected16x8, Quantization, Requant};
 use qkit::requant::{
     Rounding, conv_real_multiplier, fully_connected_real_multiplier,
@@ -177,7 +178,15 @@ proptest! {
         let mut got = vec![0i8; c.batch * c.out_dim];
         fc.run(&c.x, c.batch, &mut got).unwrap();
         let want = reference(&w, c.in_dim, c.out_dim, c.bias.as_deref(), &q, mode, &c.x, c.batch);
-        prop_assert_eq!(got, want);
+        prop_assert_eq!(&got, &want);
+        // The prepared layout gives the same integers.
+        let mut buf = vec![0u8; PreparedI4::buffer_len(c.out_dim, c.in_dim).unwrap()];
+        let prepared = PreparedI4::new(&c.packed, c.out_dim, c.in_dim, &mut buf).unwrap();
+        let mut ch2 = vec![Channel::default(); c.out_dim];
+        let fc2 = FullyConnected::new_i4_prepared(prepared, c.bias.as_deref(), &q, mode, &mut ch2).unwrap();
+        let mut got2 = vec![0i8; c.batch * c.out_dim];
+        fc2.run(&c.x, c.batch, &mut got2).unwrap();
+        prop_assert_eq!(got2, want);
     }
 
     #[test]

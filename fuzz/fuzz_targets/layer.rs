@@ -5,6 +5,7 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
+use qkit::kernel::PreparedI4;
 use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
 use qkit::requant::{
     Rounding, conv_real_multiplier, fully_connected_real_multiplier, multiply_by_quantized_multiplier,
@@ -69,6 +70,16 @@ fuzz_target!(|f: Input| {
             w[i] as i32
         }
     };
+    if f.int4 {
+        // The prepared int4 layout computes the same integers.
+        let mut buf = vec![0u8; PreparedI4::buffer_len(out_dim, in_dim).unwrap()];
+        let prepared = PreparedI4::new(&packed, out_dim, in_dim, &mut buf).unwrap();
+        let mut ch2 = vec![Channel::default(); out_dim];
+        let fc2 = FullyConnected::new_i4_prepared(prepared, f.bias.as_deref(), &q, mode, &mut ch2).unwrap();
+        let mut out2 = vec![0i8; batch * out_dim];
+        fc2.run(&x, batch, &mut out2).unwrap();
+        assert_eq!(out2, out);
+    }
     let (lo, hi) = fc.activation_range();
     for b in 0..batch {
         for o in 0..out_dim {

@@ -132,6 +132,31 @@ impl<'a> PreparedI4<'a> {
         self.cols
     }
 
+    /// Rows `start..start + count` as their own view. `None` if out of range.
+    pub(crate) fn row_range(&self, start: usize, count: usize) -> Option<PreparedI4<'a>> {
+        let rb = self.row_bytes();
+        let end = start.checked_add(count)?;
+        if end > self.rows {
+            return None;
+        }
+        Some(PreparedI4 {
+            bytes: self.bytes.get(start * rb..end * rb)?,
+            rows: count,
+            cols: self.cols,
+        })
+    }
+
+    /// `Σ_k w[r][k]`, decoded from the prepared layout.
+    pub(crate) fn row_sum(&self, r: usize) -> i32 {
+        let rb = self.row_bytes();
+        let row = &self.bytes[r * rb..(r + 1) * rb];
+        // Padding holds w + 8 = 8, i.e. 0, so it adds nothing.
+        row.iter().fold(0i32, |sum, &b| {
+            sum.wrapping_add(i32::from(b & 0x0F) - 8)
+                .wrapping_add(i32::from(b >> 4) - 8)
+        })
+    }
+
     /// The prepared bytes, `rows` rows of `ceil(cols / 64) · 32` bytes.
     pub(crate) fn bytes(&self) -> &'a [u8] {
         self.bytes
