@@ -204,7 +204,7 @@ fn fc(c: &mut Criterion) {
     let mut ch = vec![Channel::default(); out_dim];
     let layer = FullyConnected::new(&w, in_dim, Some(&bias), &q, Requant::Double, &mut ch).unwrap();
     let m = qkit::requant::quantize_multiplier(
-        qkit::requant::fully_connected_real_multiplier(0.02, 0.003, 0.1).unwrap(),
+        qkit::requant::conv_real_multiplier(0.02, 0.003, 0.1).unwrap(),
     )
     .unwrap();
     let mut out = vec![0i8; out_dim];

@@ -14,11 +14,14 @@
 //! result is identical to the reference loop because int32 wrapping addition
 //! is associative.
 //!
-//! The multipliers `M[o]` are formed from the scales exactly as TFLM's
-//! Prepare does (SEMANTICS §1.3): per-tensor `(double)(s_in · s_w) / s_out`
-//! with the product rounded to `f32` first, per-channel
-//! `(double)s_in · (double)s_w[o] / (double)s_out`; then
-//! [`quantize_multiplier`]. The activation clamp follows
+//! The multipliers `M[o]` are formed from the scales exactly as the TFLite
+//! Micro runtime does: `(double)s_in · (double)s_w[o] / (double)s_out`, then
+//! [`quantize_multiplier`] — for per-channel **and per-tensor** layers.
+//! SEMANTICS §1.3 (and TFLite's `GetQuantizedConvolutionMultipler` source)
+//! round the per-tensor product `s_in · s_w` to `f32` first, but the
+//! `tflite-micro` interpreter does not: golden probes whose scales make the
+//! two compositions give different outputs match the all-`f64` form only
+//! (`tests/layer_golden.rs`). The activation clamp follows
 //! `CalculateActivationRangeQuantized`.
 //!
 //! Three layers share the design:
@@ -56,9 +59,9 @@
 use crate::Error;
 use crate::kernel::{self, NarrowI8, PreparedI4};
 use crate::requant::{
-    QuantizedMultiplier, Rounding, conv_real_multiplier, fully_connected_real_multiplier,
-    multiply_by_quantized_multiplier, multiply_by_quantized_multiplier_i64, quantize_multiplier,
-    quantize_multiplier_single_rounding, requantize_f32,
+    QuantizedMultiplier, Rounding, conv_real_multiplier, multiply_by_quantized_multiplier,
+    multiply_by_quantized_multiplier_i64, quantize_multiplier, quantize_multiplier_single_rounding,
+    requantize_f32,
 };
 
 /// How the int32 accumulator is mapped back to the output type.
@@ -295,11 +298,9 @@ fn fill_multipliers(
     };
     for (c, ch) in channels.iter_mut().enumerate() {
         let s_w = q.filter_scales[if per_channel { c } else { 0 }];
-        let real = if per_channel {
-            conv_real_multiplier(q.input_scale, s_w, q.output_scale)?
-        } else {
-            fully_connected_real_multiplier(q.input_scale, s_w, q.output_scale)?
-        };
+        // TFLM forms every FC multiplier in f64, per-tensor included (see
+        // the module docs; golden probes in tests/data/fc_golden.json).
+        let real = conv_real_multiplier(q.input_scale, s_w, q.output_scale)?;
         ch.multiplier = match requant {
             Requant::Single => quantize_multiplier_single_rounding(real)?,
             _ => quantize_multiplier(real)?,

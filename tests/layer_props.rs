@@ -5,9 +5,9 @@ use proptest::prelude::*;
 use qkit::kernel::PreparedI4;
 use qkit::layer::{Activation, Channel, FullyConnected, FullyConnected16x8, Quantization, Requant};
 use qkit::requant::{
-    Rounding, conv_real_multiplier, fully_connected_real_multiplier,
-    multiply_by_quantized_multiplier, multiply_by_quantized_multiplier_i64, quantize_multiplier,
-    quantize_multiplier_single_rounding, requantize_f32,
+    Rounding, conv_real_multiplier, multiply_by_quantized_multiplier,
+    multiply_by_quantized_multiplier_i64, quantize_multiplier, quantize_multiplier_single_rounding,
+    requantize_f32,
 };
 
 fn nibble(packed: &[u8], i: usize) -> i8 {
@@ -46,11 +46,7 @@ fn reference(
             acc = acc.wrapping_add(bias.map_or(0, |b| b[o]));
             let per_channel = q.filter_scales.len() > 1;
             let s_w = q.filter_scales[if per_channel { o } else { 0 }];
-            let real = if per_channel {
-                conv_real_multiplier(q.input_scale, s_w, q.output_scale).unwrap()
-            } else {
-                fully_connected_real_multiplier(q.input_scale, s_w, q.output_scale).unwrap()
-            };
+            let real = conv_real_multiplier(q.input_scale, s_w, q.output_scale).unwrap();
             let y = match requant {
                 Requant::Double => {
                     let m = quantize_multiplier(real).unwrap();
@@ -212,11 +208,7 @@ proptest! {
                 let acc: i64 = (0..c.in_dim).map(|k| x[b * c.in_dim + k] as i64 * c.w[o * c.in_dim + k] as i64).sum::<i64>() + bias[o];
                 let per_channel = c.scales.len() > 1;
                 let s_w = c.scales[if per_channel { o } else { 0 }];
-                let real = if per_channel {
-                    conv_real_multiplier(q.input_scale, s_w, q.output_scale).unwrap()
-                } else {
-                    fully_connected_real_multiplier(q.input_scale, s_w, q.output_scale).unwrap()
-                };
+                let real = conv_real_multiplier(q.input_scale, s_w, q.output_scale).unwrap();
                 let y = multiply_by_quantized_multiplier_i64(acc, quantize_multiplier(real).unwrap()).clamp(lo, hi);
                 prop_assert_eq!(got[b * c.out_dim + o], y as i16);
             }

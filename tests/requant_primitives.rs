@@ -354,3 +354,47 @@ fn i64_form_reduces_to_q15() {
         )
     );
 }
+
+// ---------------------------------------------------------------- float32 form
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// ONNX Runtime / XNNPACK fp32: the f32 product, clamped, ties to even, + zp.
+    #[test]
+    fn requantize_f32_matches_definition(
+        acc in edge_i32(),
+        scale in prop_oneof![(-30.0f32..10.0).prop_map(|e| 2f32.powf(e)), Just(0.5f32), Just(0.25)],
+        zp in -128i32..=127,
+    ) {
+        let v = (acc as f32 * scale) as f64; // the f32 product, exactly as those runtimes form it
+        let want = (v.round_ties_even() + zp as f64).clamp(-128.0, 127.0) as i32;
+        prop_assert_eq!(qkit::requant::requantize_f32(acc, scale, zp, -128, 127), want);
+    }
+}
+
+#[test]
+fn requantize_f32_ties_go_to_even_before_the_zero_point() {
+    use qkit::requant::requantize_f32;
+    // 2.5 -> 2, 3.5 -> 4, -2.5 -> -2, then + zp (so an odd zp does not flip the tie).
+    assert_eq!(requantize_f32(5, 0.5, 0, -128, 127), 2);
+    assert_eq!(requantize_f32(7, 0.5, 0, -128, 127), 4);
+    assert_eq!(requantize_f32(-5, 0.5, 0, -128, 127), -2);
+    assert_eq!(requantize_f32(5, 0.5, 1, -128, 127), 3);
+    assert_eq!(requantize_f32(1, 0.5, 1, 0, 255), 1);
+    // uint8 range, clamp in float before rounding.
+    assert_eq!(requantize_f32(-1000, 0.5, 128, 0, 255), 0);
+    assert_eq!(requantize_f32(i32::MAX, 1.0, 128, 0, 255), 255);
+    // NaN gives the minimum (MLAS's MAXPS/FMAXNM behaviour).
+    assert_eq!(requantize_f32(1, f32::NAN, 5, 0, 255), 0);
+    assert_eq!(requantize_f32(1, f32::INFINITY, 5, 0, 255), 255);
+    // Large accumulators lose precision in `acc as f32`, as in the runtimes.
+    assert_eq!(
+        requantize_f32((1 << 24) + 1, 1.0 / 65536.0, 0, -128, 127),
+        127
+    );
+    assert_eq!(
+        requantize_f32((1 << 24) + 1, 1.0 / (1 << 18) as f32, 0, -128, 127),
+        64
+    );
+}

@@ -8,7 +8,7 @@ use libfuzzer_sys::fuzz_target;
 use qkit::kernel::PreparedI4;
 use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
 use qkit::requant::{
-    Rounding, conv_real_multiplier, fully_connected_real_multiplier, multiply_by_quantized_multiplier,
+    Rounding, conv_real_multiplier, multiply_by_quantized_multiplier,
     quantize_multiplier, quantize_multiplier_single_rounding, requantize_f32,
 };
 
@@ -89,11 +89,7 @@ fuzz_target!(|f: Input| {
             }
             let pc = scales.len() > 1;
             let sw = scales[if pc { o } else { 0 }];
-            let real = if pc {
-                conv_real_multiplier(f.s_in, sw, f.s_out).unwrap()
-            } else {
-                fully_connected_real_multiplier(f.s_in, sw, f.s_out).unwrap()
-            };
+            let real = conv_real_multiplier(f.s_in, sw, f.s_out).unwrap();
             let y = match mode {
                 Requant::Double => (multiply_by_quantized_multiplier(acc, quantize_multiplier(real).unwrap(), Rounding::Double)
                     .saturating_add(f.zp_out))

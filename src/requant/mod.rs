@@ -12,6 +12,11 @@
 //! ([`Rounding`]); the two differ by one on about 2% of inputs, so pick the
 //! one your runtime was built with.
 //!
+//! [`requantize`] applies the whole output stage (bias, per-tensor or
+//! per-channel multipliers, zero point, activation clamp) to a slice, with an
+//! AVX2 path on x86_64 that is bit-identical to [`requantize_scalar`];
+//! [`requantize_f32`] is the float form of ONNX Runtime and XNNPACK.
+//!
 //! ```
 //! use qkit::requant::{
 //!     conv_real_multiplier, multiply_by_quantized_multiplier, quantize_multiplier, Rounding,
@@ -26,14 +31,17 @@ mod fixedpoint;
 mod float;
 mod multiplier;
 mod multiply;
+mod slice;
 
 pub use fixedpoint::{rounding_divide_by_pot, saturating_rounding_doubling_high_mul};
 pub use float::requantize_f32;
 pub use multiplier::{
-    QuantizedMultiplier, conv_real_multiplier, fully_connected_real_multiplier,
+    QuantizedMultiplier, conv_real_multiplier, fully_connected_real_multiplier_f32_product,
     mul_real_multiplier, quantize_multiplier, quantize_multiplier_single_rounding,
     reduce_multiplier_to_q15, requantize_real_multiplier,
 };
 pub use multiply::{
     Rounding, multiply_by_quantized_multiplier, multiply_by_quantized_multiplier_i64,
 };
+pub(crate) use slice::{Checked, requantize_scalar_range};
+pub use slice::{Multipliers, OutputStage, RequantOutput, requantize, requantize_scalar};

@@ -153,8 +153,10 @@ fn finite(m: f64) -> Result<f64, Error> {
     }
 }
 
-/// The real multiplier of a convolution, a per-channel fully-connected layer
-/// or a depthwise convolution: `(double)input_scale * (double)filter_scale /
+/// The real multiplier of a convolution, a fully-connected layer (per
+/// channel, and per tensor as TFLite Micro's interpreter computes it — see
+/// tests/requant_fc_golden.rs) or a depthwise convolution:
+/// `(double)input_scale * (double)filter_scale /
 /// (double)output_scale`, evaluated left to right in `f64` (TFLite Micro
 /// `PopulateConvolutionQuantizationParams` and the per-channel branch of
 /// `CalculateOpDataFullyConnected`). Call it once per channel with that
@@ -169,6 +171,7 @@ fn finite(m: f64) -> Result<f64, Error> {
 /// # Ok::<(), qkit::Error>(())
 /// ```
 #[doc(alias = "PopulateConvolutionQuantizationParams")]
+#[doc(alias = "CalculateOpDataFullyConnected")]
 pub fn conv_real_multiplier(
     input_scale: f32,
     filter_scale: f32,
@@ -182,26 +185,33 @@ pub fn conv_real_multiplier(
     finite(i * w / o)
 }
 
-/// The real multiplier of a **per-tensor** fully-connected layer as TFLite
-/// Micro computes it (`GetQuantizedConvolutionMultipler`):
-/// `(double)(input_scale * filter_scale) / (double)output_scale` — the product
-/// is rounded to **`f32` first**, so the result (and the Q31 significand) can
-/// differ in the last bits from [`conv_real_multiplier`].
+/// The real multiplier with the scale product rounded to **`f32` first**:
+/// `(double)(input_scale * filter_scale) / (double)output_scale`, the
+/// four-argument `GetQuantizedConvolutionMultipler` of TFLite's
+/// `kernel_util.cc` (which its per-tensor fully-connected Prepare calls in
+/// the sources) and of several TFLite ports. The `f32` product can change the
+/// last bits of `M` and a few LSBs of the Q31 significand.
+///
+/// **Which one does TFLite Micro use?** Golden vectors from the tflite-micro
+/// Python interpreter (`0.dev20261023`, tests/requant_fc_golden.rs) show its
+/// per-tensor int8 FULLY_CONNECTED matching the all-`f64`
+/// [`conv_real_multiplier`] and *not* this form. Use this one only to match a
+/// build you have verified computes the product in `f32`.
 ///
 /// `Err(InvalidScale)` unless every scale is finite and `> 0`;
 /// `Err(InvalidMultiplier)` if the `f32` product overflows.
 ///
 /// ```
-/// use qkit::requant::{conv_real_multiplier, fully_connected_real_multiplier};
+/// use qkit::requant::{conv_real_multiplier, fully_connected_real_multiplier_f32_product};
 /// let (i, w, o) = (0.1f32, 0.3f32, 0.7f32);
-/// let fc = fully_connected_real_multiplier(i, w, o)?;
+/// let fc = fully_connected_real_multiplier_f32_product(i, w, o)?;
 /// assert_eq!(fc, (i * w) as f64 / o as f64);
 /// assert_ne!(fc, conv_real_multiplier(i, w, o)?); // the f32 product differs
 /// # Ok::<(), qkit::Error>(())
 /// ```
 #[doc(alias = "GetQuantizedConvolutionMultipler")]
 #[doc(alias = "GetQuantizedConvolutionMultiplier")]
-pub fn fully_connected_real_multiplier(
+pub fn fully_connected_real_multiplier_f32_product(
     input_scale: f32,
     filter_scale: f32,
     output_scale: f32,

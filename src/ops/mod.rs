@@ -1,0 +1,53 @@
+//! Quantized elementwise operators exactly as TensorFlow Lite Micro's
+//! reference kernels compute them: ADD, MUL, the activation clamp and the
+//! integer-to-integer REQUANTIZE.
+//!
+//! Each operator has a `…Params` type built from the tensors' quantizers the
+//! way TFLM's `Prepare` does (the same `f64` expressions, the same
+//! [`quantize_multiplier`](crate::requant::quantize_multiplier)), and an
+//! `Eval` function over caller buffers. Results are bit-identical to TFLM
+//! (double rounding, the default) or to a `TFLITE_SINGLE_ROUNDING` build.
+//!
+//! ```
+//! use qkit::ops::{activation_range, add_i8, Activation, AddParams};
+//! use qkit::quant::Quantizer;
+//! let a = Quantizer::<i8>::new(0.05, -3)?;
+//! let b = Quantizer::<i8>::new(0.1, 7)?;
+//! let out = Quantizer::<i8>::new(0.08, -1)?;
+//! let (lo, hi) = activation_range(Activation::None, out)?;
+//! let p = AddParams::new(a, b, out, lo, hi)?;
+//! let mut y = [0i8; 2];
+//! add_i8(&[100, -128], &[-50, 127], &p, &mut y)?;
+//! assert_eq!(y, [-8, 71]);
+//! # Ok::<(), qkit::Error>(())
+//! ```
+
+mod activation;
+mod add;
+mod mul;
+mod requantize;
+
+pub use activation::{Activation, activation_range};
+pub use add::{AddParams, add_i8, add_i16};
+pub use mul::{MulParams, mul_i8, mul_i16};
+pub use requantize::{RequantizeParams, requantize_tensor};
+
+use crate::Error;
+
+/// `Err(LengthMismatch)` unless all three slices have `a.len()` elements.
+fn check_lengths(a: usize, b: usize, out: usize) -> Result<(), Error> {
+    for found in [b, out] {
+        if found != a {
+            return Err(Error::LengthMismatch { expected: a, found });
+        }
+    }
+    Ok(())
+}
+
+/// `Err` unless `act_min <= act_max`.
+fn check_act(act_min: i32, act_max: i32) -> Result<(), Error> {
+    if act_min > act_max {
+        return Err(Error::InvalidParameter("act_min > act_max"));
+    }
+    Ok(())
+}

@@ -1,0 +1,226 @@
+//! Quantized MUL, TFLite Micro's `CalculateOpDataMul` + `MulElementwise`.
+
+use super::{check_act, check_lengths};
+use crate::quant::Quantizer;
+use crate::requant::{
+    QuantizedMultiplier, Rounding, mul_real_multiplier, multiply_by_quantized_multiplier,
+    quantize_multiplier, quantize_multiplier_single_rounding,
+};
+use crate::{Error, QInt};
+
+/// The prepared parameters of a quantized MUL: input and output offsets, one
+/// multiplier `M = (double)s1 · (double)s2 / (double)s_out` (any shift sign)
+/// and the activation clamp, as TFLite Micro's `CalculateOpDataMul`.
+///
+/// ```
+/// use qkit::ops::MulParams;
+/// use qkit::quant::Quantizer;
+/// use qkit::requant::QuantizedMultiplier as Qm;
+/// let p = MulParams::new(
+///     Quantizer::new(0.05, 0)?, Quantizer::new(0.1, 0)?, Quantizer::new(0.08, -1)?, -128, 127,
+/// )?;
+/// assert_eq!(p.output_multiplier(), Qm { multiplier: 1073741880, shift: -3 });
+/// # Ok::<(), qkit::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MulParams {
+    input1_offset: i32,
+    input2_offset: i32,
+    output_offset: i32,
+    real_multiplier: f64,
+    output_multiplier: QuantizedMultiplier,
+    act_min: i32,
+    act_max: i32,
+    rounding: Rounding,
+    int16: bool,
+}
+
+impl MulParams {
+    /// Prepares an int8 MUL, double rounding (the TFLite Micro default).
+    ///
+    /// Every finite positive scale combination is accepted (the multiplier
+    /// may be large or flush to zero, as in TFLite); `Err(InvalidMultiplier)`
+    /// only if `s1·s2/s_out` overflows `f64`; `Err(InvalidParameter)` if
+    /// `act_min > act_max`.
+    ///
+    /// ```
+    /// use qkit::ops::MulParams;
+    /// use qkit::quant::Quantizer;
+    /// let q = Quantizer::<i8>::new(0.5, 0)?;
+    /// assert!(MulParams::new(q, q, q, 10, -10).is_err());
+    /// assert!(MulParams::new(q, q, q, -128, 127).is_ok());
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn new(
+        a: Quantizer<i8>,
+        b: Quantizer<i8>,
+        out: Quantizer<i8>,
+        act_min: i8,
+        act_max: i8,
+    ) -> Result<MulParams, Error> {
+        Self::prepare(a, b, out, act_min.into(), act_max.into(), false)
+    }
+
+    /// Prepares an int16 MUL, for [`mul_i16`]. TFLite requires all three zero
+    /// points to be 0: `Err(InvalidParameter)` otherwise.
+    ///
+    /// ```
+    /// use qkit::ops::MulParams;
+    /// use qkit::quant::Quantizer;
+    /// let q = Quantizer::<i16>::new(0.01, 0)?;
+    /// assert!(MulParams::new_i16(q, q, q, i16::MIN, i16::MAX).is_ok());
+    /// let shifted = Quantizer::<i16>::new(0.01, 5)?;
+    /// assert!(MulParams::new_i16(shifted, q, q, i16::MIN, i16::MAX).is_err());
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn new_i16(
+        a: Quantizer<i16>,
+        b: Quantizer<i16>,
+        out: Quantizer<i16>,
+        act_min: i16,
+        act_max: i16,
+    ) -> Result<MulParams, Error> {
+        if a.zero_point() != 0 || b.zero_point() != 0 || out.zero_point() != 0 {
+            return Err(Error::InvalidParameter("int16 MUL needs zero points of 0"));
+        }
+        Self::prepare(a, b, out, act_min.into(), act_max.into(), true)
+    }
+
+    fn prepare<Q: QInt>(
+        a: Quantizer<Q>,
+        b: Quantizer<Q>,
+        out: Quantizer<Q>,
+        act_min: i32,
+        act_max: i32,
+        int16: bool,
+    ) -> Result<MulParams, Error> {
+        check_act(act_min, act_max)?;
+        let real_multiplier = mul_real_multiplier(a.scale(), b.scale(), out.scale())?;
+        Ok(MulParams {
+            input1_offset: -a.zero_point(),
+            input2_offset: -b.zero_point(),
+            output_offset: out.zero_point(),
+            real_multiplier,
+            output_multiplier: quantize_multiplier(real_multiplier)?,
+            act_min,
+            act_max,
+            rounding: Rounding::Double,
+            int16,
+        })
+    }
+
+    /// The same operator evaluated with another rounding mode. For
+    /// [`Rounding::Single`] the multiplier is re-quantized the way a
+    /// `TFLITE_SINGLE_ROUNDING` build's `QuantizeMultiplier` does (shift
+    /// clamped at 30).
+    ///
+    /// ```
+    /// use qkit::ops::MulParams;
+    /// use qkit::quant::Quantizer;
+    /// use qkit::requant::{QuantizedMultiplier as Qm, Rounding};
+    /// let (a, o) = (Quantizer::<i8>::new(1e6, 0)?, Quantizer::<i8>::new(1e-6, 0)?);
+    /// let p = MulParams::new(a, a, o, -128, 127)?;
+    /// assert_eq!(p.output_multiplier().shift, 60);
+    /// let s = p.with_rounding(Rounding::Single);
+    /// assert_eq!(s.output_multiplier(), Qm { multiplier: i32::MAX, shift: 30 });
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn with_rounding(self, rounding: Rounding) -> Self {
+        let quantize = match rounding {
+            Rounding::Double => quantize_multiplier,
+            Rounding::Single => quantize_multiplier_single_rounding,
+        };
+        // `real_multiplier` was accepted by `quantize_multiplier` in `prepare`,
+        // and the single-rounding form accepts exactly the same inputs.
+        let output_multiplier = quantize(self.real_multiplier).unwrap_or(self.output_multiplier);
+        MulParams {
+            rounding,
+            output_multiplier,
+            ..self
+        }
+    }
+
+    /// The quantized output multiplier.
+    ///
+    /// ```
+    /// # use qkit::{ops::MulParams, quant::Quantizer, requant::QuantizedMultiplier as Qm};
+    /// let q = Quantizer::<i8>::new(0.5, 0)?;
+    /// assert_eq!(MulParams::new(q, q, q, -128, 127)?.output_multiplier(), Qm { multiplier: 1 << 30, shift: 0 });
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn output_multiplier(&self) -> QuantizedMultiplier {
+        self.output_multiplier
+    }
+
+    /// The rounding mode the eval functions use.
+    ///
+    /// ```
+    /// # use qkit::{ops::MulParams, quant::Quantizer, requant::Rounding};
+    /// let q = Quantizer::<i8>::new(0.5, 0)?;
+    /// assert_eq!(MulParams::new(q, q, q, -128, 127)?.rounding(), Rounding::Double);
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn rounding(&self) -> Rounding {
+        self.rounding
+    }
+
+    #[inline]
+    fn eval(&self, x1: i32, x2: i32) -> i32 {
+        // |p| <= 255² (int8) or 2^30 (int16, zero points 0): fits in i32.
+        let p = (x1 + self.input1_offset) * (x2 + self.input2_offset);
+        multiply_by_quantized_multiplier(p, self.output_multiplier, self.rounding)
+            .wrapping_add(self.output_offset)
+            .clamp(self.act_min, self.act_max)
+    }
+}
+
+/// Quantized int8 MUL, elementwise (TFLite Micro `reference_integer_ops::Mul`):
+/// `y = MBQM((x1 - zp1)·(x2 - zp2), m) + zp_out`, clamped to the activation range.
+///
+/// `Err(LengthMismatch)` unless the three slices have the same length;
+/// `Err(InvalidParameter)` if `p` was prepared for int16.
+///
+/// ```
+/// use qkit::ops::{mul_i8, MulParams};
+/// use qkit::quant::Quantizer;
+/// let q = Quantizer::<i8>::new(0.5, 0)?;
+/// let p = MulParams::new(q, q, q, -128, 127)?;
+/// let mut y = [0i8; 3];
+/// mul_i8(&[4, -6, 100], &[6, 3, 100], &p, &mut y)?;
+/// assert_eq!(y, [12, -9, 127]); // 2·3 = 6 is 12 steps of 0.5
+/// # Ok::<(), qkit::Error>(())
+/// ```
+pub fn mul_i8(a: &[i8], b: &[i8], p: &MulParams, out: &mut [i8]) -> Result<(), Error> {
+    if p.int16 {
+        return Err(Error::InvalidParameter("MulParams prepared for int16"));
+    }
+    check_lengths(a.len(), b.len(), out.len())?;
+    for ((&x1, &x2), y) in a.iter().zip(b).zip(out.iter_mut()) {
+        *y = i8::saturating_from_i32(p.eval(x1.into(), x2.into()));
+    }
+    Ok(())
+}
+
+/// Quantized int16 MUL (zero points 0): [`mul_i8`] with 16-bit storage. `p`
+/// must come from [`MulParams::new_i16`].
+///
+/// ```
+/// use qkit::ops::{mul_i16, MulParams};
+/// use qkit::quant::Quantizer;
+/// let q = Quantizer::<i16>::new(0.01, 0)?;
+/// let p = MulParams::new_i16(q, q, q, i16::MIN, i16::MAX)?;
+/// let mut y = [0i16; 2];
+/// mul_i16(&[150, -300], &[200, 300], &p, &mut y)?;
+/// assert_eq!(y, [300, -900]); // 1.5 · 2.0 = 3.0; -3 · 3 = -9
+/// # Ok::<(), qkit::Error>(())
+/// ```
+pub fn mul_i16(a: &[i16], b: &[i16], p: &MulParams, out: &mut [i16]) -> Result<(), Error> {
+    if !p.int16 {
+        return Err(Error::InvalidParameter("MulParams prepared for int8"));
+    }
+    check_lengths(a.len(), b.len(), out.len())?;
+    for ((&x1, &x2), y) in a.iter().zip(b).zip(out.iter_mut()) {
+        *y = i16::saturating_from_i32(p.eval(x1.into(), x2.into()));
+    }
+    Ok(())
+}
