@@ -3,10 +3,11 @@
 //! plain-read baseline), so criterion's "elem/s" reads as MAC/s.
 //!
 //! Run: `cargo bench --bench kernels -- --warm-up-time 1 --measurement-time 3`
+//! Best-of-N MAC/cycle report: `QKIT_BEST_OF=1 cargo bench --bench kernels`
 
 use std::hint::black_box;
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use qkit::kernel::{Isa, NarrowI8};
 use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
 
@@ -104,9 +105,15 @@ fn gemv_512(c: &mut Criterion) {
 /// The baseline for the DRAM-bound GEMVs: read every byte once, as fast as
 /// the core can (a wide XOR reduction LLVM vectorizes).
 fn plain_read(bytes: &[u8]) -> u64 {
-    bytes.chunks_exact(8).fold(0u64, |acc, c| {
-        acc ^ u64::from_le_bytes(c.try_into().unwrap())
-    })
+    // Eight independent u64 lanes per 64-byte line: two 32-byte vector loads
+    // per line after LLVM vectorizes the XOR.
+    let lanes = bytes.chunks_exact(64).fold([0u64; 8], |mut acc, line| {
+        for (a, c) in acc.iter_mut().zip(line.chunks_exact(8)) {
+            *a ^= u64::from_le_bytes(c.try_into().unwrap());
+        }
+        acc
+    });
+    lanes.iter().fold(0, |a, &b| a ^ b)
 }
 
 fn gemv_4096(c: &mut Criterion) {
@@ -227,4 +234,107 @@ fn fc(c: &mut Criterion) {
 }
 
 criterion_group!(benches, clock, dot, gemv_512, gemv_4096, fc);
-criterion_main!(benches);
+
+/// Best-of-N timing: on a shared machine the minimum over many repetitions
+/// approximates an uncontended core, which is what MAC/cycle is about. The
+/// clock is the same minimum over the one-cycle `spin` loop.
+fn best<F: FnMut()>(reps: usize, mut f: F) -> f64 {
+    let mut b = f64::MAX;
+    for _ in 0..reps {
+        let t = std::time::Instant::now();
+        f();
+        b = b.min(t.elapsed().as_secs_f64());
+    }
+    b
+}
+
+fn best_of_report() {
+    let clk = 1e6
+        / best(300, || {
+            black_box(spin(black_box(1_000_000)));
+        });
+    println!("clock (best of 300 one-cycle loops): {:.2} GHz", clk / 1e9);
+    let isa = Isa::detect();
+    println!("isa: {isa:?}");
+    for n in [64usize, 256, 4096, 65536] {
+        let a = data(n, 1, false);
+        let b = data(n, 2, false);
+        let w = data(n, 3, true);
+        let wn = NarrowI8::new(&w).unwrap();
+        let inner = (1 << 22) / n;
+        let per = |t: f64| n as f64 / (t / inner as f64) / clk;
+        let tg = best(20, || {
+            for _ in 0..inner / 8 {
+                black_box(Isa::Generic.dot_i8(black_box(&a), black_box(&b)).unwrap());
+            }
+        }) * 8.0;
+        let tf = best(50, || {
+            for _ in 0..inner {
+                black_box(isa.dot_i8(black_box(&a), black_box(&b)).unwrap());
+            }
+        });
+        let tn = best(50, || {
+            for _ in 0..inner {
+                black_box(isa.dot_i8_narrow(black_box(&a), black_box(wn)).unwrap());
+            }
+        });
+        println!(
+            "dot n={n:6}: generic {:5.2}  full {:5.2}  narrow {:5.2} MAC/cycle",
+            per(tg),
+            per(tf),
+            per(tn)
+        );
+    }
+    for (rows, cols, reps) in [(512usize, 512usize, 400usize), (4096, 4096, 30)] {
+        let w = data(rows * cols, 4, true);
+        let wn = NarrowI8::new(&w).unwrap();
+        let wb: Vec<u8> = w.iter().map(|&v| v as u8).collect();
+        let x = data(cols, 5, false);
+        let packed: Vec<u8> = data(rows * cols / 2, 6, false)
+            .iter()
+            .map(|&v| v as u8)
+            .collect();
+        let mut buf = vec![0u8; qkit::kernel::PreparedI4::buffer_len(rows, cols).unwrap()];
+        let prepared = qkit::kernel::PreparedI4::new(&packed, rows, cols, &mut buf).unwrap();
+        let mut out = vec![0i32; rows];
+        let tr = best(reps, || {
+            black_box(plain_read(black_box(&wb)));
+        });
+        let tf = best(reps, || isa.gemv_i8(black_box(&w), &x, &mut out).unwrap());
+        let tn = best(reps, || {
+            isa.gemv_i8_narrow(black_box(wn), &x, &mut out).unwrap()
+        });
+        let t4 = best(reps, || {
+            isa.gemv_i4_i8(black_box(&packed), &x, &mut out).unwrap()
+        });
+        let tp = best(reps, || {
+            isa.gemv_i4_prepared(black_box(&prepared), &x, &mut out)
+                .unwrap()
+        });
+        let m = (rows * cols) as f64;
+        println!(
+            "gemv {rows}x{cols}: full {:5.2}  narrow {:5.2}  int4 {:5.2}  int4 prepared {:5.2} MAC/cycle",
+            m / tf / clk,
+            m / tn / clk,
+            m / t4 / clk,
+            m / tp / clk
+        );
+        println!(
+            "   plain read {:.1} GB/s; narrow GEMV reads {:.1} GB/s ({:.2} of it); int4/int8 speed {:.2} (packed) {:.2} (prepared)",
+            m / tr / 1e9,
+            m / tn / 1e9,
+            tr / tn,
+            tn / t4,
+            tn / tp
+        );
+    }
+}
+
+fn main() {
+    if std::env::var_os("QKIT_BEST_OF").is_some() {
+        best_of_report();
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
