@@ -66,7 +66,11 @@ fn dot_i8_every_path_equals_generic() {
             let a_buf = pattern(kind, n + 32, &mut rng);
             let b_buf = pattern((kind + 1) % PATTERNS, n + 32, &mut rng);
             // Every start alignment (mod 32) for random data; a spread for the extremes.
-            let offsets: Vec<usize> = if kind == 0 { (0..32).collect() } else { vec![0, 1, 3, 7, 15, 16, 31] };
+            let offsets: Vec<usize> = if kind == 0 {
+                (0..32).collect()
+            } else {
+                vec![0, 1, 3, 7, 15, 16, 31]
+            };
             for off in offsets {
                 let a = &a_buf[off..off + n];
                 let b = &b_buf[(off * 5) % 32..(off * 5) % 32 + n];
@@ -96,7 +100,11 @@ fn dot_i8_narrow_every_path_equals_generic() {
                 .into_iter()
                 .map(|v| v.max(-127))
                 .collect();
-            let offsets: Vec<usize> = if kind == 0 { (0..32).collect() } else { vec![0, 1, 5, 16, 31] };
+            let offsets: Vec<usize> = if kind == 0 {
+                (0..32).collect()
+            } else {
+                vec![0, 1, 5, 16, 31]
+            };
             for off in offsets {
                 let x = &x_buf[off..off + n];
                 let w = NarrowI8::new(&w_buf[31 - off..31 - off + n]).unwrap();
