@@ -14,11 +14,14 @@
 //! result is identical to the reference loop because int32 wrapping addition
 //! is associative.
 //!
-//! The multipliers `M[o]` are formed from the scales exactly as TFLM's
-//! Prepare does (SEMANTICS §1.3): per-tensor `(double)(s_in · s_w) / s_out`
-//! with the product rounded to `f32` first, per-channel
-//! `(double)s_in · (double)s_w[o] / (double)s_out`; then
-//! [`quantize_multiplier`]. The activation clamp follows
+//! The multipliers `M[o]` are formed from the scales exactly as the TFLite
+//! Micro runtime does: `(double)s_in · (double)s_w[o] / (double)s_out`, then
+//! [`quantize_multiplier`] — for per-channel **and per-tensor** layers.
+//! SEMANTICS §1.3 (and TFLite's `GetQuantizedConvolutionMultipler` source)
+//! round the per-tensor product `s_in · s_w` to `f32` first, but the
+//! `tflite-micro` interpreter does not: golden probes whose scales make the
+//! two compositions give different outputs match the all-`f64` form only
+//! (`tests/layer_golden.rs`). The activation clamp follows
 //! `CalculateActivationRangeQuantized`.
 //!
 //! Three layers share the design:
@@ -54,11 +57,11 @@
 //! ```
 
 use crate::Error;
-use crate::kernel::{self, NarrowI8};
+use crate::kernel::{self, NarrowI8, PreparedI4};
 use crate::requant::{
-    QuantizedMultiplier, Rounding, conv_real_multiplier, fully_connected_real_multiplier,
-    multiply_by_quantized_multiplier, multiply_by_quantized_multiplier_i64, quantize_multiplier,
-    quantize_multiplier_single_rounding, requantize_f32,
+    QuantizedMultiplier, Rounding, conv_real_multiplier, multiply_by_quantized_multiplier,
+    multiply_by_quantized_multiplier_i64, quantize_multiplier, quantize_multiplier_single_rounding,
+    requantize_f32,
 };
 
 /// How the int32 accumulator is mapped back to the output type.
@@ -232,6 +235,8 @@ enum Weights<'a> {
     Narrow(NarrowI8<'a>),
     /// Packed int4, TFLite layout (flat, low nibble first).
     Int4(&'a [u8]),
+    /// int4 re-laid out once by [`PreparedI4::new`].
+    Int4Prepared(PreparedI4<'a>),
 }
 
 /// Output rows computed per GEMV call (a stack buffer of accumulators).
@@ -293,11 +298,9 @@ fn fill_multipliers(
     };
     for (c, ch) in channels.iter_mut().enumerate() {
         let s_w = q.filter_scales[if per_channel { c } else { 0 }];
-        let real = if per_channel {
-            conv_real_multiplier(q.input_scale, s_w, q.output_scale)?
-        } else {
-            fully_connected_real_multiplier(q.input_scale, s_w, q.output_scale)?
-        };
+        // TFLM forms every FC multiplier in f64, per-tensor included (see
+        // the module docs; golden probes in tests/data/fc_golden.json).
+        let real = conv_real_multiplier(q.input_scale, s_w, q.output_scale)?;
         ch.multiplier = match requant {
             Requant::Single => quantize_multiplier_single_rounding(real)?,
             _ => quantize_multiplier(real)?,
@@ -398,6 +401,43 @@ impl<'a> FullyConnected<'a> {
                     acc.wrapping_add(i32::from(w))
                 })
             },
+        )
+    }
+
+    /// Builds the layer from int4 weights already prepared by
+    /// [`PreparedI4::new`] (the fastest int4 path; `weights.rows()` must be
+    /// `channels.len()`). Same results as [`new_i4`](Self::new_i4).
+    ///
+    /// ```
+    /// use qkit::kernel::PreparedI4;
+    /// use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
+    /// let q = Quantization { input_scale: 1.0, input_zero_point: 1, filter_scales: &[1.0],
+    ///     output_scale: 1.0, output_zero_point: 0, activation: Activation::None };
+    /// let mut buf = [0u8; 32];
+    /// let w = PreparedI4::new(&[0xF7], 1, 2, &mut buf)?; // one row [7, -1]
+    /// let mut ch = [Channel::default(); 1];
+    /// let fc = FullyConnected::new_i4_prepared(w, None, &q, Requant::Double, &mut ch)?;
+    /// let mut out = [0i8; 1];
+    /// fc.run(&[3, 4], 1, &mut out)?;
+    /// assert_eq!(out, [11]); // 7·2 - 1·3
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn new_i4_prepared(
+        weights: PreparedI4<'a>,
+        bias: Option<&[i32]>,
+        q: &Quantization<'_>,
+        requant: Requant,
+        channels: &'a mut [Channel],
+    ) -> Result<Self, Error> {
+        check_len(channels.len(), weights.rows())?;
+        Self::build(
+            Weights::Int4Prepared(weights),
+            weights.cols(),
+            bias,
+            q,
+            requant,
+            channels,
+            |o| weights.row_sum(o),
         )
     }
 
@@ -533,6 +573,10 @@ impl<'a> FullyConnected<'a> {
             }
             // `start` is a multiple of ROWS_PER_PASS (even), so `a` is even.
             Weights::Int4(p) => kernel::gemv_i4_i8(&p[a / 2..b.div_ceil(2)], x, acc),
+            Weights::Int4Prepared(p) => {
+                let p = p.row_range(start, rows).ok_or(Error::Overflow)?;
+                kernel::gemv_i4_prepared(&p, x, acc)
+            }
         }
     }
 

@@ -65,7 +65,13 @@ fn dot_i8_every_path_equals_generic() {
             // A buffer with slack so that slices can start at any offset.
             let a_buf = pattern(kind, n + 32, &mut rng);
             let b_buf = pattern((kind + 1) % PATTERNS, n + 32, &mut rng);
-            for off in [0, 1, 3, 7, 15, 16, 31] {
+            // Every start alignment (mod 32) for random data; a spread for the extremes.
+            let offsets: Vec<usize> = if kind == 0 {
+                (0..32).collect()
+            } else {
+                vec![0, 1, 3, 7, 15, 16, 31]
+            };
+            for off in offsets {
                 let a = &a_buf[off..off + n];
                 let b = &b_buf[(off * 5) % 32..(off * 5) % 32 + n];
                 let want = Isa::Generic.dot_i8(a, b).unwrap();
@@ -94,7 +100,12 @@ fn dot_i8_narrow_every_path_equals_generic() {
                 .into_iter()
                 .map(|v| v.max(-127))
                 .collect();
-            for off in [0, 1, 5, 16, 31] {
+            let offsets: Vec<usize> = if kind == 0 {
+                (0..32).collect()
+            } else {
+                vec![0, 1, 5, 16, 31]
+            };
+            for off in offsets {
                 let x = &x_buf[off..off + n];
                 let w = NarrowI8::new(&w_buf[31 - off..31 - off + n]).unwrap();
                 let want = Isa::Generic.dot_i8(x, w.as_slice()).unwrap();
@@ -239,6 +250,45 @@ fn gemm_is_gemv_per_batch_row() {
                     .gemv_i8_narrow(NarrowI8::new(&wn).unwrap(), xb, &mut want)
                     .unwrap();
                 assert_eq!(&got_n[b * rows..(b + 1) * rows], &want[..], "{isa:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn gemv_i4_prepared_every_path_equals_reference() {
+    use qkit::kernel::PreparedI4;
+    let mut rng = Rng(11);
+    for rows in [0, 1, 3, 4, 5, 9] {
+        for cols in (0..=300)
+            .step_by(13)
+            .chain([1, 2, 63, 64, 65, 127, 128, 256, 257])
+        {
+            let n: usize = rows * cols;
+            let packed: Vec<u8> = (0..n.div_ceil(2))
+                .map(|i| match i % 5 {
+                    0 => 0x88,
+                    1 => 0x77,
+                    _ => rng.u8(),
+                })
+                .collect();
+            let x = pattern(cols % PATTERNS, cols, &mut rng);
+            let w = unpack_i4(&packed, n);
+            let mut buf = vec![0u8; PreparedI4::buffer_len(rows, cols).unwrap()];
+            let prepared = PreparedI4::new(&packed, rows, cols, &mut buf).unwrap();
+            let want: Vec<i32> = (0..rows)
+                .map(|r| {
+                    w[r * cols..(r + 1) * cols]
+                        .iter()
+                        .zip(&x)
+                        .map(|(&a, &b)| a as i64 * b as i64)
+                        .sum::<i64>() as i32
+                })
+                .collect();
+            for isa in Isa::ALL.into_iter().filter(|i| i.is_available()) {
+                let mut got = vec![-1i32; rows];
+                isa.gemv_i4_prepared(&prepared, &x, &mut got).unwrap();
+                assert_eq!(got, want, "{isa:?} rows={rows} cols={cols}");
             }
         }
     }

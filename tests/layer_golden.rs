@@ -106,6 +106,22 @@ fn fully_connected_matches_tflite_micro() {
                     let mut got8 = vec![0i8; batch * out_dim];
                     fc8.run(&input, batch, &mut got8).unwrap();
                     assert_eq!(got8, want, "{name} unpacked");
+                    let mut buf =
+                        vec![0u8; qkit::kernel::PreparedI4::buffer_len(out_dim, in_dim).unwrap()];
+                    let prepared =
+                        qkit::kernel::PreparedI4::new(&packed, out_dim, in_dim, &mut buf).unwrap();
+                    let mut chp = vec![Channel::default(); out_dim];
+                    let fcp = FullyConnected::new_i4_prepared(
+                        prepared,
+                        bias.as_deref(),
+                        &q,
+                        Requant::Double,
+                        &mut chp,
+                    )
+                    .unwrap();
+                    let mut gotp = vec![0i8; batch * out_dim];
+                    fcp.run(&input, batch, &mut gotp).unwrap();
+                    assert_eq!(gotp, want, "{name} prepared");
                 }
             }
             "int16" => {
@@ -124,4 +140,59 @@ fn fully_connected_matches_tflite_micro() {
         }
     }
     assert_eq!(kinds.len(), 3, "int8, int4 and 16x8 cases are all present");
+}
+
+/// The probe cases make the two per-tensor scale compositions disagree; the
+/// layer (all-`f64`, as the tflite-micro runtime) matches them above, and
+/// this shows the `f32`-product form of TFLite's source would not.
+#[test]
+fn probes_tell_the_per_tensor_compositions_apart() {
+    use qkit::requant::{
+        Rounding, conv_real_multiplier, fully_connected_real_multiplier_f32_product,
+        multiply_by_quantized_multiplier, quantize_multiplier,
+    };
+    let data: Value = serde_json::from_str(include_str!("data/fc_golden.json")).unwrap();
+    let mut probes = 0;
+    let mut f32_misses = 0;
+    for c in data["cases"].as_array().unwrap() {
+        if !c["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("per_tensor_composition_probe")
+        {
+            continue;
+        }
+        probes += 1;
+        let (s_in, s_w, s_out) = (
+            c["input_scale"].as_f64().unwrap() as f32,
+            c["filter_scales"][0].as_f64().unwrap() as f32,
+            c["output_scale"].as_f64().unwrap() as f32,
+        );
+        let f64_m = quantize_multiplier(conv_real_multiplier(s_in, s_w, s_out).unwrap()).unwrap();
+        let f32_m = quantize_multiplier(
+            fully_connected_real_multiplier_f32_product(s_in, s_w, s_out).unwrap(),
+        )
+        .unwrap();
+        assert_ne!(f64_m, f32_m);
+        let zp_in = c["input_zero_point"].as_i64().unwrap() as i32;
+        let zp_out = c["output_zero_point"].as_i64().unwrap() as i32;
+        let x: Vec<i32> = ints(&c["input"]);
+        let w: Vec<i32> = ints(&c["weights"]);
+        let bias: Vec<i32> = ints(&c["bias"]);
+        let want: Vec<i32> = ints(&c["output"]);
+        for (o, (&wo, &b)) in w.iter().zip(&bias).enumerate() {
+            let acc = (x[0] - zp_in) * wo + b;
+            let via = |m| {
+                (multiply_by_quantized_multiplier(acc, m, Rounding::Double) + zp_out)
+                    .clamp(-128, 127)
+            };
+            assert_eq!(via(f64_m), want[o]);
+            f32_misses += usize::from(via(f32_m) != want[o]);
+        }
+    }
+    assert!(probes >= 3);
+    assert!(
+        f32_misses > 0,
+        "the probes must distinguish the two compositions"
+    );
 }

@@ -2,11 +2,12 @@
 //! per multiply-accumulate, no folding) in every requantization mode.
 
 use proptest::prelude::*;
+use qkit::kernel::PreparedI4;
 use qkit::layer::{Activation, Channel, FullyConnected, FullyConnected16x8, Quantization, Requant};
 use qkit::requant::{
-    Rounding, conv_real_multiplier, fully_connected_real_multiplier,
-    multiply_by_quantized_multiplier, multiply_by_quantized_multiplier_i64, quantize_multiplier,
-    quantize_multiplier_single_rounding, requantize_f32,
+    Rounding, conv_real_multiplier, multiply_by_quantized_multiplier,
+    multiply_by_quantized_multiplier_i64, quantize_multiplier, quantize_multiplier_single_rounding,
+    requantize_f32,
 };
 
 fn nibble(packed: &[u8], i: usize) -> i8 {
@@ -45,11 +46,7 @@ fn reference(
             acc = acc.wrapping_add(bias.map_or(0, |b| b[o]));
             let per_channel = q.filter_scales.len() > 1;
             let s_w = q.filter_scales[if per_channel { o } else { 0 }];
-            let real = if per_channel {
-                conv_real_multiplier(q.input_scale, s_w, q.output_scale).unwrap()
-            } else {
-                fully_connected_real_multiplier(q.input_scale, s_w, q.output_scale).unwrap()
-            };
+            let real = conv_real_multiplier(q.input_scale, s_w, q.output_scale).unwrap();
             let y = match requant {
                 Requant::Double => {
                     let m = quantize_multiplier(real).unwrap();
@@ -177,7 +174,15 @@ proptest! {
         let mut got = vec![0i8; c.batch * c.out_dim];
         fc.run(&c.x, c.batch, &mut got).unwrap();
         let want = reference(&w, c.in_dim, c.out_dim, c.bias.as_deref(), &q, mode, &c.x, c.batch);
-        prop_assert_eq!(got, want);
+        prop_assert_eq!(&got, &want);
+        // The prepared layout gives the same integers.
+        let mut buf = vec![0u8; PreparedI4::buffer_len(c.out_dim, c.in_dim).unwrap()];
+        let prepared = PreparedI4::new(&c.packed, c.out_dim, c.in_dim, &mut buf).unwrap();
+        let mut ch2 = vec![Channel::default(); c.out_dim];
+        let fc2 = FullyConnected::new_i4_prepared(prepared, c.bias.as_deref(), &q, mode, &mut ch2).unwrap();
+        let mut got2 = vec![0i8; c.batch * c.out_dim];
+        fc2.run(&c.x, c.batch, &mut got2).unwrap();
+        prop_assert_eq!(got2, want);
     }
 
     #[test]
@@ -203,11 +208,7 @@ proptest! {
                 let acc: i64 = (0..c.in_dim).map(|k| x[b * c.in_dim + k] as i64 * c.w[o * c.in_dim + k] as i64).sum::<i64>() + bias[o];
                 let per_channel = c.scales.len() > 1;
                 let s_w = c.scales[if per_channel { o } else { 0 }];
-                let real = if per_channel {
-                    conv_real_multiplier(q.input_scale, s_w, q.output_scale).unwrap()
-                } else {
-                    fully_connected_real_multiplier(q.input_scale, s_w, q.output_scale).unwrap()
-                };
+                let real = conv_real_multiplier(q.input_scale, s_w, q.output_scale).unwrap();
                 let y = multiply_by_quantized_multiplier_i64(acc, quantize_multiplier(real).unwrap()).clamp(lo, hi);
                 prop_assert_eq!(got[b * c.out_dim + o], y as i16);
             }

@@ -17,6 +17,7 @@ JSON is read back from the final model bytes; the outputs are TFLite Micro's
 (its default build: double rounding).
 """
 import json
+import math
 import os
 
 import flatbuffers
@@ -112,7 +113,10 @@ def build_case(c, rng):
 
     # Weights.
     n = in_dim * out_dim
-    if kind == "int4":
+    if "w_explicit" in c:
+        w = np.array(c["w_explicit"], dtype=np.int64)
+        m.buffers[t_w.buffer].data = w.astype(np.int8).view(np.uint8)
+    elif kind == "int4":
         w = rng.integers(-7, 8, size=n)
         w[: min(4, n)] = [-7, 7, -8, 7][: min(4, n)]  # -8 is legal storage too
         t_w.type = schema.TensorType.INT4
@@ -130,6 +134,9 @@ def build_case(c, rng):
         x = rng.integers(-32768, 32768, size=batch * in_dim)
         x[:2] = [-32768, 32767]
         x_dtype = np.int16
+    elif "x_explicit" in c:
+        x = np.array(c["x_explicit"], dtype=np.int64)
+        x_dtype = np.int8
     else:
         span = c.get("x_span")
         if span is None:
@@ -145,7 +152,7 @@ def build_case(c, rng):
         bias_scales = [np.float32(s_in) * np.float32(s) for s in s_w]
         t_b.quantization = quant(bias_scales, [0] * n_scales, 0)
         bmax = c.get("bias_max", 20000)
-        b = rng.integers(-bmax, bmax + 1, size=out_dim)
+        b = np.array(c["bias_explicit"]) if "bias_explicit" in c else rng.integers(-bmax, bmax + 1, size=out_dim)
         if kind == "int16":
             t_b.type = schema.TensorType.INT64
             m.buffers[t_b.buffer].data = b.astype(np.int64).view(np.uint8)
@@ -247,9 +254,61 @@ CASES = [
 ]
 
 
+def _rhaz(v):
+    return math.floor(v + 0.5) if v >= 0 else -math.floor(-v + 0.5)
+
+
+def _quantize_multiplier(m):
+    """Python QuantizeMultiplier, used only to *pick* discriminating inputs."""
+    f, e = math.frexp(m)
+    q = _rhaz(f * 2**31)
+    if q == 2**31:
+        q //= 2
+        e += 1
+    return (0, 0) if e < -31 else (q, e)
+
+
+def _mbqm(x, q, sh):
+    left, right = max(sh, 0), max(-sh, 0)
+    h = ((x << left) * q + (1 << 30)) >> 31
+    if right == 0:
+        return h
+    mask = (1 << right) - 1
+    return (h >> right) + ((h & mask) > ((mask >> 1) + (h < 0)))
+
+
+def composition_probes(n_cases):
+    """Per-tensor cases that tell the two scale compositions apart: scales
+    whose f32 product (double)(s_in*s_w)/s_out and all-f64 product
+    (double)s_in*s_w/s_out quantize to different Q31 significands, and
+    biases that put the accumulators (in_dim = 1, w = 1, x = zp_in + 3)
+    exactly where the two give different outputs."""
+    search = np.random.default_rng(11)
+    out = []
+    while len(out) < n_cases:
+        si, sw, so = [np.float32(10 ** search.uniform(a, b)) for a, b in [(-3, -1), (-4, -2), (-3, -1)]]
+        a = _quantize_multiplier(float(np.float32(si * sw)) / float(so))
+        b = _quantize_multiplier(float(si) * float(sw) / float(so))
+        if a == b:
+            continue
+        lim = int(120 / (float(si) * float(sw) / float(so)))
+        differ = [t for t in range(-lim, lim) if _mbqm(t, *a) != _mbqm(t, *b)]
+        if len(differ) < 4:
+            continue
+        targets = differ[:16]
+        zp_in = int(search.integers(-20, 20))
+        out.append(dict(
+            name=f"per_tensor_composition_probe_{len(out)}", kind="int8", per_channel=False, bias=True,
+            activation="NONE", in_dim=1, out_dim=len(targets), batch=1, input_scale=float(si),
+            input_zero_point=zp_in, output_scale=float(so), output_zero_point=0,
+            filter_scales=lambda rng, k, sw=float(sw): [sw] * k,
+            w_explicit=[1] * len(targets), bias_explicit=[t - 3 for t in targets], x_explicit=[zp_in + 3]))
+    return out
+
+
 def main():
     rng = np.random.default_rng(20261127)
-    cases = [build_case(c, rng) for c in CASES]
+    cases = [build_case(c, rng) for c in CASES + composition_probes(3)]
     with open(OUT, "w") as f:
         json.dump({"generator": "tools/gen_fc_golden.py", "tensorflow": tf.__version__,
                    "runtime": "tflite-micro (python runtime, default double rounding)",

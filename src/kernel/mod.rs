@@ -47,10 +47,12 @@
 //! ```
 
 mod generic;
+mod prepared;
 mod weights;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod x86;
 
+pub use prepared::PreparedI4;
 pub use weights::NarrowI8;
 
 use crate::Error;
@@ -357,6 +359,42 @@ impl Isa {
         }
     }
 
+    /// [`gemv_i4_prepared`] on this instruction set.
+    ///
+    /// ```
+    /// use qkit::kernel::{Isa, PreparedI4};
+    /// let mut buf = [0u8; 32];
+    /// let w = PreparedI4::new(&[0xF7], 1, 2, &mut buf)?; // [7, -1]
+    /// let mut out = [0i32; 1];
+    /// Isa::Generic.gemv_i4_prepared(&w, &[10, 3], &mut out)?;
+    /// assert_eq!(out, [67]);
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn gemv_i4_prepared(
+        self,
+        w: &PreparedI4<'_>,
+        x: &[i8],
+        out: &mut [i32],
+    ) -> Result<(), Error> {
+        check_len(w.cols(), x.len())?;
+        check_len(w.rows(), out.len())?;
+        self.check_available()?;
+        let row_bytes = w.row_bytes();
+        if row_bytes == 0 {
+            out.fill(0);
+            return Ok(());
+        }
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => match x86::Avx2::get() {
+                Some(t) => t.gemv_i4_prepared(w.bytes(), row_bytes, x, out),
+                None => prepared_generic(w.bytes(), row_bytes, x, out),
+            },
+            _ => prepared_generic(w.bytes(), row_bytes, x, out),
+        }
+        Ok(())
+    }
+
     /// [`gemm_i8`] on this instruction set.
     ///
     /// ```
@@ -521,6 +559,28 @@ pub fn gemv_i8_narrow(w: NarrowI8<'_>, x: &[i8], out: &mut [i32]) -> Result<(), 
 /// ```
 pub fn gemv_i4_i8(packed: &[u8], x: &[i8], out: &mut [i32]) -> Result<(), Error> {
     Isa::detect().gemv_i4_i8(packed, x, out)
+}
+
+/// GEMV over int4 weights prepared once by [`PreparedI4::new`]: the
+/// fastest int4 path (no nibble interleaving per pass).
+///
+/// ```
+/// use qkit::kernel::{gemv_i4_prepared, PreparedI4};
+/// let mut buf = [0u8; 64];
+/// let w = PreparedI4::new(&[0x21, 0xE3], 2, 2, &mut buf)?; // [1, 2], [3, -2]
+/// let mut out = [0i32; 2];
+/// gemv_i4_prepared(&w, &[1, 1], &mut out)?;
+/// assert_eq!(out, [3, 1]);
+/// # Ok::<(), qkit::Error>(())
+/// ```
+pub fn gemv_i4_prepared(w: &PreparedI4<'_>, x: &[i8], out: &mut [i32]) -> Result<(), Error> {
+    Isa::detect().gemv_i4_prepared(w, x, out)
+}
+
+fn prepared_generic(bytes: &[u8], row_bytes: usize, x: &[i8], out: &mut [i32]) {
+    for (row, o) in bytes.chunks_exact(row_bytes).zip(out.iter_mut()) {
+        *o = prepared::dot_prepared(row, x);
+    }
 }
 
 /// GEMV for int16 activations and int8 weights, exact int64 accumulators.

@@ -221,7 +221,8 @@ pub(super) fn gemv_i8(w: &[i8], cols: usize, x: &[i8], out: &mut [i32]) {
     }
 }
 
-/// `Σ (w+8)·x` over 64 elements: 32 packed bytes against `xa`/`xb`, the
+/// `Σ (w+8)·x` over 64 elements as sixteen i16 lanes (each at most
+/// `4·15·128 = 7680` in magnitude): 32 packed bytes against `xa`/`xb`, the
 /// activations regrouped to match the in-lane nibble interleave.
 #[inline]
 #[target_feature(enable = "avx2")]
@@ -235,8 +236,18 @@ fn i4_block(packed: &[u8; 32], xa: __m256i, xb: __m256i) -> __m256i {
     let u0 = _mm256_unpacklo_epi8(lo, hi);
     let u1 = _mm256_unpackhi_epi8(lo, hi);
     // Each i16 pair is at most 2·15·128 = 3840; two of them fit easily.
-    let pairs = _mm256_add_epi16(_mm256_maddubs_epi16(u0, xa), _mm256_maddubs_epi16(u1, xb));
-    _mm256_madd_epi16(pairs, _mm256_set1_epi16(1))
+    _mm256_add_epi16(_mm256_maddubs_epi16(u0, xa), _mm256_maddubs_epi16(u1, xb))
+}
+
+/// Blocks of [`i4_block`] summed in i16 before widening: 4 · 7680 = 30720
+/// still fits, so one `vpmaddwd` serves 256 elements.
+const I4_BLOCKS_PER_WIDEN: usize = 4;
+
+/// Widens sixteen i16 lanes into eight i32 pair sums.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn widen_pairs(v: __m256i) -> __m256i {
+    _mm256_madd_epi16(v, _mm256_set1_epi16(1))
 }
 
 /// Activations of a 64-element block, regrouped for [`i4_block`].
@@ -258,9 +269,16 @@ pub(super) fn dot_i4_i8(packed: &[u8], x: &[i8]) -> i32 {
     let (x64, x_tail) = as_chunks::<64, _>(x);
     let (w32, _) = as_chunks::<32, _>(packed);
     let mut acc = _mm256_setzero_si256();
-    for (xb, wb) in x64.iter().zip(w32) {
-        let (xa, xb) = i4_activations(xb);
-        acc = _mm256_add_epi32(acc, i4_block(wb, xa, xb));
+    for (xg, wg) in x64
+        .chunks(I4_BLOCKS_PER_WIDEN)
+        .zip(w32.chunks(I4_BLOCKS_PER_WIDEN))
+    {
+        let mut acc16 = _mm256_setzero_si256();
+        for (xb, wb) in xg.iter().zip(wg) {
+            let (xa, xb) = i4_activations(xb);
+            acc16 = _mm256_add_epi16(acc16, i4_block(wb, xa, xb));
+        }
+        acc = _mm256_add_epi32(acc, widen_pairs(acc16));
     }
     let body = x64.len() * 64;
     let offset = generic::sum_i8(&x[..body]).wrapping_mul(8);
@@ -283,10 +301,17 @@ pub(super) fn gemv_i4_i8(packed: &[u8], cols: usize, x: &[i8], out: &mut [i32]) 
         let rows = four_rows(block, row_bytes);
         let r = rows.map(|r| as_chunks::<32, _>(r).0);
         let mut acc = [_mm256_setzero_si256(); 4];
-        for (k, xb) in x64.iter().enumerate() {
-            let (xa, xb) = i4_activations(xb);
+        for (g, xg) in x64.chunks(I4_BLOCKS_PER_WIDEN).enumerate() {
+            let mut acc16 = [_mm256_setzero_si256(); 4];
+            for (j, xb) in xg.iter().enumerate() {
+                let k = g * I4_BLOCKS_PER_WIDEN + j;
+                let (xa, xb) = i4_activations(xb);
+                for i in 0..4 {
+                    acc16[i] = _mm256_add_epi16(acc16[i], i4_block(&r[i][k], xa, xb));
+                }
+            }
             for i in 0..4 {
-                acc[i] = _mm256_add_epi32(acc[i], i4_block(&r[i][k], xa, xb));
+                acc[i] = _mm256_add_epi32(acc[i], widen_pairs(acc16[i]));
             }
         }
         let sums = hsum4(acc);
@@ -298,5 +323,72 @@ pub(super) fn gemv_i4_i8(packed: &[u8], cols: usize, x: &[i8], out: &mut [i32]) 
     let rest = blocks.remainder();
     for (row, o) in rest.chunks(row_bytes).zip(outs.into_remainder()) {
         *o = dot_i4_i8(row, x);
+    }
+}
+
+/// `Σ (w+8)·x` over one prepared 64-element block as sixteen i16 lanes
+/// (each at most `2·2·15·128 = 7680`): low nibbles against `x[0..32]`,
+/// high nibbles against `x[32..64]`, no interleaving needed.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn prepared_block(block: &[u8; 32], x0: __m256i, x1: __m256i) -> __m256i {
+    let bytes = load32(block);
+    let mask = _mm256_set1_epi8(0x0F);
+    let lo = _mm256_and_si256(bytes, mask);
+    let hi = _mm256_and_si256(_mm256_srli_epi16::<4>(bytes), mask);
+    _mm256_add_epi16(_mm256_maddubs_epi16(lo, x0), _mm256_maddubs_epi16(hi, x1))
+}
+
+/// GEMV over prepared int4 rows of `row_bytes` bytes, four rows per pass.
+#[target_feature(enable = "avx2")]
+pub(super) fn gemv_i4_prepared(bytes: &[u8], row_bytes: usize, x: &[i8], out: &mut [i32]) {
+    let (x64, x_tail) = as_chunks::<64, _>(x);
+    let body = x64.len() * 64;
+    let offset = generic::sum_i8(&x[..body]).wrapping_mul(8);
+    let tail_start = x64.len() * 32;
+    let mut blocks = bytes.chunks_exact(4 * row_bytes);
+    let mut outs = out.chunks_exact_mut(4);
+    for (block, o) in (&mut blocks).zip(&mut outs) {
+        let rows = four_rows(block, row_bytes);
+        let r = rows.map(|r| as_chunks::<32, _>(r).0);
+        let mut acc = [_mm256_setzero_si256(); 4];
+        for (g, xg) in x64.chunks(I4_BLOCKS_PER_WIDEN).enumerate() {
+            let mut acc16 = [_mm256_setzero_si256(); 4];
+            for (j, xb) in xg.iter().enumerate() {
+                let k = g * I4_BLOCKS_PER_WIDEN + j;
+                let (halves, _) = as_chunks::<32, _>(xb);
+                let (x0, x1) = (load32(&halves[0]), load32(&halves[1]));
+                for i in 0..4 {
+                    acc16[i] = _mm256_add_epi16(acc16[i], prepared_block(&r[i][k], x0, x1));
+                }
+            }
+            for i in 0..4 {
+                acc[i] = _mm256_add_epi32(acc[i], widen_pairs(acc16[i]));
+            }
+        }
+        let sums = hsum4(acc);
+        for i in 0..4 {
+            let tail = crate::kernel::prepared::dot_prepared(&rows[i][tail_start..], x_tail);
+            o[i] = sums[i].wrapping_sub(offset).wrapping_add(tail);
+        }
+    }
+    let rest = blocks.remainder();
+    for (row, o) in rest.chunks_exact(row_bytes).zip(outs.into_remainder()) {
+        let mut acc = _mm256_setzero_si256();
+        let (w32, _) = as_chunks::<32, _>(row);
+        for (xg, wg) in x64
+            .chunks(I4_BLOCKS_PER_WIDEN)
+            .zip(w32.chunks(I4_BLOCKS_PER_WIDEN))
+        {
+            let mut acc16 = _mm256_setzero_si256();
+            for (xb, wb) in xg.iter().zip(wg) {
+                let (halves, _) = as_chunks::<32, _>(xb);
+                let (x0, x1) = (load32(&halves[0]), load32(&halves[1]));
+                acc16 = _mm256_add_epi16(acc16, prepared_block(wb, x0, x1));
+            }
+            acc = _mm256_add_epi32(acc, widen_pairs(acc16));
+        }
+        let tail = crate::kernel::prepared::dot_prepared(&row[tail_start..], x_tail);
+        *o = hsum(acc).wrapping_sub(offset).wrapping_add(tail);
     }
 }

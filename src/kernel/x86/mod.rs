@@ -132,6 +132,19 @@ impl Avx2 {
         unsafe { avx2::gemv_i8_narrow(w, cols, x, out) }
     }
 
+    /// Prepared int4 GEMV; `row_bytes > 0`, shapes validated.
+    #[inline]
+    pub(crate) fn gemv_i4_prepared(
+        self,
+        bytes: &[u8],
+        row_bytes: usize,
+        x: &[i8],
+        out: &mut [i32],
+    ) {
+        // SAFETY: `self` exists only if AVX2 was detected.
+        unsafe { avx2::gemv_i4_prepared(bytes, row_bytes, x, out) }
+    }
+
     /// int4 GEMV; `cols` even and > 0, shapes validated.
     #[inline]
     pub(crate) fn gemv_i4_i8(self, packed: &[u8], cols: usize, x: &[i8], out: &mut [i32]) {

@@ -1,0 +1,73 @@
+//! Differential fuzzing of the kernels: every available instruction set
+//! against the generic path and an i64 reference, on arbitrary lengths,
+//! offsets and data (including mismatched lengths, which must be errors).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use qkit::kernel::{Isa, NarrowI8, PreparedI4};
+
+fn reference(a: &[i8], b: &[i8]) -> i32 {
+    a.iter().zip(b).map(|(&x, &y)| x as i64 * y as i64).sum::<i64>() as i32
+}
+
+fn nibble(p: &[u8], i: usize) -> i8 {
+    let b = p[i / 2];
+    if i % 2 == 0 { ((b << 4) as i8) >> 4 } else { (b as i8) >> 4 }
+}
+
+fuzz_target!(|input: (u8, u8, u16, Vec<i8>, Vec<i8>)| {
+    let (rows, off, len, a, b) = input;
+    let rows = rows as usize % 9;
+    let off = (off as usize % 32).min(a.len());
+    let a = &a[off..];
+    let n = (len as usize).min(a.len()).min(b.len());
+    let (x, y) = (&a[..n], &b[..n]);
+    let y_narrow: Vec<i8> = y.iter().map(|&v| v.max(-127)).collect();
+    let wn = NarrowI8::new(&y_narrow).unwrap();
+    let packed: Vec<u8> = y.iter().take(n.div_ceil(2)).map(|&v| v as u8).collect();
+    let want = reference(x, y);
+    let want_narrow = reference(x, &y_narrow);
+    let w4: Vec<i8> = (0..packed.len() * 2).map(|i| nibble(&packed, i)).collect();
+    for isa in Isa::ALL.into_iter().filter(|i| i.is_available()) {
+        assert_eq!(isa.dot_i8(x, y).unwrap(), want, "{isa:?}");
+        assert_eq!(isa.dot_i8_narrow(x, wn).unwrap(), want_narrow, "{isa:?}");
+        if packed.len() == n.div_ceil(2) {
+            assert_eq!(isa.dot_i4_i8(&packed, x).unwrap(), reference(&w4[..n], x), "{isa:?}");
+        }
+        assert!(isa.dot_i8(x, &b[..b.len().min(n + 1)]).is_err() == (b.len().min(n + 1) != n));
+        // GEMV: `rows` rows of `cols` columns carved out of `a`.
+        if rows > 0 {
+            let cols = a.len() / rows;
+            let w = &a[..rows * cols];
+            let xv = &b[..cols.min(b.len())];
+            if xv.len() == cols {
+                let mut out = vec![0i32; rows];
+                isa.gemv_i8(w, xv, &mut out).unwrap();
+                for r in 0..rows {
+                    assert_eq!(out[r], reference(&w[r * cols..(r + 1) * cols], xv), "{isa:?} gemv");
+                }
+                let wnv: Vec<i8> = w.iter().map(|&v| v.max(-127)).collect();
+                isa.gemv_i8_narrow(NarrowI8::new(&wnv).unwrap(), xv, &mut out).unwrap();
+                for r in 0..rows {
+                    assert_eq!(out[r], reference(&wnv[r * cols..(r + 1) * cols], xv), "{isa:?} narrow");
+                }
+                let p4: Vec<u8> = w.iter().take((rows * cols).div_ceil(2)).map(|&v| v as u8).collect();
+                if p4.len() == (rows * cols).div_ceil(2) {
+                    isa.gemv_i4_i8(&p4, xv, &mut out).unwrap();
+                    let mut buf = vec![0u8; PreparedI4::buffer_len(rows, cols).unwrap()];
+                    let prepared = PreparedI4::new(&p4, rows, cols, &mut buf).unwrap();
+                    let mut out_p = vec![0i32; rows];
+                    isa.gemv_i4_prepared(&prepared, xv, &mut out_p).unwrap();
+                    for r in 0..rows {
+                        let wr: Vec<i8> = (r * cols..(r + 1) * cols).map(|i| nibble(&p4, i)).collect();
+                        assert_eq!(out[r], reference(&wr, xv), "{isa:?} int4 gemv");
+                        assert_eq!(out_p[r], out[r], "{isa:?} prepared int4 gemv");
+                    }
+                }
+            } else {
+                let mut out = vec![0i32; rows];
+                assert!(isa.gemv_i8(w, xv, &mut out).is_err() || rows * xv.len() == w.len());
+            }
+        }
+    }
+});

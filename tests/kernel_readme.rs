@@ -1,0 +1,49 @@
+//! The README's "Kernels and layers" examples, compiled and run.
+
+#[test]
+fn readme_example_0() {
+    use qkit::kernel::{NarrowI8, dot_i8, dot_i8_narrow, gemv_i8_narrow};
+
+    let x = [-128i8, 127, 3];
+    assert_eq!(dot_i8(&x, &[-128, 127, -2]).unwrap(), 16384 + 16129 - 6);
+
+    // TFLite weights lie in [-127, 127]: prove it once, at load time...
+    let w = NarrowI8::new(&[1, 2, 3, -127, 0, 127]).unwrap(); // 2 rows x 3 columns
+    // ...and the AVX2 sign trick (vpsignb + vpmaddubsw) runs with no per-call check.
+    assert_eq!(
+        dot_i8_narrow(&x, NarrowI8::new(&[1, 2, 3]).unwrap()).unwrap(),
+        -128 + 254 + 9
+    );
+    let mut acc = [0i32; 2];
+    gemv_i8_narrow(w, &x, &mut acc).unwrap();
+    assert_eq!(acc, [135, 16637]);
+}
+
+#[test]
+fn readme_example_1() {
+    use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
+
+    let weights = [10i8, -20, 30, 127, 0, -127]; // 2 outputs x 3 inputs
+    let q = Quantization {
+        // as the .tflite file stores them
+        input_scale: 0.5,
+        input_zero_point: -1,
+        filter_scales: &[0.01], // one: per-tensor; out_dim: per-channel
+        output_scale: 0.1,
+        output_zero_point: 3,
+        activation: Activation::None,
+    };
+    let mut channels = [Channel::default(); 2]; // folded bias + multiplier, no allocation
+    let fc = FullyConnected::new(
+        &weights,
+        3,
+        Some(&[100, -50]),
+        &q,
+        Requant::Double,
+        &mut channels,
+    )
+    .unwrap();
+    let mut out = [0i8; 2];
+    fc.run(&[4, 5, -6], 1, &mut out).unwrap();
+    assert_eq!(out, [-3, 64]);
+}
