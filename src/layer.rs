@@ -24,9 +24,10 @@
 //! (`tests/layer_golden.rs`). The activation clamp follows
 //! `CalculateActivationRangeQuantized`.
 //!
-//! Three layers share the design:
+//! Two layer types share the design:
 //! * [`FullyConnected`] — int8 activations, int8 weights (per-tensor or
-//!   per-channel scales) or packed int4 weights, int32 bias.
+//!   per-channel scales) or int4 weights (TFLite-packed, or a
+//!   [`PreparedI4`]), int32 bias.
 //! * [`FullyConnected16x8`] — int16 activations, int8 weights, int64 bias,
 //!   the 64-bit requantization with a Q15 multiplier (SEMANTICS §2.4).
 //!

@@ -57,6 +57,24 @@ fn x86_64_has_simd_paths() {
     }
 }
 
+/// Without the `std` feature qkit detects AVX2 itself (`cpuid` + `xgetbv`);
+/// with it, through `std`. Either way it must agree with std's detection
+/// (the test binary always links std).
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn avx2_detection_agrees_with_std() {
+    assert_eq!(
+        Isa::Avx2.is_available(),
+        std::is_x86_feature_detected!("avx2")
+    );
+    let best = if std::is_x86_feature_detected!("avx2") {
+        Isa::Avx2
+    } else {
+        Isa::Sse2
+    };
+    assert_eq!(Isa::detect(), best);
+}
+
 #[test]
 fn dot_i8_every_path_equals_generic() {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);

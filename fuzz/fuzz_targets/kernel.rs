@@ -28,6 +28,44 @@ fuzz_target!(|input: (u8, u8, u16, Vec<i8>, Vec<i8>)| {
     let want = reference(x, y);
     let want_narrow = reference(x, &y_narrow);
     let w4: Vec<i8> = (0..packed.len() * 2).map(|i| nibble(&packed, i)).collect();
+    // 16x8, offset folding and GEMM through the public free functions.
+    let x16: Vec<i16> = x.iter().zip(y).map(|(&p, &q)| i16::from_le_bytes([p as u8, q as u8])).collect();
+    let want16: i64 = x16.iter().zip(y).map(|(&p, &q)| p as i64 * q as i64).sum();
+    assert_eq!(qkit::kernel::dot_i16_i8(&x16, y).unwrap(), want16);
+    let (zx, zw) = (i32::from(rows as i8) - 4, i32::from(off as i8) - 16);
+    let direct = x.iter().zip(y).fold(0i32, |acc, (&p, &q)| {
+        acc.wrapping_add((p as i32 - zx).wrapping_mul(q as i32 - zw))
+    });
+    let folded = qkit::kernel::fold_zero_points(
+        qkit::kernel::dot_i8(x, y).unwrap(),
+        qkit::kernel::sum_i8(x),
+        qkit::kernel::sum_i8(y),
+        n,
+        zx,
+        zw,
+    );
+    assert_eq!(folded, direct);
+    if rows > 0 {
+        let cols = n / rows;
+        let batch = 2;
+        if cols > 0 && a.len() >= batch * cols {
+            let w = &y[..rows * cols];
+            let xb = &a[..batch * cols];
+            let mut out = vec![0i32; batch * rows];
+            qkit::kernel::gemm_i8(w, xb, batch, &mut out).unwrap();
+            for bi in 0..batch {
+                for r in 0..rows {
+                    let got = out[bi * rows + r];
+                    assert_eq!(got, reference(&w[r * cols..(r + 1) * cols], &xb[bi * cols..(bi + 1) * cols]));
+                }
+            }
+            let mut sums = vec![0i32; rows];
+            qkit::kernel::row_sums_i8(w, cols, &mut sums).unwrap();
+            for r in 0..rows {
+                assert_eq!(sums[r], qkit::kernel::sum_i8(&w[r * cols..(r + 1) * cols]));
+            }
+        }
+    }
     for isa in Isa::ALL.into_iter().filter(|i| i.is_available()) {
         assert_eq!(isa.dot_i8(x, y).unwrap(), want, "{isa:?}");
         assert_eq!(isa.dot_i8_narrow(x, wn).unwrap(), want_narrow, "{isa:?}");

@@ -6,7 +6,7 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use qkit::kernel::PreparedI4;
-use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
+use qkit::layer::{Activation, Channel, FullyConnected, FullyConnected16x8, Quantization, Requant};
 use qkit::requant::{
     Rounding, conv_real_multiplier, multiply_by_quantized_multiplier,
     quantize_multiplier, quantize_multiplier_single_rounding, requantize_f32,
@@ -55,6 +55,17 @@ fuzz_target!(|f: Input| {
     } else {
         FullyConnected::new(&w, in_dim, f.bias.as_deref(), &q, mode, &mut ch)
     };
+    // 16x8: never panics; Ok only with zero points 0.
+    {
+        let x16: Vec<i16> = x.iter().map(|&v| i16::from(v).wrapping_mul(257)).collect();
+        let bias64: Option<Vec<i64>> = f.bias.as_ref().map(|b| b.iter().map(|&v| i64::from(v) << 12).collect());
+        let mut ch16 = vec![Channel::default(); out_dim];
+        if let Ok(fc16) = FullyConnected16x8::new(&w, in_dim, bias64.as_deref(), &q, &mut ch16) {
+            assert!(f.zp_in == 0 && f.zp_out == 0);
+            let mut out16 = vec![0i16; batch * out_dim];
+            let _ = fc16.run(&x16, batch, &mut out16);
+        }
+    }
     let Ok(fc) = built else { return };
     let mut out = vec![0i8; batch * out_dim];
     if fc.run(&x, batch, &mut out).is_err() {

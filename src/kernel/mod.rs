@@ -17,6 +17,9 @@
 //!   the batched [`gemm_i8`], [`gemm_i8_narrow`]: weights `[out][in]`
 //!   row-major as TFLite stores them, several rows per pass so each loaded
 //!   activation is reused, accumulators written into a caller buffer.
+//! * [`PreparedI4`] and [`gemv_i4_prepared`]: int4 weights re-laid out once
+//!   (into a caller buffer) so the kernel needs no nibble interleaving; the
+//!   fastest int4 path.
 //! * [`row_sums_i8`], [`sum_i8`] and [`fold_zero_points`]: offset folding,
 //!   `Σ(x - zx)(w - zw) = Σxw - zw·Σx - zx·Σw + n·zx·zw`, so zero points
 //!   cost nothing per multiply-accumulate.
