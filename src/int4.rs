@@ -692,7 +692,7 @@ pub fn pack_i8_to_i4(src: &[i8], dst: &mut [u8]) -> Result<(), Error> {
 #[inline]
 pub fn get<N: Nibble>(packed: &[u8], index: usize) -> Option<N> {
     let b = *packed.get(index / 2)?;
-    Some(N::decode(if index % 2 == 0 { b } else { b >> 4 }))
+    Some(N::decode(if index.is_multiple_of(2) { b } else { b >> 4 }))
 }
 
 /// Overwrites the element at `index` of a packed buffer, leaving its
@@ -717,7 +717,7 @@ pub fn set<N: Nibble>(packed: &mut [u8], index: usize, value: N) -> Result<(), E
         max: (2 * len) as i64 - 1,
     })?;
     let v = value.encode();
-    *b = if index % 2 == 0 {
+    *b = if index.is_multiple_of(2) {
         (*b & 0xf0) | v
     } else {
         (*b & 0x0f) | (v << 4)

@@ -91,7 +91,7 @@ fn header_functions() -> BTreeMap<String, Sig> {
             .split(',')
             .map(|p| {
                 let p = p.trim();
-                let split = p.rfind(|c: char| c == ' ' || c == '*').unwrap() + 1;
+                let split = p.rfind([' ', '*']).unwrap() + 1;
                 (p[split..].to_string(), norm(&p[..split]))
             })
             .collect();

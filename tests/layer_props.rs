@@ -12,7 +12,7 @@ use qkit::requant::{
 
 fn nibble(packed: &[u8], i: usize) -> i8 {
     let b = packed[i / 2];
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         ((b << 4) as i8) >> 4
     } else {
         (b as i8) >> 4

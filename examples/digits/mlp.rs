@@ -120,17 +120,21 @@ impl Mlp {
             let layer = &self.layers[l];
             let input = &acts[l];
             let (gw, gb) = &mut grads[l];
-            for o in 0..layer.n_out {
-                gb[o] += delta[o];
-                for i in 0..layer.n_in {
-                    gw[o * layer.n_in + i] += delta[o] * input[i];
+            for ((gb_o, gw_row), d) in gb
+                .iter_mut()
+                .zip(gw.chunks_exact_mut(layer.n_in))
+                .zip(&delta)
+            {
+                *gb_o += d;
+                for (g, x) in gw_row.iter_mut().zip(input) {
+                    *g += d * x;
                 }
             }
             if l > 0 {
                 let mut prev = vec![0.0; layer.n_in];
-                for o in 0..layer.n_out {
-                    for i in 0..layer.n_in {
-                        prev[i] += layer.w[o * layer.n_in + i] * delta[o];
+                for (row, d) in layer.w.chunks_exact(layer.n_in).zip(&delta) {
+                    for (p, w) in prev.iter_mut().zip(row) {
+                        *p += w * d;
                     }
                 }
                 // ReLU derivative on the layer below's output.

@@ -70,7 +70,7 @@ pub struct Histogram<const N: usize = 2048> {
 
 impl<const N: usize> Histogram<N> {
     const VALID: () = assert!(
-        N >= 4 && N % 4 == 0,
+        N >= 4 && N.is_multiple_of(4),
         "Histogram<N> needs N >= 4, N % 4 == 0"
     );
 

@@ -388,7 +388,7 @@ impl<const C: usize> PerChannelMinMaxObserver<C> {
                 found: channels,
             });
         }
-        if data.len() % channels != 0 {
+        if !data.len().is_multiple_of(channels) {
             return Err(Error::LengthMismatch {
                 expected: data.len() / channels * channels,
                 found: data.len(),

@@ -45,7 +45,7 @@ pub(crate) fn high_nibble(byte: u8) -> i8 {
 #[inline]
 pub(crate) fn nibble_at(packed: &[u8], i: usize) -> i8 {
     let byte = packed[i / 2];
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         low_nibble(byte)
     } else {
         high_nibble(byte)
@@ -72,7 +72,7 @@ pub(crate) fn dot_i4_i8(packed: &[u8], x: &[i8]) -> i32 {
 /// `Σ w[start + k]·x[k]` over a packed int4 tensor, where the row may start
 /// at an odd nibble (a matrix with an odd column count).
 pub(crate) fn dot_i4_i8_at(packed: &[u8], start: usize, x: &[i8]) -> i32 {
-    if start % 2 == 0 {
+    if start.is_multiple_of(2) {
         return dot_i4_i8(&packed[start / 2..], x);
     }
     match x.split_first() {

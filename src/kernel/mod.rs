@@ -354,7 +354,7 @@ impl Isa {
         match self {
             // Odd column counts start rows mid-byte: the portable path.
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 if cols > 0 && cols % 2 == 0 => match x86::Avx2::get() {
+            Isa::Avx2 if cols > 0 && cols.is_multiple_of(2) => match x86::Avx2::get() {
                 Some(t) => t.gemv_i4_i8(packed, cols, x, out),
                 None => generic::gemv_i4_i8(packed, cols, x, out),
             },

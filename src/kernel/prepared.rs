@@ -88,7 +88,11 @@ impl<'a> PreparedI4<'a> {
             }
             let i = r * cols + c;
             let byte = packed[i / 2];
-            let nibble = if i % 2 == 0 { byte & 0x0F } else { byte >> 4 };
+            let nibble = if i.is_multiple_of(2) {
+                byte & 0x0F
+            } else {
+                byte >> 4
+            };
             nibble ^ 8
         };
         if row_bytes > 0 {

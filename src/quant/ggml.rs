@@ -265,7 +265,7 @@ impl BlockQ4_0 {
 }
 
 fn check_row(values: usize, blocks: usize) -> Result<(), Error> {
-    if values % QK != 0 {
+    if !values.is_multiple_of(QK) {
         return Err(Error::InvalidParameter(
             "row length must be a multiple of 32",
         ));

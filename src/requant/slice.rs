@@ -183,7 +183,7 @@ impl<'a> Checked<'a> {
         };
         let row = match channels {
             Some(0) => return Err(Error::Empty),
-            Some(c) if acc.len() % c != 0 => {
+            Some(c) if !acc.len().is_multiple_of(c) => {
                 return Err(Error::InvalidParameter(
                     "accumulator length is not a multiple of the channel count",
                 ));
