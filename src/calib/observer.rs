@@ -331,11 +331,12 @@ impl MovingAverageMinMaxObserver {
 /// assert_eq!(o.amax(2)?, 3.0);
 /// # Ok::<(), qkit::Error>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PerChannelMinMaxObserver<const C: usize> {
-    lo: [f32; C],
-    hi: [f32; C],
-    channels: usize,
+    /// `(min, max)` per channel seen; empty before the first batch. A
+    /// `heapless::Vec` says exactly what the table is: at most `C` entries,
+    /// as many as the data has channels, no heap.
+    ranges: heapless::Vec<(f32, f32), C>,
     nonfinite: u64,
 }
 
@@ -353,9 +354,7 @@ impl<const C: usize> PerChannelMinMaxObserver<C> {
     /// ```
     pub fn new() -> Self {
         Self {
-            lo: [f32::INFINITY; C],
-            hi: [f32::NEG_INFINITY; C],
-            channels: 0,
+            ranges: heapless::Vec::new(),
             nonfinite: 0,
         }
     }
@@ -382,9 +381,9 @@ impl<const C: usize> PerChannelMinMaxObserver<C> {
                 capacity: C,
             });
         }
-        if self.channels != 0 && self.channels != channels {
+        if !self.ranges.is_empty() && self.ranges.len() != channels {
             return Err(Error::LengthMismatch {
-                expected: self.channels,
+                expected: self.ranges.len(),
                 found: channels,
             });
         }
@@ -394,17 +393,21 @@ impl<const C: usize> PerChannelMinMaxObserver<C> {
                 found: data.len(),
             });
         }
-        self.channels = channels;
+        if self.ranges.is_empty() {
+            // Cannot fail: channels <= C was checked above.
+            let _ = self
+                .ranges
+                .resize(channels, (f32::INFINITY, f32::NEG_INFINITY));
+        }
         let len = data.len() / channels;
         if len == 0 {
             return Ok(());
         }
-        for (c, chunk) in data.chunks_exact(len).enumerate() {
+        for (range, chunk) in self.ranges.iter_mut().zip(data.chunks_exact(len)) {
             let (b, bad) = batch_min_max(chunk);
             self.nonfinite = self.nonfinite.saturating_add(bad);
             if let Some((lo, hi)) = b {
-                self.lo[c] = self.lo[c].min(lo);
-                self.hi[c] = self.hi[c].max(hi);
+                *range = (range.0.min(lo), range.1.max(hi));
             }
         }
         Ok(())
@@ -419,7 +422,7 @@ impl<const C: usize> PerChannelMinMaxObserver<C> {
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn channels(&self) -> usize {
-        self.channels
+        self.ranges.len()
     }
 
     /// `(min, max)` of channel `c`, `None` if it has no finite sample.
@@ -434,14 +437,14 @@ impl<const C: usize> PerChannelMinMaxObserver<C> {
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn min_max(&self, c: usize) -> Result<Option<(f32, f32)>, Error> {
-        if c >= self.channels {
+        let Some(&(lo, hi)) = self.ranges.get(c) else {
             return Err(Error::OutOfRange {
                 value: c as i64,
                 min: 0,
-                max: self.channels as i64 - 1,
+                max: self.ranges.len() as i64 - 1,
             });
-        }
-        Ok((self.lo[c] <= self.hi[c]).then_some((self.lo[c], self.hi[c])))
+        };
+        Ok((lo <= hi).then_some((lo, hi)))
     }
 
     /// `max |x|` of channel `c` (0 if it has no finite sample).
@@ -488,9 +491,9 @@ impl<const C: usize> PerChannelMinMaxObserver<C> {
         range: SymmetricRange,
         out: &mut [f32],
     ) -> Result<(), Error> {
-        if out.len() != self.channels {
+        if out.len() != self.ranges.len() {
             return Err(Error::LengthMismatch {
-                expected: self.channels,
+                expected: self.ranges.len(),
                 found: out.len(),
             });
         }
