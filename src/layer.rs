@@ -246,7 +246,21 @@ const ROWS_PER_PASS: usize = 64;
 /// An int8 FULLY_CONNECTED layer: int8 or int4 weights `[out][in]`,
 /// optional int32 bias, per-tensor or per-channel scales.
 ///
-/// See the [module documentation](self) for the arithmetic and an example.
+/// See the [module documentation](self) for the arithmetic.
+///
+/// ```
+/// use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
+/// // Per-channel weight scales, RELU, a batch of two rows.
+/// let q = Quantization { input_scale: 0.5, input_zero_point: 0, filter_scales: &[0.5, 0.25],
+///     output_scale: 1.0, output_zero_point: 0, activation: Activation::Relu };
+/// let mut ch = [Channel::default(); 2];
+/// let fc = FullyConnected::new(&[4, 4, -8, 8], 2, None, &q, Requant::Double, &mut ch)?;
+/// let mut out = [0i8; 4];
+/// fc.run(&[1, 2, 3, 1], 2, &mut out)?;
+/// // row 0: 12·0.25 = 3, 8·0.125 = 1; row 1: 16·0.25 = 4, -16·0.125 -> RELU 0
+/// assert_eq!(out, [3, 1, 4, 0]);
+/// # Ok::<(), qkit::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct FullyConnected<'a> {
     weights: Weights<'a>,
