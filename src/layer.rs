@@ -59,6 +59,11 @@
 
 use crate::Error;
 use crate::kernel::{self, NarrowI8, PreparedI4};
+/// The fused activation (TFLite's `FusedActivationFunctionType`), shared
+/// with the elementwise ops: [`crate::ops::Activation`].
+pub use crate::ops::Activation;
+use crate::ops::activation_range;
+use crate::quant::Quantizer;
 use crate::requant::{
     QuantizedMultiplier, Rounding, conv_real_multiplier, multiply_by_quantized_multiplier,
     multiply_by_quantized_multiplier_i64, quantize_multiplier, quantize_multiplier_single_rounding,
@@ -84,66 +89,6 @@ pub enum Requant {
     /// ONNX Runtime / XNNPACK: `acc as f32 · (s_in·s_w/s_out as f32)`, ties
     /// to even ([`requantize_f32`]). Not available for 16x8.
     Float32,
-}
-
-/// The fused activation of a TFLite FULLY_CONNECTED op.
-///
-/// ```
-/// use qkit::layer::Activation;
-/// // RELU6 with scale 0.1 and zero point -10 clamps to [-10, 50].
-/// assert_eq!(Activation::Relu6.range(0.1, -10, -128, 127)?, (-10, 50));
-/// # Ok::<(), qkit::Error>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Activation {
-    /// No clamp beyond the output type's range.
-    #[default]
-    None,
-    /// `max(0, x)`.
-    Relu,
-    /// `min(max(0, x), 6)`.
-    Relu6,
-    /// `min(max(-1, x), 1)`.
-    ReluN1To1,
-}
-
-impl Activation {
-    /// The quantized clamp `[act_min, act_max]` for an output with this
-    /// `scale` and `zero_point` stored in `[qmin, qmax]`, as TFLite's
-    /// `CalculateActivationRangeQuantized`: `zp + (int)round(f / scale)` in
-    /// `f32`, ties away from zero.
-    ///
-    /// ```
-    /// use qkit::layer::Activation;
-    /// assert_eq!(Activation::None.range(0.5, 0, -128, 127)?, (-128, 127));
-    /// assert_eq!(Activation::Relu.range(0.5, -128, -128, 127)?, (-128, 127));
-    /// assert_eq!(Activation::ReluN1To1.range(0.25, 0, -128, 127)?, (-4, 4));
-    /// assert!(Activation::Relu.range(0.0, 0, -128, 127).is_err());
-    /// # Ok::<(), qkit::Error>(())
-    /// ```
-    pub fn range(
-        self,
-        scale: f32,
-        zero_point: i32,
-        qmin: i32,
-        qmax: i32,
-    ) -> Result<(i32, i32), Error> {
-        if !(scale.is_finite() && scale > 0.0) {
-            return Err(Error::InvalidScale(f64::from(scale)));
-        }
-        let quantize = |f: f32| -> i64 {
-            // `as i64` saturates; the result is clamped into [qmin, qmax] next.
-            i64::from(zero_point).saturating_add(libm::roundf(f / scale) as i64)
-        };
-        let clamp = |v: i64| v.clamp(i64::from(qmin), i64::from(qmax)) as i32;
-        Ok(match self {
-            Activation::None => (qmin, qmax),
-            Activation::Relu => (clamp(quantize(0.0).max(i64::from(qmin))), qmax),
-            Activation::Relu6 => (clamp(quantize(0.0)), clamp(quantize(6.0))),
-            Activation::ReluN1To1 => (clamp(quantize(-1.0)), clamp(quantize(1.0))),
-        })
-    }
 }
 
 /// The quantization of a FULLY_CONNECTED op as a .tflite file stores it.
@@ -471,9 +416,11 @@ impl<'a> FullyConnected<'a> {
             check_len(channels.len(), b.len())?;
         }
         fill_multipliers(q, requant, channels)?;
-        let (act_min, act_max) =
-            q.activation
-                .range(q.output_scale, q.output_zero_point, -128, 127)?;
+        let (act_min, act_max) = activation_range(
+            q.activation,
+            Quantizer::<i8>::new(q.output_scale, q.output_zero_point)?,
+        )?;
+        let (act_min, act_max) = (i32::from(act_min), i32::from(act_max));
         for (o, ch) in channels.iter_mut().enumerate() {
             let b = bias.map_or(0, |b| b[o]);
             // bias + input_offset · Σw, input_offset = -zp_in (wrapping i32).
@@ -680,7 +627,9 @@ impl<'a> FullyConnected16x8<'a> {
             check_len(out_dim, b.len())?;
         }
         fill_multipliers(q, Requant::Double, channels)?;
-        let (act_min, act_max) = q.activation.range(q.output_scale, 0, -32768, 32767)?;
+        let (act_min, act_max) =
+            activation_range(q.activation, Quantizer::<i16>::new(q.output_scale, 0)?)?;
+        let (act_min, act_max) = (i32::from(act_min), i32::from(act_max));
         for (o, ch) in channels.iter_mut().enumerate() {
             ch.bias = bias.map_or(0, |b| b[o]);
         }

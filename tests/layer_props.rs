@@ -31,10 +31,12 @@ fn reference(
     x: &[i8],
     batch: usize,
 ) -> Vec<i8> {
-    let (lo, hi) = q
-        .activation
-        .range(q.output_scale, q.output_zero_point, -128, 127)
-        .unwrap();
+    let (lo, hi) = qkit::ops::activation_range(
+        q.activation,
+        qkit::quant::Quantizer::<i8>::new(q.output_scale, q.output_zero_point).unwrap(),
+    )
+    .unwrap();
+    let (lo, hi) = (lo as i32, hi as i32);
     let mut out = vec![0i8; batch * out_dim];
     for b in 0..batch {
         for o in 0..out_dim {
@@ -202,7 +204,12 @@ proptest! {
         let fc = FullyConnected16x8::new(&c.w, c.in_dim, Some(bias), &q, &mut ch).unwrap();
         let mut got = vec![0i16; c.batch * c.out_dim];
         fc.run(x, c.batch, &mut got).unwrap();
-        let (lo, hi) = act.range(q.output_scale, 0, -32768, 32767).unwrap();
+        let (lo, hi) = qkit::ops::activation_range(
+            act,
+            qkit::quant::Quantizer::<i16>::new(q.output_scale, 0).unwrap(),
+        )
+        .unwrap();
+        let (lo, hi) = (lo as i32, hi as i32);
         for b in 0..c.batch {
             for o in 0..c.out_dim {
                 let acc: i64 = (0..c.in_dim).map(|k| x[b * c.in_dim + k] as i64 * c.w[o * c.in_dim + k] as i64).sum::<i64>() + bias[o];
