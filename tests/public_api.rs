@@ -1,0 +1,67 @@
+//! The names the issues call *fixed*: outside code depends on them, so this
+//! test pins each one with its exact signature. Renaming or re-typing any of
+//! them fails to compile here.
+
+use qkit::calib::entropy_threshold;
+use qkit::int4::{I4, U4};
+use qkit::kernel::dot_i8;
+use qkit::ops::{AddParams, MulParams, add_i8, mul_i8};
+use qkit::quant::Quantizer;
+use qkit::requant::{
+    QuantizedMultiplier, Rounding, multiply_by_quantized_multiplier, quantize_multiplier,
+    rounding_divide_by_pot, saturating_rounding_doubling_high_mul,
+};
+use qkit::{Error, Q15, Q31, Round};
+
+#[test]
+fn fixed_names_keep_their_signatures() {
+    // Issue 2: fixed point.
+    let _: fn(i16) -> Q15 = Q15::from_bits;
+    let _: fn(Q15) -> i16 = Q15::to_bits;
+    let _: fn(i32) -> Q31 = Q31::from_bits;
+    let _: fn(Q31) -> i32 = Q31::to_bits;
+    let _: fn(Q15, Q15) -> Q15 = Q15::saturating_mul_floor;
+    let _: fn(Q31, Q31) -> Q31 = Q31::saturating_mul_floor;
+    let _: fn(Q15, Q15) -> Q15 = <Q15 as core::ops::Mul>::mul;
+
+    // Issue 3: quantizers and int4.
+    let _: fn(f32, i32) -> Result<Quantizer<i8>, Error> = Quantizer::<i8>::new;
+    let _: fn(&Quantizer<i8>, f32, Round) -> i8 = Quantizer::<i8>::quantize;
+    let _: fn(&Quantizer<i8>, i8) -> f32 = Quantizer::<i8>::dequantize;
+    let _: fn(&Quantizer<i8>) -> f32 = Quantizer::<i8>::scale;
+    let _: fn(&Quantizer<i8>) -> i32 = Quantizer::<i8>::zero_point;
+    let _: fn(&[f32]) -> Result<Quantizer<u8>, Error> = Quantizer::<u8>::dynamic;
+    let _: [Round; 2] = [Round::HalfAwayFromZero, Round::HalfToEven];
+    let _: fn(i8) -> Option<I4> = I4::new;
+    let _: fn(u8) -> Option<U4> = U4::new;
+    let _: fn(I4) -> i8 = I4::get;
+    let _: fn(U4) -> u8 = U4::get;
+
+    // Issue 4: requantization and elementwise ops.
+    let _: fn(f64) -> Result<QuantizedMultiplier, Error> = quantize_multiplier;
+    let _: fn(i32, i32) -> i32 = saturating_rounding_doubling_high_mul;
+    let _: fn(i32, i32) -> i32 = rounding_divide_by_pot;
+    let _: fn(i32, QuantizedMultiplier, Rounding) -> i32 = multiply_by_quantized_multiplier;
+    let m = QuantizedMultiplier {
+        multiplier: 1 << 30,
+        shift: 1,
+    };
+    let _: [Rounding; 2] = [Rounding::Double, Rounding::Single];
+    let _: fn(Quantizer<i8>, Quantizer<i8>, Quantizer<i8>, i8, i8) -> Result<AddParams, Error> =
+        AddParams::new;
+    let _: fn(&[i8], &[i8], &AddParams, &mut [i8]) -> Result<(), Error> = add_i8;
+    let _: fn(Quantizer<i8>, Quantizer<i8>, Quantizer<i8>, i8, i8) -> Result<MulParams, Error> =
+        MulParams::new;
+    let _: fn(&[i8], &[i8], &MulParams, &mut [i8]) -> Result<(), Error> = mul_i8;
+
+    // Issue 5: the dot product.
+    let _: fn(&[i8], &[i8]) -> Result<i32, Error> = dot_i8;
+
+    // Issue 6: the canonical entropy search.
+    let _: fn(&[u32], f32, usize) -> Result<f32, Error> = entropy_threshold;
+
+    // And they compute what their names say.
+    assert_eq!(multiply_by_quantized_multiplier(5, m, Rounding::Double), 5);
+    assert_eq!(dot_i8(&[1, 2], &[3, 4]), Ok(11));
+    assert_eq!(Q15::from_bits(0x4000).to_bits(), 0x4000);
+}
