@@ -13,6 +13,9 @@ use qkit::requant::{
 };
 use qkit::{Error, Q15, Q31, Round};
 
+/// The shape of `AddParams::new` and `MulParams::new`.
+type Prepare<P> = fn(Quantizer<i8>, Quantizer<i8>, Quantizer<i8>, i8, i8) -> Result<P, Error>;
+
 #[test]
 fn fixed_names_keep_their_signatures() {
     // Issue 2: fixed point.
@@ -47,11 +50,9 @@ fn fixed_names_keep_their_signatures() {
         shift: 1,
     };
     let _: [Rounding; 2] = [Rounding::Double, Rounding::Single];
-    let _: fn(Quantizer<i8>, Quantizer<i8>, Quantizer<i8>, i8, i8) -> Result<AddParams, Error> =
-        AddParams::new;
+    let _: Prepare<AddParams> = AddParams::new;
     let _: fn(&[i8], &[i8], &AddParams, &mut [i8]) -> Result<(), Error> = add_i8;
-    let _: fn(Quantizer<i8>, Quantizer<i8>, Quantizer<i8>, i8, i8) -> Result<MulParams, Error> =
-        MulParams::new;
+    let _: Prepare<MulParams> = MulParams::new;
     let _: fn(&[i8], &[i8], &MulParams, &mut [i8]) -> Result<(), Error> = mul_i8;
 
     // Issue 5: the dot product.
