@@ -2,6 +2,9 @@
 //! test pins each one with its exact signature. Renaming or re-typing any of
 //! them fails to compile here.
 
+// Spelled-out fn types are the point of this file.
+#![allow(clippy::type_complexity)]
+
 use qkit::calib::entropy_threshold;
 use qkit::int4::{I4, U4};
 use qkit::kernel::dot_i8;
