@@ -105,6 +105,23 @@ pub(super) fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
     _mm512_reduce_add_epi32(_mm512_sub_epi32(acc, _mm512_slli_epi32::<7>(sum_b)))
 }
 
+/// Software prefetch distance in bytes, per int8 weight row. Measured on
+/// the Zen 4 benchmark machine: with four rows streaming at once, the
+/// hardware prefetchers alone leave the L3-resident 4096x4096 int8 GEMV at
+/// about 0.6 of the plain-read rate; 16 cache lines ahead brings it to about
+/// 0.75. (The int4 kernels read half as many bytes per MAC and showed no
+/// gain, so they do not prefetch.)
+const PREFETCH: usize = 1024;
+
+/// Hints the line `PREFETCH` bytes past `p` into L1.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+fn prefetch_ahead<T>(p: *const T) {
+    // A prefetch never faults, whatever the address (hence a safe
+    // intrinsic); `wrapping_add` keeps the pointer arithmetic defined.
+    _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>().wrapping_add(PREFETCH));
+}
+
 /// Splits four consecutive rows of `cols` elements each off `w`.
 #[inline]
 fn four_rows<T>(w: &[T], cols: usize) -> [&[T]; 4] {
@@ -121,15 +138,27 @@ fn four_rows<T>(w: &[T], cols: usize) -> [&[T]; 4] {
 fn biased_row(row: &[i8], x64: &[[i8; 64]], x_tail: __m512i) -> i32 {
     let (w64, w_tail) = as_chunks::<64, _>(row);
     let zero = _mm512_setzero_si512();
-    let mut acc = [zero; 2];
-    for (k, (wb, xb)) in w64.iter().zip(x64).enumerate() {
-        acc[k % 2] = _mm512_dpbusd_epi32(acc[k % 2], bias128(load64(wb)), load64(xb));
+    let mut acc = [zero; 4];
+    let (w256, w_rest) = as_chunks::<4, _>(w64);
+    let (x256, x_rest) = as_chunks::<4, _>(x64);
+    for (wb, xb) in w256.iter().zip(x256) {
+        prefetch_ahead(wb.as_ptr());
+        for j in 0..4 {
+            acc[j] = _mm512_dpbusd_epi32(acc[j], bias128(load64(&wb[j])), load64(&xb[j]));
+        }
+    }
+    for (j, (wb, xb)) in w_rest.iter().zip(x_rest).enumerate() {
+        acc[j] = _mm512_dpbusd_epi32(acc[j], bias128(load64(wb)), load64(xb));
     }
     if !w_tail.is_empty() {
         // Masked-out lanes: x = 0, so (w + 128)·0 = 0.
-        acc[0] = _mm512_dpbusd_epi32(acc[0], bias128(load_tail(w_tail)), x_tail);
+        acc[3] = _mm512_dpbusd_epi32(acc[3], bias128(load_tail(w_tail)), x_tail);
     }
-    _mm512_reduce_add_epi32(_mm512_add_epi32(acc[0], acc[1]))
+    let acc = _mm512_add_epi32(
+        _mm512_add_epi32(acc[0], acc[1]),
+        _mm512_add_epi32(acc[2], acc[3]),
+    );
+    _mm512_reduce_add_epi32(acc)
 }
 
 /// GEMV, full- or narrow-range weights: `Σ (w+128)·x - 128·Σx` per row,
@@ -148,6 +177,7 @@ pub(super) fn gemv_i8(w: &[i8], cols: usize, x: &[i8], out: &mut [i32]) {
         for (k, xb) in x64.iter().enumerate() {
             let xv = load64(xb);
             for i in 0..4 {
+                prefetch_ahead(rows[i].0[k].as_ptr());
                 let wv = bias128(load64(&rows[i].0[k]));
                 acc[i] = _mm512_dpbusd_epi32(acc[i], wv, xv);
             }
