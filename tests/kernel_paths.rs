@@ -192,6 +192,25 @@ fn vnni_gemv_equals_generic_every_width() {
     }
 }
 
+/// A weight matrix past 32 MiB takes the VNNI GEMV's streaming order (one
+/// row at a time): same integers as the generic path.
+#[test]
+fn vnni_gemv_streaming_order_equals_generic() {
+    let Some(isa) = vnni() else { return };
+    let (rows, cols) = (3usize, 11_184_853usize); // 33.5 MB, 61-byte tail
+    let w: Vec<i8> = (0..rows * cols)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as i8)
+        .collect();
+    let x: Vec<i8> = (0..cols)
+        .map(|i| if i % 3 == 0 { -128 } else { (i * 31) as i8 })
+        .collect();
+    let mut want = vec![0i32; rows];
+    Isa::Generic.gemv_i8(&w, &x, &mut want).unwrap();
+    let mut got = vec![-1i32; rows];
+    isa.gemv_i8(&w, &x, &mut got).unwrap();
+    assert_eq!(got, want);
+}
+
 /// int4 GEMV on VNNI (packed and prepared): every even and odd column count
 /// 0..=300 (including whole 128-element blocks plus tails), extreme nibbles
 /// (-8, 7) and extreme activations.
