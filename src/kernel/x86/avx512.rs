@@ -116,11 +116,12 @@ const PREFETCH_CACHED: usize = 1024;
 const PREFETCH_STREAM: usize = 4096;
 
 /// Weight matrices larger than this are read one row at a time, a single
-/// sequential stream: from DRAM (8192x8192, 64 MiB) that reached 0.75-0.84
-/// of the plain-read rate on the benchmark machine against 0.65 for four
-/// interleaved row streams, while for a matrix that fits the 32 MiB L3 the
-/// four-row order is the faster one (0.8 against 0.67). Both orders compute
-/// the same integers; this is only a speed heuristic.
+/// sequential stream: from DRAM (8192x8192, 64 MiB) that reached 0.69-0.84
+/// of the plain-read rate over several runs on the (noisy, shared)
+/// benchmark machine against 0.65-0.66 for four interleaved row streams,
+/// while for a matrix that fits its 32 MiB L3 the four-row order is the
+/// faster one (0.8 against 0.67). Both orders compute the same integers;
+/// this is only a speed heuristic.
 const STREAMING_BYTES: usize = 32 << 20;
 
 /// Hints the line `DIST` bytes past `p` into L1.
@@ -172,7 +173,8 @@ fn biased_row(row: &[i8], x64: &[[i8; 64]], x_tail: __m512i) -> i32 {
 }
 
 /// GEMV, full- or narrow-range weights: `Σ (w+128)·x - 128·Σx` per row,
-/// four rows per pass sharing each activation load.
+/// four rows per pass sharing each activation load (one row at a time past
+/// [`STREAMING_BYTES`]).
 /// `w.len() == out.len() * cols`, `x.len() == cols`, `cols > 0`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
 pub(super) fn gemv_i8(w: &[i8], cols: usize, x: &[i8], out: &mut [i32]) {
