@@ -116,8 +116,24 @@ fn plain_read(bytes: &[u8]) -> u64 {
     lanes.iter().fold(0, |a, &b| a ^ b)
 }
 
-fn gemv_4096(c: &mut Criterion) {
-    let (rows, cols) = (4096usize, 4096usize);
+/// The wide x86 paths worth timing on big matrices (AVX2 and, where the
+/// CPU has it, AVX-512 VNNI); the detected one elsewhere.
+fn fast_isas() -> Vec<Isa> {
+    let fast: Vec<Isa> = [Isa::Avx2, Isa::Avx512Vnni]
+        .into_iter()
+        .filter(|i| i.is_available())
+        .collect();
+    if fast.is_empty() {
+        vec![Isa::detect()]
+    } else {
+        fast
+    }
+}
+
+/// A `rows x cols` GEMV on every fast path, int8 (full and narrow) beside a
+/// plain read of the same int8 bytes, int4 (packed and prepared) beside a
+/// plain read of the same packed bytes, all in one criterion group.
+fn big_gemv(c: &mut Criterion, rows: usize, cols: usize, samples: usize, generic_int4: bool) {
     let w = data(rows * cols, 6, true);
     let wn = NarrowI8::new(&w).unwrap();
     let w_bytes: Vec<u8> = w.iter().map(|&v| v as u8).collect();
@@ -125,49 +141,64 @@ fn gemv_4096(c: &mut Criterion) {
         .iter()
         .map(|&v| v as u8)
         .collect();
-    let x = data(cols, 8, false);
-    let mut out = vec![0i32; rows];
-    let isa = Isa::detect();
-    let mut g = c.benchmark_group("gemv_4096x4096");
-    g.sample_size(20);
-    g.throughput(Throughput::Elements((rows * cols) as u64));
-    g.bench_function("read_16MiB_baseline", |b| {
-        b.iter(|| plain_read(black_box(&w_bytes)))
-    });
-    g.bench_function("read_8MiB_baseline", |b| {
-        b.iter(|| plain_read(black_box(&packed)))
-    });
-    g.bench_function(format!("{isa:?}/int8_full"), |b| {
-        b.iter(|| isa.gemv_i8(black_box(&w), black_box(&x), &mut out).unwrap())
-    });
-    g.bench_function(format!("{isa:?}/int8_narrow"), |b| {
-        b.iter(|| {
-            isa.gemv_i8_narrow(black_box(wn), black_box(&x), &mut out)
-                .unwrap()
-        })
-    });
-    g.bench_function(format!("{isa:?}/int4"), |b| {
-        b.iter(|| {
-            isa.gemv_i4_i8(black_box(&packed), black_box(&x), &mut out)
-                .unwrap()
-        })
-    });
     let mut buf = vec![0u8; qkit::kernel::PreparedI4::buffer_len(rows, cols).unwrap()];
     let prepared = qkit::kernel::PreparedI4::new(&packed, rows, cols, &mut buf).unwrap();
-    g.bench_function(format!("{isa:?}/int4_prepared"), |b| {
-        b.iter(|| {
-            isa.gemv_i4_prepared(black_box(&prepared), black_box(&x), &mut out)
-                .unwrap()
-        })
+    let x = data(cols, 8, false);
+    let mut out = vec![0i32; rows];
+    let mib = |b: usize| b >> 20;
+    let mut g = c.benchmark_group(format!("gemv_{rows}x{cols}"));
+    g.sample_size(samples);
+    g.throughput(Throughput::Elements((rows * cols) as u64));
+    g.bench_function(format!("read_{}MiB_baseline", mib(w_bytes.len())), |b| {
+        b.iter(|| plain_read(black_box(&w_bytes)))
     });
-    g.bench_function("Generic/int4", |b| {
-        b.iter(|| {
-            Isa::Generic
-                .gemv_i4_i8(black_box(&packed), black_box(&x), &mut out)
-                .unwrap()
-        })
+    g.bench_function(format!("read_{}MiB_baseline", mib(packed.len())), |b| {
+        b.iter(|| plain_read(black_box(&packed)))
     });
+    for isa in fast_isas() {
+        g.bench_function(format!("{isa:?}/int8_full"), |b| {
+            b.iter(|| isa.gemv_i8(black_box(&w), black_box(&x), &mut out).unwrap())
+        });
+        g.bench_function(format!("{isa:?}/int8_narrow"), |b| {
+            b.iter(|| {
+                isa.gemv_i8_narrow(black_box(wn), black_box(&x), &mut out)
+                    .unwrap()
+            })
+        });
+        g.bench_function(format!("{isa:?}/int4"), |b| {
+            b.iter(|| {
+                isa.gemv_i4_i8(black_box(&packed), black_box(&x), &mut out)
+                    .unwrap()
+            })
+        });
+        g.bench_function(format!("{isa:?}/int4_prepared"), |b| {
+            b.iter(|| {
+                isa.gemv_i4_prepared(black_box(&prepared), black_box(&x), &mut out)
+                    .unwrap()
+            })
+        });
+    }
+    if generic_int4 {
+        g.bench_function("Generic/int4", |b| {
+            b.iter(|| {
+                Isa::Generic
+                    .gemv_i4_i8(black_box(&packed), black_box(&x), &mut out)
+                    .unwrap()
+            })
+        });
+    }
     g.finish();
+}
+
+/// 16 MiB of int8 weights: on a CPU with a 32 MiB L3 this stays in cache.
+fn gemv_4096(c: &mut Criterion) {
+    big_gemv(c, 4096, 4096, 20, true);
+}
+
+/// 64 MiB of int8 (32 MiB of int4) weights: larger than a 32 MiB L3, so
+/// every pass streams from DRAM, and so does its plain-read baseline.
+fn gemv_8192(c: &mut Criterion) {
+    big_gemv(c, 8192, 8192, 10, false);
 }
 
 /// TFLite's reference FULLY_CONNECTED loop (offsets per MAC, i64-free), the
@@ -233,7 +264,7 @@ fn fc(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, clock, dot, gemv_512, gemv_4096, fc);
+criterion_group!(benches, clock, dot, gemv_512, gemv_4096, gemv_8192, fc);
 
 /// Best-of-N timing: on a shared machine the minimum over many repetitions
 /// approximates an uncontended core, which is what MAC/cycle is about. The
@@ -285,7 +316,11 @@ fn best_of_report() {
             per(tn)
         );
     }
-    for (rows, cols, reps) in [(512usize, 512usize, 400usize), (4096, 4096, 30)] {
+    for (rows, cols, reps) in [
+        (512usize, 512usize, 400usize),
+        (4096, 4096, 30),
+        (8192, 8192, 8),
+    ] {
         let w = data(rows * cols, 4, true);
         let wn = NarrowI8::new(&w).unwrap();
         let wb: Vec<u8> = w.iter().map(|&v| v as u8).collect();
@@ -300,33 +335,35 @@ fn best_of_report() {
         let tr = best(reps, || {
             black_box(plain_read(black_box(&wb)));
         });
-        let tf = best(reps, || isa.gemv_i8(black_box(&w), &x, &mut out).unwrap());
-        let tn = best(reps, || {
-            isa.gemv_i8_narrow(black_box(wn), &x, &mut out).unwrap()
-        });
-        let t4 = best(reps, || {
-            isa.gemv_i4_i8(black_box(&packed), &x, &mut out).unwrap()
-        });
-        let tp = best(reps, || {
-            isa.gemv_i4_prepared(black_box(&prepared), &x, &mut out)
-                .unwrap()
-        });
-        let m = (rows * cols) as f64;
-        println!(
-            "gemv {rows}x{cols}: full {:5.2}  narrow {:5.2}  int4 {:5.2}  int4 prepared {:5.2} MAC/cycle",
-            m / tf / clk,
-            m / tn / clk,
-            m / t4 / clk,
-            m / tp / clk
-        );
-        println!(
-            "   plain read {:.1} GB/s; narrow GEMV reads {:.1} GB/s ({:.2} of it); int4/int8 speed {:.2} (packed) {:.2} (prepared)",
-            m / tr / 1e9,
-            m / tn / 1e9,
-            tr / tn,
-            tn / t4,
-            tn / tp
-        );
+        for isa in fast_isas() {
+            let tf = best(reps, || isa.gemv_i8(black_box(&w), &x, &mut out).unwrap());
+            let tn = best(reps, || {
+                isa.gemv_i8_narrow(black_box(wn), &x, &mut out).unwrap()
+            });
+            let t4 = best(reps, || {
+                isa.gemv_i4_i8(black_box(&packed), &x, &mut out).unwrap()
+            });
+            let tp = best(reps, || {
+                isa.gemv_i4_prepared(black_box(&prepared), &x, &mut out)
+                    .unwrap()
+            });
+            let m = (rows * cols) as f64;
+            println!(
+                "gemv {rows}x{cols} {isa:?}: full {:5.2}  narrow {:5.2}  int4 {:5.2}  int4 prepared {:5.2} MAC/cycle",
+                m / tf / clk,
+                m / tn / clk,
+                m / t4 / clk,
+                m / tp / clk
+            );
+            println!(
+                "   plain read {:.1} GB/s; narrow GEMV reads {:.1} GB/s ({:.2} of it); int4/int8 speed {:.2} (packed) {:.2} (prepared)",
+                m / tr / 1e9,
+                m / tn / 1e9,
+                tr / tn,
+                tn / t4,
+                tn / tp
+            );
+        }
     }
 }
 

@@ -67,12 +67,182 @@ fn avx2_detection_agrees_with_std() {
         Isa::Avx2.is_available(),
         std::is_x86_feature_detected!("avx2")
     );
-    let best = if std::is_x86_feature_detected!("avx2") {
+    let best = if std_has_vnni() {
+        Isa::Avx512Vnni
+    } else if std::is_x86_feature_detected!("avx2") {
         Isa::Avx2
     } else {
         Isa::Sse2
     };
     assert_eq!(Isa::detect(), best);
+}
+
+/// std's view of what `Isa::Avx512Vnni` needs.
+#[cfg(target_arch = "x86_64")]
+fn std_has_vnni() -> bool {
+    std::is_x86_feature_detected!("avx2")
+        && std::is_x86_feature_detected!("avx512f")
+        && std::is_x86_feature_detected!("avx512bw")
+        && std::is_x86_feature_detected!("avx512vnni")
+}
+
+/// The same for AVX-512 VNNI: without `std`, qkit reads `cpuid` leaf 7 and
+/// XCR0 (opmask and ZMM state) itself.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn avx512vnni_detection_agrees_with_std() {
+    assert_eq!(Isa::Avx512Vnni.is_available(), std_has_vnni());
+}
+
+/// `Some(Isa::Avx512Vnni)` if this CPU has it; otherwise prints why the
+/// VNNI-specific tests below check nothing.
+fn vnni() -> Option<Isa> {
+    if Isa::Avx512Vnni.is_available() {
+        Some(Isa::Avx512Vnni)
+    } else {
+        println!("note: this CPU lacks AVX-512 F/BW/VNNI; the VNNI path is not tested here");
+        None
+    }
+}
+
+/// VNNI loads 64 bytes at a time: every length 0..=300 at every start
+/// offset mod 64 (both operands), all patterns, against the generic path.
+#[test]
+fn vnni_dot_equals_generic_all_offsets() {
+    let Some(isa) = vnni() else { return };
+    let mut rng = Rng(0x005E_ED0F_0AA1);
+    for n in 0..=300 {
+        for kind in 0..PATTERNS {
+            let a_buf = pattern(kind, n + 64, &mut rng);
+            let b_buf = pattern((kind + 2) % PATTERNS, n + 64, &mut rng);
+            let offsets: Vec<usize> = if kind == 0 {
+                (0..64).collect()
+            } else {
+                vec![0, 1, 31, 32, 33, 63]
+            };
+            for off in offsets {
+                let a = &a_buf[off..off + n];
+                let b = &b_buf[63 - off..63 - off + n];
+                let want = Isa::Generic.dot_i8(a, b).unwrap();
+                assert_eq!(
+                    isa.dot_i8(a, b).unwrap(),
+                    want,
+                    "n={n} kind={kind} off={off}"
+                );
+                let bn: Vec<i8> = b.iter().map(|&v| v.max(-127)).collect();
+                let bn = NarrowI8::new(&bn).unwrap();
+                let want_n = Isa::Generic.dot_i8(a, bn.as_slice()).unwrap();
+                assert_eq!(
+                    isa.dot_i8_narrow(a, bn).unwrap(),
+                    want_n,
+                    "narrow n={n} off={off}"
+                );
+            }
+        }
+    }
+}
+
+/// The bias correction (`-128·Σw`, `-128·Σx`) is exact mod 2^32: sums far
+/// past `i32::MAX` wrap exactly as the generic loop does.
+#[test]
+fn vnni_wraps_like_generic() {
+    let Some(isa) = vnni() else { return };
+    // 140000 · 16384 > 2^31: the true sum wraps.
+    for (n, x, w) in [
+        (140_000usize, -128i8, -128i8),
+        (140_001, -128, 127),
+        (140_063, 127, 127),
+    ] {
+        let a = vec![x; n];
+        let b = vec![w; n];
+        let want = Isa::Generic.dot_i8(&a, &b).unwrap();
+        let wide = (n as i64 * x as i64 * w as i64) as i32;
+        assert_eq!(want, wide);
+        assert_eq!(isa.dot_i8(&a, &b).unwrap(), want, "n={n}");
+        // The same through GEMV, two rows of n columns.
+        let w2 = vec![w; 2 * n];
+        let mut got = [0i32; 2];
+        isa.gemv_i8(&w2, &a, &mut got).unwrap();
+        assert_eq!(got, [want; 2], "gemv n={n}");
+    }
+}
+
+/// GEMV on VNNI: every column count 0..=300, row counts around the
+/// four-row blocking, all patterns, full and narrow weights.
+#[test]
+fn vnni_gemv_equals_generic_every_width() {
+    let Some(isa) = vnni() else { return };
+    let mut rng = Rng(0x00C0_FFEE);
+    for rows in [1, 4, 5, 7] {
+        for cols in 0..=300 {
+            let kind = cols % PATTERNS;
+            let w = pattern(kind, rows * cols, &mut rng);
+            let x = pattern((kind + 1 + rows) % PATTERNS, cols, &mut rng);
+            let mut want = vec![0i32; rows];
+            Isa::Generic.gemv_i8(&w, &x, &mut want).unwrap();
+            let mut got = vec![-1i32; rows];
+            isa.gemv_i8(&w, &x, &mut got).unwrap();
+            assert_eq!(got, want, "rows={rows} cols={cols} kind={kind}");
+            let wn: Vec<i8> = w.iter().map(|&v| v.max(-127)).collect();
+            let wn = NarrowI8::new(&wn).unwrap();
+            Isa::Generic.gemv_i8_narrow(wn, &x, &mut want).unwrap();
+            isa.gemv_i8_narrow(wn, &x, &mut got).unwrap();
+            assert_eq!(got, want, "narrow rows={rows} cols={cols} kind={kind}");
+        }
+    }
+}
+
+/// A weight matrix past 32 MiB takes the VNNI GEMV's streaming order (one
+/// row at a time): same integers as the generic path.
+#[test]
+fn vnni_gemv_streaming_order_equals_generic() {
+    let Some(isa) = vnni() else { return };
+    let (rows, cols) = (3usize, 11_184_853usize); // 33.5 MB, 61-byte tail
+    let w: Vec<i8> = (0..rows * cols)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as i8)
+        .collect();
+    let x: Vec<i8> = (0..cols)
+        .map(|i| if i % 3 == 0 { -128 } else { (i * 31) as i8 })
+        .collect();
+    let mut want = vec![0i32; rows];
+    Isa::Generic.gemv_i8(&w, &x, &mut want).unwrap();
+    let mut got = vec![-1i32; rows];
+    isa.gemv_i8(&w, &x, &mut got).unwrap();
+    assert_eq!(got, want);
+}
+
+/// int4 GEMV on VNNI (packed and prepared): every even and odd column count
+/// 0..=300 (including whole 128-element blocks plus tails), extreme nibbles
+/// (-8, 7) and extreme activations.
+#[test]
+fn vnni_gemv_i4_equals_generic_every_width() {
+    use qkit::kernel::PreparedI4;
+    let Some(isa) = vnni() else { return };
+    let mut rng = Rng(0xBADD_CAFE);
+    for rows in [1, 4, 6] {
+        for cols in (0..=300).chain([384, 512, 640]) {
+            let n = rows * cols;
+            let kind = cols % PATTERNS;
+            let packed: Vec<u8> = (0..n.div_ceil(2))
+                .map(|i| match (kind, i % 3) {
+                    (1, _) => 0x88,
+                    (2, _) => 0x77,
+                    (3, 0) => 0x78,
+                    _ => rng.u8(),
+                })
+                .collect();
+            let x = pattern(kind, cols, &mut rng);
+            let mut want = vec![0i32; rows];
+            Isa::Generic.gemv_i4_i8(&packed, &x, &mut want).unwrap();
+            let mut got = vec![-1i32; rows];
+            isa.gemv_i4_i8(&packed, &x, &mut got).unwrap();
+            assert_eq!(got, want, "packed rows={rows} cols={cols} kind={kind}");
+            let mut buf = vec![0u8; PreparedI4::buffer_len(rows, cols).unwrap()];
+            let prepared = PreparedI4::new(&packed, rows, cols, &mut buf).unwrap();
+            isa.gemv_i4_prepared(&prepared, &x, &mut got).unwrap();
+            assert_eq!(got, want, "prepared rows={rows} cols={cols} kind={kind}");
+        }
+    }
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Differential fuzzing of the kernels: every available instruction set
-//! against the generic path and an i64 reference, on arbitrary lengths,
-//! offsets and data (including mismatched lengths, which must be errors).
+//! (Generic, SSE2, AVX2, AVX-512 VNNI) against the generic path and an i64
+//! reference, on arbitrary lengths, offsets and data (including mismatched
+//! lengths, which must be errors).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -66,6 +67,16 @@ fuzz_target!(|input: (u8, u8, u16, Vec<i8>, Vec<i8>)| {
             }
         }
     }
+    // Isa::ALL includes Avx512Vnni; make sure the CPU this runs on really
+    // exercises it when it can (detection must agree with std's).
+    #[cfg(target_arch = "x86_64")]
+    assert_eq!(
+        Isa::Avx512Vnni.is_available(),
+        std::is_x86_feature_detected!("avx2")
+            && std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx512bw")
+            && std::is_x86_feature_detected!("avx512vnni")
+    );
     for isa in Isa::ALL.into_iter().filter(|i| i.is_available()) {
         assert_eq!(isa.dot_i8(x, y).unwrap(), want, "{isa:?}");
         assert_eq!(isa.dot_i8_narrow(x, wn).unwrap(), want_narrow, "{isa:?}");

@@ -35,10 +35,11 @@
 //! | `Generic` | portable loop (the specification, autovectorized) | same | same | same |
 //! | `Sse2` (x86_64 baseline) | unpack + `pmaddwd` | same as full range | generic | generic |
 //! | `Avx2` | `vpmovsxbw` + `vpmaddwd` | sign trick | nibble unpack + `vpmaddubsw` | generic |
+//! | `Avx512Vnni` | `vpdpbusd` on `x + 128`, bias removed exactly | same as full range | GEMV: nibbles + `vpdpbusd`; dot: AVX2 | generic |
 //!
-//! AVX2 is detected at run time even without `std` (see `x86/mod.rs`:
-//! `cpuid` + `xgetbv`, the same check `std` makes), so a default build
-//! never runs scalar code on an AVX2 machine.
+//! AVX2 and AVX-512 VNNI are detected at run time even without `std` (see
+//! `x86/mod.rs`: `cpuid` + `xgetbv`, the same check `std` makes), so a
+//! default build never runs scalar code on an AVX2 machine.
 //!
 //! ```
 //! use qkit::kernel::{dot_i8, dot_i8_narrow, NarrowI8};
@@ -82,6 +83,11 @@ pub enum Isa {
     Sse2,
     /// x86_64 AVX2, detected at run time.
     Avx2,
+    /// x86_64 AVX-512 with VNNI (`avx512f`, `avx512bw`, `avx512vnni`, plus
+    /// AVX2), detected at run time: `vpdpbusd`, 64 multiply-accumulates per
+    /// instruction. Kernels without a VNNI form here (`dot_i4_i8`) run the
+    /// AVX2 code.
+    Avx512Vnni,
 }
 
 /// Checks `found == expected`.
@@ -132,7 +138,7 @@ impl Isa {
     /// ```
     /// assert_eq!(qkit::kernel::Isa::ALL[0], qkit::kernel::Isa::Generic);
     /// ```
-    pub const ALL: [Isa; 3] = [Isa::Generic, Isa::Sse2, Isa::Avx2];
+    pub const ALL: [Isa; 4] = [Isa::Generic, Isa::Sse2, Isa::Avx2, Isa::Avx512Vnni];
 
     /// The best instruction set of the running CPU (detected once, cached).
     ///
@@ -145,7 +151,9 @@ impl Isa {
     pub fn detect() -> Isa {
         #[cfg(target_arch = "x86_64")]
         {
-            if x86::has_avx2() {
+            if x86::has_avx512vnni() {
+                Isa::Avx512Vnni
+            } else if x86::has_avx2() {
                 Isa::Avx2
             } else {
                 Isa::Sse2
@@ -170,6 +178,8 @@ impl Isa {
             Isa::Sse2 => true,
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2 => x86::has_avx2(),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512Vnni => x86::has_avx512vnni(),
             #[cfg(not(target_arch = "x86_64"))]
             _ => false,
         }
@@ -203,6 +213,11 @@ impl Isa {
     fn dot_i8_unchecked(self, a: &[i8], b: &[i8]) -> i32 {
         match self {
             #[cfg(target_arch = "x86_64")]
+            Isa::Avx512Vnni => match x86::Avx512Vnni::get() {
+                Some(t) => t.dot_i8(a, b),
+                None => generic::dot_i8(a, b),
+            },
+            #[cfg(target_arch = "x86_64")]
             Isa::Avx2 => match x86::Avx2::get() {
                 Some(t) => t.dot_i8(a, b),
                 None => generic::dot_i8(a, b),
@@ -229,6 +244,12 @@ impl Isa {
 
     fn dot_i8_narrow_unchecked(self, x: &[i8], w: &[i8]) -> i32 {
         match self {
+            // Full range costs no more than a sign trick with VNNI.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512Vnni => match x86::Avx512Vnni::get() {
+                Some(t) => t.dot_i8(x, w),
+                None => generic::dot_i8(x, w),
+            },
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2 => match x86::Avx2::get() {
                 Some(t) => t.dot_i8_narrow(x, w),
@@ -252,6 +273,11 @@ impl Isa {
         check_len(packed_len(x.len()), packed.len())?;
         self.check_available()?;
         Ok(match self {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512Vnni => match x86::Avx512Vnni::get() {
+                Some(t) => t.avx2().dot_i4_i8(packed, x),
+                None => generic::dot_i4_i8(packed, x),
+            },
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2 => match x86::Avx2::get() {
                 Some(t) => t.dot_i4_i8(packed, x),
@@ -285,6 +311,11 @@ impl Isa {
             return;
         }
         match self {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512Vnni => match x86::Avx512Vnni::get() {
+                Some(t) => t.gemv_i8(w, cols, x, out),
+                None => generic::gemv_i8(w, cols, x, out),
+            },
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2 => match x86::Avx2::get() {
                 Some(t) => t.gemv_i8(w, cols, x, out),
@@ -321,6 +352,11 @@ impl Isa {
         }
         match self {
             #[cfg(target_arch = "x86_64")]
+            Isa::Avx512Vnni => match x86::Avx512Vnni::get() {
+                Some(t) => t.gemv_i8(w, cols, x, out),
+                None => generic::gemv_i8(w, cols, x, out),
+            },
+            #[cfg(target_arch = "x86_64")]
             Isa::Avx2 => match x86::Avx2::get() {
                 Some(t) => t.gemv_i8_narrow(w, cols, x, out),
                 None => generic::gemv_i8(w, cols, x, out),
@@ -353,6 +389,11 @@ impl Isa {
         let cols = x.len();
         match self {
             // Odd column counts start rows mid-byte: the portable path.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512Vnni if cols > 0 && cols.is_multiple_of(2) => match x86::Avx512Vnni::get() {
+                Some(t) => t.gemv_i4_i8(packed, cols, x, out),
+                None => generic::gemv_i4_i8(packed, cols, x, out),
+            },
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2 if cols > 0 && cols.is_multiple_of(2) => match x86::Avx2::get() {
                 Some(t) => t.gemv_i4_i8(packed, cols, x, out),
@@ -388,6 +429,11 @@ impl Isa {
             return Ok(());
         }
         match self {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512Vnni => match x86::Avx512Vnni::get() {
+                Some(t) => t.gemv_i4_prepared(w.bytes(), row_bytes, x, out),
+                None => prepared_generic(w.bytes(), row_bytes, x, out),
+            },
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2 => match x86::Avx2::get() {
                 Some(t) => t.gemv_i4_prepared(w.bytes(), row_bytes, x, out),

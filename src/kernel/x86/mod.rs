@@ -8,11 +8,18 @@
 //!   plus `xgetbv` to check the OS saves YMM state — the same test `std`
 //!   performs, so a default `no_std` build still runs AVX2 code on an AVX2
 //!   machine instead of silently falling back to scalar.
+//!
+//! AVX-512 VNNI (`avx512f` + `avx512bw` + `avx512vnni`) is detected the same
+//! way, on top of AVX2: with `std` through `is_x86_feature_detected!`,
+//! without it through `cpuid` leaf 7 (EBX bits 16 and 30, ECX bit 11) plus
+//! `xgetbv`, which must show the OS saving the opmask registers and both
+//! halves of the ZMM file (XCR0 bits 5, 6 and 7) as well as XMM/YMM.
 #![allow(unsafe_code)]
 
 use core::sync::atomic::{AtomicU8, Ordering};
 
 mod avx2;
+mod avx512;
 mod sse2;
 
 // AVX2 slice requantization (issue 4).
@@ -79,11 +86,87 @@ fn detect_avx2() -> bool {
     leaf7.ebx & (1 << 5) != 0
 }
 
-#[cfg(all(not(target_feature = "avx2"), not(feature = "std")))]
+#[cfg(all(
+    not(feature = "std"),
+    not(all(
+        target_feature = "avx512f",
+        target_feature = "avx512bw",
+        target_feature = "avx512vnni"
+    ))
+))]
 #[target_feature(enable = "xsave")]
 unsafe fn xgetbv0() -> u64 {
     // SAFETY: the caller checked CPUID.1:ECX.OSXSAVE, so `xgetbv` is enabled.
     unsafe { core::arch::x86_64::_xgetbv(0) }
+}
+
+/// 0: not yet detected, 1: no AVX-512 VNNI, 2: AVX-512 VNNI.
+static VNNI_STATE: AtomicU8 = AtomicU8::new(0);
+
+/// Whether the running CPU (and OS) support AVX2 and AVX-512 F, BW and VNNI
+/// with the ZMM state saved. Cached after the first call.
+#[inline]
+pub(crate) fn has_avx512vnni() -> bool {
+    match VNNI_STATE.load(Ordering::Relaxed) {
+        0 => {
+            let yes = has_avx2() && detect_avx512vnni();
+            VNNI_STATE.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
+            yes
+        }
+        state => state == 2,
+    }
+}
+
+#[cfg(all(
+    target_feature = "avx512f",
+    target_feature = "avx512bw",
+    target_feature = "avx512vnni"
+))]
+fn detect_avx512vnni() -> bool {
+    true
+}
+
+#[cfg(all(
+    not(all(
+        target_feature = "avx512f",
+        target_feature = "avx512bw",
+        target_feature = "avx512vnni"
+    )),
+    feature = "std"
+))]
+fn detect_avx512vnni() -> bool {
+    std::is_x86_feature_detected!("avx512f")
+        && std::is_x86_feature_detected!("avx512bw")
+        && std::is_x86_feature_detected!("avx512vnni")
+}
+
+/// Called only after [`has_avx2`] succeeded: OSXSAVE is set and leaf 7 exists.
+#[cfg(all(
+    not(all(
+        target_feature = "avx512f",
+        target_feature = "avx512bw",
+        target_feature = "avx512vnni"
+    )),
+    not(feature = "std")
+))]
+fn detect_avx512vnni() -> bool {
+    use core::arch::x86_64::__cpuid_count;
+    // SAFETY: AVX2 was detected, which required CPUID.1:ECX.OSXSAVE, so
+    // `xgetbv` is enabled.
+    let xcr0 = unsafe { xgetbv0() };
+    // Bits 1, 2: XMM, YMM; 5: opmask; 6: upper halves of ZMM0-15; 7: ZMM16-31.
+    const STATE: u64 = 0b1110_0110;
+    if xcr0 & STATE != STATE {
+        return false;
+    }
+    // SAFETY: `cpuid` has no side effects; leaf 7 exists (AVX2 detection
+    // checked max_leaf >= 7).
+    #[allow(unused_unsafe)]
+    let leaf7 = unsafe { __cpuid_count(7, 0) };
+    let avx512f = leaf7.ebx & (1 << 16) != 0;
+    let avx512bw = leaf7.ebx & (1 << 30) != 0;
+    let avx512vnni = leaf7.ecx & (1 << 11) != 0;
+    avx512f && avx512bw && avx512vnni
 }
 
 /// Proof that the CPU supports AVX2: only [`Avx2::get`] builds one.
@@ -150,6 +233,59 @@ impl Avx2 {
     pub(crate) fn gemv_i4_i8(self, packed: &[u8], cols: usize, x: &[i8], out: &mut [i32]) {
         // SAFETY: `self` exists only if AVX2 was detected.
         unsafe { avx2::gemv_i4_i8(packed, cols, x, out) }
+    }
+}
+
+/// Proof that the CPU supports AVX-512 F/BW/VNNI (and AVX2): only
+/// [`Avx512Vnni::get`] builds one.
+#[derive(Clone, Copy)]
+pub(crate) struct Avx512Vnni(());
+
+impl Avx512Vnni {
+    /// `Some` exactly when AVX-512 VNNI is usable.
+    #[inline]
+    pub(crate) fn get() -> Option<Self> {
+        has_avx512vnni().then_some(Avx512Vnni(()))
+    }
+
+    /// The AVX2 proof this one implies (detection requires AVX2 too).
+    #[inline]
+    pub(crate) fn avx2(self) -> Avx2 {
+        Avx2(())
+    }
+
+    /// Full- or narrow-range dot; `a.len() == b.len()`.
+    #[inline]
+    pub(crate) fn dot_i8(self, a: &[i8], b: &[i8]) -> i32 {
+        // SAFETY: `self` exists only if AVX-512 F/BW/VNNI were detected.
+        unsafe { avx512::dot_i8(a, b) }
+    }
+
+    /// Full- or narrow-range GEMV; `cols > 0`, shapes validated.
+    #[inline]
+    pub(crate) fn gemv_i8(self, w: &[i8], cols: usize, x: &[i8], out: &mut [i32]) {
+        // SAFETY: `self` exists only if AVX-512 F/BW/VNNI were detected.
+        unsafe { avx512::gemv_i8(w, cols, x, out) }
+    }
+
+    /// Prepared int4 GEMV; `row_bytes > 0`, shapes validated.
+    #[inline]
+    pub(crate) fn gemv_i4_prepared(
+        self,
+        bytes: &[u8],
+        row_bytes: usize,
+        x: &[i8],
+        out: &mut [i32],
+    ) {
+        // SAFETY: `self` exists only if AVX-512 F/BW/VNNI were detected.
+        unsafe { avx512::gemv_i4_prepared(bytes, row_bytes, x, out) }
+    }
+
+    /// int4 GEMV; `cols` even and > 0, shapes validated.
+    #[inline]
+    pub(crate) fn gemv_i4_i8(self, packed: &[u8], cols: usize, x: &[i8], out: &mut [i32]) {
+        // SAFETY: `self` exists only if AVX-512 F/BW/VNNI were detected.
+        unsafe { avx512::gemv_i4_i8(packed, cols, x, out) }
     }
 }
 
