@@ -61,8 +61,9 @@ pub use weights::NarrowI8;
 
 use crate::Error;
 
-/// Column count from which the AVX-512 VNNI int4 GEMV beats the AVX2 one on
-/// the reference machine (measured: 0.6x at 64 columns, 1.5x at 1024).
+/// Column count from which the AVX-512 VNNI int4 GEMVs beat the AVX2 ones on
+/// the reference machine (measured, packed / prepared: 0.6x / 0.3x at 64
+/// columns, about 1x at 256, 1.45x / 1.13x at 1024).
 #[cfg(target_arch = "x86_64")]
 const VNNI_I4_MIN_COLS: usize = 256;
 
@@ -441,13 +442,14 @@ impl Isa {
             return Ok(());
         }
         match self {
+            // As for the packed layout: small rows are faster on AVX2.
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512Vnni => match x86::Avx512Vnni::get() {
+            Isa::Avx512Vnni if w.cols() >= VNNI_I4_MIN_COLS => match x86::Avx512Vnni::get() {
                 Some(t) => t.gemv_i4_prepared(w.bytes(), row_bytes, x, out),
                 None => prepared_generic(w.bytes(), row_bytes, x, out),
             },
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => match x86::Avx2::get() {
+            Isa::Avx2 | Isa::Avx512Vnni => match x86::Avx2::get() {
                 Some(t) => t.gemv_i4_prepared(w.bytes(), row_bytes, x, out),
                 None => prepared_generic(w.bytes(), row_bytes, x, out),
             },
