@@ -1,6 +1,8 @@
-//! f32 -> int8 quantization of 1 MiB of input, beside its baselines in the
-//! same run: a plain per-element loop (`round` + clamp, what one writes
-//! first) and a bare copy of the same bytes (memory speed).
+//! f32 -> int8 quantization of 1 MiB of input (cache resident), beside its
+//! baselines in the same run: a plain per-element loop (`round` + clamp,
+//! what one writes first) and a bare copy of the same bytes; then 64 MiB
+//! (streams from DRAM, past the 32 MiB L3) beside a copy of the same bytes,
+//! to say whether large buffers quantize at memory speed.
 //!
 //! `cargo bench --bench quant -- --warm-up-time 1 --measurement-time 4`
 
@@ -15,8 +17,12 @@ use qkit::quant::ggml::{self, BlockQ8_0};
 const N: usize = 1 << 18; // 262144 f32 = 1 MiB
 
 fn input() -> Vec<f32> {
+    input_of(N)
+}
+
+fn input_of(n: usize) -> Vec<f32> {
     let mut s = 0x9e3779b97f4a7c15u64;
-    (0..N)
+    (0..n)
         .map(|_| {
             s = s
                 .wrapping_mul(6364136223846793005)
@@ -74,5 +80,33 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+const BIG: usize = 16 << 20; // 16 Mi f32 = 64 MiB
+
+fn bench_dram(c: &mut Criterion) {
+    let x = input_of(BIG);
+    let q = Quantizer::<i8>::new(0.0625, -3).unwrap();
+    let mut out = vec![0i8; BIG];
+    let mut copy = vec![0f32; BIG];
+    let mut g = c.benchmark_group("quantize_f32_to_i8_64MiB");
+    g.sample_size(10);
+    g.throughput(Throughput::Bytes((BIG * 4) as u64));
+    g.bench_function("baseline_copy_64MiB", |b| {
+        b.iter(|| copy.copy_from_slice(black_box(&x)))
+    });
+    g.bench_function("qkit_half_to_even", |b| {
+        b.iter(|| {
+            q.quantize_slice(black_box(&x), &mut out, Round::HalfToEven)
+                .unwrap()
+        })
+    });
+    g.bench_function("qkit_half_away_from_zero", |b| {
+        b.iter(|| {
+            q.quantize_slice(black_box(&x), &mut out, Round::HalfAwayFromZero)
+                .unwrap()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, bench_dram);
 criterion_main!(benches);
