@@ -1,68 +1,9 @@
-//! The fully-connected layer, bit for bit as TensorFlow Lite Micro computes it.
-//!
-//! For every batch row `b` and output channel `o` (SEMANTICS §3.2, §3.3):
-//!
-//! ```text
-//! acc    = Σ_k (x[b,k] - zp_in) · w[o,k] + bias[o]          (int32, wrapping)
-//! y      = requantize(acc, M[o]) + zp_out
-//! out    = clamp(y, act_min, act_max)
-//! ```
-//!
-//! The input zero point is folded into the bias once, when the layer is
-//! built (`bias'[o] = bias[o] - zp_in · Σ_k w[o,k]`, SEMANTICS §3.5), so the
-//! hot loop is a plain GEMV on the raw int8 values ([`crate::kernel`]); the
-//! result is identical to the reference loop because int32 wrapping addition
-//! is associative.
-//!
-//! The multipliers `M[o]` are formed from the scales exactly as the TFLite
-//! Micro runtime does: `(double)s_in · (double)s_w[o] / (double)s_out`, then
-//! [`quantize_multiplier`] — for per-channel **and per-tensor** layers.
-//! SEMANTICS §1.3 (and TFLite's `GetQuantizedConvolutionMultipler` source)
-//! round the per-tensor product `s_in · s_w` to `f32` first, but the
-//! `tflite-micro` interpreter does not: golden probes whose scales make the
-//! two compositions give different outputs match the all-`f64` form only
-//! (`tests/layer_golden.rs`). The activation clamp follows
-//! `CalculateActivationRangeQuantized`.
-//!
-//! Two layer types share the design:
-//! * [`FullyConnected`] — int8 activations, int8 weights (per-tensor or
-//!   per-channel scales) or int4 weights (TFLite-packed, or a
-//!   [`PreparedI4`]), int32 bias.
-//! * [`FullyConnected16x8`] — int16 activations, int8 weights, int64 bias,
-//!   the 64-bit requantization with a Q15 multiplier (SEMANTICS §2.4).
-//!
-//! No allocation: the per-channel data (folded bias, multiplier) lives in a
-//! caller-provided `&mut [Channel]`, one per output channel.
-//!
-//! ```
-//! use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
-//! // 2 outputs × 3 inputs, as a .tflite file stores them.
-//! let weights = [10i8, -20, 30, 127, 0, -127];
-//! let bias = [100i32, -50];
-//! let q = Quantization {
-//!     input_scale: 0.5,
-//!     input_zero_point: -1,
-//!     filter_scales: &[0.01],
-//!     output_scale: 0.1,
-//!     output_zero_point: 3,
-//!     activation: Activation::None,
-//! };
-//! let mut channels = [Channel::default(); 2];
-//! let fc = FullyConnected::new(&weights, 3, Some(&bias), &q, Requant::Double, &mut channels)?;
-//! let mut out = [0i8; 2];
-//! fc.run(&[4, 5, -6], 1, &mut out)?;
-//! // acc0 = 5·10 + 6·(-20) + (-5)·30 + 100 = -120; · 0.05 = -6, + 3
-//! // acc1 = 5·127 + (-5)·(-127) - 50 = 1220; · 0.05 = 61, + 3
-//! assert_eq!(out, [-3, 64]);
-//! # Ok::<(), qkit::Error>(())
-//! ```
+//! The fully-connected layers: [`FullyConnected`] (int8 / int4 weights) and
+//! [`FullyConnected16x8`].
 
 use crate::Error;
 use crate::kernel::{self, NarrowI8, PreparedI4};
-/// The fused activation (TFLite's `FusedActivationFunctionType`), shared
-/// with the elementwise ops: [`crate::ops::Activation`].
-pub use crate::ops::Activation;
-use crate::ops::activation_range;
+use crate::ops::{Activation, activation_range};
 use crate::quant::Quantizer;
 use crate::requant::{
     QuantizedMultiplier, Rounding, conv_real_multiplier, multiply_by_quantized_multiplier,
@@ -191,7 +132,7 @@ const ROWS_PER_PASS: usize = 64;
 /// An int8 FULLY_CONNECTED layer: int8 or int4 weights `[out][in]`,
 /// optional int32 bias, per-tensor or per-channel scales.
 ///
-/// See the [module documentation](self) for the arithmetic.
+/// See the [module documentation](crate::layer) for the arithmetic.
 ///
 /// ```
 /// use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
