@@ -168,10 +168,10 @@ pub(crate) fn multiply_by_quantized_multiplier_exact(
         QuantizedMultiplier::MAX_SHIFT,
     );
     let left = shift.max(0);
-    if let Ok(x32) = i32::try_from(x) {
-        if i32::try_from(x << left).is_ok() {
-            return multiply_by_quantized_multiplier(x32, m, rounding) as i64;
-        }
+    if let Ok(x32) = i32::try_from(x)
+        && i32::try_from((x as i128) << left).is_ok()
+    {
+        return multiply_by_quantized_multiplier(x32, m, rounding) as i64;
     }
     let q = m.multiplier.max(0) as i128;
     let r = match rounding {
