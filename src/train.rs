@@ -245,6 +245,8 @@ fn check_pact(alpha: f32, bits: u32) -> Result<(), Error> {
 /// let mut y = [0.0; 4];
 /// pact_forward(&[-1.0, 0.4, 2.0, 9.0], 3.0, 2, &mut y)?; // levels 0, 1, 2, 3
 /// assert_eq!(y, [0.0, 0.0, 2.0, 3.0]);
+/// pact_forward(&[f32::MAX, 1e38, 0.0, -1.0], f32::MAX, 8, &mut y)?;
+/// assert!(y.iter().all(|v| v.is_finite() && *v <= f32::MAX));
 /// # Ok::<(), qkit::Error>(())
 /// ```
 pub fn pact_forward(x: &[f32], alpha: f32, bits: u32, out: &mut [f32]) -> Result<(), Error> {
@@ -253,7 +255,15 @@ pub fn pact_forward(x: &[f32], alpha: f32, bits: u32, out: &mut [f32]) -> Result
     let n = ((1u32 << bits) - 1) as f32;
     for (o, &v) in out.iter_mut().zip(x) {
         let y = v.clamp(0.0, alpha); // = 0.5·(|x| - |x - α| + α)
-        *o = round_even(y * n / alpha) * alpha / n;
+        let q = round_even(y * n / alpha) * alpha / n;
+        // `y·n` and `code·α` overflow f32 for α near f32::MAX although the
+        // result is at most α: redo those in f64.
+        *o = if q.is_finite() || y.is_nan() {
+            q
+        } else {
+            let (n, a) = (n as f64, alpha as f64);
+            (libm::rint(y as f64 * n / a) * a / n) as f32
+        };
     }
     Ok(())
 }
