@@ -221,31 +221,21 @@ impl DfpLayer for Widening {
 #[test]
 fn greedy_layerwise_with_a_layer_that_changes_size_is_an_error() {
     let grow = Growing(std::cell::Cell::new(1), [0.5; 64]);
-    let layers: [&dyn DfpLayer; 1] = [&grow];
-    let mut scratch = [0.0f32; 256];
-    let mut formats = [LayerFormat::default(); 1];
-    let r = greedy_layerwise(
-        &layers,
-        &[1.0, 0.5],
-        8,
-        8,
-        Norm::L1,
-        &mut scratch,
-        &mut formats,
-    );
-    assert!(matches!(r, Err(Error::InvalidParameter(_))), "{r:?}");
     let widen = Widening(std::cell::Cell::new(0));
-    let layers: [&dyn DfpLayer; 1] = [&widen];
-    let r = greedy_layerwise(
-        &layers,
-        &[1.0, 0.5],
-        8,
-        8,
-        Norm::L1,
-        &mut scratch,
-        &mut formats,
-    );
-    assert!(matches!(r, Err(Error::InvalidParameter(_))), "{r:?}");
+    for layer in [&grow as &dyn DfpLayer, &widen] {
+        let mut scratch = [0.0f32; 256];
+        let mut formats = [LayerFormat::default(); 1];
+        let r = greedy_layerwise(
+            &[layer],
+            &[1.0, 0.5],
+            8,
+            8,
+            Norm::L1,
+            &mut scratch,
+            &mut formats,
+        );
+        assert!(matches!(r, Err(Error::InvalidParameter(_))), "{r:?}");
+    }
 }
 
 #[test]

@@ -203,7 +203,7 @@ fn misaligned_pointers_are_alignment_errors() {
         requantize(acc.as_ptr(), 4, ptr::null(), 0, odd.cast(), 1, o),
         QKIT_ERR_ALIGNMENT
     );
-    // A misaligned result pointer (Miri flagged the write at capi.rs:170).
+    // A misaligned result pointer (Miri flagged the write through it on main).
     let mut buf = [0u32; 2];
     // SAFETY: inside `buf`; rejected before any write.
     let odd_out = unsafe { buf.as_mut_ptr().cast::<u8>().add(2) }.cast::<i32>();
