@@ -23,7 +23,7 @@ struct Input {
 }
 
 fn wrap4(v: i32, lo: i32) -> i32 {
-    (v - lo).rem_euclid(16) + lo
+    ((v as i64 - lo as i64).rem_euclid(16) + lo as i64) as i32
 }
 
 fn scalars(inp: &Input) {
