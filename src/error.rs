@@ -73,6 +73,35 @@ pub enum Error {
         /// The capacity available.
         capacity: usize,
     },
+    /// An index past the end of a buffer (or into an empty one).
+    ///
+    /// ```
+    /// use qkit::{int4::{set, U4}, Error};
+    /// assert_eq!(set(&mut [], 0, U4::MIN), Err(Error::IndexOutOfBounds { index: 0, len: 0 }));
+    /// assert_eq!(
+    ///     Error::IndexOutOfBounds { index: 0, len: 0 }.to_string(),
+    ///     "index 0 out of bounds: the buffer holds 0 elements"
+    /// );
+    /// ```
+    IndexOutOfBounds {
+        /// The index given.
+        index: usize,
+        /// How many elements the buffer holds.
+        len: usize,
+    },
+    /// Data with another channel count than the state it is folded into
+    /// (for example a per-channel observer fed 3 channels after 2).
+    ///
+    /// ```
+    /// let e = qkit::Error::ChannelCountMismatch { expected: 2, found: 3 };
+    /// assert_eq!(e.to_string(), "channel count mismatch: expected 2 channels, found 3");
+    /// ```
+    ChannelCountMismatch {
+        /// The channel count seen before.
+        expected: usize,
+        /// The channel count given now.
+        found: usize,
+    },
 }
 
 impl fmt::Display for Error {
@@ -110,6 +139,18 @@ impl fmt::Display for Error {
             }
             Error::CapacityExceeded { needed, capacity } => {
                 write!(f, "capacity exceeded: need {needed}, have {capacity}")
+            }
+            Error::IndexOutOfBounds { index, len } => {
+                write!(
+                    f,
+                    "index {index} out of bounds: the buffer holds {len} elements"
+                )
+            }
+            Error::ChannelCountMismatch { expected, found } => {
+                write!(
+                    f,
+                    "channel count mismatch: expected {expected} channels, found {found}"
+                )
             }
         }
     }

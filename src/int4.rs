@@ -698,23 +698,24 @@ pub fn get<N: Nibble>(packed: &[u8], index: usize) -> Option<N> {
 /// Overwrites the element at `index` of a packed buffer, leaving its
 /// neighbour in the same byte unchanged.
 ///
-/// `Err(OutOfRange)` if `index` is past the buffer's `2 * len` nibbles.
+/// `Err(IndexOutOfBounds)` if `index` is past the buffer's `2 * len`
+/// nibbles (`len` in the error counts nibbles).
 ///
 /// ```
-/// use qkit::int4::{set, U4};
+/// use qkit::{int4::{set, U4}, Error};
 /// let mut packed = [0x12u8, 0x34];
 /// set(&mut packed, 1, U4::new(0xf).unwrap())?;
 /// assert_eq!(packed, [0xf2, 0x34]);
-/// assert!(set(&mut packed, 4, U4::MIN).is_err());
+/// assert_eq!(set(&mut packed, 4, U4::MIN), Err(Error::IndexOutOfBounds { index: 4, len: 4 }));
 /// # Ok::<(), qkit::Error>(())
 /// ```
 #[inline]
 pub fn set<N: Nibble>(packed: &mut [u8], index: usize, value: N) -> Result<(), Error> {
-    let len = packed.len();
-    let b = packed.get_mut(index / 2).ok_or(Error::OutOfRange {
-        value: index as i64,
-        min: 0,
-        max: (2 * len) as i64 - 1,
+    // A byte slice holds at most isize::MAX bytes, so 2 * len cannot overflow.
+    let nibbles = packed.len().saturating_mul(2);
+    let b = packed.get_mut(index / 2).ok_or(Error::IndexOutOfBounds {
+        index,
+        len: nibbles,
     })?;
     let v = value.encode();
     *b = if index.is_multiple_of(2) {

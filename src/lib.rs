@@ -64,7 +64,8 @@
 //! * `alloc`: conveniences that allocate.
 //! * `std`: runtime CPU feature detection for the SIMD kernels.
 //! * `defmt`: `defmt::Format` on the public types.
-//! * `capi`: a C ABI ([`capi`], `include/qkit.h`); implies `std`.
+//! * `capi`: a C ABI ([`capi`], `include/qkit.h`); no `std` needed.
+//! * `panic-halt`: the panic handler a bare-metal C static library needs.
 #![no_std]
 #![deny(missing_docs)]
 #![deny(unsafe_code)]

@@ -64,31 +64,50 @@ pub struct FakeQuant {
 }
 
 impl FakeQuant {
-    /// Checked constructor: `scale` finite and `> 0`, `qmin < qmax`,
-    /// `zero_point` in `[qmin, qmax]`, codes within `±2^24` (exact in `f32`).
+    /// Checked constructor: the parameters must pass [`check`](Self::check).
     ///
     /// ```
     /// assert!(qkit::train::FakeQuant::new(0.0, 0, -128, 127).is_err());
     /// ```
     pub fn new(scale: f32, zero_point: i32, qmin: i32, qmax: i32) -> Result<Self, Error> {
-        check_scale(scale)?;
-        const LIM: i32 = 1 << 24;
-        if !(-LIM..LIM).contains(&qmin) || !(-LIM..=LIM).contains(&qmax) || qmin >= qmax {
-            return Err(Error::InvalidParameter("need -2^24 <= qmin < qmax <= 2^24"));
-        }
-        if zero_point < qmin || zero_point > qmax {
-            return Err(Error::ZeroPointOutOfRange {
-                zero_point,
-                min: qmin,
-                max: qmax,
-            });
-        }
-        Ok(Self {
+        Self {
             scale,
             zero_point,
             qmin,
             qmax,
-        })
+        }
+        .check()
+    }
+
+    /// The rules every fake quantizer obeys: `scale` finite and `> 0`,
+    /// `-2^24 <= qmin < qmax <= 2^24` (codes exact in `f32`), `zero_point`
+    /// in `[qmin, qmax]`. The fields are public, so [`fake_quant`] and
+    /// [`fake_quant_backward`] check them again on every call.
+    ///
+    /// ```
+    /// use qkit::{train::FakeQuant, Error};
+    /// let bad = FakeQuant { scale: 1.0, zero_point: 0, qmin: 5, qmax: -5 };
+    /// assert!(matches!(bad.check(), Err(Error::InvalidParameter(_))));
+    /// let nan = FakeQuant { scale: f32::NAN, zero_point: 0, qmin: -8, qmax: 7 };
+    /// assert!(matches!(nan.check(), Err(Error::InvalidScale(_))));
+    /// assert!(FakeQuant::symmetric(0.5, 7)?.check().is_ok());
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn check(self) -> Result<Self, Error> {
+        check_scale(self.scale)?;
+        const LIM: i32 = 1 << 24;
+        let (qmin, qmax) = (self.qmin, self.qmax);
+        if !(-LIM..LIM).contains(&qmin) || !(-LIM..=LIM).contains(&qmax) || qmin >= qmax {
+            return Err(Error::InvalidParameter("need -2^24 <= qmin < qmax <= 2^24"));
+        }
+        if self.zero_point < qmin || self.zero_point > qmax {
+            return Err(Error::ZeroPointOutOfRange {
+                zero_point: self.zero_point,
+                min: qmin,
+                max: qmax,
+            });
+        }
+        Ok(self)
     }
 
     /// Symmetric narrow range `[-qmax, qmax]`, zero point 0 (TensorRT,
@@ -119,6 +138,7 @@ impl FakeQuant {
 }
 
 /// Fake quantization forward: `out[k] = (clamp(round(x/s) + zp, qmin, qmax) - zp)·s`.
+/// `fq` must pass [`FakeQuant::check`] (its error is returned otherwise);
 /// `Err(LengthMismatch)` unless `out.len() == x.len()`.
 ///
 /// ```
@@ -130,6 +150,7 @@ impl FakeQuant {
 /// # Ok::<(), qkit::Error>(())
 /// ```
 pub fn fake_quant(fq: &FakeQuant, x: &[f32], out: &mut [f32]) -> Result<(), Error> {
+    fq.check()?;
     check_len(x.len(), out.len())?;
     for (o, &v) in out.iter_mut().zip(x) {
         *o = fq.forward_one(v);
@@ -165,6 +186,7 @@ pub enum SteRange {
 
 /// STE backward of [`fake_quant`]: `grad_x[k] = grad_y[k] · 1[x_k in range]`
 /// with the range test of `convention`. NaN inputs pass no gradient.
+/// `fq` must pass [`FakeQuant::check`] (its error is returned otherwise);
 /// `Err(LengthMismatch)` unless all three slices have the same length.
 ///
 /// ```
@@ -182,8 +204,10 @@ pub fn fake_quant_backward(
     grad_y: &[f32],
     grad_x: &mut [f32],
 ) -> Result<(), Error> {
+    fq.check()?;
     check_len(x.len(), grad_y.len())?;
     check_len(x.len(), grad_x.len())?;
+    // In range after the check: |qmin|, |qmax|, |zp| <= 2^24.
     let lo = (fq.qmin - fq.zero_point) as f32 * fq.scale;
     let hi = (fq.qmax - fq.zero_point) as f32 * fq.scale;
     for ((g, &v), &gy) in grad_x.iter_mut().zip(x).zip(grad_y) {
@@ -221,6 +245,8 @@ fn check_pact(alpha: f32, bits: u32) -> Result<(), Error> {
 /// let mut y = [0.0; 4];
 /// pact_forward(&[-1.0, 0.4, 2.0, 9.0], 3.0, 2, &mut y)?; // levels 0, 1, 2, 3
 /// assert_eq!(y, [0.0, 0.0, 2.0, 3.0]);
+/// pact_forward(&[f32::MAX, 1e38, 0.0, -1.0], f32::MAX, 8, &mut y)?;
+/// assert!(y.iter().all(|v| v.is_finite() && *v <= f32::MAX));
 /// # Ok::<(), qkit::Error>(())
 /// ```
 pub fn pact_forward(x: &[f32], alpha: f32, bits: u32, out: &mut [f32]) -> Result<(), Error> {
@@ -229,7 +255,15 @@ pub fn pact_forward(x: &[f32], alpha: f32, bits: u32, out: &mut [f32]) -> Result
     let n = ((1u32 << bits) - 1) as f32;
     for (o, &v) in out.iter_mut().zip(x) {
         let y = v.clamp(0.0, alpha); // = 0.5·(|x| - |x - α| + α)
-        *o = round_even(y * n / alpha) * alpha / n;
+        let q = round_even(y * n / alpha) * alpha / n;
+        // `y·n` and `code·α` overflow f32 for α near f32::MAX although the
+        // result is at most α: redo those in f64.
+        *o = if q.is_finite() || y.is_nan() {
+            q
+        } else {
+            let (n, a) = (n as f64, alpha as f64);
+            (libm::rint(y as f64 * n / a) * a / n) as f32
+        };
     }
     Ok(())
 }
@@ -273,8 +307,9 @@ pub fn pact_backward(
 ///
 /// ```
 /// use qkit::train::Lsq;
-/// assert_eq!(Lsq::unsigned(4), Lsq { q_n: 0, q_p: 15 });
-/// assert_eq!(Lsq::signed(4), Lsq { q_n: 8, q_p: 7 });
+/// assert_eq!(Lsq::unsigned(4)?, Lsq { q_n: 0, q_p: 15 });
+/// assert_eq!(Lsq::signed(4)?, Lsq { q_n: 8, q_p: 7 });
+/// # Ok::<(), qkit::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -286,30 +321,74 @@ pub struct Lsq {
 }
 
 impl Lsq {
-    /// Unsigned activations: `Q_N = 0`, `Q_P = 2^b - 1` (`b` clamped to 1..=24).
+    /// The largest code magnitude: `2^24`, so every code is exact in `f32`.
     ///
     /// ```
-    /// assert_eq!(qkit::train::Lsq::unsigned(8).q_p, 255);
+    /// assert_eq!(qkit::train::Lsq::MAX_CODE, 1 << 24);
     /// ```
-    pub fn unsigned(bits: u32) -> Self {
-        let b = bits.clamp(1, 24);
-        Self {
-            q_n: 0,
-            q_p: (1 << b) - 1,
+    pub const MAX_CODE: u32 = 1 << 24;
+
+    /// Unsigned activations: `Q_N = 0`, `Q_P = 2^b - 1`.
+    /// `Err(InvalidParameter)` unless `1 <= bits <= 24`.
+    ///
+    /// ```
+    /// use qkit::train::Lsq;
+    /// assert_eq!(Lsq::unsigned(8)?.q_p, 255);
+    /// assert!(Lsq::unsigned(0).is_err());
+    /// assert!(Lsq::unsigned(u32::MAX).is_err());
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn unsigned(bits: u32) -> Result<Self, Error> {
+        if !(1..=24).contains(&bits) {
+            return Err(Error::InvalidParameter(
+                "unsigned LSQ bits must lie in 1..=24",
+            ));
         }
+        Ok(Self {
+            q_n: 0,
+            q_p: (1 << bits) - 1,
+        })
     }
 
-    /// Signed weights: `Q_N = 2^(b-1)`, `Q_P = 2^(b-1) - 1` (`b` clamped to 2..=24).
+    /// Signed weights: `Q_N = 2^(b-1)`, `Q_P = 2^(b-1) - 1`.
+    /// `Err(InvalidParameter)` unless `2 <= bits <= 24`.
     ///
     /// ```
-    /// assert_eq!(qkit::train::Lsq::signed(8), qkit::train::Lsq { q_n: 128, q_p: 127 });
+    /// use qkit::train::Lsq;
+    /// assert_eq!(Lsq::signed(8)?, Lsq { q_n: 128, q_p: 127 });
+    /// assert!(Lsq::signed(0).is_err());
+    /// assert!(Lsq::signed(100).is_err());
+    /// # Ok::<(), qkit::Error>(())
     /// ```
-    pub fn signed(bits: u32) -> Self {
-        let b = bits.clamp(2, 24);
-        Self {
-            q_n: 1 << (b - 1),
-            q_p: (1 << (b - 1)) - 1,
+    pub fn signed(bits: u32) -> Result<Self, Error> {
+        if !(2..=24).contains(&bits) {
+            return Err(Error::InvalidParameter(
+                "signed LSQ bits must lie in 2..=24",
+            ));
         }
+        Ok(Self {
+            q_n: 1 << (bits - 1),
+            q_p: (1 << (bits - 1)) - 1,
+        })
+    }
+
+    /// The rule every LSQ range obeys: `q_n, q_p <= MAX_CODE` and
+    /// `q_n + q_p >= 1` (at least two codes). The fields are public, so
+    /// [`lsq_forward`] and [`lsq_backward`] check it again on every call.
+    ///
+    /// ```
+    /// use qkit::train::Lsq;
+    /// assert!(Lsq { q_n: 0, q_p: 0 }.check().is_err());
+    /// assert!(Lsq { q_n: 0, q_p: u32::MAX }.check().is_err());
+    /// assert!(Lsq { q_n: 1, q_p: 0 }.check().is_ok());
+    /// ```
+    pub fn check(self) -> Result<Self, Error> {
+        if self.q_n > Self::MAX_CODE || self.q_p > Self::MAX_CODE || self.q_n + self.q_p == 0 {
+            return Err(Error::InvalidParameter(
+                "LSQ needs q_n, q_p <= 2^24 and at least two codes",
+            ));
+        }
+        Ok(self)
     }
 
     /// The step-size gradient scale `g = 1/sqrt(n · Q_P)` (`n` = weights in
@@ -317,7 +396,7 @@ impl Lsq {
     /// `Err(InvalidParameter)` for `n == 0` or `Q_P == 0`.
     ///
     /// ```
-    /// assert_eq!(qkit::train::Lsq::unsigned(2).grad_scale(12)?, 1.0 / 6.0);
+    /// assert_eq!(qkit::train::Lsq::unsigned(2)?.grad_scale(12)?, 1.0 / 6.0);
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn grad_scale(&self, n: usize) -> Result<f32, Error> {
@@ -333,7 +412,7 @@ impl Lsq {
     /// `Err(Empty)` without one; the zero rule gives 1.0 when all are 0.
     ///
     /// ```
-    /// let s = qkit::train::Lsq::unsigned(2).init_step(&[1.5, -1.5])?;
+    /// let s = qkit::train::Lsq::unsigned(2)?.init_step(&[1.5, -1.5])?;
     /// assert_eq!(s, (3.0 / 3.0f64.sqrt()) as f32);
     /// # Ok::<(), qkit::Error>(())
     /// ```
@@ -355,17 +434,19 @@ impl Lsq {
 }
 
 /// LSQ forward: `v̂ = round(clamp(v/s, -Q_N, Q_P))·s` (half to even).
-/// Errors: `InvalidScale`, `LengthMismatch`.
+/// Errors: `InvalidScale`, `InvalidParameter` for a range failing
+/// [`Lsq::check`], `LengthMismatch`.
 ///
 /// ```
 /// use qkit::train::{lsq_forward, Lsq};
 /// let mut y = [0.0; 3];
-/// lsq_forward(&[0.7, 9.0, -1.0], 0.5, Lsq::unsigned(4), &mut y)?;
+/// lsq_forward(&[0.7, 9.0, -1.0], 0.5, Lsq::unsigned(4)?, &mut y)?;
 /// assert_eq!(y, [0.5, 7.5, 0.0]);
 /// # Ok::<(), qkit::Error>(())
 /// ```
 pub fn lsq_forward(v: &[f32], s: f32, q: Lsq, out: &mut [f32]) -> Result<(), Error> {
     check_scale(s)?;
+    q.check()?;
     check_len(v.len(), out.len())?;
     let (lo, hi) = (-(q.q_n as f32), q.q_p as f32);
     for (o, &x) in out.iter_mut().zip(v) {
@@ -379,15 +460,15 @@ pub fn lsq_forward(v: &[f32], s: f32, q: Lsq, out: &mut [f32]) -> Result<(), Err
 /// `-Q_N` at or below, `Q_P` at or above the range, and `g` the gradient
 /// scale ([`Lsq::grad_scale`], or 1.0 for none). NaN inputs contribute
 /// nothing. Errors: `InvalidScale`, `InvalidParameter` for a non-finite
-/// `g`, `LengthMismatch`.
+/// `g` or a range failing [`Lsq::check`], `LengthMismatch`.
 ///
 /// ```
 /// use qkit::train::{lsq_backward, Lsq};
 /// // CALIBRATION.md §6.3: s = 0.5, b = 4 unsigned: v = 0.7 gives -0.4, v = 9 gives 15.
 /// let mut gv = [0.0; 2];
-/// let ds = lsq_backward(&[0.7], &[1.0], 0.5, Lsq::unsigned(4), 1.0, &mut gv[..1])?;
+/// let ds = lsq_backward(&[0.7], &[1.0], 0.5, Lsq::unsigned(4)?, 1.0, &mut gv[..1])?;
 /// assert!((ds + 0.4).abs() < 1e-6);
-/// let ds = lsq_backward(&[9.0], &[1.0], 0.5, Lsq::unsigned(4), 1.0, &mut gv[..1])?;
+/// let ds = lsq_backward(&[9.0], &[1.0], 0.5, Lsq::unsigned(4)?, 1.0, &mut gv[..1])?;
 /// assert_eq!((ds, gv[0]), (15.0, 0.0));
 /// # Ok::<(), qkit::Error>(())
 /// ```
@@ -400,6 +481,7 @@ pub fn lsq_backward(
     grad_v: &mut [f32],
 ) -> Result<f32, Error> {
     check_scale(s)?;
+    q.check()?;
     if !g.is_finite() {
         return Err(Error::InvalidParameter("LSQ gradient scale must be finite"));
     }

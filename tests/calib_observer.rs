@@ -76,10 +76,13 @@ fn per_channel_rules() {
     ));
     o.observe(&[0.5, -1.0, 0.0, 0.0, 2.0, f32::NAN], 3).unwrap();
     o.observe(&[-3.0, 0.0, 0.0, 0.0, 0.0, 0.0], 3).unwrap();
-    assert!(matches!(
+    assert_eq!(
         o.observe(&[0.0; 4], 2),
-        Err(Error::LengthMismatch { .. })
-    ));
+        Err(Error::ChannelCountMismatch {
+            expected: 3,
+            found: 2
+        })
+    );
     assert_eq!(o.amax(0), Ok(3.0));
     assert_eq!(o.amax(1), Ok(0.0));
     assert_eq!(o.amax(2), Ok(2.0));

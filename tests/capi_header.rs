@@ -161,3 +161,30 @@ fn the_checker_notices_a_difference() {
     assert_ne!(norm(&c_type("*const i8")), norm("const int32_t *"));
     assert_eq!(norm(&c_type("*const i8")), norm("const int8_t *"));
 }
+
+/// The header's ERROR CODES table names every status code with its value
+/// (the table is the C user's documentation of the codes).
+#[test]
+fn header_documents_every_error_code() {
+    let table = HEADER
+        .split("ERROR CODES")
+        .nth(1)
+        .expect("an ERROR CODES table")
+        .split("*/")
+        .next()
+        .unwrap();
+    let rows: BTreeMap<String, i64> = table
+        .lines()
+        .filter_map(|l| {
+            let mut it = l.trim_start_matches([' ', '*']).split_whitespace();
+            let name = it.next()?.strip_prefix("QKIT_")?.to_string();
+            Some((name, it.next()?.parse().ok()?))
+        })
+        .collect();
+    let codes: BTreeMap<String, i64> = constants(RUST, true)
+        .into_iter()
+        .filter(|(name, _)| name == "OK" || name.starts_with("ERR_"))
+        .collect();
+    assert!(codes.len() >= 8, "{codes:?}");
+    assert_eq!(rows, codes);
+}

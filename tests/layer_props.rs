@@ -68,7 +68,8 @@ fn reference(
                     q.output_zero_point,
                     lo,
                     hi,
-                ),
+                )
+                .unwrap(),
             };
             out[b * out_dim + o] = y as i8;
         }

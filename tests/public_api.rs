@@ -64,6 +64,23 @@ fn fixed_names_keep_their_signatures() {
     // Issue 6: the canonical entropy search.
     let _: fn(&[u32], f32, usize) -> Result<f32, Error> = entropy_threshold;
 
+    // Issue 10: the one multiplier rule, checks at use, the new errors.
+    let _: fn(QuantizedMultiplier) -> Result<QuantizedMultiplier, Error> =
+        QuantizedMultiplier::check;
+    let _: fn(f64) -> Result<QuantizedMultiplier, Error> =
+        qkit::requant::quantize_multiplier_checked;
+    let _: fn(i32, f32, i32, i32, i32) -> Result<i32, Error> = qkit::requant::requantize_f32;
+    let _: fn(qkit::train::FakeQuant) -> Result<qkit::train::FakeQuant, Error> =
+        qkit::train::FakeQuant::check;
+    let _: fn(u32) -> Result<qkit::train::Lsq, Error> = qkit::train::Lsq::signed;
+    let _: fn(u32) -> Result<qkit::train::Lsq, Error> = qkit::train::Lsq::unsigned;
+    let _: fn(f64, u32, i32) -> Result<f64, Error> = qkit::calib::dynfixed::quantize_fixed;
+    let _ = Error::IndexOutOfBounds { index: 0, len: 0 };
+    let _ = Error::ChannelCountMismatch {
+        expected: 0,
+        found: 0,
+    };
+
     // And they compute what their names say.
     assert_eq!(multiply_by_quantized_multiplier(5, m, Rounding::Double), 5);
     assert_eq!(dot_i8(&[1, 2], &[3, 4]), Ok(11));

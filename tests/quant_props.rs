@@ -231,10 +231,10 @@ fn from_min_max_known_values() {
     );
     assert!(Quantizer::<u8>::from_min_max(2.0, 1.0, false).is_err());
     assert!(Quantizer::<u8>::from_min_max(0.0, f32::INFINITY, false).is_err());
-    assert!(matches!(
-        Quantizer::<u8>::from_min_max(0.0, 1e-44, false),
-        Err(Error::InvalidScale(_))
-    ));
+    // Issue 10: a valid range too narrow for a normal f32 scale gets the
+    // smallest normal scale (the scale floor), not InvalidScale(0).
+    let q = Quantizer::<u8>::from_min_max(0.0, 1e-44, false).unwrap();
+    assert_eq!((q.scale(), q.zero_point()), (f32::MIN_POSITIVE, 0));
 }
 
 #[test]
@@ -277,7 +277,7 @@ fn constructor_and_slice_errors() {
     assert_eq!(Quantizer::<u8>::dynamic(&[1.0, f32::NAN]), Err(Error::NaN));
     assert!(matches!(
         Quantizer::<u8>::dynamic(&[f32::INFINITY]),
-        Err(Error::InvalidScale(_))
+        Err(Error::InvalidParameter(_))
     ));
     assert!(Quantizer::<i8>::symmetric(-1.0, true).is_err());
     assert_eq!(Quantizer::<i8>::symmetric(0.0, true).unwrap().scale(), 1.0);

@@ -369,32 +369,45 @@ proptest! {
     ) {
         let v = (acc as f32 * scale) as f64; // the f32 product, exactly as those runtimes form it
         let want = (v.round_ties_even() + zp as f64).clamp(-128.0, 127.0) as i32;
-        prop_assert_eq!(qkit::requant::requantize_f32(acc, scale, zp, -128, 127), want);
+        prop_assert_eq!(qkit::requant::requantize_f32(acc, scale, zp, -128, 127), Ok(want));
     }
 }
 
 #[test]
 fn requantize_f32_ties_go_to_even_before_the_zero_point() {
     use qkit::requant::requantize_f32;
+    let r = |acc, scale, zp, min, max| requantize_f32(acc, scale, zp, min, max).unwrap();
     // 2.5 -> 2, 3.5 -> 4, -2.5 -> -2, then + zp (so an odd zp does not flip the tie).
-    assert_eq!(requantize_f32(5, 0.5, 0, -128, 127), 2);
-    assert_eq!(requantize_f32(7, 0.5, 0, -128, 127), 4);
-    assert_eq!(requantize_f32(-5, 0.5, 0, -128, 127), -2);
-    assert_eq!(requantize_f32(5, 0.5, 1, -128, 127), 3);
-    assert_eq!(requantize_f32(1, 0.5, 1, 0, 255), 1);
+    assert_eq!(r(5, 0.5, 0, -128, 127), 2);
+    assert_eq!(r(7, 0.5, 0, -128, 127), 4);
+    assert_eq!(r(-5, 0.5, 0, -128, 127), -2);
+    assert_eq!(r(5, 0.5, 1, -128, 127), 3);
+    assert_eq!(r(1, 0.5, 1, 0, 255), 1);
     // uint8 range, clamp in float before rounding.
-    assert_eq!(requantize_f32(-1000, 0.5, 128, 0, 255), 0);
-    assert_eq!(requantize_f32(i32::MAX, 1.0, 128, 0, 255), 255);
-    // NaN gives the minimum (MLAS's MAXPS/FMAXNM behaviour).
-    assert_eq!(requantize_f32(1, f32::NAN, 5, 0, 255), 0);
-    assert_eq!(requantize_f32(1, f32::INFINITY, 5, 0, 255), 255);
+    assert_eq!(r(-1000, 0.5, 128, 0, 255), 0);
+    assert_eq!(r(i32::MAX, 1.0, 128, 0, 255), 255);
     // Large accumulators lose precision in `acc as f32`, as in the runtimes.
-    assert_eq!(
-        requantize_f32((1 << 24) + 1, 1.0 / 65536.0, 0, -128, 127),
-        127
-    );
-    assert_eq!(
-        requantize_f32((1 << 24) + 1, 1.0 / (1 << 18) as f32, 0, -128, 127),
-        64
-    );
+    assert_eq!(r((1 << 24) + 1, 1.0 / 65536.0, 0, -128, 127), 127);
+    assert_eq!(r((1 << 24) + 1, 1.0 / (1 << 18) as f32, 0, -128, 127), 64);
+}
+
+/// Issue 10: where MLAS returns a value for a NaN scale or an empty range
+/// (`min > max`), qkit returns an error instead of clamping silently.
+#[test]
+fn requantize_f32_rejects_bad_scales_and_ranges() {
+    use qkit::{Error, requant::requantize_f32};
+    for scale in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 0.0, -0.5] {
+        assert!(
+            matches!(
+                requantize_f32(1, scale, 5, 0, 255),
+                Err(Error::InvalidScale(_))
+            ),
+            "scale {scale}"
+        );
+    }
+    assert!(matches!(
+        requantize_f32(1, 0.5, 0, 10, -10),
+        Err(Error::InvalidParameter(_))
+    ));
+    assert_eq!(requantize_f32(1, 0.5, 0, 7, 7), Ok(7));
 }

@@ -56,32 +56,35 @@ fn ste_boundary_conventions() {
 fn pact_and_lsq_vectors() {
     // §6.3 LSQ test vector
     let mut gv = [0.0];
-    let ds = lsq_backward(&[0.7], &[1.0], 0.5, Lsq::unsigned(4), 1.0, &mut gv).unwrap();
+    let ds = lsq_backward(&[0.7], &[1.0], 0.5, Lsq::unsigned(4).unwrap(), 1.0, &mut gv).unwrap();
     assert!((ds + 0.4).abs() < 1e-6);
     assert_eq!(gv, [1.0]);
-    let ds = lsq_backward(&[9.0], &[1.0], 0.5, Lsq::unsigned(4), 1.0, &mut gv).unwrap();
+    let ds = lsq_backward(&[9.0], &[1.0], 0.5, Lsq::unsigned(4).unwrap(), 1.0, &mut gv).unwrap();
     assert_eq!((ds, gv[0]), (15.0, 0.0));
-    let ds = lsq_backward(&[-9.0], &[1.0], 0.5, Lsq::signed(4), 1.0, &mut gv).unwrap();
+    let ds = lsq_backward(&[-9.0], &[1.0], 0.5, Lsq::signed(4).unwrap(), 1.0, &mut gv).unwrap();
     assert_eq!(ds, -8.0);
     // LSQ / PACT relation for unsigned activations: α = s·Q_P gives the same clip.
     let xs = [-1.0f32, 0.2, 0.77, 1.5, 3.0];
     let (mut a, mut b) = ([0.0; 5], [0.0; 5]);
     pact_forward(&xs, 1.5, 4, &mut a).unwrap();
-    lsq_forward(&xs, 0.1, Lsq::unsigned(4), &mut b).unwrap();
+    lsq_forward(&xs, 0.1, Lsq::unsigned(4).unwrap(), &mut b).unwrap();
     for (a, b) in a.iter().zip(&b) {
         assert!((a - b).abs() < 1e-6, "{a} vs {b}");
     }
     assert!(pact_forward(&xs, 0.0, 4, &mut a).is_err());
     assert!(pact_forward(&xs, 1.0, 0, &mut a).is_err());
-    assert!(lsq_forward(&xs, f32::NAN, Lsq::unsigned(4), &mut b).is_err());
+    assert!(lsq_forward(&xs, f32::NAN, Lsq::unsigned(4).unwrap(), &mut b).is_err());
     // gradient scale and init
     assert_eq!(
-        Lsq::signed(8).grad_scale(1000).unwrap(),
+        Lsq::signed(8).unwrap().grad_scale(1000).unwrap(),
         (1.0 / (1000.0f64 * 127.0).sqrt()) as f32
     );
-    assert!(Lsq::signed(8).grad_scale(0).is_err());
-    assert_eq!(Lsq::signed(8).init_step(&[f32::NAN]), Err(Error::Empty));
-    assert_eq!(Lsq::signed(8).init_step(&[0.0, 0.0]), Ok(1.0));
+    assert!(Lsq::signed(8).unwrap().grad_scale(0).is_err());
+    assert_eq!(
+        Lsq::signed(8).unwrap().init_step(&[f32::NAN]),
+        Err(Error::Empty)
+    );
+    assert_eq!(Lsq::signed(8).unwrap().init_step(&[0.0, 0.0]), Ok(1.0));
 }
 
 /// Softmax cross-entropies written naively (f64) for the loss value.
@@ -166,7 +169,7 @@ proptest! {
     /// LSQ: ds and dv against the surrogate s·(clamp(v/s, -Q_N, Q_P) + r0), times g.
     #[test]
     fn lsq_grads(v in -20.0f32..20.0, s in 0.05f32..2.0, signed in any::<bool>(), bits in 2u32..6, g in 0.01f32..1.0) {
-        let q = if signed { Lsq::signed(bits) } else { Lsq::unsigned(bits) };
+        let q = if signed { Lsq::signed(bits).unwrap() } else { Lsq::unsigned(bits).unwrap() };
         let (lo, hi) = (-(q.q_n as f64), q.q_p as f64);
         let r = v as f64 / s as f64;
         prop_assume!((r - lo).abs() > 1e-3 && (r - hi).abs() > 1e-3);

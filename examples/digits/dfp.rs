@@ -111,6 +111,10 @@ pub fn static_format(net: &Mlp, calib: &[f32], w_bits: u32, d_bits: u32) -> Resu
     })
 }
 
+/// The bit widths and formats come from the searches above, which only
+/// return values `quantize_fixed_in_place` accepts.
+const IN_RANGE: &str = "bits and fractional lengths from the search are in range";
+
 /// Accuracy of the network with every weight and activation rounded to its
 /// format (what an integer datapath with shifts computes).
 pub fn accuracy(net: &Mlp, f: &Formats, w_bits: u32, d_bits: u32, test: &[(&[f32], usize)]) -> f32 {
@@ -120,18 +124,18 @@ pub fn accuracy(net: &Mlp, f: &Formats, w_bits: u32, d_bits: u32, test: &[(&[f32
         .zip(&f.layers)
         .map(|(l, fmt)| {
             let mut w = l.dense.w.clone();
-            quantize_fixed_in_place(&mut w, w_bits, fmt.weight_fl);
+            quantize_fixed_in_place(&mut w, w_bits, fmt.weight_fl).expect(IN_RANGE);
             w
         })
         .collect();
     let mut correct = 0;
     for (x, label) in test {
         let mut a = x.to_vec();
-        quantize_fixed_in_place(&mut a, d_bits, f.input_fl);
+        quantize_fixed_in_place(&mut a, d_bits, f.input_fl).expect(IN_RANGE);
         for ((l, w), fmt) in layers.iter().zip(&qw).zip(&f.layers) {
             let mut y = vec![0.0; l.dense.n_out];
             l.forward(w, &a, &mut y);
-            quantize_fixed_in_place(&mut y, d_bits, fmt.data_fl);
+            quantize_fixed_in_place(&mut y, d_bits, fmt.data_fl).expect(IN_RANGE);
             a = y;
         }
         correct += (argmax(&a) == *label) as usize;

@@ -1,11 +1,21 @@
-//! Fuzz qkit::calib and qkit::train: arbitrary float streams (NaN, inf,
-//! empty, one value, negative-only) and arbitrary histograms. Nothing may
-//! panic; thresholds that come back Ok are never NaN and lie in [0, N·w].
+//! Fuzz qkit::calib: arbitrary float streams (NaN, inf, empty, one value,
+//! negative-only, up to ±f32::MAX) and arbitrary histograms. Nothing may
+//! panic; a histogram's range stays finite and holds `amax`, and every
+//! threshold of a non-empty histogram is `Ok`, finite, in [0, amax];
+//! slice thresholds that come back Ok are never NaN and lie in [0, N·w];
+//! observers stay finite; narrow symmetric quantizers are narrow; the
+//! dynamic fixed-point helpers reject bad bits / fractional lengths and a
+//! layer that changes size mid-walk with `Err`. (qkit::train has its own
+//! target.)
 #![no_main]
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use qkit::calib::dynfixed::{Norm, best_frac_len, initial_frac_len, search_frac_len};
+use qkit::Error;
+use qkit::calib::dynfixed::{
+    DfpLayer, LayerFormat, Norm, best_frac_len, greedy_layerwise, initial_frac_len,
+    quantize_fixed, quantize_fixed_in_place, search_frac_len,
+};
 use qkit::calib::observer::{
     MinMaxObserver, MovingAverageMinMaxObserver, PerChannelMinMaxObserver, affine_params,
 };
@@ -13,10 +23,6 @@ use qkit::calib::{
     EntropyOptions, Histogram, Merge, SymmetricRange, ThresholdRule, Ties, Upper, ZeroBin,
     entropy_kl, entropy_search, max_threshold, mse_threshold, percentile_threshold,
     symmetric_quantizer,
-};
-use qkit::train::{
-    ApprenticeWeights, FakeQuant, Lsq, SteRange, apprentice_loss, fake_quant,
-    fake_quant_backward, lsq_backward, lsq_forward, pact_backward, pact_forward,
 };
 
 #[derive(Arbitrary, Debug)]
@@ -31,8 +37,41 @@ struct Input {
     bits: u8,
     fl: (i16, i16),
     scale: f32,
-    zp: i32,
     label: u8,
+    big: Vec<(u8, bool)>,
+    sizes: Vec<u8>,
+    channels: (u8, u8),
+}
+
+/// A layer whose weight count and output length follow a script of sizes,
+/// so they may change between the sizing pass and the walk.
+struct Scripted {
+    w: Vec<f32>,
+    sizes: Vec<u8>,
+    calls: std::cell::Cell<usize>,
+}
+
+impl Scripted {
+    fn next(&self) -> usize {
+        let k = self.calls.get();
+        self.calls.set(k + 1);
+        self.sizes.get(k % self.sizes.len().max(1)).copied().unwrap_or(1) as usize
+    }
+}
+
+impl DfpLayer for Scripted {
+    fn weights(&self) -> &[f32] {
+        &self.w[..self.next().min(self.w.len())]
+    }
+    fn output_len(&self, _: usize) -> usize {
+        self.next() % 17
+    }
+    fn forward(&self, w: &[f32], x: &[f32], y: &mut [f32]) {
+        let s = w.first().copied().unwrap_or(1.0);
+        for (k, v) in y.iter_mut().enumerate() {
+            *v = x.get(k % x.len().max(1)).copied().unwrap_or(0.5) * s;
+        }
+    }
 }
 
 fn check_t(t: Result<f32, qkit::Error>, max: f32) {
@@ -60,7 +99,18 @@ fuzz_target!(|inp: Input| {
     let mut mm = MinMaxObserver::new();
     let mut ema = MovingAverageMinMaxObserver::new();
     let mut pc = PerChannelMinMaxObserver::<4>::new();
-    for b in inp.batches.iter().take(8) {
+    // Batches, some scaled towards ±f32::MAX (the range must stay finite).
+    let batches: Vec<Vec<f32>> = inp
+        .batches
+        .iter()
+        .take(8)
+        .zip(inp.big.iter().chain(std::iter::repeat(&(0, false))))
+        .map(|(b, &(e, neg))| {
+            let k = 2f32.powi((e % 128) as i32) * if neg { -1.0 } else { 1.0 };
+            b.iter().map(|&v| if e >= 128 { (v * k).clamp(-f32::MAX, f32::MAX) } else { v }).collect()
+        })
+        .collect();
+    for b in &batches {
         h.add(b);
         s.add(b);
         mm.observe(b);
@@ -70,6 +120,8 @@ fuzz_target!(|inp: Input| {
         other.add(b);
         let _ = h.merge(&other);
         assert!(h.range() >= h.amax());
+        assert!(h.range().is_finite() && s.range().is_finite() && s.range() >= s.amax());
+        assert!(h.bin_width().is_finite() && s.bin_width().is_finite());
     }
     for hist in [&h, &s] {
         let amax = hist.amax();
@@ -81,6 +133,33 @@ fuzz_target!(|inp: Input| {
             assert!(!r.kl.is_nan());
             check_t(Ok(r.threshold), amax);
         }
+        // A non-empty histogram answers every well-formed question: the
+        // range is never the reason for an error.
+        if hist.total() > 0 {
+            hist.max_threshold().unwrap();
+            let pct = if inp.pct.is_nan() { 50.0 } else { inp.pct.clamp(0.0, 100.0) };
+            hist.percentile_threshold(pct).unwrap();
+            hist.mse_threshold(inp.qmax.max(1) as u32).unwrap();
+            hist.entropy_threshold(levels.clamp(1, 32)).unwrap();
+        }
+    }
+    // Observers stay finite on finite data, whatever its size.
+    if let Some((lo, hi)) = ema.min_max() {
+        assert!(lo.is_finite() && hi.is_finite(), "EMA ({lo}, {hi})");
+        ema.affine_quantizer::<u8>().unwrap();
+    }
+    // A channel-count change is ChannelCountMismatch, a bad index IndexOutOfBounds.
+    let mut pc2 = PerChannelMinMaxObserver::<8>::new();
+    let (c1, c2) = (1 + inp.channels.0 as usize % 8, 1 + inp.channels.1 as usize % 8);
+    if let Some(b) = batches.first() {
+        let n = b.len() / c1 * c1;
+        pc2.observe(&b[..n], c1).unwrap();
+        let n2 = b.len() / c2 * c2;
+        match pc2.observe(&b[..n2], c2) {
+            Ok(()) => assert_eq!(c1, c2),
+            Err(e) => assert_eq!(e, Error::ChannelCountMismatch { expected: c1, found: c2 }),
+        }
+        assert_eq!(pc2.min_max(c1), Err(Error::IndexOutOfBounds { index: c1, len: c1 }));
     }
     let _ = mm.affine_quantizer::<i8>();
     let _ = mm.symmetric_quantizer::<i8>(SymmetricRange::Full);
@@ -90,7 +169,12 @@ fuzz_target!(|inp: Input| {
     if let Some((lo, hi)) = mm.min_max() {
         let _ = affine_params(lo, hi, -128, 127);
     }
-    let _ = symmetric_quantizer::<i8>(inp.width, SymmetricRange::Narrow);
+    if let Ok(q) = symmetric_quantizer::<i8>(inp.width, SymmetricRange::Narrow) {
+        assert!(q.is_narrow() && q.qmin() == -127);
+    }
+    if let Ok(q) = symmetric_quantizer::<i8>(inp.width, SymmetricRange::Full) {
+        assert!(!q.is_narrow());
+    }
 
     // Arbitrary histograms straight into the slice API (bounded size).
     let hist = &inp.hist[..inp.hist.len().min(300)];
@@ -107,25 +191,31 @@ fuzz_target!(|inp: Input| {
     }
     let _ = entropy_kl(hist, levels, inp.label as usize, &o);
 
-    // Dynamic fixed point and training helpers on the first batch.
-    let xs: &[f32] = inp.batches.first().map_or(&[], |b| &b[..b.len().min(64)]);
+    // Dynamic fixed point on the first batch.
+    let xs: &[f32] = batches.first().map_or(&[], |b| &b[..b.len().min(64)]);
     let bits = inp.bits as u32;
     let _ = initial_frac_len(inp.width, bits);
     let _ = search_frac_len(xs, bits, Norm::L1);
     let _ = best_frac_len(xs, xs, bits, inp.fl.0 as i32, inp.fl.1 as i32, Norm::L2);
-    let mut out = [0.0f32; 64];
-    let mut g2 = [0.0f32; 64];
-    let n = xs.len();
-    if let Ok(fq) = FakeQuant::new(inp.scale, inp.zp, -128, 127) {
-        let _ = fake_quant(&fq, xs, &mut out[..n]);
-        let _ = fake_quant_backward(&fq, SteRange::RoundedCode, xs, xs, &mut g2[..n]);
+    let fl = inp.fl.0 as i32;
+    let in_domain = (2..=32).contains(&bits) && (-1000..=1000).contains(&fl);
+    assert_eq!(quantize_fixed(inp.scale as f64, bits, fl).is_ok(), in_domain);
+    let mut v = xs.to_vec();
+    let r = quantize_fixed_in_place(&mut v, bits, fl);
+    assert_eq!(r.is_ok(), in_domain);
+    if r.is_err() {
+        assert!(v.iter().zip(xs).all(|(a, b)| a.to_bits() == b.to_bits()), "written on error");
     }
-    let _ = pact_forward(xs, inp.scale, bits, &mut out[..n]);
-    let _ = pact_backward(xs, xs, inp.scale, inp.width, &mut g2[..n]);
-    let q = Lsq::signed(bits);
-    let _ = lsq_forward(xs, inp.scale, q, &mut out[..n]);
-    let _ = lsq_backward(xs, xs, inp.scale, q, inp.width, &mut g2[..n]);
-    let _ = q.init_step(xs);
-    let _ = q.grad_scale(n);
-    let _ = apprentice_loss(xs, xs, inp.label as usize, ApprenticeWeights::PAPER, &mut g2[..n]);
+    // The greedy walk over layers whose sizes may change: Ok or Err, never a panic.
+    let layers: Vec<Scripted> = (0..1 + inp.label as usize % 3)
+        .map(|k| Scripted {
+            w: xs.iter().skip(k).copied().collect(),
+            sizes: inp.sizes.iter().skip(k).take(8).copied().collect(),
+            calls: std::cell::Cell::new(0),
+        })
+        .collect();
+    let refs: Vec<&dyn DfpLayer> = layers.iter().map(|l| l as &dyn DfpLayer).collect();
+    let mut scratch = vec![0.0f32; inp.qmax as usize * 4];
+    let mut formats = vec![LayerFormat::default(); refs.len()];
+    let _ = greedy_layerwise(&refs, xs, bits, 8, Norm::L1, &mut scratch, &mut formats);
 });

@@ -1,9 +1,14 @@
 //! Fuzz `qkit::fixed`: arbitrary operands, storage types, FRAC values and
 //! operations never panic and equal an exact sign-magnitude (u128) reference.
+//! Also the dynamic fixed-point rounding of `calib::dynfixed`: its
+//! `quantize_fixed(v, bits, fl)` is `Err` outside `2..=32` bits and
+//! `-1000..=1000` fractional bits, and inside equals `Fixed::from_f64` (the
+//! same Qm.n rounding: nearest, ties to even, saturating, NaN to 0).
 #![no_main]
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
+use qkit::calib::dynfixed::quantize_fixed;
 use qkit::fixed::Fixed;
 
 #[derive(Arbitrary, Debug)]
@@ -256,7 +261,29 @@ macro_rules! run {
     }};
 }
 
+macro_rules! same_as_fixed {
+    ($x:expr, $($t:ty => $($f:literal)*),*) => {$($(
+        assert_eq!(
+            quantize_fixed($x, <$t>::BITS, $f),
+            Ok(Fixed::<$t, $f>::from_f64($x).to_f64()),
+            "{} bits, fl {}, x {:e}", <$t>::BITS, $f, $x
+        );
+    )*)*};
+}
+
+fn dynamic_fixed_point(inp: &Input) {
+    let bits = (inp.a >> 32) as u32;
+    let fl = inp.a as u32 as i32;
+    let in_domain = (2..=32).contains(&bits) && (-1000..=1000).contains(&fl);
+    assert_eq!(quantize_fixed(inp.x, bits, fl).is_ok(), in_domain);
+    let small = (bits % 31 + 2, fl % 40);
+    let q = quantize_fixed(inp.x, small.0, small.1).unwrap();
+    assert!(!q.is_nan());
+    same_as_fixed!(inp.x, i8 => 0 3 7 8, i16 => 0 8 15 16, i32 => 0 16 31 32);
+}
+
 fuzz_target!(|inp: Input| {
+    dynamic_fixed_point(&inp);
     match inp.format % 16 {
         0 => run!(i8, 0, inp),
         1 => run!(i8, 7, inp),

@@ -1,15 +1,19 @@
 //! Fuzzing the fully-connected layer: arbitrary shapes, scales, zero points,
-//! modes and data never panic, and whenever the layer builds, its outputs
-//! equal the TFLite reference loop (offsets per MAC, no folding).
+//! modes and data never panic; the layer builds exactly when every channel's
+//! multiplier obeys the one rule (`QuantizedMultiplier::check`: a real
+//! multiplier of 2^30 or more is `Err(ShiftOutOfRange)` in every mode), and
+//! whenever it builds, its outputs equal the TFLite reference loop (offsets
+//! per MAC, no folding).
 #![no_main]
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use qkit::kernel::PreparedI4;
 use qkit::layer::{Activation, Channel, FullyConnected, FullyConnected16x8, Quantization, Requant};
+use qkit::Error;
 use qkit::requant::{
-    Rounding, conv_real_multiplier, multiply_by_quantized_multiplier,
-    quantize_multiplier, quantize_multiplier_single_rounding, requantize_f32,
+    Rounding, conv_real_multiplier, multiply_by_quantized_multiplier, quantize_multiplier,
+    quantize_multiplier_checked, requantize_f32,
 };
 
 #[derive(Debug, Arbitrary)]
@@ -66,6 +70,19 @@ fuzz_target!(|f: Input| {
             let _ = fc16.run(&x16, batch, &mut out16);
         }
     }
+    // The one multiplier rule decides: a shift above 30 in any channel is
+    // ShiftOutOfRange (other errors may come first).
+    let shift_too_big = (0..out_dim).any(|o| {
+        let sw = scales.get(if scales.len() > 1 { o } else { 0 }).copied().unwrap_or(1.0);
+        conv_real_multiplier(f.s_in, sw, f.s_out)
+            .is_ok_and(|r| quantize_multiplier(r).is_ok_and(|m| m.shift > 30))
+    });
+    if built.is_ok() {
+        assert!(!shift_too_big, "a multiplier beyond shift 30 was accepted");
+    }
+    if let Err(Error::ShiftOutOfRange { shift, .. }) = built {
+        assert!(shift > 30 && shift_too_big);
+    }
     let Ok(fc) = built else { return };
     let mut out = vec![0i8; batch * out_dim];
     if fc.run(&x, batch, &mut out).is_err() {
@@ -101,18 +118,25 @@ fuzz_target!(|f: Input| {
             let pc = scales.len() > 1;
             let sw = scales[if pc { o } else { 0 }];
             let real = conv_real_multiplier(f.s_in, sw, f.s_out).unwrap();
+            let m = quantize_multiplier_checked(real).unwrap();
             let y = match mode {
-                Requant::Double => (multiply_by_quantized_multiplier(acc, quantize_multiplier(real).unwrap(), Rounding::Double)
+                Requant::Double => (multiply_by_quantized_multiplier(acc, m, Rounding::Double)
                     .saturating_add(f.zp_out))
                 .clamp(lo, hi),
-                Requant::Single => (multiply_by_quantized_multiplier(
-                    acc,
-                    quantize_multiplier_single_rounding(real).unwrap(),
-                    Rounding::Single,
-                )
-                .saturating_add(f.zp_out))
+                Requant::Single => (multiply_by_quantized_multiplier(acc, m, Rounding::Single)
+                    .saturating_add(f.zp_out))
                 .clamp(lo, hi),
-                Requant::Float32 => requantize_f32(acc, f.s_in * sw / f.s_out, f.zp_out, lo, hi),
+                // ONNX Runtime's f32 scale may underflow to 0 or overflow to
+                // inf where the checked function wants a positive finite one:
+                // then the MLAS formula itself (NaN gives the minimum).
+                Requant::Float32 => {
+                    let s = f.s_in * sw / f.s_out;
+                    requantize_f32(acc, s, f.zp_out, lo, hi).unwrap_or_else(|_| {
+                        let (l, h) = ((lo - f.zp_out) as f32, (hi - f.zp_out) as f32);
+                        let v = (acc as f32 * s).max(l).min(h);
+                        (v.round_ties_even() as i64 + f.zp_out as i64).clamp(lo as i64, hi as i64) as i32
+                    })
+                }
             };
             assert_eq!(out[b * out_dim + o] as i32, y);
         }

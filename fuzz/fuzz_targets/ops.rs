@@ -1,7 +1,10 @@
 //! qkit::ops with arbitrary scales, zero points, activation bounds and
 //! inputs: `AddParams` / `MulParams` / `RequantizeParams` construction gives
 //! `Ok` or `Err`, never a panic, and evaluating an `Ok` never panics and
-//! respects the activation clamp.
+//! respects the activation clamp. `MulParams` and `RequantizeParams` are `Ok`
+//! exactly when the multiplier's shift is at most 30 (the one rule), and
+//! REQUANTIZE from `i32` storage with any zero point equals the exact
+//! (`i128`) reference: TFLite's rounding, saturated instead of wrapped.
 #![no_main]
 
 use arbitrary::Arbitrary;
@@ -11,7 +14,8 @@ use qkit::ops::{
     mul_i16, requantize_tensor,
 };
 use qkit::quant::Quantizer;
-use qkit::requant::Rounding;
+use qkit::requant::{QuantizedMultiplier, Rounding, quantize_multiplier, requantize_real_multiplier};
+use qkit::{Error, QInt};
 
 #[derive(Debug, Arbitrary)]
 struct Input {
@@ -25,6 +29,55 @@ struct Input {
     b: Vec<i8>,
     a16: Vec<i16>,
     b16: Vec<i16>,
+    a32: Vec<i32>,
+    zp32: i32,
+}
+
+/// `x · m` with TFLite's rounding in exact arithmetic: double rounding is a
+/// Q31 product rounded half up, then a division by 2^R rounded half away
+/// from zero; single rounding one division rounded half up.
+fn exact(x: i128, m: QuantizedMultiplier, r: Rounding) -> i128 {
+    let q = m.multiplier as i128;
+    match r {
+        Rounding::Double => {
+            let (left, right) = (m.shift.max(0), (-m.shift).max(0));
+            let p = ((x << left) * q + (1 << 30)) >> 31;
+            let d = 1i128 << right;
+            let mag = (p.abs() + d / 2) / d;
+            if d == 1 { p } else if p < 0 { -mag } else { mag }
+        }
+        Rounding::Single => {
+            let t = 31 - m.shift;
+            (x * q + (1i128 << (t - 1))) >> t
+        }
+    }
+}
+
+/// `RequantizeParams::new` is Ok exactly when the multiplier obeys the rule,
+/// and from i32 storage (any zero point) the output is the exact reference.
+fn requantize_wide<O: QInt>(inp: &Input, r: Rounding) {
+    let [s0, _, s2] = inp.scales;
+    let (Ok(qi), Ok(qo)) = (Quantizer::<i32>::new(s0, inp.zp32), Quantizer::<O>::new(s2, inp.zps[2])) else {
+        return;
+    };
+    let m = requantize_real_multiplier(s0, s2).and_then(quantize_multiplier);
+    let p = RequantizeParams::<i32, O>::new(qi, qo);
+    match (&p, m) {
+        (Ok(_), Ok(m)) => assert!(m.shift <= 30),
+        (Err(Error::ShiftOutOfRange { shift, .. }), Ok(m)) => assert!(*shift == m.shift && m.shift > 30),
+        (Err(_), Err(_)) => {}
+        (p, m) => panic!("{p:?} vs {m:?}"),
+    }
+    let Ok(p) = p else { return };
+    let p = p.with_rounding(r);
+    let x = &inp.a32[..inp.a32.len().min(64)];
+    let mut y = vec![O::saturating_from_i32(0); x.len()];
+    requantize_tensor(x, &p, &mut y).unwrap();
+    for (&v, o) in x.iter().zip(&y) {
+        let want = exact(v as i128 - inp.zp32 as i128, p.multiplier(), r) + qo.zero_point() as i128;
+        let want = want.clamp(O::MIN as i128, O::MAX as i128) as i32;
+        assert_eq!(o.to_i32(), want, "x {v}, zp {}, m {:?}", inp.zp32, p.multiplier());
+    }
 }
 
 fuzz_target!(|input: Input| {
@@ -67,6 +120,19 @@ fuzz_target!(|input: Input| {
                 let mut yu = vec![0u8; n];
                 requantize_tensor(a, &p, &mut yu).unwrap();
             }
+        }
+    }
+    requantize_wide::<u8>(&input, rounding);
+    requantize_wide::<i8>(&input, rounding);
+    requantize_wide::<i16>(&input, rounding);
+    if let (Ok(qa), Ok(qo)) = (Quantizer::<i8>::new(s0, z0), Quantizer::<i8>::new(s2, z2)) {
+        // MUL: Ok exactly when s0·s0/s2 quantizes to shift <= 30.
+        let m = qkit::requant::mul_real_multiplier(s0, s0, s2).and_then(quantize_multiplier);
+        match (MulParams::new(qa, qa, qo, -128, 127), m) {
+            (Ok(p), Ok(m)) => assert_eq!(p.output_multiplier(), m),
+            (Err(Error::ShiftOutOfRange { .. }), Ok(m)) => assert!(m.shift > 30),
+            (Err(_), Err(_)) => {}
+            (p, m) => panic!("{p:?} vs {m:?}"),
         }
     }
     let n16 = input.a16.len().min(input.b16.len());

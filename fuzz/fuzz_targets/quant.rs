@@ -1,7 +1,11 @@
 //! Arbitrary floats, parameters and shapes never panic; invalid parameters
 //! are `Err`; valid ones quantize to the wide reference
 //! `clamp(round(x / scale) + zp)` and the slice, packed and per-channel /
-//! per-block forms agree with the scalar one.
+//! per-block forms agree with the scalar one. Zero-element per-channel and
+//! per-block tensors are O(1) however large their other dimensions (run with
+//! a `-timeout`); every finite range gives a quantizer from `from_min_max`,
+//! `symmetric` and `dynamic` (the scale floor: at least `f32::MIN_POSITIVE`,
+//! never `InvalidScale` from valid input).
 #![no_main]
 
 use arbitrary::Arbitrary;
@@ -25,6 +29,7 @@ struct Input {
     zero_points: Vec<i32>,
     min: f32,
     max: f32,
+    huge: (u8, u8),
 }
 
 fn reference(x: f32, scale: f32, zp: i32, qmin: i32, qmax: i32, round: Round) -> i32 {
@@ -100,6 +105,45 @@ fn granular(inp: &Input, round: Round) {
     }
 }
 
+/// Shapes with a zero dimension but huge others: nothing to do, at once.
+fn empty_but_huge(inp: &Input, round: Round) {
+    let big = [1usize << 40, usize::MAX, 1 << 20, 3][inp.huge.0 as usize % 4];
+    let zero_at = inp.huge.1 as usize % 3;
+    let mut dims = [big, 1, big];
+    dims[zero_at] = 0;
+    for axis in -3isize..3 {
+        let channels = dims[axis.rem_euclid(3) as usize];
+        let scales = vec![1.0f32; channels.min(4)];
+        if let Ok(pc) = PerChannel::<i8>::new(&scales, &[], &dims, axis) {
+            assert!(pc.is_empty());
+            pc.quantize(&[], &mut [], round).unwrap();
+            pc.dequantize(&[], &mut []).unwrap();
+        }
+        if let Ok(pb) = PerBlock::<I4>::new(&scales, &[], &dims, axis, 1 + inp.block as usize) {
+            assert!(pb.is_empty());
+            pb.quantize_packed(&[], &mut [], round).unwrap();
+            pb.dequantize_packed(&[], &mut []).unwrap();
+        }
+    }
+}
+
+/// Every finite, ordered range is a quantizer with a normal, finite scale.
+fn parameter_rules<Q: QInt>(inp: &Input) {
+    let (lo, hi) = (inp.min.min(inp.max), inp.min.max(inp.max));
+    if lo.is_finite() && hi.is_finite() {
+        for narrow in [false, true] {
+            let q = Quantizer::<Q>::from_min_max(lo, hi, narrow).unwrap();
+            assert!(q.scale().is_finite() && q.scale() >= f32::MIN_POSITIVE);
+            assert_eq!(q.is_narrow(), narrow);
+        }
+    }
+    let a = inp.max.abs();
+    if a.is_finite() {
+        let q = Quantizer::<Q>::symmetric(a, inp.narrow).unwrap();
+        assert!(q.scale().is_finite() && q.scale() >= f32::MIN_POSITIVE);
+    }
+}
+
 fuzz_target!(|inp: Input| {
     let round = if inp.ties_even { Round::HalfToEven } else { Round::HalfAwayFromZero };
     per_tensor::<i8>(&inp, round);
@@ -111,7 +155,15 @@ fuzz_target!(|inp: Input| {
     packed::<I4>(&inp, round);
     packed::<U4>(&inp, round);
     granular(&inp, round);
-    let _ = Quantizer::<u8>::dynamic(&inp.x);
+    empty_but_huge(&inp, round);
+    parameter_rules::<i8>(&inp);
+    parameter_rules::<u8>(&inp);
+    parameter_rules::<I4>(&inp);
+    parameter_rules::<i16>(&inp);
+    match Quantizer::<u8>::dynamic(&inp.x) {
+        Ok(q) => assert!(q.scale().is_finite() && q.scale() >= f32::MIN_POSITIVE),
+        Err(e) => assert!(inp.x.is_empty() || inp.x.iter().any(|v| !v.is_finite()), "{e:?}"),
+    }
     let mut b8 = vec![BlockQ8_0::ZERO; inp.x.len() / 32];
     let mut b4 = vec![BlockQ4_0::ZERO; inp.x.len() / 32];
     let r8 = ggml::quantize_row_q8_0(&inp.x, &mut b8);

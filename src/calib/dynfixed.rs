@@ -53,16 +53,27 @@ fn check_bits(bits: u32) -> Result<(), Error> {
 /// `clamp(round_half_even(v · 2^fl), -2^(bits-1), 2^(bits-1) - 1) · 2^-fl`,
 /// in `f64`. Non-finite `v` saturates (NaN gives 0).
 ///
+/// Errors: `InvalidParameter` for `bits` outside `2..=32` or `fl` outside
+/// `-1000..=1000` (where `2^fl` stays exact in `f64`).
+///
 /// ```
 /// use qkit::calib::dynfixed::quantize_fixed;
-/// assert_eq!(quantize_fixed(0.3, 8, 4), 0.3125);       // 4.8 -> 5 steps of 1/16
-/// assert_eq!(quantize_fixed(100.0, 8, 4), 127.0 / 16.0); // saturates
-/// assert_eq!(quantize_fixed(-100.0, 8, 4), -8.0);      // one more step below 0
-/// assert_eq!(quantize_fixed(20.0, 4, -2), 20.0);       // fl < 0: steps of 4
+/// assert_eq!(quantize_fixed(0.3, 8, 4)?, 0.3125);       // 4.8 -> 5 steps of 1/16
+/// assert_eq!(quantize_fixed(100.0, 8, 4)?, 127.0 / 16.0); // saturates
+/// assert_eq!(quantize_fixed(-100.0, 8, 4)?, -8.0);      // one more step below 0
+/// assert_eq!(quantize_fixed(20.0, 4, -2)?, 20.0);       // fl < 0: steps of 4
+/// assert!(quantize_fixed(1.0, 1, 0).is_err());
+/// assert!(quantize_fixed(1.0, 8, 5000).is_err());
+/// # Ok::<(), qkit::Error>(())
 /// ```
-pub fn quantize_fixed(v: f64, bits: u32, fl: i32) -> f64 {
-    let bits = bits.clamp(2, MAX_BITS);
-    let fl = fl.clamp(-MAX_FL, MAX_FL);
+pub fn quantize_fixed(v: f64, bits: u32, fl: i32) -> Result<f64, Error> {
+    check_bits(bits)?;
+    check_fl(fl)?;
+    Ok(quantize_fixed_checked(v, bits, fl))
+}
+
+/// [`quantize_fixed`] with `bits` and `fl` already checked.
+fn quantize_fixed_checked(v: f64, bits: u32, fl: i32) -> f64 {
     if v.is_nan() {
         return 0.0;
     }
@@ -70,6 +81,13 @@ pub fn quantize_fixed(v: f64, bits: u32, fl: i32) -> f64 {
     let lo = -((1i64 << (bits - 1)) as f64);
     let code = libm::rint(libm::ldexp(v, fl)).clamp(lo, hi);
     libm::ldexp(code, -fl)
+}
+
+fn check_fl(fl: i32) -> Result<(), Error> {
+    if !(-MAX_FL..=MAX_FL).contains(&fl) {
+        return Err(Error::InvalidParameter("fl must lie in -1000..=1000"));
+    }
+    Ok(())
 }
 
 /// The no-overflow start `fl0`: the largest `fl` with
@@ -152,7 +170,7 @@ pub fn best_frac_len(
     for fl in fl_lo..=fl_hi {
         let mut err = 0.0f64;
         for (r, v) in reference.iter().zip(values).filter(finite) {
-            let d = *r as f64 - quantize_fixed(*v as f64, bits, fl);
+            let d = *r as f64 - quantize_fixed_checked(*v as f64, bits, fl);
             err += match norm {
                 Norm::L1 => d.abs(),
                 Norm::L2 => d * d,
@@ -190,17 +208,23 @@ pub fn search_frac_len(values: &[f32], bits: u32, norm: Norm) -> Result<i32, Err
 }
 
 /// Quantizes `values` in place to `bits`-bit fixed point with `fl`
-/// fractional bits (see [`quantize_fixed`]).
+/// fractional bits (see [`quantize_fixed`], whose errors it returns before
+/// touching `values`).
 ///
 /// ```
 /// let mut v = [0.3, 9.0];
-/// qkit::calib::dynfixed::quantize_fixed_in_place(&mut v, 4, 2);
+/// qkit::calib::dynfixed::quantize_fixed_in_place(&mut v, 4, 2)?;
 /// assert_eq!(v, [0.25, 1.75]);
+/// assert!(qkit::calib::dynfixed::quantize_fixed_in_place(&mut v, 0, 2).is_err());
+/// # Ok::<(), qkit::Error>(())
 /// ```
-pub fn quantize_fixed_in_place(values: &mut [f32], bits: u32, fl: i32) {
+pub fn quantize_fixed_in_place(values: &mut [f32], bits: u32, fl: i32) -> Result<(), Error> {
+    check_bits(bits)?;
+    check_fl(fl)?;
     for v in values {
-        *v = quantize_fixed(*v as f64, bits, fl) as f32;
+        *v = quantize_fixed_checked(*v as f64, bits, fl) as f32;
     }
+    Ok(())
 }
 
 /// One layer of the network walked by [`greedy_layerwise`].
@@ -257,8 +281,10 @@ pub struct LayerFormat {
 /// floats (largest weight count, largest activation length including the
 /// input); `formats.len()` must equal `layers.len()`. Errors:
 /// `CapacityExceeded` for a small scratch, `LengthMismatch`, `Empty` for
-/// no layers or an input without finite values, plus those of
-/// [`best_frac_len`].
+/// no layers or an input without finite values, `InvalidParameter` if a
+/// layer's [`weights`](DfpLayer::weights) or
+/// [`output_len`](DfpLayer::output_len) answer differently on the second
+/// pass than on the sizing pass, plus those of [`best_frac_len`].
 ///
 /// ```
 /// use qkit::calib::dynfixed::{greedy_layerwise, DfpLayer, LayerFormat, Norm};
@@ -321,14 +347,17 @@ pub fn greedy_layerwise(
     let (wq, rest) = scratch.split_at_mut(max_w);
     let (float_a, rest) = rest.split_at_mut(max_act);
     let (float_b, rest) = rest.split_at_mut(max_act);
-    let (fixed_a, rest) = rest.split_at_mut(max_act);
-    let fixed_b = &mut rest[..max_act];
+    let (fixed_a, fixed_b) = rest.split_at_mut(max_act);
 
     let mut len = input.len();
     float_a[..len].copy_from_slice(input);
     fixed_a[..len].copy_from_slice(input);
     let input_fl = search_frac_len(input, d_bits, norm)?;
-    quantize_fixed_in_place(&mut fixed_a[..len], d_bits, input_fl);
+    quantize_fixed_in_place(&mut fixed_a[..len], d_bits, input_fl)?;
+
+    // The layers are caller code: a size that changes after the sizing pass
+    // must be an error, not an index panic.
+    let changed = Error::InvalidParameter("a DfpLayer changed its weights or output length");
 
     let (mut fa, mut fb, mut xa, mut xb) = (float_a, float_b, fixed_a, fixed_b);
     for (layer, fmt) in layers.iter().zip(formats.iter_mut()) {
@@ -339,11 +368,14 @@ pub fn greedy_layerwise(
             Err(Error::Empty) => w_bits as i32 - 1,
             Err(e) => return Err(e),
         };
-        let wq = &mut wq[..w.len()];
+        let wq = wq.get_mut(..w.len()).ok_or(changed)?;
         wq.copy_from_slice(w);
-        quantize_fixed_in_place(wq, w_bits, weight_fl);
+        quantize_fixed_in_place(wq, w_bits, weight_fl)?;
 
         let out_len = layer.output_len(len);
+        if out_len > max_act {
+            return Err(changed);
+        }
         layer.forward(w, &fa[..len], &mut fb[..out_len]);
         layer.forward(wq, &xa[..len], &mut xb[..out_len]);
 
@@ -361,7 +393,7 @@ pub fn greedy_layerwise(
             fl0 + 2,
             norm,
         )?;
-        quantize_fixed_in_place(&mut xb[..out_len], d_bits, data_fl);
+        quantize_fixed_in_place(&mut xb[..out_len], d_bits, data_fl)?;
         *fmt = LayerFormat { weight_fl, data_fl };
 
         core::mem::swap(&mut fa, &mut fb);

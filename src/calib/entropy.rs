@@ -17,7 +17,7 @@
 
 use crate::Error;
 
-use super::check_hist;
+use super::{Counts, check_width, nonempty, to_f32};
 
 /// The largest candidate tried.
 ///
@@ -270,6 +270,17 @@ pub fn entropy_search(
     levels: usize,
     options: &EntropyOptions,
 ) -> Result<EntropyResult, Error> {
+    check_width(hist.len(), bin_width)?;
+    entropy_search_in(hist, bin_width as f64, levels, options)
+}
+
+/// [`entropy_search`] over counts whose width is already checked.
+pub(crate) fn entropy_search_in(
+    hist: impl Counts,
+    w: f64,
+    levels: usize,
+    options: &EntropyOptions,
+) -> Result<EntropyResult, Error> {
     let n_bins = hist.len();
     if levels == 0 {
         return Err(Error::InvalidParameter("levels must be > 0"));
@@ -279,8 +290,8 @@ pub fn entropy_search(
             "levels must not exceed the bin count",
         ));
     }
-    check_hist(hist, bin_width)?;
-    if bin_width == 0.0 {
+    nonempty(hist)?;
+    if w == 0.0 {
         return Ok(EntropyResult {
             threshold: 0.0,
             bin: 0,
@@ -291,9 +302,8 @@ pub fn entropy_search(
         hist,
         copy_next: options.zero_bin == ZeroBin::CopyNext && n_bins > 1,
     };
-    let w = bin_width as f64;
     let fallback = EntropyResult {
-        threshold: (n_bins as f64 * w) as f32,
+        threshold: to_f32(n_bins as f64 * w),
         bin: n_bins,
         kl: f64::INFINITY,
     };
@@ -349,7 +359,7 @@ pub fn entropy_search(
         ThresholdRule::LeftEdge => i as f64 * w,
     };
     Ok(EntropyResult {
-        threshold: threshold as f32,
+        threshold: to_f32(threshold),
         bin: i,
         kl,
     })
@@ -385,7 +395,7 @@ pub fn entropy_kl(
             "candidate must satisfy levels <= i <= N",
         ));
     }
-    check_hist(hist, 1.0)?;
+    nonempty(hist)?;
     let h = Bins {
         hist,
         copy_next: options.zero_bin == ZeroBin::CopyNext && hist.len() > 1,
@@ -413,25 +423,22 @@ pub fn entropy_kl(
 
 /// The histogram as the search sees it (bin 0 possibly replaced by bin 1).
 #[derive(Clone, Copy)]
-struct Bins<'a> {
-    hist: &'a [u32],
+struct Bins<H> {
+    hist: H,
     copy_next: bool,
 }
 
-impl Bins<'_> {
+impl<H: Counts> Bins<H> {
     #[inline]
     fn get(&self, k: usize) -> u64 {
-        if k == 0 && self.copy_next {
-            self.hist[1] as u64
-        } else {
-            self.hist[k] as u64
-        }
+        let k = if k == 0 && self.copy_next { 1 } else { k };
+        self.hist.get(k) as u64
     }
 }
 
 /// Sum and count of non-empty bins over `[a, b)`.
 #[inline]
-fn level_stats(h: Bins<'_>, a: usize, b: usize) -> (u64, u64) {
+fn level_stats<H: Counts>(h: Bins<H>, a: usize, b: usize) -> (u64, u64) {
     let (mut sum, mut n) = (0u64, 0u64);
     for k in a..b {
         let c = h.get(k);
@@ -441,8 +448,8 @@ fn level_stats(h: Bins<'_>, a: usize, b: usize) -> (u64, u64) {
     (sum, n)
 }
 
-struct Search<'a> {
-    h: Bins<'a>,
+struct Search<H> {
+    h: Bins<H>,
     levels: usize,
     total: u64,
     min_levels: usize,
@@ -457,7 +464,7 @@ struct Search<'a> {
     cache_nonempty: usize,
 }
 
-impl Search<'_> {
+impl<H: Counts> Search<H> {
     /// `T · KL` contribution of level `[a, b)` of candidate `i`, with the
     /// outliers folded into bin `i - 1`; `+inf` for mass over an empty bin.
     ///

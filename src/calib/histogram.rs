@@ -19,7 +19,27 @@
 
 use crate::Error;
 
-use super::entropy::{EntropyOptions, EntropyResult, entropy_search};
+use super::entropy::{EntropyOptions, EntropyResult, entropy_search_in};
+use super::mse::mse_in;
+use super::percentile::percentile_in;
+use super::{Counts, Folded};
+
+/// Runs `$e` with `$h` bound to the `|x|` counts of `$self`: its bins, or a
+/// signed histogram folded on the fly (no copy: no `[u32; N]` on the stack).
+macro_rules! on_magnitude {
+    ($self:ident, $h:ident => $e:expr) => {
+        match $self.domain {
+            Domain::Magnitude => {
+                let $h: &[u32] = &$self.bins;
+                $e
+            }
+            Domain::Signed => {
+                let $h = Folded(&$self.bins);
+                $e
+            }
+        }
+    };
+}
 
 /// What a [`Histogram`] counts.
 ///
@@ -44,6 +64,19 @@ pub enum Domain {
 /// threshold methods work on the `|x|` histogram: a signed histogram is
 /// first folded exactly into `N/2` bins ([`fold_magnitude`](Self::fold_magnitude)).
 /// `N` must be a multiple of 4 (checked at compile time).
+///
+/// **Memory.** A `Histogram<N>` is `4·N + 40` bytes (8 KiB for the default
+/// 2048 bins), held wherever you put it: a `static` (the constructors are
+/// `const fn`, so a `static` costs no stack at all), a `Box`, or a stack
+/// frame. [`magnitude`](Self::magnitude) and [`signed`](Self::signed) build
+/// it in place, and the methods allocate nothing and make no temporary copy
+/// of the bins (growing merges bins in place, a signed histogram is folded
+/// on the fly), so beyond the value itself every method needs less than
+/// 16 KiB of stack whatever `N` is, in debug builds too (tests/calib_stack.rs
+/// runs every method of a `Histogram<65536>` in a thread whose stack is the
+/// histogram's size plus 16 KiB). [`with_range`](Self::with_range) returns a
+/// `Result`, which in unoptimized builds may hold a second copy while it is
+/// moved.
 ///
 /// ```
 /// use qkit::calib::Histogram;
@@ -74,11 +107,16 @@ impl<const N: usize> Histogram<N> {
         "Histogram<N> needs N >= 4, N % 4 == 0"
     );
 
-    fn new(domain: Domain, range: f64) -> Self {
+    // The zero bins are a constant: a constant operand is written straight
+    // into the new histogram, where the expression `[0; N]` would first be
+    // built in a stack temporary in debug builds (twice the size).
+    const ZERO_BINS: [u32; N] = [0; N];
+
+    const fn new(domain: Domain, range: f64) -> Self {
         #[allow(clippy::let_unit_value)]
         let () = Self::VALID;
         Self {
-            bins: [0; N],
+            bins: Self::ZERO_BINS,
             domain,
             range,
             total: 0,
@@ -88,13 +126,17 @@ impl<const N: usize> Histogram<N> {
         }
     }
 
-    /// An empty histogram of `|x|`.
+    /// An empty histogram of `|x|`. A `const fn`, so a large histogram can
+    /// live in a `static` instead of on the stack.
     ///
     /// ```
-    /// let h = qkit::calib::Histogram::<2048>::magnitude();
+    /// use qkit::calib::Histogram;
+    /// let h = Histogram::<2048>::magnitude();
     /// assert_eq!((h.total(), h.range()), (0, 0.0));
+    /// static EMPTY: Histogram<65536> = Histogram::magnitude(); // in .bss/.rodata
+    /// assert_eq!(EMPTY.total(), 0);
     /// ```
-    pub fn magnitude() -> Self {
+    pub const fn magnitude() -> Self {
         Self::new(Domain::Magnitude, 0.0)
     }
 
@@ -105,7 +147,7 @@ impl<const N: usize> Histogram<N> {
     /// h.add(&[-1.0, 0.0, 0.9]);
     /// assert_eq!(h.bins(), &[1, 0, 1, 1]);
     /// ```
-    pub fn signed() -> Self {
+    pub const fn signed() -> Self {
         Self::new(Domain::Signed, 0.0)
     }
 
@@ -277,7 +319,10 @@ impl<const N: usize> Histogram<N> {
         ((v / w) as usize).min(N - 1)
     }
 
-    /// Grows the range until it holds `m`, merging adjacent bin pairs.
+    /// Grows the range until it holds `m` (`<= f32::MAX`), merging adjacent
+    /// bin pairs. The range never passes `f32::MAX`: the doubling that would
+    /// stops there instead, and each bin's count moves to the bin holding its
+    /// centre (as [`merge`](Self::merge) does for unrelated ranges).
     fn grow_to(&mut self, m: f64) {
         if m <= self.range {
             return;
@@ -289,33 +334,76 @@ impl<const N: usize> Histogram<N> {
         }
         let mut merges = 0u32;
         while self.range < m {
+            let doubled = self.range * 2.0;
+            if doubled > f32::MAX as f64 {
+                self.rebin(f32::MAX as f64);
+                return;
+            }
             // After log2(N) + 1 merges everything sits in the zero bin(s) and
             // further merges change nothing: only the range moves.
             if merges <= N.trailing_zeros() + 1 {
                 self.merge_pairs();
                 merges += 1;
             }
-            self.range *= 2.0;
+            self.range = doubled;
         }
     }
 
-    /// One doubling of the range: adjacent pairs merge into the new bins.
+    /// One doubling of the range: adjacent pairs merge into the new bins, in
+    /// place (no temporary array: a `Histogram<65536>` must fit a small stack).
     fn merge_pairs(&mut self) {
+        let b = &mut self.bins;
+        let pair = |b: &[u32; N], k: usize| b[2 * k].saturating_add(b[2 * k + 1]);
         match self.domain {
             Domain::Magnitude => {
+                // New bin k reads old bins 2k, 2k + 1 >= k: ascending is safe.
                 for k in 0..N / 2 {
-                    self.bins[k] = self.bins[2 * k].saturating_add(self.bins[2 * k + 1]);
+                    b[k] = pair(b, k);
                 }
-                self.bins[N / 2..].fill(0);
+                b[N / 2..].fill(0);
             }
             Domain::Signed => {
-                // Old [-R, R] becomes the middle half of new [-2R, 2R]:
-                // old bins 2j, 2j+1 land in new bin N/4 + j.
-                let mut merged = [0u32; N];
-                for j in 0..N / 2 {
-                    merged[N / 4 + j] = self.bins[2 * j].saturating_add(self.bins[2 * j + 1]);
+                // Old [-R, R] becomes the middle half of new [-2R, 2R]: old
+                // bins 2j, 2j+1 land in new bin N/4 + j. Below zero the target
+                // lies above its sources (descending is safe), above zero
+                // below them (ascending is safe).
+                for j in (0..N / 4).rev() {
+                    b[N / 4 + j] = pair(b, j);
                 }
-                self.bins = merged;
+                for j in N / 4..N / 2 {
+                    b[N / 4 + j] = pair(b, j);
+                }
+                b[..N / 4].fill(0);
+                b[3 * N / 4..].fill(0);
+            }
+        }
+    }
+
+    /// Moves every bin's count to the bin of range `new_range` (`>= range`)
+    /// that holds its centre, in place: each bin moves toward zero, so the
+    /// bins are visited from zero outwards.
+    fn rebin(&mut self, new_range: f64) {
+        let (old_range, old_width) = (self.range, self.width());
+        self.range = new_range;
+        let width = self.width();
+        let move_bin = |h: &mut Self, k: usize| {
+            let c = h.bins[k];
+            if c == 0 {
+                return;
+            }
+            let centre = match h.domain {
+                Domain::Magnitude => (k as f64 + 0.5) * old_width,
+                Domain::Signed => -old_range + (k as f64 + 0.5) * old_width,
+            };
+            let j = h.index(centre, width);
+            h.bins[k] = 0;
+            h.bins[j] = h.bins[j].saturating_add(c);
+        };
+        match self.domain {
+            Domain::Magnitude => (0..N).for_each(|k| move_bin(self, k)),
+            Domain::Signed => {
+                (0..N / 2).rev().for_each(|k| move_bin(self, k));
+                (N / 2..N).for_each(|k| move_bin(self, k));
             }
         }
     }
@@ -390,33 +478,12 @@ impl<const N: usize> Histogram<N> {
                 found: out.len(),
             });
         }
-        match self.domain {
-            Domain::Magnitude => out.copy_from_slice(&self.bins),
-            Domain::Signed => {
-                for (j, o) in out.iter_mut().enumerate() {
-                    *o = self.bins[N / 2 + j].saturating_add(self.bins[N / 2 - 1 - j]);
-                }
+        on_magnitude!(self, h => {
+            for (j, o) in out.iter_mut().enumerate() {
+                *o = Counts::get(&h, j);
             }
-        }
+        });
         Ok(self.bin_width())
-    }
-
-    /// Runs `f` on the `|x|` histogram (folding a signed one on the stack).
-    fn with_magnitude<T>(
-        &self,
-        f: impl FnOnce(&[u32], f32) -> Result<T, Error>,
-    ) -> Result<T, Error> {
-        if self.total == 0 {
-            return Err(Error::Empty);
-        }
-        match self.domain {
-            Domain::Magnitude => f(&self.bins, self.bin_width()),
-            Domain::Signed => {
-                let mut buf = [0u32; N];
-                let w = self.fold_magnitude(&mut buf[..N / 2])?;
-                f(&buf[..N / 2], w)
-            }
-        }
     }
 
     /// Max calibration: the exact `max |x|` (§1). `Err(Empty)` before any
@@ -447,8 +514,8 @@ impl<const N: usize> Histogram<N> {
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn percentile_threshold(&self, pct: f64) -> Result<f32, Error> {
-        let amax = self.amax();
-        self.with_magnitude(|h, w| super::percentile_threshold(h, w, pct))
+        let (amax, w) = (self.amax(), self.bin_width() as f64);
+        on_magnitude!(self, h => percentile_in(h, w, pct))
             .map(|t| if pct == 100.0 { amax } else { t.min(amax) })
     }
 
@@ -463,9 +530,8 @@ impl<const N: usize> Histogram<N> {
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn mse_threshold(&self, qmax: u32) -> Result<f32, Error> {
-        let amax = self.amax();
-        self.with_magnitude(|h, w| super::mse_threshold(h, w, qmax))
-            .map(|t| t.min(amax))
+        let (amax, w) = (self.amax(), self.bin_width() as f64);
+        on_magnitude!(self, h => mse_in(h, w, qmax)).map(|t| t.min(amax))
     }
 
     /// Canonical [`entropy_threshold`](super::entropy_threshold) on the
@@ -482,7 +548,7 @@ impl<const N: usize> Histogram<N> {
             .map(|r| r.threshold)
     }
 
-    /// [`entropy_search`] on the `|x|` histogram with
+    /// [`entropy_search`](super::entropy_search) on the `|x|` histogram with
     /// explicit options; the threshold is capped at [`amax`](Self::amax).
     ///
     /// ```
@@ -501,11 +567,10 @@ impl<const N: usize> Histogram<N> {
         levels: usize,
         options: &EntropyOptions,
     ) -> Result<EntropyResult, Error> {
-        let amax = self.amax();
-        self.with_magnitude(|h, w| entropy_search(h, w, levels, options))
-            .map(|mut r| {
-                r.threshold = r.threshold.min(amax);
-                r
-            })
+        let (amax, w) = (self.amax(), self.bin_width() as f64);
+        on_magnitude!(self, h => entropy_search_in(h, w, levels, options)).map(|mut r| {
+            r.threshold = r.threshold.min(amax);
+            r
+        })
     }
 }

@@ -23,6 +23,21 @@
 //! Non-finite samples never reach a histogram: [`Histogram::add`] counts and
 //! skips them.
 //!
+//! **Memory and stack.** Nothing here allocates, and no function keeps a
+//! copy of a histogram on the stack, so what a calibration needs is the size
+//! of its state plus a small fixed amount, tested in tests/calib_stack.rs
+//! with threads of that exact stack size (debug and release):
+//!
+//! | type | size of the value | stack beyond it, any method |
+//! | --- | --- | --- |
+//! | [`Histogram<N>`](Histogram) | `4·N + 40` bytes (8 KiB for 2048 bins) | < 16 KiB |
+//! | [`observer::PerChannelMinMaxObserver<C>`] | `8·C + 16` bytes | < 16 KiB |
+//! | [`observer::MinMaxObserver`], [`observer::MovingAverageMinMaxObserver`] | 24 bytes each | < 16 KiB |
+//! | the threshold functions on a `&[u32]` of any length | — | < 16 KiB |
+//!
+//! A large histogram belongs in a `static` (its constructors are `const fn`)
+//! or, on a host, a `Box`.
+//!
 //! ```
 //! use qkit::calib::{symmetric_quantizer, Histogram, SymmetricRange};
 //! let mut h = Histogram::<2048>::magnitude();
@@ -54,21 +69,81 @@ pub use scale::{SymmetricRange, ZERO_FLOOR, symmetric_quantizer, symmetric_scale
 
 use crate::Error;
 
-/// Checks a histogram and its bin width; returns the total count.
-///
-/// `Err(InvalidParameter)` for a negative, NaN or infinite width or a
-/// range `N·w` beyond `f32::MAX` (so every threshold is finite),
-/// `Err(Empty)` when no sample was counted.
-pub(crate) fn check_hist(hist: &[u32], bin_width: f32) -> Result<u64, Error> {
+/// A histogram as the threshold searches read it: bin `k < len()` holds
+/// `get(k)` samples. Two forms, so that a signed [`Histogram`] is folded
+/// into `|x|` bins on the fly instead of into a stack copy.
+pub(crate) trait Counts: Copy {
+    /// Number of bins.
+    fn len(&self) -> usize;
+    /// Count of bin `k` (0 past the end; never panics).
+    fn get(&self, k: usize) -> u32;
+    /// Total count over every bin.
+    fn total(&self) -> u64 {
+        (0..self.len()).map(|k| self.get(k) as u64).sum()
+    }
+}
+
+impl Counts for &[u32] {
+    #[inline]
+    fn len(&self) -> usize {
+        <[u32]>::len(self)
+    }
+    #[inline]
+    fn get(&self, k: usize) -> u32 {
+        <[u32]>::get(self, k).copied().unwrap_or(0)
+    }
+    fn total(&self) -> u64 {
+        self.iter().map(|&c| c as u64).sum()
+    }
+}
+
+/// The `|x|` view of a signed histogram of `2n` bins over `[-R, R]`: bins
+/// mirrored about zero add up, `get(j) = raw[n + j] + raw[n - 1 - j]`
+/// (saturating), `n` bins of the same width.
+#[derive(Clone, Copy)]
+pub(crate) struct Folded<'a>(pub(crate) &'a [u32]);
+
+impl Counts for Folded<'_> {
+    #[inline]
+    fn len(&self) -> usize {
+        self.0.len() / 2
+    }
+    #[inline]
+    fn get(&self, j: usize) -> u32 {
+        let n = self.len();
+        if j >= n {
+            return 0;
+        }
+        let up = self.0.get(n + j).copied().unwrap_or(0);
+        let down = self.0.get(n - 1 - j).copied().unwrap_or(0);
+        up.saturating_add(down)
+    }
+}
+
+/// Checks the bin width of a caller's histogram of `len` bins:
+/// `Err(InvalidParameter)` for a negative, NaN or infinite width or a range
+/// `N·w` beyond `f32::MAX` (so every threshold is finite).
+pub(crate) fn check_width(len: usize, bin_width: f32) -> Result<(), Error> {
     if !(bin_width.is_finite() && bin_width >= 0.0) {
         return Err(Error::InvalidParameter("bin_width must be finite and >= 0"));
     }
-    if hist.len() as f64 * bin_width as f64 > f32::MAX as f64 {
+    if len as f64 * bin_width as f64 > f32::MAX as f64 {
         return Err(Error::InvalidParameter("N * bin_width must fit in f32"));
     }
-    let total: u64 = hist.iter().map(|&c| c as u64).sum();
-    if total == 0 {
-        return Err(Error::Empty);
+    Ok(())
+}
+
+/// `Err(Empty)` when no sample was counted, else the total.
+pub(crate) fn nonempty(hist: impl Counts) -> Result<u64, Error> {
+    match hist.total() {
+        0 => Err(Error::Empty),
+        total => Ok(total),
     }
-    Ok(total)
+}
+
+/// An `f64` threshold in real units as an `f32`, never infinite: a
+/// [`Histogram`] at its largest range can put `N·w` a rounding above
+/// `f32::MAX`, and the result is capped at the sample maximum afterwards.
+pub(crate) fn to_f32(t: f64) -> f32 {
+    t.min(f32::MAX as f64) as f32
 }

@@ -3,7 +3,7 @@
 
 use crate::Error;
 
-use super::check_hist;
+use super::{Counts, check_width, nonempty, to_f32};
 
 /// The bin centre `a = (i + 0.5)·w` that minimises the histogram-weighted
 /// squared error of symmetric narrow-range quantization with `qmax` (127 for
@@ -34,20 +34,27 @@ use super::check_hist;
 /// # Ok::<(), qkit::Error>(())
 /// ```
 pub fn mse_threshold(hist: &[u32], bin_width: f32, qmax: u32) -> Result<f32, Error> {
+    check_width(hist.len(), bin_width)?;
+    mse_in(hist, bin_width as f64, qmax)
+}
+
+/// [`mse_threshold`] of counts whose width is already checked.
+pub(crate) fn mse_in(hist: impl Counts, w: f64, qmax: u32) -> Result<f32, Error> {
     if qmax == 0 {
         return Err(Error::InvalidParameter("qmax must be > 0"));
     }
-    check_hist(hist, bin_width)?;
-    if bin_width == 0.0 {
+    nonempty(hist)?;
+    if w == 0.0 {
         return Ok(0.0);
     }
-    let w = bin_width as f64;
     let qm = qmax as f64;
-    let mut best = (f64::INFINITY, hist.len() - 1);
-    for i in hist.len() / 16..hist.len() {
+    let n = hist.len();
+    let mut best = (f64::INFINITY, n.saturating_sub(1));
+    for i in n / 16..n {
         let a = (i as f64 + 0.5) * w;
         let mut err = 0.0f64;
-        for (k, &c) in hist.iter().enumerate() {
+        for k in 0..n {
+            let c = hist.get(k);
             if c == 0 {
                 continue;
             }
@@ -60,5 +67,5 @@ pub fn mse_threshold(hist: &[u32], bin_width: f32, qmax: u32) -> Result<f32, Err
             best = (err, i);
         }
     }
-    Ok(((best.1 as f64 + 0.5) * w) as f32)
+    Ok(to_f32((best.1 as f64 + 0.5) * w))
 }

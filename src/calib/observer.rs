@@ -265,12 +265,22 @@ impl MovingAverageMinMaxObserver {
 
     /// Folds a batch in (finite samples only; a batch with none is ignored).
     ///
+    /// Each bound moves as PyTorch computes it, `a + c·(b - a)` in `f32`;
+    /// where that overflows (finite bounds more than `f32::MAX` apart, such
+    /// as `±3e38`) the same convex combination is computed in `f64` and
+    /// rounded once, so the range stays finite and between the old and the
+    /// batch bounds.
+    ///
     /// ```
     /// let mut o = qkit::calib::observer::MovingAverageMinMaxObserver::new();
     /// o.observe(&[-1.0, 1.0]);
     /// o.observe(&[-101.0, 101.0, f32::NAN]);
     /// assert_eq!(o.min_max(), Some((-2.0, 2.0)));
     /// assert_eq!(o.nonfinite(), 1);
+    /// o.observe(&[3e38]);
+    /// o.observe(&[-3e38]);
+    /// let (lo, hi) = o.min_max().unwrap();
+    /// assert!(lo.is_finite() && hi.is_finite() && lo <= hi);
     /// ```
     pub fn observe(&mut self, xs: &[f32]) {
         let (b, bad) = batch_min_max(xs);
@@ -278,8 +288,20 @@ impl MovingAverageMinMaxObserver {
         if let Some((lo, hi)) = b {
             self.range = Some(match self.range {
                 None => (lo, hi),
-                Some((a, z)) => (a + self.c * (lo - a), z + self.c * (hi - z)),
+                Some((a, z)) => (self.toward(a, lo), self.toward(z, hi)),
             });
+        }
+    }
+
+    /// `a + c·(b - a)`: PyTorch's `f32` expression, or the same in `f64`
+    /// where `b - a` overflows `f32` (both finite, so the `f64` value lies
+    /// between them and rounds to a finite `f32`).
+    fn toward(&self, a: f32, b: f32) -> f32 {
+        let v = a + self.c * (b - a);
+        if v.is_finite() {
+            v
+        } else {
+            (a as f64 + self.c as f64 * (b as f64 - a as f64)) as f32
         }
     }
 
@@ -361,14 +383,20 @@ impl<const C: usize> PerChannelMinMaxObserver<C> {
 
     /// Folds a channel-major batch in. Errors: `InvalidParameter` for
     /// `channels == 0`; `CapacityExceeded` for `channels > C`;
-    /// `LengthMismatch` when `data.len()` is not a multiple of `channels` or
-    /// the channel count differs from an earlier batch.
+    /// `ChannelCountMismatch` when the channel count differs from an earlier
+    /// batch; `LengthMismatch` when `data.len()` is not a multiple of
+    /// `channels`.
     ///
     /// ```
     /// use qkit::{calib::observer::PerChannelMinMaxObserver, Error};
-    /// let mut o = PerChannelMinMaxObserver::<2>::new();
-    /// assert!(matches!(o.observe(&[1.0; 6], 3), Err(Error::CapacityExceeded { .. })));
+    /// let mut o = PerChannelMinMaxObserver::<4>::new();
+    /// assert!(matches!(o.observe(&[1.0; 10], 5), Err(Error::CapacityExceeded { .. })));
     /// assert!(matches!(o.observe(&[1.0; 5], 2), Err(Error::LengthMismatch { .. })));
+    /// o.observe(&[1.0; 4], 2)?;
+    /// assert_eq!(
+    ///     o.observe(&[1.0; 6], 3),
+    ///     Err(Error::ChannelCountMismatch { expected: 2, found: 3 })
+    /// );
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn observe(&mut self, data: &[f32], channels: usize) -> Result<(), Error> {
@@ -382,7 +410,7 @@ impl<const C: usize> PerChannelMinMaxObserver<C> {
             });
         }
         if !self.ranges.is_empty() && self.ranges.len() != channels {
-            return Err(Error::LengthMismatch {
+            return Err(Error::ChannelCountMismatch {
                 expected: self.ranges.len(),
                 found: channels,
             });
@@ -426,10 +454,12 @@ impl<const C: usize> PerChannelMinMaxObserver<C> {
     }
 
     /// `(min, max)` of channel `c`, `None` if it has no finite sample.
-    /// `Err(OutOfRange)` for `c >= channels()`.
+    /// `Err(IndexOutOfBounds)` for `c >= channels()`.
     ///
     /// ```
-    /// let mut o = qkit::calib::observer::PerChannelMinMaxObserver::<2>::new();
+    /// use qkit::{calib::observer::PerChannelMinMaxObserver, Error};
+    /// let mut o = PerChannelMinMaxObserver::<2>::new();
+    /// assert_eq!(o.min_max(0), Err(Error::IndexOutOfBounds { index: 0, len: 0 }));
     /// o.observe(&[1.0, f32::NAN], 2)?;
     /// assert_eq!(o.min_max(0)?, Some((1.0, 1.0)));
     /// assert_eq!(o.min_max(1)?, None);
@@ -438,10 +468,9 @@ impl<const C: usize> PerChannelMinMaxObserver<C> {
     /// ```
     pub fn min_max(&self, c: usize) -> Result<Option<(f32, f32)>, Error> {
         let Some(&(lo, hi)) = self.ranges.get(c) else {
-            return Err(Error::OutOfRange {
-                value: c as i64,
-                min: 0,
-                max: self.ranges.len() as i64 - 1,
+            return Err(Error::IndexOutOfBounds {
+                index: c,
+                len: self.ranges.len(),
             });
         };
         Ok((lo <= hi).then_some((lo, hi)))

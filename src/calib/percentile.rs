@@ -2,7 +2,7 @@
 
 use crate::Error;
 
-use super::check_hist;
+use super::{Counts, check_width, nonempty, to_f32};
 
 /// Max (no-saturation) calibration from a histogram: the right edge of the
 /// highest non-empty bin, `(k + 1)·w`. For a two-pass histogram (range =
@@ -18,9 +18,18 @@ use super::check_hist;
 /// # Ok::<(), qkit::Error>(())
 /// ```
 pub fn max_threshold(hist: &[u32], bin_width: f32) -> Result<f32, Error> {
-    check_hist(hist, bin_width)?;
-    let top = hist.iter().rposition(|&c| c != 0).unwrap_or(0);
-    Ok(((top + 1) as f64 * bin_width as f64) as f32)
+    check_width(hist.len(), bin_width)?;
+    nonempty(hist)?;
+    Ok(max_in(hist, bin_width as f64))
+}
+
+/// [`max_threshold`] of checked counts.
+pub(crate) fn max_in(hist: impl Counts, w: f64) -> f32 {
+    let top = (0..hist.len())
+        .rev()
+        .find(|&k| hist.get(k) != 0)
+        .unwrap_or(0);
+    to_f32((top + 1) as f64 * w)
 }
 
 /// pytorch-quantization percentile calibration: the **left** edge `k·w` of
@@ -50,25 +59,31 @@ pub fn max_threshold(hist: &[u32], bin_width: f32) -> Result<f32, Error> {
 /// # Ok::<(), qkit::Error>(())
 /// ```
 pub fn percentile_threshold(hist: &[u32], bin_width: f32, pct: f64) -> Result<f32, Error> {
+    check_width(hist.len(), bin_width)?;
+    percentile_in(hist, bin_width as f64, pct)
+}
+
+/// [`percentile_threshold`] of counts whose width is already checked.
+pub(crate) fn percentile_in(hist: impl Counts, w: f64, pct: f64) -> Result<f32, Error> {
     if !(0.0..=100.0).contains(&pct) {
         return Err(Error::InvalidParameter("percentile must lie in [0, 100]"));
     }
-    let total = check_hist(hist, bin_width)?;
-    if bin_width == 0.0 {
+    let total = nonempty(hist)?;
+    if w == 0.0 {
         return Ok(0.0);
     }
     if pct == 100.0 {
-        return max_threshold(hist, bin_width);
+        return Ok(max_in(hist, w));
     }
     let target = pct / 100.0;
     let mut cdf = 0.0f64;
-    let mut idx = hist.len() - 1;
-    for (k, &c) in hist.iter().enumerate() {
-        cdf += c as f64 / total as f64;
+    let mut idx = hist.len().saturating_sub(1);
+    for k in 0..hist.len() {
+        cdf += hist.get(k) as f64 / total as f64;
         if cdf >= target {
             idx = k;
             break;
         }
     }
-    Ok((idx as f64 * bin_width as f64) as f32)
+    Ok(to_f32(idx as f64 * w))
 }

@@ -25,8 +25,9 @@ pub const ZERO_FLOOR: f32 = 1.0 / 16_777_216.0;
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum SymmetricRange {
     /// `[-qmax, qmax]`, `s = t / qmax` (TensorRT, pytorch-quantization,
-    /// TFLite weights). The quantizer still saturates to the storage type's
-    /// minimum; values within `[-t, t]` never reach it.
+    /// TFLite weights). [`symmetric_quantizer`] builds a narrow-range
+    /// quantizer: it saturates at `-qmax` too, never at the storage type's
+    /// minimum.
     Narrow,
     /// `[-qmax-1, qmax]`, `s = t / (qmax + 0.5)` (PyTorch observers, qint8).
     Full,
@@ -69,20 +70,25 @@ pub fn symmetric_scale(t: f32, qmax: u32, range: SymmetricRange) -> Result<f32, 
 /// A quantizer for storage type `Q` from threshold `t`.
 ///
 /// Signed `Q` (`i8`, `i16`, [`I4`](crate::int4::I4)): symmetric,
-/// zero point 0, `qmax = Q::MAX`. Unsigned `Q` (`u8`): the range `[0, t]`
-/// (post-ReLU data), `s = t / Q::MAX`, zero point 0; `range` is ignored.
-/// The zero rule applies: `t <= ZERO_FLOOR` gives scale 1.
+/// zero point 0, `qmax = Q::MAX`; [`SymmetricRange::Narrow`] gives a
+/// narrow-range quantizer (`qmin = -qmax`, [`Quantizer::narrow`]),
+/// [`SymmetricRange::Full`] the full range. Unsigned `Q` (`u8`): the range
+/// `[0, t]` (post-ReLU data), `s = t / Q::MAX`, zero point 0, full range;
+/// `range` is ignored. The zero rule applies: `t <= ZERO_FLOOR` gives
+/// scale 1.
 ///
 /// ```
 /// use qkit::{calib::{symmetric_quantizer, SymmetricRange}, Round};
 /// let q = symmetric_quantizer::<i8>(2.54, SymmetricRange::Narrow)?;
-/// assert_eq!(q.zero_point(), 0);
+/// assert_eq!((q.zero_point(), q.qmin(), q.is_narrow()), (0, -127, true));
 /// assert_eq!(q.quantize(2.54, Round::HalfToEven), 127);
-/// assert_eq!(q.quantize(-2.54, Round::HalfToEven), -127);
+/// assert_eq!(q.quantize(-9.0, Round::HalfToEven), -127); // narrow range
 /// // int4: qmax = 7
 /// let q4 = symmetric_quantizer::<qkit::int4::I4>(3.5, SymmetricRange::Narrow)?;
 /// assert_eq!(q4.scale(), 0.5);
-/// assert_eq!(q4.quantize(-9.0, Round::HalfToEven).get(), -8); // saturates to the type
+/// assert_eq!(q4.quantize(-9.0, Round::HalfToEven).get(), -7);
+/// let full = symmetric_quantizer::<i8>(2.54, SymmetricRange::Full)?;
+/// assert_eq!(full.quantize(-9.0, Round::HalfToEven), -128);
 /// let z = symmetric_quantizer::<i8>(0.0, SymmetricRange::Narrow)?;
 /// assert_eq!((z.scale(), z.quantize(0.0, Round::HalfToEven)), (1.0, 0));
 /// # Ok::<(), qkit::Error>(())
@@ -95,5 +101,8 @@ pub fn symmetric_quantizer<Q: QInt>(t: f32, range: SymmetricRange) -> Result<Qua
         range
     };
     let s = symmetric_scale(t, qmax, range)?;
-    Quantizer::<Q>::new(s, 0)
+    match range {
+        SymmetricRange::Narrow if Q::MIN < 0 => Quantizer::<Q>::narrow(s, 0),
+        _ => Quantizer::<Q>::new(s, 0),
+    }
 }

@@ -7,8 +7,7 @@ use crate::ops::{Activation, activation_range};
 use crate::quant::Quantizer;
 use crate::requant::{
     QuantizedMultiplier, Rounding, conv_real_multiplier, multiply_by_quantized_multiplier,
-    multiply_by_quantized_multiplier_i64, quantize_multiplier, quantize_multiplier_single_rounding,
-    requantize_f32,
+    multiply_by_quantized_multiplier_i64, quantize_multiplier_checked, requantize_f32_raw,
 };
 
 /// How the int32 accumulator is mapped back to the output type.
@@ -25,10 +24,12 @@ pub enum Requant {
     #[default]
     Double,
     /// `TFLITE_SINGLE_ROUNDING` / `CMSIS_NN_USE_SINGLE_ROUNDING`
-    /// ([`Rounding::Single`]; multipliers above 2^30 saturate as those builds do).
+    /// ([`Rounding::Single`]; a real multiplier of 2^30 or more is an error,
+    /// as in every mode).
     Single,
     /// ONNX Runtime / XNNPACK: `acc as f32 · (s_in·s_w/s_out as f32)`, ties
-    /// to even ([`requantize_f32`]). Not available for 16x8.
+    /// to even ([`requantize_f32`](crate::requant::requantize_f32)). Not
+    /// available for 16x8.
     Float32,
 }
 
@@ -181,11 +182,7 @@ fn check_len(expected: usize, found: usize) -> Result<(), Error> {
 
 /// Fills `channels` with multipliers (and f32 scales) as TFLM's Prepare
 /// does; `bias` is filled by the caller.
-fn fill_multipliers(
-    q: &Quantization<'_>,
-    requant: Requant,
-    channels: &mut [Channel],
-) -> Result<(), Error> {
+fn fill_multipliers(q: &Quantization<'_>, channels: &mut [Channel]) -> Result<(), Error> {
     let out_dim = channels.len();
     let per_channel = match q.filter_scales.len() {
         1 => false,
@@ -202,10 +199,8 @@ fn fill_multipliers(
         // TFLM forms every FC multiplier in f64, per-tensor included (see
         // the module docs; golden probes in tests/data/fc_golden.json).
         let real = conv_real_multiplier(q.input_scale, s_w, q.output_scale)?;
-        ch.multiplier = match requant {
-            Requant::Single => quantize_multiplier_single_rounding(real)?,
-            _ => quantize_multiplier(real)?,
-        };
+        // Shift above 30 is an error in every mode (no silent saturation).
+        ch.multiplier = quantize_multiplier_checked(real)?;
         // ONNX Runtime's f32 output scale: (in · w) / out in f32.
         ch.scale = q.input_scale * s_w / q.output_scale;
     }
@@ -356,7 +351,7 @@ impl<'a> FullyConnected<'a> {
         if let Some(b) = bias {
             check_len(channels.len(), b.len())?;
         }
-        fill_multipliers(q, requant, channels)?;
+        fill_multipliers(q, channels)?;
         let (act_min, act_max) = activation_range(
             q.activation,
             Quantizer::<i8>::new(q.output_scale, q.output_zero_point)?,
@@ -495,7 +490,7 @@ impl<'a> FullyConnected<'a> {
                 y.saturating_add(self.output_zero_point)
                     .clamp(self.act_min, self.act_max)
             }
-            Requant::Float32 => requantize_f32(
+            Requant::Float32 => requantize_f32_raw(
                 acc,
                 ch.scale,
                 self.output_zero_point,
@@ -567,7 +562,7 @@ impl<'a> FullyConnected16x8<'a> {
         if let Some(b) = bias {
             check_len(out_dim, b.len())?;
         }
-        fill_multipliers(q, Requant::Double, channels)?;
+        fill_multipliers(q, channels)?;
         let (act_min, act_max) =
             activation_range(q.activation, Quantizer::<i16>::new(q.output_scale, 0)?)?;
         let (act_min, act_max) = (i32::from(act_min), i32::from(act_max));

@@ -3,7 +3,7 @@
 use super::{check_act, check_lengths};
 use crate::quant::Quantizer;
 use crate::requant::{
-    QuantizedMultiplier, Rounding, multiply_by_quantized_multiplier, quantize_multiplier,
+    QuantizedMultiplier, Rounding, multiply_by_quantized_multiplier, quantize_multiplier_checked,
 };
 use crate::{Error, QInt};
 
@@ -52,7 +52,7 @@ fn quantize_smaller_than_one(m: f64) -> Result<QuantizedMultiplier, Error> {
     if !(m > 0.0 && m < 1.0) {
         return Err(Error::InvalidMultiplier(m));
     }
-    let q = quantize_multiplier(m)?;
+    let q = quantize_multiplier_checked(m)?;
     if q.shift > 0 {
         return Err(Error::InvalidMultiplier(m));
     }

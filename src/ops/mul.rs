@@ -3,14 +3,15 @@
 use super::{check_act, check_lengths};
 use crate::quant::Quantizer;
 use crate::requant::{
-    QuantizedMultiplier, Rounding, mul_real_multiplier, multiply_by_quantized_multiplier,
-    quantize_multiplier, quantize_multiplier_single_rounding,
+    QuantizedMultiplier, Rounding, mul_real_multiplier, multiply_by_quantized_multiplier_exact,
+    quantize_multiplier_checked,
 };
 use crate::{Error, QInt};
 
 /// The prepared parameters of a quantized MUL: input and output offsets, one
-/// multiplier `M = (double)s1 · (double)s2 / (double)s_out` (any shift sign)
-/// and the activation clamp, as TFLite Micro's `CalculateOpDataMul`.
+/// multiplier `M = (double)s1 · (double)s2 / (double)s_out` (shift in
+/// `-31 ..= 30`) and the activation clamp, as TFLite Micro's
+/// `CalculateOpDataMul`.
 ///
 /// ```
 /// use qkit::ops::MulParams;
@@ -27,7 +28,6 @@ pub struct MulParams {
     input1_offset: i32,
     input2_offset: i32,
     output_offset: i32,
-    real_multiplier: f64,
     output_multiplier: QuantizedMultiplier,
     act_min: i32,
     act_max: i32,
@@ -38,17 +38,20 @@ pub struct MulParams {
 impl MulParams {
     /// Prepares an int8 MUL, double rounding (the TFLite Micro default).
     ///
-    /// Every finite positive scale combination is accepted (the multiplier
-    /// may be large or flush to zero, as in TFLite); `Err(InvalidMultiplier)`
-    /// only if `s1·s2/s_out` overflows `f64`; `Err(InvalidParameter)` if
-    /// `act_min > act_max`.
+    /// `Err(ShiftOutOfRange)` when `M = s1·s2/s_out >= 2^30` (see
+    /// [`QuantizedMultiplier::check`]), `Err(InvalidMultiplier)` if it
+    /// overflows `f64`, `Err(InvalidParameter)` if `act_min > act_max`. A
+    /// multiplier too small for Q31 flushes to 0 as in TFLite. Large
+    /// multipliers whose `int32` products would overflow in TFLite are
+    /// computed exactly and saturate.
     ///
     /// ```
-    /// use qkit::ops::MulParams;
-    /// use qkit::quant::Quantizer;
+    /// use qkit::{ops::MulParams, quant::Quantizer, Error};
     /// let q = Quantizer::<i8>::new(0.5, 0)?;
     /// assert!(MulParams::new(q, q, q, 10, -10).is_err());
     /// assert!(MulParams::new(q, q, q, -128, 127).is_ok());
+    /// let (a, o) = (Quantizer::<i8>::new(1e6, 0)?, Quantizer::<i8>::new(1e-6, 0)?);
+    /// assert!(matches!(MulParams::new(a, a, o, -128, 127), Err(Error::ShiftOutOfRange { .. })));
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn new(
@@ -100,8 +103,7 @@ impl MulParams {
             input1_offset: -a.zero_point(),
             input2_offset: -b.zero_point(),
             output_offset: out.zero_point(),
-            real_multiplier,
-            output_multiplier: quantize_multiplier(real_multiplier)?,
+            output_multiplier: quantize_multiplier_checked(real_multiplier)?,
             act_min,
             act_max,
             rounding: Rounding::Double,
@@ -109,35 +111,24 @@ impl MulParams {
         })
     }
 
-    /// The same operator evaluated with another rounding mode. For
-    /// [`Rounding::Single`] the multiplier is re-quantized the way a
-    /// `TFLITE_SINGLE_ROUNDING` build's `QuantizeMultiplier` does (shift
-    /// clamped at 30).
+    /// The same operator evaluated with another rounding mode. The
+    /// multiplier does not change: a `TFLITE_SINGLE_ROUNDING` build's
+    /// `QuantizeMultiplier` only differs above shift 30, which
+    /// [`new`](Self::new) rejects.
     ///
     /// ```
     /// use qkit::ops::MulParams;
     /// use qkit::quant::Quantizer;
-    /// use qkit::requant::{QuantizedMultiplier as Qm, Rounding};
-    /// let (a, o) = (Quantizer::<i8>::new(1e6, 0)?, Quantizer::<i8>::new(1e-6, 0)?);
+    /// use qkit::requant::Rounding;
+    /// let (a, o) = (Quantizer::<i8>::new(1e3, 0)?, Quantizer::<i8>::new(1e-3, 0)?);
     /// let p = MulParams::new(a, a, o, -128, 127)?;
-    /// assert_eq!(p.output_multiplier().shift, 60);
     /// let s = p.with_rounding(Rounding::Single);
-    /// assert_eq!(s.output_multiplier(), Qm { multiplier: i32::MAX, shift: 30 });
+    /// assert_eq!(s.output_multiplier(), p.output_multiplier());
+    /// assert_eq!(s.rounding(), Rounding::Single);
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn with_rounding(self, rounding: Rounding) -> Self {
-        let quantize = match rounding {
-            Rounding::Double => quantize_multiplier,
-            Rounding::Single => quantize_multiplier_single_rounding,
-        };
-        // `real_multiplier` was accepted by `quantize_multiplier` in `prepare`,
-        // and the single-rounding form accepts exactly the same inputs.
-        let output_multiplier = quantize(self.real_multiplier).unwrap_or(self.output_multiplier);
-        MulParams {
-            rounding,
-            output_multiplier,
-            ..self
-        }
+        MulParams { rounding, ..self }
     }
 
     /// The quantized output multiplier.
@@ -168,9 +159,12 @@ impl MulParams {
     fn eval(&self, x1: i32, x2: i32) -> i32 {
         // |p| <= 255² (int8) or 2^30 (int16, zero points 0): fits in i32.
         let p = (x1 + self.input1_offset) * (x2 + self.input2_offset);
-        multiply_by_quantized_multiplier(p, self.output_multiplier, self.rounding)
-            .wrapping_add(self.output_offset)
-            .clamp(self.act_min, self.act_max)
+        // Exact where TFLite's int32 shift would wrap; then clamped, so the
+        // result fits i32.
+        let y =
+            multiply_by_quantized_multiplier_exact(p as i64, self.output_multiplier, self.rounding);
+        y.saturating_add(self.output_offset as i64)
+            .clamp(self.act_min as i64, self.act_max as i64) as i32
     }
 }
 

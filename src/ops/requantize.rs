@@ -4,8 +4,8 @@ use core::marker::PhantomData;
 
 use crate::quant::Quantizer;
 use crate::requant::{
-    QuantizedMultiplier, Rounding, multiply_by_quantized_multiplier, quantize_multiplier,
-    quantize_multiplier_single_rounding, requantize_real_multiplier,
+    QuantizedMultiplier, Rounding, multiply_by_quantized_multiplier_exact,
+    quantize_multiplier_checked, requantize_real_multiplier,
 };
 use crate::{Error, QInt};
 
@@ -26,7 +26,6 @@ use crate::{Error, QInt};
 pub struct RequantizeParams<I: QInt, O: QInt> {
     input_zero_point: i32,
     output_zero_point: i32,
-    real_multiplier: f64,
     multiplier: QuantizedMultiplier,
     rounding: Rounding,
     _types: PhantomData<(I, O)>,
@@ -34,14 +33,19 @@ pub struct RequantizeParams<I: QInt, O: QInt> {
 
 impl<I: QInt, O: QInt> RequantizeParams<I, O> {
     /// Prepares a requantization from `input` to `output`, double rounding.
-    /// Always `Ok` for valid quantizers (a `Result` for symmetry with the
-    /// other operators and for a ratio that overflows).
+    ///
+    /// `Err(ShiftOutOfRange)` when `s_in / s_out >= 2^30` (the multiplier's
+    /// shift would pass 30, see
+    /// [`QuantizedMultiplier::check`]); `Err(InvalidMultiplier)` if the
+    /// ratio overflows `f64`. Ratios too small for a Q31 multiplier flush
+    /// to 0 as in TFLite (every output is then the output zero point).
     ///
     /// ```
-    /// use qkit::ops::RequantizeParams;
-    /// use qkit::quant::Quantizer;
+    /// use qkit::{ops::RequantizeParams, quant::Quantizer, Error};
     /// let p = RequantizeParams::new(Quantizer::<i8>::new(0.1, 0)?, Quantizer::<i8>::new(0.4, 0)?)?;
     /// assert_eq!(p.multiplier().to_f64(), 0.25);
+    /// let (big, tiny) = (Quantizer::<i8>::new(1.0, 0)?, Quantizer::<i8>::new(2f32.powi(-30), 0)?);
+    /// assert!(matches!(RequantizeParams::new(big, tiny), Err(Error::ShiftOutOfRange { .. })));
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn new(input: Quantizer<I>, output: Quantizer<O>) -> Result<Self, Error> {
@@ -49,16 +53,15 @@ impl<I: QInt, O: QInt> RequantizeParams<I, O> {
         Ok(RequantizeParams {
             input_zero_point: input.zero_point(),
             output_zero_point: output.zero_point(),
-            real_multiplier,
-            multiplier: quantize_multiplier(real_multiplier)?,
+            multiplier: quantize_multiplier_checked(real_multiplier)?,
             rounding: Rounding::Double,
             _types: PhantomData,
         })
     }
 
-    /// The same parameters with another rounding mode (for
-    /// [`Rounding::Single`] the multiplier's shift is clamped at 30, as a
-    /// `TFLITE_SINGLE_ROUNDING` build's `QuantizeMultiplier` does).
+    /// The same parameters with another rounding mode. The multiplier does
+    /// not change: a `TFLITE_SINGLE_ROUNDING` build's `QuantizeMultiplier`
+    /// only differs above shift 30, which [`new`](Self::new) rejects.
     ///
     /// ```
     /// use qkit::ops::{requantize_tensor, RequantizeParams};
@@ -74,16 +77,7 @@ impl<I: QInt, O: QInt> RequantizeParams<I, O> {
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn with_rounding(self, rounding: Rounding) -> Self {
-        let quantize = match rounding {
-            Rounding::Double => quantize_multiplier,
-            Rounding::Single => quantize_multiplier_single_rounding,
-        };
-        let multiplier = quantize(self.real_multiplier).unwrap_or(self.multiplier);
-        RequantizeParams {
-            rounding,
-            multiplier,
-            ..self
-        }
+        RequantizeParams { rounding, ..self }
     }
 
     /// The quantized multiplier `s_in / s_out`.
@@ -113,25 +107,33 @@ impl<I: QInt, O: QInt> RequantizeParams<I, O> {
         let same_scale = self.multiplier == QuantizedMultiplier::ONE;
         let i8_to_u8 = I::MIN == -128 && I::MAX == 127 && O::MIN == 0 && O::MAX == 255;
         let u8_to_i8 = I::MIN == 0 && I::MAX == 255 && O::MIN == -128 && O::MAX == 127;
-        let zp_delta = self.input_zero_point - self.output_zero_point;
+        // i64: an i32 input's zero point may sit anywhere in i32.
+        let zp_delta = self.input_zero_point as i64 - self.output_zero_point as i64;
         same_scale && ((i8_to_u8 && zp_delta == -128) || (u8_to_i8 && zp_delta == 128))
     }
 
-    /// The general formula for one value.
+    /// The general formula for one value, exact where TFLite's `int32`
+    /// arithmetic would overflow (an `i32` input minus its zero point, or a
+    /// large multiplier's left shift): the output then saturates as the
+    /// real value says.
     #[inline]
     fn eval(&self, x: i32) -> O {
-        let y = multiply_by_quantized_multiplier(
-            x.wrapping_sub(self.input_zero_point),
+        let y = multiply_by_quantized_multiplier_exact(
+            x as i64 - self.input_zero_point as i64,
             self.multiplier,
             self.rounding,
         );
-        O::saturating_from_i64(y as i64 + self.output_zero_point as i64)
+        O::saturating_from_i64(y.saturating_add(self.output_zero_point as i64))
     }
 }
 
 /// Integer REQUANTIZE: `out[i] = saturate(MBQM(x[i] - zp_in, s_in/s_out) + zp_out)`
 /// (TFLite `reference_ops::Requantize`), with TFLite's `x ^ 0x80` shortcut
 /// for a same-scale int8 <-> uint8 conversion.
+///
+/// Where TFLite's `int32` arithmetic would overflow (an `i32` input far from
+/// its zero point, a large multiplier) qkit computes the exact product and
+/// saturates, so the output never wraps.
 ///
 /// `Err(LengthMismatch)` unless `out.len() == x.len()`.
 ///

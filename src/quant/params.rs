@@ -4,6 +4,11 @@
 use crate::quant::Quantizer;
 use crate::{Error, QInt, Round};
 
+/// The smallest scale the parameter choosers produce: the smallest normal
+/// `f32` (a subnormal scale loses precision in `x / scale`, a zero one is
+/// not a quantizer).
+const SCALE_FLOOR: f32 = f32::MIN_POSITIVE;
+
 impl<Q: QInt> Quantizer<Q> {
     /// Parameters for the real range `[min, max]`, as TFLite's
     /// `ChooseQuantizationParams<T>(rmin, rmax, narrow_range)` computes them
@@ -17,14 +22,23 @@ impl<Q: QInt> Quantizer<Q> {
     ///   away from zero), so that 0.0 is exactly representable.
     ///
     /// The scale is then rounded to `f32` (the storage precision of a
-    /// quantized tensor). If the widened range is the single point 0,
-    /// TFLite returns scale 0; qkit cannot store that and returns scale 1.0
-    /// (every value of such a tensor is 0, which any scale represents exactly)
-    /// with zero point 0 clamped into `[qmin, qmax]`.
+    /// quantized tensor). Two rules where TFLite has none:
     ///
-    /// Errors: `NaN` if either bound is NaN; `InvalidParameter` if a bound
-    /// is infinite or `min > max`; `InvalidScale` if the scale is not a
-    /// positive normal-enough `f32` (for example a range of `1e-44`).
+    /// * **Zero range.** If the widened range is the single point 0, TFLite
+    ///   returns scale 0; qkit cannot store that and returns scale 1.0
+    ///   (every value of such a tensor is 0, which any scale represents
+    ///   exactly) with zero point 0 clamped into `[qmin, qmax]`.
+    /// * **Scale floor.** A range so narrow that the scale would fall below
+    ///   the smallest normal `f32`, [`f32::MIN_POSITIVE`] (`2^-126`; an int8
+    ///   range under about `3e-36`), gets that scale instead, and the zero
+    ///   point is chosen for it. Where TFLite would store a subnormal or zero
+    ///   scale, qkit stores a valid quantizer in which every value of the
+    ///   range is within one step of 0 (PyTorch clamps scales the same way,
+    ///   at a larger floor).
+    ///
+    /// Every finite `min <= max` therefore gives a quantizer. Errors: `NaN`
+    /// if either bound is NaN; `InvalidParameter` if a bound is infinite or
+    /// `min > max`.
     ///
     /// ```
     /// use qkit::{quant::Quantizer, Round};
@@ -34,6 +48,9 @@ impl<Q: QInt> Quantizer<Q> {
     /// assert_eq!(q.dequantize(q.quantize(0.0, Round::HalfAwayFromZero)), 0.0);
     /// // A positive range is widened to include 0.
     /// assert_eq!(Quantizer::<i8>::from_min_max(2.0, 4.0, false)?.zero_point(), -128);
+    /// // The scale floor: a valid range too narrow for a normal f32 scale.
+    /// let tiny = Quantizer::<u8>::from_min_max(0.0, 1e-45, false)?;
+    /// assert_eq!((tiny.scale(), tiny.zero_point()), (f32::MIN_POSITIVE, 0));
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn from_min_max(min: f32, max: f32, narrow_range: bool) -> Result<Self, Error> {
@@ -61,7 +78,7 @@ impl<Q: QInt> Quantizer<Q> {
             return make(1.0, 0.clamp(qmin, qmax));
         }
         let (qmin_d, qmax_d) = (qmin as f64, qmax as f64);
-        let scale = (rmax - rmin) / (qmax_d - qmin_d);
+        let scale = ((rmax - rmin) / (qmax_d - qmin_d)).max(SCALE_FLOOR as f64);
         let zero_point_from_min = qmin_d - rmin / scale;
         let zero_point_from_max = qmax_d - rmax / scale;
         let zero_point_from_min_error = qmin_d.abs() + (rmin / scale).abs();
@@ -90,10 +107,13 @@ impl<Q: QInt> Quantizer<Q> {
     /// (TFLite's weights: `abs_max / 127` in `[-127, 127]`, int4 `abs_max / 7`
     /// in `[-7, 7]`); otherwise `scale = abs_max / ((Q::MAX - Q::MIN) / 2)`
     /// (`abs_max / 127.5` for int8, as PyTorch's symmetric observers).
-    /// `abs_max == 0` gives scale 1.0 (all values quantize to the zero point).
+    /// `abs_max == 0` gives scale 1.0 (all values quantize to the zero
+    /// point), and a scale below [`f32::MIN_POSITIVE`] is raised to it (the
+    /// scale floor of [`from_min_max`](Self::from_min_max)), so every finite
+    /// `abs_max >= 0` gives a quantizer.
     ///
     /// Errors: `NaN` for NaN, `InvalidParameter` for a negative or infinite
-    /// `abs_max`, `InvalidScale` if the scale underflows to 0.
+    /// `abs_max`.
     ///
     /// ```
     /// use qkit::{int4::I4, quant::Quantizer, Round};
@@ -103,6 +123,7 @@ impl<Q: QInt> Quantizer<Q> {
     /// let w4 = Quantizer::<I4>::symmetric(7.0, true)?;
     /// assert_eq!((w4.scale(), w4.qmin()), (1.0, -7));
     /// assert_eq!(Quantizer::<u8>::symmetric(1.0, false)?.zero_point(), 128);
+    /// assert_eq!(Quantizer::<i8>::symmetric(1e-45, true)?.scale(), f32::MIN_POSITIVE);
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn symmetric(abs_max: f32, narrow_range: bool) -> Result<Self, Error> {
@@ -118,7 +139,11 @@ impl<Q: QInt> Quantizer<Q> {
         } else {
             (Q::MAX as i64 - Q::MIN as i64) as f32 / 2.0
         };
-        let scale = if abs_max == 0.0 { 1.0 } else { abs_max / steps };
+        let scale = if abs_max == 0.0 {
+            1.0
+        } else {
+            (abs_max / steps).max(SCALE_FLOOR)
+        };
         if narrow_range {
             Self::narrow(scale, zp)
         } else {
@@ -135,8 +160,14 @@ impl Quantizer<u8> {
     /// `zero_point = round_half_even(clamp(0 - min / scale, 0, 255))`.
     /// Quantize with [`Round::HalfToEven`] to reproduce the operator's output.
     ///
+    /// Two rules keep every finite input valid where ONNX Runtime's `f32`
+    /// arithmetic breaks down: when `max - min` overflows `f32` (a spread
+    /// beyond `f32::MAX`, such as `[-3e38, 3e38]`) the scale is computed in
+    /// `f64` and rounded once; a scale below [`f32::MIN_POSITIVE`] is raised
+    /// to it (the scale floor of [`from_min_max`](Self::from_min_max)).
+    ///
     /// Errors: `Empty` for no data, `NaN` if any value is NaN,
-    /// `InvalidScale` if a value is infinite.
+    /// `InvalidParameter` if a value is infinite.
     ///
     /// ```
     /// use qkit::{quant::Quantizer, Round};
@@ -146,6 +177,8 @@ impl Quantizer<u8> {
     /// assert_eq!(q.zero_point(), 64); // 63.75 -> 64
     /// assert_eq!(q.quantize(3.0, Round::HalfToEven), 255);
     /// assert!(Quantizer::<u8>::dynamic(&[]).is_err());
+    /// let wide = Quantizer::<u8>::dynamic(&[-3e38, 3e38])?;
+    /// assert_eq!((wide.scale(), wide.zero_point()), ((6e38f64 / 255.0) as f32, 128));
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn dynamic(x: &[f32]) -> Result<Self, Error> {
@@ -163,7 +196,18 @@ impl Quantizer<u8> {
         if nan {
             return Err(Error::NaN);
         }
-        let scale = if max == min { 1.0 } else { (max - min) / 255.0 };
+        if !(min.is_finite() && max.is_finite()) {
+            return Err(Error::InvalidParameter("values must be finite"));
+        }
+        let spread = max - min;
+        let scale = if max == min {
+            1.0
+        } else if spread.is_finite() {
+            spread / 255.0
+        } else {
+            ((max as f64 - min as f64) / 255.0) as f32
+        }
+        .max(SCALE_FLOOR);
         let initial_zero_point = 0.0 - min / scale;
         let zp = Round::HalfToEven.round_f32(initial_zero_point.clamp(0.0, 255.0));
         Self::new(scale, zp as i32)

@@ -256,6 +256,10 @@ impl<Q: QInt> Runs for PerBlock<'_, Q> {
     }
 
     fn for_each_run(&self, mut f: impl FnMut(Run)) {
+        if Runs::len(self) == 0 {
+            // O(1): with a zero dimension, `outer` alone may be huge.
+            return;
+        }
         let AxisLayout {
             outer,
             axis_len,

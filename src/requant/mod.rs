@@ -35,11 +35,13 @@ mod slice;
 
 pub use fixedpoint::{rounding_divide_by_pot, saturating_rounding_doubling_high_mul};
 pub use float::requantize_f32;
+pub(crate) use float::requantize_f32_raw;
 pub use multiplier::{
     QuantizedMultiplier, conv_real_multiplier, fully_connected_real_multiplier_f32_product,
-    mul_real_multiplier, quantize_multiplier, quantize_multiplier_single_rounding,
-    reduce_multiplier_to_q15, requantize_real_multiplier,
+    mul_real_multiplier, quantize_multiplier, quantize_multiplier_checked,
+    quantize_multiplier_single_rounding, reduce_multiplier_to_q15, requantize_real_multiplier,
 };
+pub(crate) use multiply::multiply_by_quantized_multiplier_exact;
 pub use multiply::{
     Rounding, multiply_by_quantized_multiplier, multiply_by_quantized_multiplier_i64,
 };

@@ -46,6 +46,53 @@ impl QuantizedMultiplier {
         shift: 1,
     };
 
+    /// The smallest shift qkit accepts (TFLite and CMSIS-NN's documented range).
+    ///
+    /// ```
+    /// assert_eq!(qkit::requant::QuantizedMultiplier::MIN_SHIFT, -31);
+    /// ```
+    pub const MIN_SHIFT: i32 = -31;
+
+    /// The largest shift qkit accepts: the single-rounding shift `31 - shift`
+    /// must stay >= 1, and TFLite's double rounding shifts the accumulator
+    /// left by at most 30.
+    ///
+    /// ```
+    /// assert_eq!(qkit::requant::QuantizedMultiplier::MAX_SHIFT, 30);
+    /// ```
+    pub const MAX_SHIFT: i32 = 30;
+
+    /// The one rule every multiplier in qkit obeys: `multiplier >= 0` and
+    /// `MIN_SHIFT <= shift <= MAX_SHIFT` (`-31 ..= 30`, the range TFLite and
+    /// CMSIS-NN accept). Every constructor that forms a multiplier (the
+    /// layers, [`ops`](crate::ops), [`requantize`](super::requantize), the C
+    /// ABI) calls it, so a multiplier outside the range is an error instead
+    /// of a silently wrong result.
+    ///
+    /// `Err(InvalidMultiplier)` for a negative significand,
+    /// `Err(ShiftOutOfRange)` for a shift outside the range.
+    ///
+    /// ```
+    /// use qkit::{requant::QuantizedMultiplier as Qm, Error};
+    /// assert_eq!(Qm::ONE.check(), Ok(Qm::ONE));
+    /// let big = Qm { multiplier: 1 << 30, shift: 31 }; // 2^30
+    /// assert_eq!(big.check(), Err(Error::ShiftOutOfRange { shift: 31, min: -31, max: 30 }));
+    /// assert!(Qm { multiplier: -1, shift: 0 }.check().is_err());
+    /// ```
+    pub fn check(self) -> Result<Self, Error> {
+        if self.multiplier < 0 {
+            return Err(Error::InvalidMultiplier(self.to_f64()));
+        }
+        if !(Self::MIN_SHIFT..=Self::MAX_SHIFT).contains(&self.shift) {
+            return Err(Error::ShiftOutOfRange {
+                shift: self.shift,
+                min: Self::MIN_SHIFT,
+                max: Self::MAX_SHIFT,
+            });
+        }
+        Ok(self)
+    }
+
     /// The real value this pair stands for, `multiplier · 2^(shift - 31)`,
     /// computed exactly in `f64` (saturating to ±inf / 0 for absurd shifts).
     ///
@@ -110,6 +157,25 @@ pub fn quantize_multiplier(real: f64) -> Result<QuantizedMultiplier, Error> {
         multiplier: q as i32,
         shift: e,
     })
+}
+
+/// [`quantize_multiplier`] followed by [`QuantizedMultiplier::check`]: the
+/// form every qkit constructor uses. A real multiplier of `2^30` or more
+/// (shift 31 and up) is `Err(ShiftOutOfRange)` instead of a multiplier whose
+/// products wrap; tiny multipliers still flush to `(0, 0)` as in TFLite.
+/// The result is the same for double and single rounding (single rounding
+/// only differs from [`quantize_multiplier`] above shift 30).
+///
+/// ```
+/// use qkit::{requant::{quantize_multiplier_checked, QuantizedMultiplier as Qm}, Error};
+/// assert_eq!(quantize_multiplier_checked(0.75)?, Qm { multiplier: 0x6000_0000, shift: 0 });
+/// assert_eq!(quantize_multiplier_checked(1e-12)?, Qm { multiplier: 0, shift: 0 });
+/// assert!(matches!(quantize_multiplier_checked(2f64.powi(30)), Err(Error::ShiftOutOfRange { .. })));
+/// assert!(matches!(quantize_multiplier_checked(f64::NAN), Err(Error::InvalidMultiplier(_))));
+/// # Ok::<(), qkit::Error>(())
+/// ```
+pub fn quantize_multiplier_checked(real: f64) -> Result<QuantizedMultiplier, Error> {
+    quantize_multiplier(real)?.check()
 }
 
 /// [`quantize_multiplier`] for **single-rounding** builds

@@ -149,3 +149,53 @@ fn single_rounding_wide(p: i128, shift: i32, base: i64) -> i32 {
         (p << (-t) as u32) as i32
     }
 }
+
+/// [`multiply_by_quantized_multiplier`]'s rounding rules on an `i64` input in
+/// exact (`i128`) arithmetic: no wrapping left shift, no truncation to
+/// `i32`. Wherever the `i32` form does not overflow (`x` fits `i32` and
+/// `x · 2^max(shift, 0)` does too) this *is* the `i32` form, so the result is
+/// TFLite's bit for bit; beyond that it is the correctly rounded product that
+/// TFLite's overflowing C++ cannot give. For multipliers that pass
+/// [`QuantizedMultiplier::check`] (others are clamped into the range, so the
+/// function never panics); the result saturates to `i64`.
+pub(crate) fn multiply_by_quantized_multiplier_exact(
+    x: i64,
+    m: QuantizedMultiplier,
+    rounding: Rounding,
+) -> i64 {
+    let shift = m.shift.clamp(
+        QuantizedMultiplier::MIN_SHIFT,
+        QuantizedMultiplier::MAX_SHIFT,
+    );
+    let left = shift.max(0);
+    if let Ok(x32) = i32::try_from(x)
+        && i32::try_from((x as i128) << left).is_ok()
+    {
+        return multiply_by_quantized_multiplier(x32, m, rounding) as i64;
+    }
+    let q = m.multiplier.max(0) as i128;
+    let r = match rounding {
+        // SRDHM is (a·b + 2^30) >> 31 with a floor shift (ties up) wherever it
+        // does not saturate, and q >= 0 rules saturation out.
+        Rounding::Double => rounding_divide_by_pot_wide(
+            (((x as i128) << left) * q + (1 << 30)) >> 31,
+            (-shift).max(0),
+        ),
+        Rounding::Single => {
+            let t = 31 - shift; // 1 ..= 62
+            ((x as i128) * q + (1i128 << (t - 1))) >> t
+        }
+    };
+    r.clamp(i64::MIN as i128, i64::MAX as i128) as i64
+}
+
+/// gemmlowp's `RoundingDivideByPOT` (ties away from zero) in `i128`, for
+/// `0 <= exponent <= 31`.
+fn rounding_divide_by_pot_wide(x: i128, exponent: i32) -> i128 {
+    if exponent <= 0 {
+        return x;
+    }
+    let mask = (1i128 << exponent) - 1;
+    let threshold = (mask >> 1) + i128::from(x < 0);
+    (x >> exponent) + i128::from((x & mask) > threshold)
+}

@@ -4,7 +4,7 @@
  * quantization_util.cc / common.h semantics (see SEMANTICS.md), on random
  * and edge inputs. Run by .ci/run:
  *
- *   cargo rustc --release --lib --features capi --crate-type staticlib
+ *   cargo rustc --release --lib --features capi,std --crate-type staticlib
  *   gcc -std=c11 -O2 -Wall -Wextra -Werror -Iinclude tests/c/capi_test.c \
  *       target/release/libqkit.a -lpthread -ldl -lm -o target/capi_test
  *   ./target/capi_test
