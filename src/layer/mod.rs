@@ -57,9 +57,23 @@
 //! # Ok::<(), qkit::Error>(())
 //! ```
 
+mod conv;
+mod depthwise_conv;
 mod fully_connected;
+mod gemmlowp;
+mod logistic;
+mod pool;
+mod softmax;
+mod stage;
+mod window;
 
 /// The fused activation (TFLite's `FusedActivationFunctionType`), shared
 /// with the elementwise ops: [`crate::ops::Activation`].
 pub use crate::ops::Activation;
+pub use conv::{Conv2D, Conv2D16x8, Conv2DShape};
+pub use depthwise_conv::{DepthwiseConv2D, DepthwiseConv2D16x8, DepthwiseConv2DShape};
 pub use fully_connected::{Channel, FullyConnected, FullyConnected16x8, Quantization, Requant};
+pub use logistic::{Logistic, TableMode, Tanh};
+pub use pool::{AveragePool2D, MaxPool2D, Pool2DShape, PoolElement};
+pub use softmax::Softmax;
+pub use window::Padding;

@@ -1,0 +1,219 @@
+//! SOFTMAX over int8 rows, bit for bit as TensorFlow Lite Micro's
+//! fixed-point reference (`reference_ops::Softmax<int8_t, OutputT>`).
+
+use super::fully_connected::check_len;
+use super::gemmlowp::{
+    self, exp_on_negative_values, one_over_one_plus_x_for_x_in_0_1,
+    saturating_rounding_multiply_by_pot,
+};
+use crate::quant::Quantizer;
+use crate::requant::{
+    QuantizedMultiplier, quantize_multiplier, rounding_divide_by_pot,
+    saturating_rounding_doubling_high_mul as srdhm,
+};
+use crate::{Error, QInt};
+
+/// Integer bits of the scaled input differences (TFLite's
+/// `kScaledDiffIntegerBits`).
+const SCALED_DIFF_INTEGER_BITS: i32 = 5;
+/// Integer bits of the sum of exponentials (`kAccumulationIntegerBits`).
+const ACCUMULATION_INTEGER_BITS: i32 = 12;
+
+/// SOFTMAX on int8 input, int8 (or int16) output, along the innermost
+/// dimension, with TFLite's gemmlowp fixed-point algorithm:
+///
+/// 1. `PreprocessSoftmaxScaling`: `beta · s_in · 2^26` (capped at
+///    `2^31 - 1`) becomes a Q31 multiplier and a left shift;
+///    `diff_min = -floor(31 · 2^26 / 2^shift)` bounds the differences that
+///    still count.
+/// 2. Per row: `d = x - max(row)`; each `d >= diff_min` is rescaled to Q5.26,
+///    `exp_on_negative_values` gives its exponential (Q0.31), the sum
+///    accumulates in Q12.19.
+/// 3. The reciprocal of the sum (`one_over_one_plus_x_for_x_in_0_1` after
+///    normalizing by its leading zeros) multiplies each exponential; a
+///    rounding shift brings it to 8 bits, offset by -128.
+///
+/// The output is quantized with scale 1/256 and zero point -128 (int8) or
+/// 1/65536 and -32768 ([`run_i16`](Self::run_i16)), which TFLite Micro
+/// requires of the model.
+///
+/// ```
+/// use qkit::layer::Softmax;
+/// use qkit::quant::Quantizer;
+/// let sm = Softmax::new(Quantizer::<i8>::new(0.1, 0)?, 1.0)?;
+/// let mut p = [0i8; 3];
+/// sm.run(&[10, 0, -10], 3, &mut p)?; // logits 1.0, 0.0, -1.0
+/// // 0.665, 0.245, 0.090 at scale 1/256 and zero point -128:
+/// assert_eq!(p, [42, -65, -105]);
+/// # Ok::<(), qkit::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Softmax {
+    input_multiplier: i32,
+    input_left_shift: i32,
+    diff_min: i32,
+}
+
+impl Softmax {
+    /// Prepares the op for an input quantized by `input` and TFLite's
+    /// `beta` (`SoftmaxOptions.beta`).
+    ///
+    /// `Err(InvalidScale)` for a non-finite or non-positive `beta`;
+    /// `Err(InvalidMultiplier)` when `beta · s_in · 2^26 <= 1` (TFLite's
+    /// `QuantizeMultiplierGreaterThanOne` rejects it too).
+    ///
+    /// ```
+    /// use qkit::layer::Softmax;
+    /// use qkit::quant::Quantizer;
+    /// let q = Quantizer::<i8>::new(0.05, 3)?;
+    /// assert!(Softmax::new(q, 2.0).is_ok());
+    /// assert!(Softmax::new(q, 0.0).is_err());
+    /// assert!(Softmax::new(Quantizer::<i8>::new(1e-9, 0)?, 1.0).is_err());
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn new(input: Quantizer<i8>, beta: f32) -> Result<Self, Error> {
+        if !(beta.is_finite() && beta > 0.0) {
+            return Err(Error::InvalidScale(f64::from(beta)));
+        }
+        let max_real = ((1i64 << 31) - 1) as f64;
+        let real = (f64::from(beta)
+            * f64::from(input.scale())
+            * (1i64 << (31 - SCALED_DIFF_INTEGER_BITS)) as f64)
+            .min(max_real);
+        if real <= 1.0 {
+            return Err(Error::InvalidMultiplier(real));
+        }
+        let QuantizedMultiplier { multiplier, shift } = quantize_multiplier(real)?;
+        if !(0..=30).contains(&shift) {
+            return Err(Error::ShiftOutOfRange {
+                shift,
+                min: 0,
+                max: 30,
+            });
+        }
+        // CalculateInputRadius(5, shift, 31) in f64, floored.
+        let radius = gemmlowp::calculate_input_radius(SCALED_DIFF_INTEGER_BITS, shift);
+        Ok(Self {
+            input_multiplier: multiplier,
+            input_left_shift: shift,
+            diff_min: -radius,
+        })
+    }
+
+    /// The smallest difference `x - max(row)` that still contributes
+    /// (TFLite's `diff_min`).
+    ///
+    /// ```
+    /// # use qkit::layer::Softmax;
+    /// # use qkit::quant::Quantizer;
+    /// let sm = Softmax::new(Quantizer::<i8>::new(1.0, 0)?, 1.0)?;
+    /// // beta · s_in · 2^26 = 2^26: shift 27, radius floor(31 · 2^26 / 2^27) = 15.
+    /// assert_eq!(sm.diff_min(), -15);
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn diff_min(&self) -> i32 {
+        self.diff_min
+    }
+
+    /// Softmax of each row of `depth` values: int8 input, int8 output
+    /// (scale 1/256, zero point -128).
+    ///
+    /// Errors: `depth` is 0 or does not divide the input, lengths differ, or
+    /// a row's exponentials sum too large for an 8-bit result (TFLite
+    /// aborts there; it needs hundreds of maximal entries).
+    ///
+    /// ```
+    /// use qkit::layer::Softmax;
+    /// use qkit::quant::Quantizer;
+    /// let sm = Softmax::new(Quantizer::<i8>::new(0.5, 0)?, 1.0)?;
+    /// let mut p = [0i8; 4];
+    /// sm.run(&[3, 3, -128, 127], 2, &mut p)?; // two rows
+    /// assert_eq!(p, [0, 0, -128, 127]);
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn run(&self, input: &[i8], depth: usize, output: &mut [i8]) -> Result<(), Error> {
+        self.rows(input, depth, output)
+    }
+
+    /// Softmax with int16 output (scale 1/65536, zero point -32768):
+    /// TFLite's int8-in, int16-out kernel.
+    ///
+    /// ```
+    /// use qkit::layer::Softmax;
+    /// use qkit::quant::Quantizer;
+    /// let sm = Softmax::new(Quantizer::<i8>::new(0.5, 0)?, 1.0)?;
+    /// let mut p = [0i16; 2];
+    /// sm.run_i16(&[3, 3], 2, &mut p)?;
+    /// assert_eq!(p, [0, 0]); // 0.5 each
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn run_i16(&self, input: &[i8], depth: usize, output: &mut [i16]) -> Result<(), Error> {
+        self.rows(input, depth, output)
+    }
+
+    fn rows<T: QInt>(&self, input: &[i8], depth: usize, output: &mut [T]) -> Result<(), Error> {
+        if depth == 0 {
+            return Err(Error::InvalidParameter("softmax depth is 0"));
+        }
+        check_len(input.len(), output.len())?;
+        if !input.len().is_multiple_of(depth) {
+            return Err(Error::InvalidParameter(
+                "input length is not a multiple of the depth",
+            ));
+        }
+        for (x, y) in input
+            .chunks_exact(depth)
+            .zip(output.chunks_exact_mut(depth))
+        {
+            self.row(x, y)?;
+        }
+        Ok(())
+    }
+
+    /// `exp(beta · s_in · d)` in Q0.31 for a difference `d >= diff_min`.
+    fn exp(&self, diff: i32) -> i32 {
+        // MultiplyByQuantizedMultiplierGreaterThanOne: x · 2^shift wraps
+        // like TFLite's int32 multiply.
+        let rescaled = srdhm(
+            diff.wrapping_mul(1 << self.input_left_shift),
+            self.input_multiplier,
+        );
+        exp_on_negative_values(rescaled, SCALED_DIFF_INTEGER_BITS)
+    }
+
+    fn row<T: QInt>(&self, x: &[i8], y: &mut [T]) -> Result<(), Error> {
+        let max = i32::from(x.iter().copied().max().unwrap_or(i8::MIN));
+        let mut sum_of_exps = 0i32;
+        for &v in x {
+            let diff = i32::from(v) - max;
+            if diff >= self.diff_min {
+                let e =
+                    saturating_rounding_multiply_by_pot(self.exp(diff), -ACCUMULATION_INTEGER_BITS);
+                sum_of_exps = sum_of_exps.wrapping_add(e);
+            }
+        }
+        // GetReciprocal: normalize the sum to [1, 2) by its leading zeros.
+        let headroom_plus_one = (sum_of_exps as u32).leading_zeros() as i32;
+        let num_bits_over_unit = ACCUMULATION_INTEGER_BITS - headroom_plus_one;
+        let shifted_sum_minus_one = ((sum_of_exps as u32)
+            .checked_shl(headroom_plus_one as u32)
+            .unwrap_or(0))
+        .wrapping_sub(1 << 31) as i32;
+        let shifted_scale = one_over_one_plus_x_for_x_in_0_1(shifted_sum_minus_one);
+        let bits = (T::MAX - T::MIN + 1).trailing_zeros() as i32;
+        let exponent = num_bits_over_unit + 31 - bits;
+        if !(0..=31).contains(&exponent) {
+            return Err(Error::Overflow);
+        }
+        for (&v, o) in x.iter().zip(y.iter_mut()) {
+            let diff = i32::from(v) - max;
+            *o = if diff >= self.diff_min {
+                let unsat = rounding_divide_by_pot(srdhm(shifted_scale, self.exp(diff)), exponent);
+                T::saturating_from_i32(unsat.wrapping_add(T::MIN))
+            } else {
+                T::saturating_from_i32(T::MIN)
+            };
+        }
+        Ok(())
+    }
+}
