@@ -253,6 +253,121 @@ impl Geometry {
     }
 }
 
+impl Geometry {
+    /// [`accumulate`](Self::accumulate) for int8 with depth multiplier 1,
+    /// over `acc.len() / nb` consecutive output pixels of row `oy` from
+    /// column `ox0`, tap by tap: every tap reads `nb` contiguous activations
+    /// per pixel (or `pad_row` in the padding), and with narrow-range
+    /// weights two taps are summed in `i16` before widening
+    /// (`|w·x| <= 127·128`, so two products fit).
+    #[allow(clippy::too_many_arguments)]
+    fn accumulate_row_i8_m1(
+        &self,
+        image: &[i8],
+        weights: &[i8],
+        (oy, ox0): (usize, usize),
+        o0: usize,
+        pad_row: &[i8],
+        narrow: bool,
+        acc: &mut [i32],
+        nb: usize,
+    ) {
+        let win = &self.window;
+        let x_at = |iy: Option<usize>, kx: usize, ox: usize| -> &[i8] {
+            match (iy, win.w.tap(ox, kx)) {
+                (Some(iy), Some(ix)) => &image[(iy * win.w.input + ix) * self.in_c + o0..][..nb],
+                _ => &pad_row[..nb],
+            }
+        };
+        let mut pending: Option<(&[i8], Option<usize>, usize)> = None;
+        for ky in 0..win.h.filter {
+            let iy = win.h.tap(oy, ky);
+            for kx in 0..win.w.filter {
+                let w = &weights[(ky * win.w.filter + kx) * self.out_c + o0..][..nb];
+                if !narrow {
+                    for (i, a) in acc.chunks_exact_mut(nb).enumerate() {
+                        mac1(a, w, x_at(iy, kx, ox0 + i));
+                    }
+                } else if let Some((w0, iy0, kx0)) = pending.take() {
+                    for (i, a) in acc.chunks_exact_mut(nb).enumerate() {
+                        mac2_narrow(a, w0, x_at(iy0, kx0, ox0 + i), w, x_at(iy, kx, ox0 + i));
+                    }
+                } else {
+                    pending = Some((w, iy, kx));
+                }
+            }
+        }
+        if let Some((w0, iy0, kx0)) = pending {
+            for (i, a) in acc.chunks_exact_mut(nb).enumerate() {
+                mac1(a, w0, x_at(iy0, kx0, ox0 + i));
+            }
+        }
+    }
+}
+
+/// Lanes per chunk of the int8 depthwise kernels: fixed 16-lane chunks let
+/// the compiler use full vectors of i16 products rather than the 4 lanes an
+/// i32 accumulator would size them to.
+const LANES: usize = 16;
+
+/// `acc[i] += w[i]·x[i]`.
+#[inline]
+fn mac1(acc: &mut [i32], w: &[i8], x: &[i8]) {
+    let n = acc.len().min(w.len()).min(x.len());
+    let full = n - n % LANES;
+    for ((a, w), x) in acc[..full]
+        .chunks_exact_mut(LANES)
+        .zip(w.chunks_exact(LANES))
+        .zip(x.chunks_exact(LANES))
+    {
+        let mut p = [0i16; LANES];
+        for k in 0..LANES {
+            p[k] = i16::from(w[k]) * i16::from(x[k]);
+        }
+        for k in 0..LANES {
+            a[k] = a[k].wrapping_add(i32::from(p[k]));
+        }
+    }
+    for i in full..n {
+        acc[i] = acc[i].wrapping_add(i32::from(i16::from(w[i]) * i16::from(x[i])));
+    }
+}
+
+/// `acc[i] += w0[i]·x0[i] + w1[i]·x1[i]` for weights in `[-127, 127]`: the
+/// two products and their sum are exact in `i16` (at most `2·127·128`).
+#[inline]
+fn mac2_narrow(acc: &mut [i32], w0: &[i8], x0: &[i8], w1: &[i8], x1: &[i8]) {
+    const L: usize = 16;
+    let n = acc
+        .len()
+        .min(w0.len())
+        .min(x0.len())
+        .min(w1.len())
+        .min(x1.len());
+    let full = n - n % L;
+    for ((((a, w0), x0), w1), x1) in acc[..full]
+        .chunks_exact_mut(L)
+        .zip(w0.chunks_exact(L))
+        .zip(x0.chunks_exact(L))
+        .zip(w1.chunks_exact(L))
+        .zip(x1.chunks_exact(L))
+    {
+        let mut pair = [0i16; L];
+        for k in 0..L {
+            pair[k] = (i16::from(w0[k]) * i16::from(x0[k]))
+                .wrapping_add(i16::from(w1[k]) * i16::from(x1[k]));
+        }
+        for k in 0..L {
+            a[k] = a[k].wrapping_add(i32::from(pair[k]));
+        }
+    }
+    for i in full..n {
+        let pair =
+            (i16::from(w0[i]) * i16::from(x0[i])).wrapping_add(i16::from(w1[i]) * i16::from(x1[i]));
+        acc[i] = acc[i].wrapping_add(i32::from(pair));
+    }
+}
+
 /// Multiply-accumulate of int8 weights with activations `X` into `Self`.
 trait Mac<X: Copy>: Copy + Default {
     fn mac_one(&mut self, w: i8, x: X);
@@ -315,6 +430,8 @@ impl Mac<i16> for i64 {
 #[derive(Debug)]
 pub struct DepthwiseConv2D<'a> {
     weights: &'a [i8],
+    /// No weight is -128 (the paired-tap kernel applies).
+    narrow: bool,
     geometry: Geometry,
     channels: &'a [Channel],
     stage: Stage,
@@ -364,6 +481,7 @@ impl<'a> DepthwiseConv2D<'a> {
         }
         Ok(Self {
             weights,
+            narrow: weights.iter().all(|&w| w != i8::MIN),
             geometry,
             channels,
             stage,
@@ -424,28 +542,50 @@ impl<'a> DepthwiseConv2D<'a> {
         let block = BLOCK.min(g.out_c);
         let tile = ACC_TILE / block;
         let mut acc = [0i32; ACC_TILE];
-        let pixels = g.window.output_pixels();
+        let pad_row = [self.input_zero_point; BLOCK];
+        let (out_h, out_w) = (g.window.h.output, g.window.w.output);
         let in_len = g.window.input_pixels() * g.in_c;
         for (image, out_image) in input
             .chunks_exact(in_len)
-            .zip(output.chunks_exact_mut(pixels * g.out_c))
+            .zip(output.chunks_exact_mut(out_h * out_w * g.out_c))
         {
-            for p0 in (0..pixels).step_by(tile) {
-                let n = tile.min(pixels - p0);
-                let out_tile = &mut out_image[p0 * g.out_c..(p0 + n) * g.out_c];
-                for o0 in (0..g.out_c).step_by(block) {
-                    let nb = block.min(g.out_c - o0);
-                    let acc = &mut acc[..n * nb];
-                    acc.fill(0);
-                    for (i, a) in acc.chunks_exact_mut(nb).enumerate() {
-                        g.accumulate(image, self.weights, p0 + i, o0, self.input_zero_point, a);
-                    }
-                    let chans = &self.channels[o0..o0 + nb];
-                    if nb == g.out_c {
-                        self.stage.apply(acc, chans, out_tile)?;
-                    } else {
-                        for (a, y) in acc.chunks_exact(nb).zip(out_tile.chunks_exact_mut(g.out_c)) {
-                            self.stage.apply(a, chans, &mut y[o0..o0 + nb])?;
+            // Tiles of consecutive pixels within one output row.
+            for oy in 0..out_h {
+                for ox0 in (0..out_w).step_by(tile) {
+                    let n = tile.min(out_w - ox0);
+                    let p0 = oy * out_w + ox0;
+                    let out_tile = &mut out_image[p0 * g.out_c..(p0 + n) * g.out_c];
+                    for o0 in (0..g.out_c).step_by(block) {
+                        let nb = block.min(g.out_c - o0);
+                        let acc = &mut acc[..n * nb];
+                        acc.fill(0);
+                        if g.mult == 1 {
+                            let (w, narrow) = (self.weights, self.narrow);
+                            g.accumulate_row_i8_m1(
+                                image,
+                                w,
+                                (oy, ox0),
+                                o0,
+                                &pad_row,
+                                narrow,
+                                acc,
+                                nb,
+                            );
+                        } else {
+                            for (i, a) in acc.chunks_exact_mut(nb).enumerate() {
+                                let zp = self.input_zero_point;
+                                g.accumulate(image, self.weights, p0 + i, o0, zp, a);
+                            }
+                        }
+                        let chans = &self.channels[o0..o0 + nb];
+                        if nb == g.out_c {
+                            self.stage.apply(acc, chans, out_tile)?;
+                        } else {
+                            for (a, y) in
+                                acc.chunks_exact(nb).zip(out_tile.chunks_exact_mut(g.out_c))
+                            {
+                                self.stage.apply(a, chans, &mut y[o0..o0 + nb])?;
+                            }
                         }
                     }
                 }
