@@ -55,7 +55,7 @@ impl InputScaling {
         let q = libm::round(fraction * (1i64 << 31) as f64);
         // TFLite casts q to int32 as is: q = 2^31 (a scale a hair below a
         // power of two) or a negative shift has no defined result there.
-        if !(q < (1i64 << 31) as f64) || !(0..=30).contains(&exponent) {
+        if q >= (1i64 << 31) as f64 || !(0..=30).contains(&exponent) {
             return Err(Error::InvalidParameter(
                 "input scale outside the range TFLite's int8 LOGISTIC/TANH support",
             ));
