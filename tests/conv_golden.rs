@@ -10,7 +10,7 @@
 use qkit::layer::{
     Activation, AveragePool2D, Channel, Conv2D, Conv2D16x8, Conv2DShape, DepthwiseConv2D,
     DepthwiseConv2D16x8, DepthwiseConv2DShape, Logistic, MaxPool2D, Padding, Pool2DShape,
-    Quantization, Requant, Softmax, TableMode, Tanh,
+    Quantization, Requant, Softmax, Softmax16, TableMode, Tanh,
 };
 use qkit::quant::Quantizer;
 use serde_json::Value;
@@ -262,6 +262,18 @@ fn run_pool(c: &Value) -> (Vec<i64>, Vec<i64>) {
 }
 
 fn run_softmax(c: &Value) -> (Vec<i64>, Vec<i64>) {
+    if c["kind"] == "int16" {
+        let q = Quantizer::<i16>::new(f32_of(&c["input_scale"]), 0).unwrap();
+        let sm = Softmax16::new(q, f32_of(&c["beta"])).unwrap();
+        let x = i16s(&c["input"]);
+        let mut y = vec![0i16; x.len()];
+        sm.run(&x, c["depth"].as_u64().unwrap() as usize, &mut y)
+            .unwrap();
+        return (
+            y.into_iter().map(i64::from).collect(),
+            hex::<2>(&c["output"]),
+        );
+    }
     let q = Quantizer::<i8>::new(
         f32_of(&c["input_scale"]),
         c["input_zero_point"].as_i64().unwrap() as i32,
@@ -352,6 +364,7 @@ fn every_case_matches_the_runtime() {
         "maxpool/int16",
         "softmax/int8",
         "softmax/int16_out",
+        "softmax/int16",
         "logistic/int8",
         "tanh/int8",
     ] {

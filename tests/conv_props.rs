@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use qkit::layer::{
     Activation, AveragePool2D, Channel, Conv2D, Conv2D16x8, Conv2DShape, DepthwiseConv2D,
     DepthwiseConv2D16x8, DepthwiseConv2DShape, Logistic, MaxPool2D, Padding, Pool2DShape,
-    Quantization, Requant, Softmax, TableMode, Tanh,
+    Quantization, Requant, Softmax, Softmax16, TableMode, Tanh,
 };
 use qkit::quant::Quantizer;
 use qkit::requant::{
@@ -457,6 +457,26 @@ proptest! {
             for j in 0..x.len() {
                 if x[i] > x[j] { prop_assert!(y[i] >= y[j]); }
             }
+        }
+    }
+
+    /// The int16 softmax (lookup tables) stays within a few 2^-15 steps of
+    /// the exact softmax over the table's [-10, 0] range.
+    #[test]
+    fn softmax16_tracks_the_real_softmax(
+        x in proptest::collection::vec(-3000i16..3000, 1..40), scale in 0.0005f32..0.003, beta in 0.5f32..2.0,
+    ) {
+        let sm = Softmax16::new(Quantizer::<i16>::new(scale, 0).unwrap(), beta).unwrap();
+        let mut y = vec![0i16; x.len()];
+        sm.run(&x, x.len(), &mut y).unwrap();
+        let max = *x.iter().max().unwrap() as f64;
+        let e: Vec<f64> = x.iter().map(|&v| {
+            let d = (v as f64 - max) * scale as f64 * beta as f64;
+            if d < -10.0 { 0.0 } else { d.exp() }
+        }).collect();
+        let s: f64 = e.iter().sum();
+        for i in 0..x.len() {
+            prop_assert!((y[i] as f64 / 32768.0 - e[i] / s).abs() <= 0.003, "{} vs {}", y[i], e[i] / s);
         }
     }
 

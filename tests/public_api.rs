@@ -77,7 +77,7 @@ fn issue_13_layer_names_keep_their_signatures() {
     use qkit::layer::{
         AveragePool2D, Channel, Conv2D, Conv2D16x8, Conv2DShape, DepthwiseConv2D,
         DepthwiseConv2D16x8, DepthwiseConv2DShape, Logistic, MaxPool2D, Pool2DShape, Quantization,
-        Requant, Softmax, TableMode, Tanh,
+        Requant, Softmax, Softmax16, TableMode, Tanh,
     };
     use qkit::ops::Activation;
     type ConvNew = fn(
@@ -109,6 +109,7 @@ fn issue_13_layer_names_keep_their_signatures() {
     let _: fn(&Pool2DShape, Quantizer<i16>, Activation) -> Result<MaxPool2D<i16>, Error> =
         MaxPool2D::new;
     let _: fn(Quantizer<i8>, f32) -> Result<Softmax, Error> = Softmax::new;
+    let _: fn(Quantizer<i16>, f32) -> Result<Softmax16, Error> = Softmax16::new;
     let _: fn(Quantizer<i8>, TableMode) -> Result<Logistic, Error> = Logistic::new;
     let _: fn(Quantizer<i8>, TableMode) -> Result<Tanh, Error> = Tanh::new;
 }

@@ -246,23 +246,36 @@ def pool_case(rng, name, op, kind="int8", h=7, w=7, c=5, fh=3, fw=3, sh=2, sw=2,
             "input": hexs(x, dt), "output": hexs(y, dt)}
 
 
-def softmax_case(rng, name, rows, depth, scale, zp, beta, out16=False):
-    x = rng.integers(-128, 128, size=rows * depth)
-    if depth > 2:
-        x[:3] = [127, 127, -128]
+def softmax_case(rng, name, rows, depth, scale, zp, beta, out16=False, in16=False, x_explicit=None):
+    if x_explicit is not None:
+        x = np.asarray(x_explicit, dtype=np.int64)
+        zp, out16 = 0, True
+    elif in16:
+        x = rng.integers(-32768, 32768, size=rows * depth)
+        # Keep most rows within reach of the max (beyond ~10 the exp is 0).
+        x = (x // 4).astype(np.int64)
+        zp, out16 = 0, True
+    else:
+        x = rng.integers(-128, 128, size=rows * depth)
+    if depth > 2 and x_explicit is None:
+        x[:3] = [32767, 32767, -32768] if in16 else [127, 127, -128]
     o = schema.SoftmaxOptionsT()
     o.beta = beta
-    if out16:
+    in_t, in_dt = (T.INT16, np.int16) if in16 else (T.INT8, np.int8)
+    if in16:
+        out_t, oq = T.INT16, quant([1.0 / 32768], [0])
+    elif out16:
         out_t, oq = T.INT16, quant([1.0 / 65536], [-32768])
     else:
         out_t, oq = T.INT8, quant([1.0 / 256], [-128])
-    tensors = [("input", T.INT8, [rows, depth], quant([scale], [zp]), None), ("output", out_t, [rows, depth], oq, None)]
+    tensors = [("input", in_t, [rows, depth], quant([scale], [zp]), None), ("output", out_t, [rows, depth], oq, None)]
     mb = model(schema.BuiltinOperator.SOFTMAX, schema.BuiltinOptions.SoftmaxOptions, o, tensors, [0], [1])
-    y = run_tflm(mb, x.astype(np.int8).reshape(rows, depth)).reshape(-1)
+    y = run_tflm(mb, x.astype(in_dt).reshape(rows, depth)).reshape(-1)
     r = schema.ModelT.InitFromPackedBuf(mb, 0)
-    return {"name": name, "op": "softmax", "kind": "int16_out" if out16 else "int8", "rows": rows, "depth": depth,
+    kind = "int16" if in16 else "int16_out" if out16 else "int8"
+    return {"name": name, "op": "softmax", "kind": kind, "rows": rows, "depth": depth,
             "input_scale": float(r.subgraphs[0].tensors[0].quantization.scale[0]), "input_zero_point": zp,
-            "beta": float(np.float32(beta)), "input": hexs(x, np.int8),
+            "beta": float(np.float32(beta)), "input": hexs(x, in_dt),
             "output": hexs(y, np.int16 if out16 else np.int8)}
 
 
@@ -365,6 +378,16 @@ def main():
     c.append(softmax_case(rng, "softmax_large_scale", 2, 12, 0.8, 3, 1.3))
     c.append(softmax_case(rng, "softmax_int16_out", 3, 10, 0.1, 5, 1.0, out16=True))
     c.append(softmax_case(rng, "softmax_int16_out_beta_0_7", 2, 33, 0.05, -7, 0.7, out16=True))
+    c.append(softmax_case(rng, "softmax16_10", 4, 10, 0.0005, 0, 1.0, in16=True))
+    c.append(softmax_case(rng, "softmax16_33_beta_1_7", 3, 33, 0.0002, 0, 1.7, in16=True))
+    c.append(softmax_case(rng, "softmax16_64_small_scale", 2, 64, 0.00005, 0, 1.0, in16=True))
+    c.append(softmax_case(rng, "softmax16_5_large_scale", 6, 5, 0.003, 0, 0.6, in16=True))
+    # Every entry of both int16 lookup tables: with s_in = 10/65535 and beta 1
+    # the rescaling is the identity, so rows [32767, 32767 - 64k] look up
+    # exp at every interval and 1/(1+x) over all of [0, 1).
+    sweep = [v for k in range(1024) for v in (32767, 32767 - 64 * k)]
+    c.append(softmax_case(rng, "softmax16_lut_sweep", 1024, 2, float(np.float32(10.0 / 65535.0)), 0, 1.0,
+                          in16=True, x_explicit=sweep))
     # Logistic / tanh over every input.
     for op in ["logistic", "tanh"]:
         for i, (scale, zp) in enumerate([(0.0625, 0), (0.1, -10), (0.037, 25), (0.25, -128), (0.012, 100),

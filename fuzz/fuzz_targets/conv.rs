@@ -10,7 +10,7 @@ use libfuzzer_sys::fuzz_target;
 use qkit::layer::{
     Activation, AveragePool2D, Channel, Conv2D, Conv2D16x8, Conv2DShape, DepthwiseConv2D,
     DepthwiseConv2D16x8, DepthwiseConv2DShape, Logistic, MaxPool2D, Padding, Pool2DShape,
-    Quantization, Requant, Softmax, TableMode, Tanh,
+    Quantization, Requant, Softmax, Softmax16, TableMode, Tanh,
 };
 use qkit::quant::Quantizer;
 use qkit::requant::{
@@ -161,6 +161,12 @@ fuzz_target!(|f: Input| {
         }
     }
 
+    // Softmax int16.
+    if let Ok(q16) = Quantizer::<i16>::new(f.s_in, f.zp_in) {
+        if let Ok(sm) = Softmax16::new(q16, f.beta) {
+            let _ = sm.run(&x16, f.depth as usize, &mut vec![0i16; x16.len()]);
+        }
+    }
     // Softmax, logistic, tanh.
     if let Ok(qi) = Quantizer::<i8>::new(f.s_in, f.zp_in) {
         if let Ok(sm) = Softmax::new(qi, f.beta) {

@@ -83,5 +83,5 @@ pub use depthwise_conv::{DepthwiseConv2D, DepthwiseConv2D16x8, DepthwiseConv2DSh
 pub use fully_connected::{Channel, FullyConnected, FullyConnected16x8, Quantization, Requant};
 pub use logistic::{Logistic, TableMode, Tanh};
 pub use pool::{AveragePool2D, MaxPool2D, Pool2DShape, PoolElement};
-pub use softmax::Softmax;
+pub use softmax::{Softmax, Softmax16};
 pub use window::Padding;
