@@ -6,7 +6,7 @@ use super::fully_connected::{
     Channel, Quantization, Requant, check_len, check_zero_point, fill_multipliers,
 };
 use super::stage::{ACC_TILE, BLOCK, GemmWeights, Stage, check_multiplier};
-use super::window::{Axis, Padding, Window, product};
+use super::window::{Padding, Window, product, window_options};
 use crate::Error;
 use crate::ops::activation_range;
 use crate::quant::Quantizer;
@@ -84,78 +84,14 @@ impl Conv2DShape {
         }
     }
 
-    /// The same shape with these strides.
-    ///
-    /// ```
-    /// # use qkit::layer::Conv2DShape;
-    /// let s = Conv2DShape::new([8, 8, 3], [3, 3, 3]).stride(2, 1);
-    /// assert_eq!(s.output_size()?, (4, 8));
-    /// # Ok::<(), qkit::Error>(())
-    /// ```
-    pub fn stride(mut self, height: usize, width: usize) -> Self {
-        self.stride_height = height;
-        self.stride_width = width;
-        self
-    }
-
-    /// The same shape with these dilation factors.
-    ///
-    /// ```
-    /// # use qkit::layer::{Conv2DShape, Padding};
-    /// let s = Conv2DShape::new([8, 8, 3], [3, 3, 3]).dilation(2, 2).padding(Padding::Valid);
-    /// assert_eq!(s.output_size()?, (4, 4)); // the 3x3 filter spans 5x5
-    /// # Ok::<(), qkit::Error>(())
-    /// ```
-    pub fn dilation(mut self, height: usize, width: usize) -> Self {
-        self.dilation_height = height;
-        self.dilation_width = width;
-        self
-    }
-
-    /// The same shape with this padding.
-    ///
-    /// ```
-    /// # use qkit::layer::{Conv2DShape, Padding};
-    /// let s = Conv2DShape::new([5, 5, 1], [3, 3, 1]).padding(Padding::Valid);
-    /// assert_eq!(s.output_size()?, (3, 3));
-    /// # Ok::<(), qkit::Error>(())
-    /// ```
-    pub fn padding(mut self, padding: Padding) -> Self {
-        self.padding = padding;
-        self
-    }
-
-    /// The output `(height, width)`, TFLite's `ComputeOutSize`; an error
-    /// for a zero size, stride or dilation, or an empty VALID output.
-    ///
-    /// ```
-    /// # use qkit::layer::Conv2DShape;
-    /// assert_eq!(Conv2DShape::new([7, 6, 1], [3, 3, 1]).stride(2, 2).output_size()?, (4, 3));
-    /// assert!(Conv2DShape::new([7, 6, 1], [3, 3, 1]).stride(0, 2).output_size().is_err());
-    /// # Ok::<(), qkit::Error>(())
-    /// ```
-    pub fn output_size(&self) -> Result<(usize, usize), Error> {
-        let w = self.window()?;
-        Ok((w.h.output, w.w.output))
-    }
-
     fn window(&self) -> Result<Window, Error> {
-        Ok(Window {
-            h: Axis::new(
-                self.input_height,
-                self.filter_height,
-                self.stride_height,
-                self.dilation_height,
-                self.padding,
-            )?,
-            w: Axis::new(
-                self.input_width,
-                self.filter_width,
-                self.stride_width,
-                self.dilation_width,
-                self.padding,
-            )?,
-        })
+        Window::new(
+            [self.input_height, self.input_width],
+            [self.filter_height, self.filter_width],
+            [self.stride_height, self.stride_width],
+            [self.dilation_height, self.dilation_width],
+            self.padding,
+        )
     }
 
     /// Taps per output value: `filter_height · filter_width ·
@@ -178,6 +114,12 @@ impl Conv2DShape {
             && self.filter_input_channels == self.input_channels
     }
 }
+
+window_options!(
+    Conv2DShape,
+    "Conv2DShape::new([8, 8, 3], [3, 3, 3])",
+    dilation
+);
 
 /// The validated geometry of a convolution with `out` output channels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use super::fully_connected::{
     Channel, Quantization, Requant, check_len, check_zero_point, fill_multipliers,
 };
 use super::stage::{ACC_TILE, BLOCK, Stage, check_multiplier};
-use super::window::{Axis, Padding, Window, product};
+use super::window::{Padding, Window, product, window_options};
 use crate::Error;
 use crate::ops::activation_range;
 use crate::quant::Quantizer;
@@ -77,47 +77,6 @@ impl DepthwiseConv2DShape {
         }
     }
 
-    /// The same shape with these strides.
-    ///
-    /// ```
-    /// # use qkit::layer::DepthwiseConv2DShape;
-    /// let s = DepthwiseConv2DShape::new([9, 9, 3], [3, 3], 1).stride(2, 3);
-    /// assert_eq!(s.output_size()?, (5, 3));
-    /// # Ok::<(), qkit::Error>(())
-    /// ```
-    pub fn stride(mut self, height: usize, width: usize) -> Self {
-        self.stride_height = height;
-        self.stride_width = width;
-        self
-    }
-
-    /// The same shape with these dilation factors.
-    ///
-    /// ```
-    /// # use qkit::layer::{DepthwiseConv2DShape, Padding};
-    /// let s = DepthwiseConv2DShape::new([9, 9, 3], [3, 3], 1).dilation(2, 2).padding(Padding::Valid);
-    /// assert_eq!(s.output_size()?, (5, 5));
-    /// # Ok::<(), qkit::Error>(())
-    /// ```
-    pub fn dilation(mut self, height: usize, width: usize) -> Self {
-        self.dilation_height = height;
-        self.dilation_width = width;
-        self
-    }
-
-    /// The same shape with this padding.
-    ///
-    /// ```
-    /// # use qkit::layer::{DepthwiseConv2DShape, Padding};
-    /// let s = DepthwiseConv2DShape::new([4, 4, 1], [3, 3], 1).padding(Padding::Valid);
-    /// assert_eq!(s.output_size()?, (2, 2));
-    /// # Ok::<(), qkit::Error>(())
-    /// ```
-    pub fn padding(mut self, padding: Padding) -> Self {
-        self.padding = padding;
-        self
-    }
-
     /// `input_channels · depth_multiplier` (saturating).
     ///
     /// ```
@@ -128,37 +87,22 @@ impl DepthwiseConv2DShape {
         self.input_channels.saturating_mul(self.depth_multiplier)
     }
 
-    /// The output `(height, width)`, TFLite's `ComputeOutSize`.
-    ///
-    /// ```
-    /// # use qkit::layer::DepthwiseConv2DShape;
-    /// assert_eq!(DepthwiseConv2DShape::new([5, 7, 1], [3, 3], 1).output_size()?, (5, 7));
-    /// # Ok::<(), qkit::Error>(())
-    /// ```
-    pub fn output_size(&self) -> Result<(usize, usize), Error> {
-        let w = self.window()?;
-        Ok((w.h.output, w.w.output))
-    }
-
     fn window(&self) -> Result<Window, Error> {
-        Ok(Window {
-            h: Axis::new(
-                self.input_height,
-                self.filter_height,
-                self.stride_height,
-                self.dilation_height,
-                self.padding,
-            )?,
-            w: Axis::new(
-                self.input_width,
-                self.filter_width,
-                self.stride_width,
-                self.dilation_width,
-                self.padding,
-            )?,
-        })
+        Window::new(
+            [self.input_height, self.input_width],
+            [self.filter_height, self.filter_width],
+            [self.stride_height, self.stride_width],
+            [self.dilation_height, self.dilation_width],
+            self.padding,
+        )
     }
 }
+
+window_options!(
+    DepthwiseConv2DShape,
+    "DepthwiseConv2DShape::new([8, 8, 3], [3, 3], 2)",
+    dilation
+);
 
 /// The validated geometry of a depthwise convolution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use core::marker::PhantomData;
 
 use super::fully_connected::check_len;
 use super::stage::ACC_TILE;
-use super::window::{Axis, Padding, Window, product};
+use super::window::{Padding, Window, product, window_options};
 use crate::ops::{Activation, activation_range};
 use crate::quant::Quantizer;
 use crate::{Error, QInt};
@@ -64,66 +64,23 @@ impl Pool2DShape {
         }
     }
 
-    /// The same shape with these strides.
-    ///
-    /// ```
-    /// # use qkit::layer::Pool2DShape;
-    /// assert_eq!(Pool2DShape::new([5, 5, 1], [2, 2]).stride(2, 2).output_size()?, (3, 3));
-    /// # Ok::<(), qkit::Error>(())
-    /// ```
-    pub fn stride(mut self, height: usize, width: usize) -> Self {
-        self.stride_height = height;
-        self.stride_width = width;
-        self
-    }
-
-    /// The same shape with this padding.
-    ///
-    /// ```
-    /// # use qkit::layer::{Padding, Pool2DShape};
-    /// let s = Pool2DShape::new([5, 5, 1], [2, 2]).stride(2, 2).padding(Padding::Valid);
-    /// assert_eq!(s.output_size()?, (2, 2));
-    /// # Ok::<(), qkit::Error>(())
-    /// ```
-    pub fn padding(mut self, padding: Padding) -> Self {
-        self.padding = padding;
-        self
-    }
-
-    /// The output `(height, width)`.
-    ///
-    /// ```
-    /// # use qkit::layer::Pool2DShape;
-    /// assert!(Pool2DShape::new([5, 5, 1], [0, 2]).output_size().is_err());
-    /// ```
-    pub fn output_size(&self) -> Result<(usize, usize), Error> {
-        let w = self.window()?;
-        Ok((w.h.output, w.w.output))
-    }
-
     fn window(&self) -> Result<Window, Error> {
-        let h = Axis::new(
-            self.input_height,
-            self.filter_height,
-            self.stride_height,
-            1,
-            self.padding,
-        )?;
-        let w = Axis::new(
-            self.input_width,
-            self.filter_width,
-            self.stride_width,
-            1,
+        let window = Window::new(
+            [self.input_height, self.input_width],
+            [self.filter_height, self.filter_width],
+            [self.stride_height, self.stride_width],
+            [1, 1],
             self.padding,
         )?;
         if self.channels == 0 {
             return Err(Error::InvalidParameter("zero channels"));
         }
-        let window = Window { h, w };
         product(&[window.input_pixels(), self.channels])?;
         Ok(window)
     }
 }
+
+window_options!(Pool2DShape, "Pool2DShape::new([8, 8, 3], [2, 2])");
 
 /// The element types pooling runs on: `i8` and `i16`.
 ///

@@ -152,15 +152,7 @@ impl Softmax {
     }
 
     fn rows<T: QInt>(&self, input: &[i8], depth: usize, output: &mut [T]) -> Result<(), Error> {
-        if depth == 0 {
-            return Err(Error::InvalidParameter("softmax depth is 0"));
-        }
-        check_len(input.len(), output.len())?;
-        if !input.len().is_multiple_of(depth) {
-            return Err(Error::InvalidParameter(
-                "input length is not a multiple of the depth",
-            ));
-        }
+        check_rows(input.len(), output.len(), depth)?;
         for (x, y) in input
             .chunks_exact(depth)
             .zip(output.chunks_exact_mut(depth))
@@ -216,6 +208,20 @@ impl Softmax {
         }
         Ok(())
     }
+}
+
+/// Checks `depth > 0` divides the input and the output matches it.
+fn check_rows(input: usize, output: usize, depth: usize) -> Result<(), Error> {
+    if depth == 0 {
+        return Err(Error::InvalidParameter("softmax depth is 0"));
+    }
+    check_len(input, output)?;
+    if !input.is_multiple_of(depth) {
+        return Err(Error::InvalidParameter(
+            "input length is not a multiple of the depth",
+        ));
+    }
+    Ok(())
 }
 
 /// Entries of TFLite's int16 lookup tables: 512 intervals plus the end point.
@@ -354,15 +360,7 @@ impl Softmax16 {
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn run(&self, input: &[i16], depth: usize, output: &mut [i16]) -> Result<(), Error> {
-        if depth == 0 {
-            return Err(Error::InvalidParameter("softmax depth is 0"));
-        }
-        check_len(input.len(), output.len())?;
-        if !input.len().is_multiple_of(depth) {
-            return Err(Error::InvalidParameter(
-                "input length is not a multiple of the depth",
-            ));
-        }
+        check_rows(input.len(), output.len(), depth)?;
         for (x, y) in input
             .chunks_exact(depth)
             .zip(output.chunks_exact_mut(depth))

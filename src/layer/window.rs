@@ -124,6 +124,20 @@ pub(super) struct Window {
 }
 
 impl Window {
+    /// Both axes from `[height, width]` sizes, strides and dilations.
+    pub fn new(
+        input: [usize; 2],
+        filter: [usize; 2],
+        stride: [usize; 2],
+        dilation: [usize; 2],
+        padding: Padding,
+    ) -> Result<Self, Error> {
+        Ok(Self {
+            h: Axis::new(input[0], filter[0], stride[0], dilation[0], padding)?,
+            w: Axis::new(input[1], filter[1], stride[1], dilation[1], padding)?,
+        })
+    }
+
     /// Number of output pixels per image.
     pub fn output_pixels(&self) -> usize {
         self.h.output * self.w.output
@@ -134,6 +148,62 @@ impl Window {
         self.h.input * self.w.input
     }
 }
+
+/// The builder methods and `output_size` of a window shape type
+/// (`stride`, `padding`, and `dilation` for convolutions); `$new` is a
+/// constructor call for the doc examples.
+macro_rules! window_options {
+    ($ty:ident, $new:literal $(, $dilation:ident)?) => {
+        impl $ty {
+            #[doc = concat!(
+                "The same shape with these strides.\n\n```\n# use qkit::layer::*;\nlet s = ",
+                $new,
+                ".stride(2, 1);\nassert_eq!((s.stride_height, s.stride_width), (2, 1));\n```"
+            )]
+            pub fn stride(mut self, height: usize, width: usize) -> Self {
+                self.stride_height = height;
+                self.stride_width = width;
+                self
+            }
+
+            #[doc = concat!(
+                "The same shape with this padding.\n\n```\n# use qkit::layer::*;\nlet s = ",
+                $new,
+                ".padding(Padding::Valid);\nassert_eq!(s.padding, Padding::Valid);\n```"
+            )]
+            pub fn padding(mut self, padding: Padding) -> Self {
+                self.padding = padding;
+                self
+            }
+
+            #[doc = concat!(
+                "The output `(height, width)`, TFLite's `ComputeOutSize`; an error for a zero ",
+                "size or stride, or an empty VALID output.\n\n```\n# use qkit::layer::*;\n",
+                "let s = ", $new, ";\nassert!(s.output_size().is_ok());\n",
+                "assert!(s.stride(0, 1).output_size().is_err());\n```"
+            )]
+            pub fn output_size(&self) -> Result<(usize, usize), Error> {
+                let w = self.window()?;
+                Ok((w.h.output, w.w.output))
+            }
+        }
+        $(
+            impl $ty {
+                #[doc = concat!(
+                    "The same shape with these dilation factors (1 = dense).\n\n```\n",
+                    "# use qkit::layer::*;\nlet s = ", $new, ".", stringify!($dilation),
+                    "(2, 2);\nassert_eq!((s.dilation_height, s.dilation_width), (2, 2));\n```"
+                )]
+                pub fn $dilation(mut self, height: usize, width: usize) -> Self {
+                    self.dilation_height = height;
+                    self.dilation_width = width;
+                    self
+                }
+            }
+        )?
+    };
+}
+pub(super) use window_options;
 
 /// `a · b · c ...` with overflow reported as an error.
 pub(super) fn product(dims: &[usize]) -> Result<usize, Error> {

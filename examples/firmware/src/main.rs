@@ -66,6 +66,16 @@ impl core::fmt::Write for Line {
     }
 }
 
+/// Prints a formatted line through a stack buffer (no allocator).
+fn say_fmt(args: core::fmt::Arguments<'_>) {
+    let mut line = Line {
+        buf: [0; 128],
+        len: 0,
+    };
+    let _ = core::fmt::Write::write_fmt(&mut line, args);
+    say(core::str::from_utf8(&line.buf[..line.len]).unwrap_or("firmware: ?\n"));
+}
+
 /// Runs every image through the three layers; returns how many logit
 /// vectors equal the host's, bit for bit, and how many images the
 /// integer network classifies correctly.
@@ -294,18 +304,10 @@ pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
     }
     let cnn_ok = match run_cnn() {
         Ok((logits, probs, correct)) => {
-            let mut line = Line {
-                buf: [0; 128],
-                len: 0,
-            };
-            let _ = core::fmt::Write::write_fmt(
-                &mut line,
-                format_args!(
-                    "firmware CNN: {logits}/{n} logits and {probs}/{n} softmax bit-identical to TFLM, {correct}/{n} correct\n",
-                    n = cnn::IMAGES
-                ),
-            );
-            say(core::str::from_utf8(&line.buf[..line.len]).unwrap_or("firmware CNN: ?\n"));
+            say_fmt(format_args!(
+                "firmware CNN: {logits}/{n} logits and {probs}/{n} softmax bit-identical to TFLM, {correct}/{n} correct\n",
+                n = cnn::IMAGES
+            ));
             logits == cnn::IMAGES && probs == cnn::IMAGES
         }
         Err(_) => {
@@ -318,18 +320,10 @@ pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
     }
     match run_model() {
         Ok((same, correct)) => {
-            let mut line = Line {
-                buf: [0; 128],
-                len: 0,
-            };
-            let _ = core::fmt::Write::write_fmt(
-                &mut line,
-                format_args!(
-                    "firmware: {same}/{n} logit vectors bit-identical to the host, {correct}/{n} digits correct\n",
-                    n = model::IMAGES
-                ),
-            );
-            say(core::str::from_utf8(&line.buf[..line.len]).unwrap_or("firmware: ?\n"));
+            say_fmt(format_args!(
+                "firmware: {same}/{n} logit vectors bit-identical to the host, {correct}/{n} digits correct\n",
+                n = model::IMAGES
+            ));
             if same == model::IMAGES { 0 } else { 1 }
         }
         Err(_) => {
