@@ -2,14 +2,10 @@
 //! weights), bit for bit as TensorFlow Lite Micro's `ConvPerChannel`
 //! reference kernels compute them.
 
-use super::fully_connected::{
-    Channel, Quantization, Requant, check_len, check_zero_point, fill_multipliers,
-};
-use super::stage::{ACC_TILE, BLOCK, GemmWeights, Stage, check_multiplier};
+use super::fully_connected::{Channel, Quantization, Requant, check_len};
+use super::stage::{ACC_TILE, BLOCK, GemmWeights, Stage, prepare_16x8, prepare_int8};
 use super::window::{Padding, Window, product, window_options};
 use crate::Error;
-use crate::ops::activation_range;
-use crate::quant::Quantizer;
 use crate::requant::{
     Rounding, multiply_by_quantized_multiplier, multiply_by_quantized_multiplier_i64,
 };
@@ -284,28 +280,16 @@ impl<'a> Conv2D<'a> {
         channels: &'a mut [Channel],
     ) -> Result<Self, Error> {
         let geometry = Geometry::new(shape, channels.len(), weights.len())?;
-        if let Some(b) = bias {
-            check_len(channels.len(), b.len())?;
-        }
-        fill_multipliers(q, requant, channels)?;
-        let stage = Stage::new(q, requant, channels)?;
-        let zp = q.input_zero_point;
-        for ((o, ch), row) in channels
-            .iter_mut()
-            .enumerate()
-            .zip(weights.chunks_exact(geometry.depth))
-        {
-            let b = bias.map_or(0, |b| b[o]);
-            // bias + input_offset · Σw (input_offset = -zp_in), int32 wrapping.
-            let sum = crate::kernel::sum_i8(row);
-            ch.bias = i64::from(b.wrapping_sub(zp.wrapping_mul(sum)));
-        }
+        let rows = |o: usize| &weights[o * geometry.depth..(o + 1) * geometry.depth];
+        let stage = prepare_int8(q, requant, bias, channels, |o| {
+            crate::kernel::sum_i8(rows(o))
+        })?;
         Ok(Self {
             weights: GemmWeights::new(weights),
             geometry,
             channels,
             stage,
-            input_zero_point: zp as i8,
+            input_zero_point: q.input_zero_point as i8,
         })
     }
 
@@ -572,23 +556,13 @@ impl<'a> Conv2D16x8<'a> {
         accumulator: Accumulator,
     ) -> Result<Self, Error> {
         let geometry = Geometry::new(shape, channels.len(), weights.len())?;
-        check_zero_point(q.input_zero_point, 0, 0)?;
-        check_zero_point(q.output_zero_point, 0, 0)?;
-        fill_multipliers(q, Requant::Double, channels)?;
-        channels
-            .iter()
-            .try_for_each(|ch| check_multiplier(ch.multiplier))?;
-        let (act_min, act_max) =
-            activation_range(q.activation, Quantizer::<i16>::new(q.output_scale, 0)?)?;
-        for (o, ch) in channels.iter_mut().enumerate() {
-            ch.bias = bias.as_ref().map_or(0, |b| b(o));
-        }
+        let (act_min, act_max) = prepare_16x8(q, bias, channels)?;
         Ok(Self {
             weights,
             geometry,
             channels,
-            act_min: i32::from(act_min),
-            act_max: i32::from(act_max),
+            act_min,
+            act_max,
             accumulator,
         })
     }

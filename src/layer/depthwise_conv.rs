@@ -2,14 +2,10 @@
 //! [`DepthwiseConv2D16x8`], bit for bit as TensorFlow Lite Micro's
 //! `DepthwiseConvPerChannel` reference kernels compute them.
 
-use super::fully_connected::{
-    Channel, Quantization, Requant, check_len, check_zero_point, fill_multipliers,
-};
-use super::stage::{ACC_TILE, BLOCK, Stage, check_multiplier};
+use super::fully_connected::{Channel, Quantization, Requant, check_len};
+use super::stage::{ACC_TILE, BLOCK, Stage, prepare_16x8, prepare_int8};
 use super::window::{Padding, Window, product, window_options};
 use crate::Error;
-use crate::ops::activation_range;
-use crate::quant::Quantizer;
 use crate::requant::multiply_by_quantized_multiplier_i64;
 
 /// The geometry of a depthwise convolution: input `[height, width,
@@ -408,28 +404,22 @@ impl<'a> DepthwiseConv2D<'a> {
         channels: &'a mut [Channel],
     ) -> Result<Self, Error> {
         let geometry = Geometry::new(shape, channels.len(), weights.len())?;
-        if let Some(b) = bias {
-            check_len(channels.len(), b.len())?;
-        }
-        fill_multipliers(q, requant, channels)?;
-        let stage = Stage::new(q, requant, channels)?;
-        let zp = q.input_zero_point;
         let out_c = geometry.out_c;
-        for (o, ch) in channels.iter_mut().enumerate() {
-            let sum = weights[o..]
+        // Σw of output channel o: its taps are every out_c-th weight.
+        let weight_sum = |o: usize| {
+            weights[o..]
                 .iter()
                 .step_by(out_c)
-                .fold(0i32, |s, &w| s.wrapping_add(i32::from(w)));
-            let b = bias.map_or(0, |b| b[o]);
-            ch.bias = i64::from(b.wrapping_sub(zp.wrapping_mul(sum)));
-        }
+                .fold(0i32, |s, &w| s.wrapping_add(i32::from(w)))
+        };
+        let stage = prepare_int8(q, requant, bias, channels, weight_sum)?;
         Ok(Self {
             weights,
             narrow: weights.iter().all(|&w| w != i8::MIN),
             geometry,
             channels,
             stage,
-            input_zero_point: zp as i8,
+            input_zero_point: q.input_zero_point as i8,
         })
     }
 
@@ -585,26 +575,16 @@ impl<'a> DepthwiseConv2D16x8<'a> {
         channels: &'a mut [Channel],
     ) -> Result<Self, Error> {
         let geometry = Geometry::new(shape, channels.len(), weights.len())?;
-        check_zero_point(q.input_zero_point, 0, 0)?;
-        check_zero_point(q.output_zero_point, 0, 0)?;
         if let Some(b) = bias {
             check_len(channels.len(), b.len())?;
         }
-        fill_multipliers(q, Requant::Double, channels)?;
-        channels
-            .iter()
-            .try_for_each(|ch| check_multiplier(ch.multiplier))?;
-        let (act_min, act_max) =
-            activation_range(q.activation, Quantizer::<i16>::new(q.output_scale, 0)?)?;
-        for (o, ch) in channels.iter_mut().enumerate() {
-            ch.bias = bias.map_or(0, |b| b[o]);
-        }
+        let (act_min, act_max) = prepare_16x8(q, bias.map(|b| move |o: usize| b[o]), channels)?;
         Ok(Self {
             weights,
             geometry,
             channels,
-            act_min: i32::from(act_min),
-            act_max: i32::from(act_max),
+            act_min,
+            act_max,
         })
     }
 

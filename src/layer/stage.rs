@@ -3,7 +3,9 @@
 //! accumulators, through the crate's slice requantizer
 //! ([`crate::requant::requantize`], SIMD where the CPU has it).
 
-use super::fully_connected::{Channel, Quantization, Requant, check_zero_point};
+use super::fully_connected::{
+    Channel, Quantization, Requant, check_len, check_zero_point, fill_multipliers,
+};
 use crate::Error;
 use crate::kernel::NarrowI8;
 use crate::ops::activation_range;
@@ -121,6 +123,51 @@ impl Stage {
         }
         Ok(())
     }
+}
+
+/// The int8 layers' Prepare: checks the bias length, fills the
+/// multipliers, validates the output stage, and folds the input zero point
+/// into each channel's bias: `bias[o] - zp_in · Σw[o]` (int32, wrapping;
+/// `weight_sum(o)` is `Σw[o]`).
+pub(super) fn prepare_int8(
+    q: &Quantization<'_>,
+    requant: Requant,
+    bias: Option<&[i32]>,
+    channels: &mut [Channel],
+    weight_sum: impl Fn(usize) -> i32,
+) -> Result<Stage, Error> {
+    if let Some(b) = bias {
+        check_len(channels.len(), b.len())?;
+    }
+    fill_multipliers(q, requant, channels)?;
+    let stage = Stage::new(q, requant, channels)?;
+    for (o, ch) in channels.iter_mut().enumerate() {
+        let b = bias.map_or(0, |b| b[o]);
+        ch.bias = i64::from(b.wrapping_sub(q.input_zero_point.wrapping_mul(weight_sum(o))));
+    }
+    Ok(stage)
+}
+
+/// The 16x8 layers' Prepare: zero points must be 0; fills the multipliers
+/// (checked against the output stage's range) and the biases; returns the
+/// int16 activation clamp.
+pub(super) fn prepare_16x8(
+    q: &Quantization<'_>,
+    bias: Option<impl Fn(usize) -> i64>,
+    channels: &mut [Channel],
+) -> Result<(i32, i32), Error> {
+    check_zero_point(q.input_zero_point, 0, 0)?;
+    check_zero_point(q.output_zero_point, 0, 0)?;
+    fill_multipliers(q, Requant::Double, channels)?;
+    channels
+        .iter()
+        .try_for_each(|ch| check_multiplier(ch.multiplier))?;
+    let (act_min, act_max) =
+        activation_range(q.activation, Quantizer::<i16>::new(q.output_scale, 0)?)?;
+    for (o, ch) in channels.iter_mut().enumerate() {
+        ch.bias = bias.as_ref().map_or(0, |b| b(o));
+    }
+    Ok((i32::from(act_min), i32::from(act_max)))
 }
 
 /// The multiplier contract of the output stage (`multiplier >= 0`,
