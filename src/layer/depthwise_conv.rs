@@ -193,38 +193,13 @@ impl Geometry {
     }
 }
 
-/// One tap over a tile of output pixels: its weights and the pixels
-/// `lo..hi` of the tile whose input lies inside the image (contiguous, as
-/// the input column grows with the output column); `x` starts at pixel
-/// `lo`'s activations and advances `step` per pixel.
-#[derive(Clone, Copy)]
-struct TapRun<'a> {
-    w: &'a [i8],
-    x: &'a [i8],
-    lo: usize,
-    hi: usize,
-    step: usize,
-}
-
-impl<'a> TapRun<'a> {
-    /// The activations of pixels `a..` (all inside or all in the padding)
-    /// and their step: the padding is one row of the zero point, step 0.
-    fn from(&self, a: usize, pad_row: &'a [i8]) -> (&'a [i8], usize) {
-        if (self.lo..self.hi).contains(&a) {
-            (&self.x[(a - self.lo) * self.step..], self.step)
-        } else {
-            (pad_row, 0)
-        }
-    }
-}
-
 impl Geometry {
     /// [`accumulate`](Self::accumulate) for int8 with depth multiplier 1,
     /// over `acc.len() / nb` consecutive output pixels of row `oy` from
-    /// column `ox0`, tap by tap over runs of pixels: every pixel of a tap
-    /// reads `nb` contiguous activations (or `pad_row` in the padding), and
-    /// with narrow-range weights two taps are summed in `i16` before
-    /// widening (`|w·x| <= 127·128`, so two products fit).
+    /// column `ox0`, tap by tap: every tap reads `nb` contiguous activations
+    /// per pixel (or `pad_row` in the padding), and with narrow-range
+    /// weights two taps are summed in `i16` before widening
+    /// (`|w·x| <= 127·128`, so two products fit).
     #[allow(clippy::too_many_arguments)]
     fn accumulate_row_i8_m1(
         &self,
@@ -238,124 +213,33 @@ impl Geometry {
         nb: usize,
     ) {
         let win = &self.window;
-        let n = acc.len() / nb;
-        let step = win.w.stride * self.in_c;
-        let mut pending: Option<TapRun<'_>> = None;
+        let x_at = |iy: Option<usize>, kx: usize, ox: usize| -> &[i8] {
+            match (iy, win.w.tap(ox, kx)) {
+                (Some(iy), Some(ix)) => &image[(iy * win.w.input + ix) * self.in_c + o0..][..nb],
+                _ => &pad_row[..nb],
+            }
+        };
+        let mut pending: Option<(&[i8], Option<usize>, usize)> = None;
         for ky in 0..win.h.filter {
             let iy = win.h.tap(oy, ky);
             for kx in 0..win.w.filter {
                 let w = &weights[(ky * win.w.filter + kx) * self.out_c + o0..][..nb];
-                // The tile's pixels whose tap is inside the image.
-                let inside = |i: usize| iy.is_some() && win.w.tap(ox0 + i, kx).is_some();
-                let lo = (0..n).find(|&i| inside(i)).unwrap_or(n);
-                let hi = (lo..n).find(|&i| !inside(i)).unwrap_or(n);
-                let x: &[i8] = match (iy, win.w.tap(ox0 + lo, kx)) {
-                    (Some(iy), Some(ix)) if lo < hi => {
-                        &image[(iy * win.w.input + ix) * self.in_c + o0..]
-                    }
-                    _ => &[],
-                };
-                let run = TapRun { w, x, lo, hi, step };
                 if !narrow {
-                    mac_runs(acc, nb, n, &run, None, pad_row);
-                } else if let Some(first) = pending.take() {
-                    mac_runs(acc, nb, n, &first, Some(&run), pad_row);
+                    for (i, a) in acc.chunks_exact_mut(nb).enumerate() {
+                        mac1(a, w, x_at(iy, kx, ox0 + i));
+                    }
+                } else if let Some((w0, iy0, kx0)) = pending.take() {
+                    for (i, a) in acc.chunks_exact_mut(nb).enumerate() {
+                        mac2_narrow(a, w0, x_at(iy0, kx0, ox0 + i), w, x_at(iy, kx, ox0 + i));
+                    }
                 } else {
-                    pending = Some(run);
+                    pending = Some((w, iy, kx));
                 }
             }
         }
-        if let Some(run) = pending {
-            mac_runs(acc, nb, n, &run, None, pad_row);
-        }
-    }
-}
-
-/// Accumulates one tap (or two, summed in `i16`) over the `n` pixels of a
-/// tile, split into segments where each tap is uniformly inside the image
-/// or in the padding.
-fn mac_runs(
-    acc: &mut [i32],
-    nb: usize,
-    n: usize,
-    t0: &TapRun<'_>,
-    t1: Option<&TapRun<'_>>,
-    pad_row: &[i8],
-) {
-    let mut cuts = [
-        0,
-        n,
-        t0.lo,
-        t0.hi,
-        t1.map_or(0, |t| t.lo),
-        t1.map_or(0, |t| t.hi),
-    ];
-    cuts.sort_unstable();
-    for seg in cuts.windows(2) {
-        let (a, b) = (seg[0], seg[1].min(n));
-        if a >= b {
-            continue;
-        }
-        let acc = &mut acc[a * nb..b * nb];
-        let (x0, s0) = t0.from(a, pad_row);
-        match t1 {
-            Some(t1) => {
-                let (x1, s1) = t1.from(a, pad_row);
-                mac2_narrow_pixels(acc, nb, t0.w, (x0, s0), t1.w, (x1, s1));
-            }
-            None => mac1_pixels(acc, nb, t0.w, (x0, s0)),
-        }
-    }
-}
-
-/// [`mac1`] over consecutive pixels: `acc` holds `nb` accumulators per
-/// pixel, pixel `i` reads `x[i·step..][..nb]`.
-fn mac1_pixels(acc: &mut [i32], nb: usize, w: &[i8], (x, step): (&[i8], usize)) {
-    for (i, acc) in acc.chunks_exact_mut(nb).enumerate() {
-        mac1(acc, w, &x[i * step..][..nb]);
-    }
-}
-
-/// [`mac2_narrow`] over consecutive pixels (see [`mac1_pixels`]). With
-/// whole 16-channel chunks, the chunk loop is outside the pixel loop so the
-/// chunk's weights stay in registers across the pixels.
-fn mac2_narrow_pixels(
-    acc: &mut [i32],
-    nb: usize,
-    w0: &[i8],
-    (x0, s0): (&[i8], usize),
-    w1: &[i8],
-    (x1, s1): (&[i8], usize),
-) {
-    let n = acc.len() / nb;
-    if !nb.is_multiple_of(LANES) || n == 0 {
-        for (i, acc) in acc.chunks_exact_mut(nb).enumerate() {
-            mac2_narrow(acc, w0, &x0[i * s0..][..nb], w1, &x1[i * s1..][..nb]);
-        }
-        return;
-    }
-    for c in (0..nb).step_by(LANES) {
-        let (Ok(wa), Ok(wb)) = (
-            <&[i8; LANES]>::try_from(&w0[c..c + LANES]),
-            <&[i8; LANES]>::try_from(&w1[c..c + LANES]),
-        ) else {
-            return;
-        };
-        let (wa, wb) = (wa.map(i16::from), wb.map(i16::from));
-        for i in 0..n {
-            let (Some(a), Some(b), Some(acc)) = (
-                x0.get(i * s0 + c..i * s0 + c + LANES),
-                x1.get(i * s1 + c..i * s1 + c + LANES),
-                acc.get_mut(i * nb + c..i * nb + c + LANES),
-            ) else {
-                return;
-            };
-            let mut pair = [0i16; LANES];
-            for k in 0..LANES {
-                pair[k] = (wa[k] * i16::from(a[k])).wrapping_add(wb[k] * i16::from(b[k]));
-            }
-            for k in 0..LANES {
-                acc[k] = acc[k].wrapping_add(i32::from(pair[k]));
+        if let Some((w0, iy0, kx0)) = pending {
+            for (i, a) in acc.chunks_exact_mut(nb).enumerate() {
+                mac1(a, w0, x_at(iy0, kx0, ox0 + i));
             }
         }
     }
