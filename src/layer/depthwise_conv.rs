@@ -277,7 +277,7 @@ fn mac1(acc: &mut [i32], w: &[i8], x: &[i8]) {
 /// two products and their sum are exact in `i16` (at most `2·127·128`).
 #[inline]
 fn mac2_narrow(acc: &mut [i32], w0: &[i8], x0: &[i8], w1: &[i8], x1: &[i8]) {
-    const L: usize = 16;
+    const L: usize = LANES;
     let n = acc
         .len()
         .min(w0.len())

@@ -285,6 +285,9 @@ fn lut_lookup(value: i16, lut: &[i16; LUT_SIZE]) -> i16 {
 /// rescaled so that `[-65535, 0]` covers `[-10, 0]`, and the sum's
 /// reciprocal is looked up after normalizing it by its leading zeros.
 ///
+/// The two tables make the value 2 KiB: on a small stack, build it once
+/// (for example into a `static` cell) rather than per call.
+///
 /// ```
 /// use qkit::layer::Softmax16;
 /// use qkit::quant::Quantizer;
