@@ -9,8 +9,8 @@
 
 use qkit::layer::{
     Activation, AveragePool2D, Channel, Conv2D, Conv2D16x8, Conv2DShape, DepthwiseConv2D,
-    DepthwiseConv2D16x8, DepthwiseConv2DShape, Logistic, MaxPool2D, Padding, Pool2DShape,
-    Quantization, Requant, Softmax, Softmax16, TableMode, Tanh,
+    DepthwiseConv2D16x8, DepthwiseConv2DShape, Logistic, Logistic16, MaxPool2D, Padding,
+    Pool2DShape, Quantization, Requant, Softmax, Softmax16, TableMode, Tanh, Tanh16,
 };
 use qkit::quant::Quantizer;
 use serde_json::Value;
@@ -299,6 +299,18 @@ fn run_softmax(c: &Value) -> (Vec<i64>, Vec<i64>) {
     }
 }
 
+fn run_elementwise16(c: &Value) -> Vec<i64> {
+    let q = Quantizer::<i16>::new(f32_of(&c["input_scale"]), 0).unwrap();
+    let x = i16s(&c["input"]);
+    let mut y = vec![0i16; x.len()];
+    if c["op"] == "logistic" {
+        Logistic16::new(q).unwrap().run(&x, &mut y).unwrap();
+    } else {
+        Tanh16::new(q).unwrap().run(&x, &mut y).unwrap();
+    }
+    y.into_iter().map(i64::from).collect()
+}
+
 fn run_table(c: &Value, mode: TableMode) -> Vec<i64> {
     let q = Quantizer::<i8>::new(
         f32_of(&c["input_scale"]),
@@ -337,6 +349,9 @@ fn every_case_matches_the_runtime() {
                 let (got, want) = run_softmax(c);
                 assert_eq!(got, want, "{name}");
             }
+            "logistic" | "tanh" if c["kind"] == "int16" => {
+                assert_eq!(run_elementwise16(c), hex::<2>(&c["output"]), "{name}");
+            }
             "logistic" | "tanh" => {
                 assert_eq!(
                     run_table(c, TableMode::Micro),
@@ -367,6 +382,8 @@ fn every_case_matches_the_runtime() {
         "softmax/int16",
         "logistic/int8",
         "tanh/int8",
+        "logistic/int16",
+        "tanh/int16",
     ] {
         assert!(seen.get(key).copied().unwrap_or(0) >= 2, "{key}: {seen:?}");
     }
@@ -420,7 +437,7 @@ fn int8_convolutions_are_double_rounded() {
 fn micro_and_litert_tables_differ_on_the_vectors() {
     let differ = cases()
         .iter()
-        .filter(|c| c["op"] == "logistic" || c["op"] == "tanh")
+        .filter(|c| (c["op"] == "logistic" || c["op"] == "tanh") && c["kind"] != "int16")
         .filter(|c| c["output"] != c["output_litert"])
         .count();
     assert!(differ >= 2, "{differ}");

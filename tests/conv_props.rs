@@ -7,8 +7,8 @@
 use proptest::prelude::*;
 use qkit::layer::{
     Activation, AveragePool2D, Channel, Conv2D, Conv2D16x8, Conv2DShape, DepthwiseConv2D,
-    DepthwiseConv2D16x8, DepthwiseConv2DShape, Logistic, MaxPool2D, Padding, Pool2DShape,
-    Quantization, Requant, Softmax, Softmax16, TableMode, Tanh,
+    DepthwiseConv2D16x8, DepthwiseConv2DShape, Logistic, Logistic16, MaxPool2D, Padding,
+    Pool2DShape, Quantization, Requant, Softmax, Softmax16, TableMode, Tanh, Tanh16,
 };
 use qkit::quant::Quantizer;
 use qkit::requant::{
@@ -477,6 +477,26 @@ proptest! {
         let s: f64 = e.iter().sum();
         for i in 0..x.len() {
             prop_assert!((y[i] as f64 / 32768.0 - e[i] / s).abs() <= 0.003, "{} vs {}", y[i], e[i] / s);
+        }
+    }
+
+    /// int16 logistic and tanh: within a few 2^-15 steps of the real
+    /// functions, monotone.
+    #[test]
+    fn logistic16_and_tanh16_track_the_real_functions(scale in 0.00002f32..0.002) {
+        let q = Quantizer::<i16>::new(scale, 0).unwrap();
+        let (l, t) = (Logistic16::new(q).unwrap(), Tanh16::new(q).unwrap());
+        let x: Vec<i16> = (-32768..=32767).step_by(97).map(|v| v as i16).collect();
+        let (mut yl, mut yt) = (vec![0i16; x.len()], vec![0i16; x.len()]);
+        l.run(&x, &mut yl).unwrap();
+        t.run(&x, &mut yt).unwrap();
+        for (i, &v) in x.iter().enumerate() {
+            let r = scale as f64 * v as f64;
+            prop_assert!((yl[i] as f64 / 32768.0 - 1.0 / (1.0 + (-r).exp())).abs() <= 2e-3);
+            prop_assert!((yt[i] as f64 / 32768.0 - r.tanh()).abs() <= 4e-3);
+            if i > 0 {
+                prop_assert!(yl[i] >= yl[i - 1] && yt[i] >= yt[i - 1]);
+            }
         }
     }
 

@@ -76,8 +76,8 @@ fn fixed_names_keep_their_signatures() {
 fn issue_13_layer_names_keep_their_signatures() {
     use qkit::layer::{
         AveragePool2D, Channel, Conv2D, Conv2D16x8, Conv2DShape, DepthwiseConv2D,
-        DepthwiseConv2D16x8, DepthwiseConv2DShape, Logistic, MaxPool2D, Pool2DShape, Quantization,
-        Requant, Softmax, Softmax16, TableMode, Tanh,
+        DepthwiseConv2D16x8, DepthwiseConv2DShape, Logistic, Logistic16, MaxPool2D, Pool2DShape,
+        Quantization, Requant, Softmax, Softmax16, TableMode, Tanh, Tanh16,
     };
     use qkit::ops::Activation;
     type ConvNew = fn(
@@ -112,4 +112,6 @@ fn issue_13_layer_names_keep_their_signatures() {
     let _: fn(Quantizer<i16>, f32) -> Result<Softmax16, Error> = Softmax16::new;
     let _: fn(Quantizer<i8>, TableMode) -> Result<Logistic, Error> = Logistic::new;
     let _: fn(Quantizer<i8>, TableMode) -> Result<Tanh, Error> = Tanh::new;
+    let _: fn(Quantizer<i16>) -> Result<Logistic16, Error> = Logistic16::new;
+    let _: fn(Quantizer<i16>) -> Result<Tanh16, Error> = Tanh16::new;
 }

@@ -279,6 +279,20 @@ def softmax_case(rng, name, rows, depth, scale, zp, beta, out16=False, in16=Fals
             "output": hexs(y, np.int16 if out16 else np.int8)}
 
 
+def elementwise16_case(name, op, scale):
+    """int16 LOGISTIC or TANH (TFLM) over 4099 inputs spanning the range."""
+    x = np.unique(np.concatenate([np.linspace(-32768, 32767, 4096).astype(np.int64), [-1, 0, 1]]))
+    code = schema.BuiltinOperator.LOGISTIC if op == "logistic" else schema.BuiltinOperator.TANH
+    n = len(x)
+    tensors = [("input", T.INT16, [1, n], quant([scale], [0]), None),
+               ("output", T.INT16, [1, n], quant([1.0 / 32768], [0]), None)]
+    mb = model(code, schema.BuiltinOptions.NONE, None, tensors, [0], [1])
+    y = run_tflm(mb, x.astype(np.int16).reshape(1, n)).reshape(-1)
+    r = schema.ModelT.InitFromPackedBuf(mb, 0)
+    return {"name": name, "op": op, "kind": "int16", "input_scale": float(r.subgraphs[0].tensors[0].quantization.scale[0]),
+            "input_zero_point": 0, "input": hexs(x, np.int16), "output": hexs(y, np.int16)}
+
+
 def elementwise_case(name, op, scale, zp):
     """LOGISTIC or TANH over every int8 input, in TFLM and in LiteRT."""
     x = np.arange(-128, 128, dtype=np.int64)
@@ -393,6 +407,11 @@ def main():
         for i, (scale, zp) in enumerate([(0.0625, 0), (0.1, -10), (0.037, 25), (0.25, -128), (0.012, 100),
                                          (0.3, 7), (0.0078125, -3)]):
             c.append(elementwise_case(f"{op}_{i}", op, scale, zp))
+    # int16: power-of-two scales taken as is (logistic 2^-12; tanh 2^-12 and
+    # 2^-11) and general scales through the 15-bit multiplier.
+    for op in ["logistic", "tanh"]:
+        for i, scale in enumerate([2.0 ** -12, 2.0 ** -11, 0.001, 0.0003, 0.00005, 0.004]):
+            c.append(elementwise16_case(f"{op}16_{i}", op, scale))
     # Scales where LiteRT's float table and TFLM's fixed point disagree on a
     # near-tie (found by comparing qkit's two modes; the runtimes confirm).
     for i, (scale, zp) in enumerate([(1.2033197e-2, 0), (4.5697987e-2, -128), (5.1218983e-2, 37)]):

@@ -10,7 +10,7 @@ use libfuzzer_sys::fuzz_target;
 use qkit::layer::{
     Activation, AveragePool2D, Channel, Conv2D, Conv2D16x8, Conv2DShape, DepthwiseConv2D,
     DepthwiseConv2D16x8, DepthwiseConv2DShape, Logistic, MaxPool2D, Padding, Pool2DShape,
-    Quantization, Requant, Softmax, Softmax16, TableMode, Tanh,
+    Quantization, Requant, Softmax, Softmax16, TableMode, Tanh, Logistic16, Tanh16,
 };
 use qkit::quant::Quantizer;
 use qkit::requant::{
@@ -165,6 +165,12 @@ fuzz_target!(|f: Input| {
     if let Ok(q16) = Quantizer::<i16>::new(f.s_in, f.zp_in) {
         if let Ok(sm) = Softmax16::new(q16, f.beta) {
             let _ = sm.run(&x16, f.depth as usize, &mut vec![0i16; x16.len()]);
+        }
+        if let Ok(l) = Logistic16::new(q16) {
+            let _ = l.run(&x16, &mut vec![0i16; x16.len()]);
+        }
+        if let Ok(t) = Tanh16::new(q16) {
+            let _ = t.run(&x16, &mut vec![0i16; x16.len()]);
         }
     }
     // Softmax, logistic, tanh.

@@ -40,7 +40,7 @@
 //! [`Conv2D::buffer_len`], then the GEMM kernels), [`DepthwiseConv2D`] /
 //! [`DepthwiseConv2D16x8`], [`AveragePool2D`] / [`MaxPool2D`] (int8 and
 //! int16), [`Softmax`], and [`Logistic`] / [`Tanh`] (TFLite Micro's fixed
-//! point or LiteRT's float table, [`TableMode`]).
+//! point or LiteRT's float table, [`TableMode`]), [`Logistic16`] / [`Tanh16`].
 //!
 //! ```
 //! use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
@@ -81,7 +81,7 @@ pub use crate::ops::Activation;
 pub use conv::{Conv2D, Conv2D16x8, Conv2DShape};
 pub use depthwise_conv::{DepthwiseConv2D, DepthwiseConv2D16x8, DepthwiseConv2DShape};
 pub use fully_connected::{Channel, FullyConnected, FullyConnected16x8, Quantization, Requant};
-pub use logistic::{Logistic, TableMode, Tanh};
+pub use logistic::{Logistic, Logistic16, TableMode, Tanh, Tanh16};
 pub use pool::{AveragePool2D, MaxPool2D, Pool2DShape, PoolElement};
 pub use softmax::{Softmax, Softmax16};
 pub use window::Padding;
