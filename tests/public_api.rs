@@ -86,3 +86,49 @@ fn fixed_names_keep_their_signatures() {
     assert_eq!(dot_i8(&[1, 2], &[3, 4]), Ok(11));
     assert_eq!(Q15::from_bits(0x4000).to_bits(), 0x4000);
 }
+
+/// Issue 13: the convolution, pooling and activation layers (construction
+/// mirrors `FullyConnected`; a later API pass converts every layer at once).
+#[test]
+fn issue_13_layer_names_keep_their_signatures() {
+    use qkit::layer::{
+        AveragePool2D, Channel, Conv2D, Conv2D16x8, Conv2DShape, DepthwiseConv2D,
+        DepthwiseConv2D16x8, DepthwiseConv2DShape, Logistic, Logistic16, MaxPool2D, Pool2DShape,
+        Quantization, Requant, Softmax, Softmax16, TableMode, Tanh, Tanh16,
+    };
+    use qkit::ops::Activation;
+    type ConvNew = fn(
+        &'static [i8],
+        &Conv2DShape,
+        Option<&[i32]>,
+        &Quantization<'_>,
+        Requant,
+        &'static mut [Channel],
+    ) -> Result<Conv2D<'static>, Error>;
+    let _: ConvNew = Conv2D::new;
+    let _: fn(&Conv2D<'static>, &[i8], usize, &mut [i8], &mut [i8]) -> Result<(), Error> =
+        Conv2D::run;
+    let _: fn(&Conv2DShape) -> Result<usize, Error> = Conv2D::buffer_len;
+    let _: fn(&Conv2DShape) -> Result<usize, Error> = Conv2D16x8::buffer_len;
+    type DwNew = fn(
+        &'static [i8],
+        &DepthwiseConv2DShape,
+        Option<&[i32]>,
+        &Quantization<'_>,
+        Requant,
+        &'static mut [Channel],
+    ) -> Result<DepthwiseConv2D<'static>, Error>;
+    let _: DwNew = DepthwiseConv2D::new;
+    let _: fn(&DepthwiseConv2D16x8<'static>, &[i16], usize, &mut [i16]) -> Result<(), Error> =
+        DepthwiseConv2D16x8::run;
+    let _: fn(&Pool2DShape, Quantizer<i8>, Activation) -> Result<AveragePool2D<i8>, Error> =
+        AveragePool2D::new;
+    let _: fn(&Pool2DShape, Quantizer<i16>, Activation) -> Result<MaxPool2D<i16>, Error> =
+        MaxPool2D::new;
+    let _: fn(Quantizer<i8>, f32) -> Result<Softmax, Error> = Softmax::new;
+    let _: fn(Quantizer<i16>, f32) -> Result<Softmax16, Error> = Softmax16::new;
+    let _: fn(Quantizer<i8>, TableMode) -> Result<Logistic, Error> = Logistic::new;
+    let _: fn(Quantizer<i8>, TableMode) -> Result<Tanh, Error> = Tanh::new;
+    let _: fn(Quantizer<i16>) -> Result<Logistic16, Error> = Logistic16::new;
+    let _: fn(Quantizer<i16>) -> Result<Tanh16, Error> = Tanh16::new;
+}

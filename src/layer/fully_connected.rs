@@ -76,9 +76,9 @@ pub struct Quantization<'a> {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Channel {
-    bias: i64,
-    multiplier: QuantizedMultiplier,
-    scale: f32,
+    pub(super) bias: i64,
+    pub(super) multiplier: QuantizedMultiplier,
+    pub(super) scale: f32,
 }
 
 impl Channel {
@@ -160,7 +160,7 @@ pub struct FullyConnected<'a> {
 }
 
 /// Checks `value` is in `[min, max]`.
-fn check_zero_point(value: i32, min: i32, max: i32) -> Result<(), Error> {
+pub(super) fn check_zero_point(value: i32, min: i32, max: i32) -> Result<(), Error> {
     if (min..=max).contains(&value) {
         Ok(())
     } else {
@@ -172,7 +172,7 @@ fn check_zero_point(value: i32, min: i32, max: i32) -> Result<(), Error> {
     }
 }
 
-fn check_len(expected: usize, found: usize) -> Result<(), Error> {
+pub(super) fn check_len(expected: usize, found: usize) -> Result<(), Error> {
     if expected == found {
         Ok(())
     } else {
@@ -182,7 +182,10 @@ fn check_len(expected: usize, found: usize) -> Result<(), Error> {
 
 /// Fills `channels` with multipliers (and f32 scales) as TFLM's Prepare
 /// does; `bias` is filled by the caller.
-fn fill_multipliers(q: &Quantization<'_>, channels: &mut [Channel]) -> Result<(), Error> {
+pub(super) fn fill_multipliers(
+    q: &Quantization<'_>,
+    channels: &mut [Channel],
+) -> Result<(), Error> {
     let out_dim = channels.len();
     let per_channel = match q.filter_scales.len() {
         1 => false,

@@ -16,7 +16,7 @@
 //!
 //! The multipliers `M[o]` are formed from the scales exactly as the TFLite
 //! Micro runtime does: `(double)s_in · (double)s_w[o] / (double)s_out`, then
-//! [`quantize_multiplier`] — for per-channel **and per-tensor** layers.
+//! [`quantize_multiplier`](crate::requant::quantize_multiplier) — for per-channel **and per-tensor** layers.
 //! SEMANTICS §1.3 (and TFLite's `GetQuantizedConvolutionMultipler` source)
 //! round the per-tensor product `s_in · s_w` to `f32` first, but the
 //! `tflite-micro` interpreter does not: golden probes whose scales make the
@@ -27,12 +27,20 @@
 //! Two layer types share the design:
 //! * [`FullyConnected`] — int8 activations, int8 weights (per-tensor or
 //!   per-channel scales) or int4 weights (TFLite-packed, or a
-//!   [`PreparedI4`]), int32 bias.
+//!   [`PreparedI4`](crate::kernel::PreparedI4)), int32 bias.
 //! * [`FullyConnected16x8`] — int16 activations, int8 weights, int64 bias,
 //!   the 64-bit requantization with a Q15 multiplier (SEMANTICS §2.4).
 //!
 //! No allocation: the per-channel data (folded bias, multiplier) lives in a
 //! caller-provided `&mut [Channel]`, one per output channel.
+//!
+//! The convolutional-network layers follow the same conventions, with the
+//! integers of TFLite Micro's reference kernels: [`Conv2D`] /
+//! [`Conv2D16x8`] (im2col into a caller scratch buffer sized by
+//! [`Conv2D::buffer_len`], then the GEMM kernels), [`DepthwiseConv2D`] /
+//! [`DepthwiseConv2D16x8`], [`AveragePool2D`] / [`MaxPool2D`] (int8 and
+//! int16), [`Softmax`], and [`Logistic`] / [`Tanh`] (TFLite Micro's fixed
+//! point or LiteRT's float table, [`TableMode`]), [`Logistic16`] / [`Tanh16`].
 //!
 //! ```
 //! use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
@@ -57,9 +65,23 @@
 //! # Ok::<(), qkit::Error>(())
 //! ```
 
+mod conv;
+mod depthwise_conv;
 mod fully_connected;
+mod gemmlowp;
+mod logistic;
+mod pool;
+mod softmax;
+mod stage;
+mod window;
 
 /// The fused activation (TFLite's `FusedActivationFunctionType`), shared
 /// with the elementwise ops: [`crate::ops::Activation`].
 pub use crate::ops::Activation;
+pub use conv::{Conv2D, Conv2D16x8, Conv2DShape};
+pub use depthwise_conv::{DepthwiseConv2D, DepthwiseConv2D16x8, DepthwiseConv2DShape};
 pub use fully_connected::{Channel, FullyConnected, FullyConnected16x8, Quantization, Requant};
+pub use logistic::{Logistic, Logistic16, TableMode, Tanh, Tanh16};
+pub use pool::{AveragePool2D, MaxPool2D, Pool2DShape, PoolElement};
+pub use softmax::{Softmax, Softmax16};
+pub use window::Padding;

@@ -1,8 +1,10 @@
 //! A firmware-style consumer of qkit: `#![no_std]`, `#![no_main]`,
 //! `panic = "abort"`, no allocator. It runs the quantized digits MLP whose
-//! weights `examples/digits` generated as `static` arrays (`model.rs`) on a
-//! few test images, and checks that its int8 logits are bit-identical to
-//! the ones the host computed. It also exercises the fixed-point type.
+//! weights `examples/digits` generated as `static` arrays (`model.rs`), and
+//! the converted TFLite CNN whose weights `examples/tflite_cnn` generated
+//! (`cnn.rs`), on a few test images, and checks that their int8 outputs are
+//! bit-identical to the ones the host computed (for the CNN: TensorFlow Lite
+//! Micro's). It also exercises the fixed-point type.
 //!
 //! Built for the host (x86_64 Linux: no embedded target can be installed on
 //! these machines) and linked against libc only for `_start`, `write` and the
@@ -11,6 +13,8 @@
 #![no_std]
 #![no_main]
 
+#[rustfmt::skip]
+mod cnn;
 #[rustfmt::skip]
 mod model;
 
@@ -60,6 +64,16 @@ impl core::fmt::Write for Line {
         self.len = end;
         Ok(())
     }
+}
+
+/// Prints a formatted line through a stack buffer (no allocator).
+fn say_fmt(args: core::fmt::Arguments<'_>) {
+    let mut line = Line {
+        buf: [0; 128],
+        len: 0,
+    };
+    let _ = core::fmt::Write::write_fmt(&mut line, args);
+    say(core::str::from_utf8(&line.buf[..line.len]).unwrap_or("firmware: ?\n"));
 }
 
 /// Runs every image through the three layers; returns how many logit
@@ -134,6 +148,148 @@ fn run_model() -> Result<(usize, usize), qkit::Error> {
     Ok((same, correct))
 }
 
+/// The CNN's per-channel storage: 8 + 8 + 16 + 10 output channels.
+const CNN_CHANNELS: usize = 42;
+
+/// Runs the converted CNN (Conv 3x3 -> DepthwiseConv 3x3 -> Conv 1x1 ->
+/// AveragePool -> reshape -> FullyConnected -> Softmax) on every image;
+/// returns how many logit and probability vectors equal the host's, and how
+/// many digits it classifies correctly. Everything lives on the stack.
+fn run_cnn() -> Result<(usize, usize, usize), qkit::Error> {
+    use cnn::*;
+    use qkit::layer::{AveragePool2D, Conv2D, DepthwiseConv2D, Softmax};
+    use qkit::quant::Quantizer;
+    const EXPECTED_OPS: [&str; 7] = [
+        "CONV_2D",
+        "DEPTHWISE_CONV_2D",
+        "CONV_2D",
+        "AVERAGE_POOL_2D",
+        "RESHAPE",
+        "FULLY_CONNECTED",
+        "SOFTMAX",
+    ];
+    if OPS != EXPECTED_OPS {
+        return Err(qkit::Error::InvalidParameter("unexpected CNN graph"));
+    }
+    let quant = |input_scale,
+                 input_zero_point,
+                 filter_scales,
+                 output_scale,
+                 output_zero_point,
+                 activation| {
+        Quantization {
+            input_scale,
+            input_zero_point,
+            filter_scales,
+            output_scale,
+            output_zero_point,
+            activation,
+        }
+    };
+    let mut channels = [Channel::default(); CNN_CHANNELS];
+    let (c0, rest) = channels.split_at_mut(8);
+    let (c1, rest) = rest.split_at_mut(8);
+    let (c2, c5) = rest.split_at_mut(16);
+    let q0 = quant(
+        L0_INPUT_SCALE,
+        L0_INPUT_ZERO_POINT,
+        &L0_FILTER_SCALES[..],
+        L0_OUTPUT_SCALE,
+        L0_OUTPUT_ZERO_POINT,
+        L0_ACTIVATION,
+    );
+    let conv0 = Conv2D::new(
+        &L0_WEIGHTS,
+        &L0_SHAPE,
+        Some(&L0_BIAS),
+        &q0,
+        Requant::Double,
+        c0,
+    )?;
+    let q1 = quant(
+        L1_INPUT_SCALE,
+        L1_INPUT_ZERO_POINT,
+        &L1_FILTER_SCALES[..],
+        L1_OUTPUT_SCALE,
+        L1_OUTPUT_ZERO_POINT,
+        L1_ACTIVATION,
+    );
+    let dw = DepthwiseConv2D::new(
+        &L1_WEIGHTS,
+        &L1_SHAPE,
+        Some(&L1_BIAS),
+        &q1,
+        Requant::Double,
+        c1,
+    )?;
+    let q2 = quant(
+        L2_INPUT_SCALE,
+        L2_INPUT_ZERO_POINT,
+        &L2_FILTER_SCALES[..],
+        L2_OUTPUT_SCALE,
+        L2_OUTPUT_ZERO_POINT,
+        L2_ACTIVATION,
+    );
+    let conv1 = Conv2D::new(
+        &L2_WEIGHTS,
+        &L2_SHAPE,
+        Some(&L2_BIAS),
+        &q2,
+        Requant::Double,
+        c2,
+    )?;
+    let pool = AveragePool2D::new(
+        &L3_SHAPE,
+        Quantizer::<i8>::new(L3_INPUT_SCALE, L3_INPUT_ZERO_POINT)?,
+        L3_ACTIVATION,
+    )?;
+    let q5 = quant(
+        L5_INPUT_SCALE,
+        L5_INPUT_ZERO_POINT,
+        &L5_FILTER_SCALES[..],
+        L5_OUTPUT_SCALE,
+        L5_OUTPUT_ZERO_POINT,
+        L5_ACTIVATION,
+    );
+    let fc = FullyConnected::new(
+        &L5_WEIGHTS,
+        L5_IN_DIM,
+        Some(&L5_BIAS),
+        &q5,
+        Requant::Double,
+        c5,
+    )?;
+    let softmax = Softmax::new(
+        Quantizer::<i8>::new(L6_INPUT_SCALE, L6_INPUT_ZERO_POINT)?,
+        L6_BETA,
+    )?;
+
+    // Conv2D::buffer_len(&L0_SHAPE): 16 receptive fields of 3x3x1.
+    let mut scratch = [0i8; 144];
+    let (mut same_logits, mut same_probs, mut correct) = (0, 0, 0);
+    for i in 0..IMAGES {
+        let x = &IMAGE_PIXELS[i * 64..(i + 1) * 64];
+        let mut a = [0i8; L0_OUTPUT_LEN];
+        let mut b = [0i8; L1_OUTPUT_LEN];
+        let mut c = [0i8; L2_OUTPUT_LEN];
+        let mut d = [0i8; L3_OUTPUT_LEN];
+        let (mut logits, mut probs) = ([0i8; L5_OUTPUT_LEN], [0i8; L6_OUTPUT_LEN]);
+        conv0.run(x, 1, &mut a, &mut scratch)?;
+        dw.run(&a, 1, &mut b)?;
+        conv1.run(&b, 1, &mut c, &mut [])?;
+        pool.run(&c, 1, &mut d)?;
+        // RESHAPE to [1, 256] leaves the bytes as they are.
+        fc.run(&d, 1, &mut logits)?;
+        softmax.run(&logits, L6_OUTPUT_LEN, &mut probs)?;
+        let at = i * L5_OUTPUT_LEN..(i + 1) * L5_OUTPUT_LEN;
+        same_logits += (logits[..] == EXPECTED_LOGITS[at.clone()]) as usize;
+        same_probs += (probs[..] == EXPECTED_PROBS[at]) as usize;
+        let best = (0..L5_OUTPUT_LEN).fold(0, |b, k| if logits[k] > logits[b] { k } else { b });
+        correct += (best == LABELS[i] as usize) as usize;
+    }
+    Ok((same_logits, same_probs, correct))
+}
+
 fn check_fixed() -> bool {
     let half = Q15::from_bits(1 << 14);
     (half * half).to_bits() == 1 << 13 && (Q15::MAX + half) == Q15::MAX
@@ -146,20 +302,28 @@ pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
         say("fixed-point check failed\n");
         return 2;
     }
+    let cnn_ok = match run_cnn() {
+        Ok((logits, probs, correct)) => {
+            say_fmt(format_args!(
+                "firmware CNN: {logits}/{n} logits and {probs}/{n} softmax bit-identical to TFLM, {correct}/{n} correct\n",
+                n = cnn::IMAGES
+            ));
+            logits == cnn::IMAGES && probs == cnn::IMAGES
+        }
+        Err(_) => {
+            say("firmware CNN: qkit returned an error\n");
+            false
+        }
+    };
+    if !cnn_ok {
+        return 4;
+    }
     match run_model() {
         Ok((same, correct)) => {
-            let mut line = Line {
-                buf: [0; 128],
-                len: 0,
-            };
-            let _ = core::fmt::Write::write_fmt(
-                &mut line,
-                format_args!(
-                    "firmware: {same}/{n} logit vectors bit-identical to the host, {correct}/{n} digits correct\n",
-                    n = model::IMAGES
-                ),
-            );
-            say(core::str::from_utf8(&line.buf[..line.len]).unwrap_or("firmware: ?\n"));
+            say_fmt(format_args!(
+                "firmware: {same}/{n} logit vectors bit-identical to the host, {correct}/{n} digits correct\n",
+                n = model::IMAGES
+            ));
             if same == model::IMAGES { 0 } else { 1 }
         }
         Err(_) => {
