@@ -58,8 +58,13 @@
 //! ```
 
 mod fully_connected;
+mod matmul;
 
 /// The fused activation (TFLite's `FusedActivationFunctionType`), shared
 /// with the elementwise ops: [`crate::ops::Activation`].
 pub use crate::ops::Activation;
 pub use fully_connected::{Channel, FullyConnected, FullyConnected16x8, Quantization, Requant};
+pub use matmul::{
+    MatMulColumn, MatMulInteger, MatMulOperand, MatMulQuantization, QLinearMatMul,
+    matmul_buffer_len, ort_output_scale,
+};
