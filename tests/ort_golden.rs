@@ -7,29 +7,11 @@ use qkit::layer::{
 };
 use serde_json::Value;
 
+mod golden;
+use golden::{floats, ints};
+
 fn data() -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/ort_matmul_golden.json"
-    ))
-    .unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
-fn ints(v: &Value) -> Vec<i64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_i64().unwrap())
-        .collect()
-}
-
-fn floats(v: &Value) -> Vec<f32> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap() as f32)
-        .collect()
+    golden::load("ort_matmul_golden.json")
 }
 
 /// An 8-bit value of either type from the JSON integer.
