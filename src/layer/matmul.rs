@@ -1,75 +1,7 @@
 //! ONNX's integer matrix products as ONNX Runtime's CPU provider computes
 //! them: [`QLinearMatMul`] (8-bit output) and [`MatMulInteger`] (int32
-//! output), with `uint8` or `int8` operands.
-//!
-//! For `A` (`M x K`, row-major) and `B` (`K x N`, row-major, as an ONNX
-//! initializer stores it):
-//!
-//! ```text
-//! acc[m,n] = Σ_k (A[m,k] - a_zp) · (B[k,n] - b_zp[n])           (int32, wrapping)
-//! MatMulInteger:  Y[m,n] = acc[m,n]
-//! QLinearMatMul:  Y[m,n] = clamp(round_half_even(acc[m,n] as f32 · s[n]), Y::MIN - y_zp, Y::MAX - y_zp) + y_zp
-//!                 s[n]   = ort_output_scale(a_scale, b_scale[n], y_scale)
-//! ```
-//!
-//! `b_zp` and `b_scale` have one element (per tensor) or `N` (per column).
-//! The requantization is ONNX Runtime's `MlasRequantizeOutput` (its
-//! `qlinearmatmul.cc` forms `s[n] = a_scale * b_scale[n] / y_scale` in
-//! `f32`), so qkit's outputs equal ORT's bit for bit
-//! (`tests/ort_golden.rs`, vectors from onnxruntime 1.32). The ONNX
-//! *reference* implementation differs: it multiplies in `f64` and adds the
-//! zero point before rounding.
-//!
-//! # uint8 is exact
-//!
-//! The int8 kernels run `uint8` data shifted by -128, and the result is the
-//! same bit for bit: for `a, a_zp` in `[0, 255]`,
-//! `a - a_zp = (a - 128) - (a_zp - 128)` with both terms in `[-128, 127]`,
-//! so every factor `(a - a_zp)`, every product and every accumulator is
-//! unchanged (the same holds for `B`). Only the stored bytes move; the
-//! output stage is applied to the unchanged accumulator with the output
-//! type's own range and zero point.
-//!
-//! # Layout and speed
-//!
-//! The constructor transposes `B` once into a caller buffer of `K·N` bytes
-//! (as int8, shifted if `B` is `uint8`), in tiles of 256 columns of `K`, so
-//! the kernel layer's GEMV ([`crate::kernel::gemv_i8`], AVX-512 VNNI / AVX2
-//! where the CPU has them) applies to every tile; `A` is converted 256
-//! values at a time on the stack. Zero points are folded with
-//! [`crate::kernel::fold_zero_points`] from per-column sums of `B` computed
-//! at construction. No allocation, under 1 KiB of stack.
-//!
-//! # ONNX Runtime's own results on AVX2
-//!
-//! qkit computes the exact integer accumulator. ONNX Runtime does too on
-//! CPUs with AVX-512 VNNI or AVX-VNNI (`vpdpbusd`) and on ARM, but its
-//! `uint8 x int8` kernel for AVX2 (and SSE4.1 / AVX-512 without VNNI)
-//! multiplies with `vpmaddubsw`, which saturates each pair sum
-//! `a[2i]·b[2i] + a[2i+1]·b[2i+1]` to int16: when two adjacent products
-//! exceed 32767 together (e.g. `255·127 + 255·127`), ORT's result there is
-//! not the product of the matrices, and qkit's is. `tools/gen_ort_golden.py
-//! --avx2-under-qemu` records ORT's outputs on an emulated AVX2 CPU beside
-//! the native ones, and the test names the cases that differ.
-//!
-//! ```
-//! use qkit::layer::{MatMulColumn, MatMulQuantization, QLinearMatMul};
-//! // A: 1 x 2 (uint8), B: 2 x 3 (int8, [K][N] as ONNX stores it).
-//! let b: [i8; 6] = [1, 2, 3, -4, 5, -6];
-//! let q = MatMulQuantization {
-//!     a_scale: 0.5, a_zero_point: 128,
-//!     b_scales: &[0.25], b_zero_points: &[0],
-//!     y_scale: 0.125, y_zero_point: 10,
-//! };
-//! let mut bt = [0i8; 6];
-//! let mut cols = [MatMulColumn::default(); 3];
-//! let mm = QLinearMatMul::<u8, u8>::new(&b, 2, &q, &mut bt, &mut cols)?;
-//! let mut y = [0u8; 3];
-//! mm.run(&[130, 127], 1, &mut y)?;
-//! // acc = (2·1 - 1·-4, 2·2 - 1·5, 2·3 - 1·-6) = (6, -1, 12); s = 0.5·0.25/0.125 = 1
-//! assert_eq!(y, [16, 9, 22]);
-//! # Ok::<(), qkit::Error>(())
-//! ```
+//! output), with `uint8` or `int8` operands. The arithmetic, the proof that
+//! `uint8` is exact and the layout are documented on [`QLinearMatMul`].
 
 use core::marker::PhantomData;
 
@@ -448,7 +380,8 @@ impl<'a> Prepared<'a> {
 /// ONNX `MatMulInteger`: `Y = (A - a_zp) · (B - b_zp)` in int32, with `A`
 /// `u8` or `i8` (the type parameter) and `B` `u8` or `i8`, `[K][N]`.
 ///
-/// See the [module documentation](self) for the arithmetic and layout.
+/// The accumulation (and its layout) is [`QLinearMatMul`]'s, without the
+/// output stage.
 ///
 /// ```
 /// use qkit::layer::{MatMulColumn, MatMulInteger};
@@ -537,24 +470,85 @@ impl<'a, A: MatMulOperand> MatMulInteger<'a, A> {
 /// ONNX `QLinearMatMul` as ONNX Runtime computes it: `A` `u8` or `i8`, `B`
 /// `u8` or `i8` (`[K][N]`), output `Y` `u8` or `i8`, per-tensor or
 /// per-column `B` scales and zero points, requantized in `f32` with ties to
-/// even (`MlasRequantizeOutput`).
+/// even (`MlasRequantizeOutput`). ORT 1.32 itself implements the type
+/// triples `(u8, u8, u8)`, `(u8, i8, u8)` and `(i8, i8, i8)`; qkit computes
+/// any.
 ///
-/// See the [module documentation](self) for the arithmetic and layout. ORT
-/// 1.32 itself implements the type triples `(u8, u8, u8)`, `(u8, i8, u8)`
-/// and `(i8, i8, i8)`; qkit computes any.
+/// For `A` (`M x K`, row-major) and `B` (`K x N`, row-major, as an ONNX
+/// initializer stores it):
+///
+/// ```text
+/// acc[m,n] = Σ_k (A[m,k] - a_zp) · (B[k,n] - b_zp[n])           (int32, wrapping)
+/// MatMulInteger:  Y[m,n] = acc[m,n]
+/// QLinearMatMul:  Y[m,n] = clamp(round_half_even(acc[m,n] as f32 · s[n]), Y::MIN - y_zp, Y::MAX - y_zp) + y_zp
+///                 s[n]   = ort_output_scale(a_scale, b_scale[n], y_scale)
+/// ```
+///
+/// `b_zp` and `b_scale` have one element (per tensor) or `N` (per column).
+/// The requantization is ONNX Runtime's `MlasRequantizeOutput` (its
+/// `qlinearmatmul.cc` forms `s[n] = a_scale * b_scale[n] / y_scale` in
+/// `f32`), so qkit's outputs equal ORT's bit for bit
+/// (`tests/ort_golden.rs`, vectors from onnxruntime 1.32). The ONNX
+/// *reference* implementation differs: it multiplies in `f64` and adds the
+/// zero point before rounding.
+///
+/// # uint8 is exact
+///
+/// The int8 kernels run `uint8` data shifted by -128, and the result is the
+/// same bit for bit: for `a, a_zp` in `[0, 255]`,
+/// `a - a_zp = (a - 128) - (a_zp - 128)` with both terms in `[-128, 127]`,
+/// so every factor `(a - a_zp)`, every product and every accumulator is
+/// unchanged (the same holds for `B`). Only the stored bytes move; the
+/// output stage is applied to the unchanged accumulator with the output
+/// type's own range and zero point.
+///
+/// # Layout and speed
+///
+/// The constructor transposes `B` once into a caller buffer of `K·N` bytes
+/// (as int8, shifted if `B` is `uint8`), in tiles of 256 columns of `K`, so
+/// the kernel layer's GEMV ([`crate::kernel::gemv_i8`], AVX-512 VNNI / AVX2
+/// where the CPU has them) applies to every tile; `A` is converted 256
+/// values at a time on the stack. Zero points are folded with
+/// [`crate::kernel::fold_zero_points`] from per-column sums of `B` computed
+/// at construction. No allocation, under 1 KiB of stack.
+///
+/// # ONNX Runtime's own results on AVX2
+///
+/// qkit computes the exact integer accumulator. ONNX Runtime does too on
+/// CPUs with AVX-512 VNNI or AVX-VNNI (`vpdpbusd`; ORT 1.32 on such a CPU
+/// matched the exact result on every golden case), but its `uint8 x int8`
+/// GEMM on AVX2 without VNNI multiplies with `vpmaddubsw`, which saturates
+/// each pair sum `a[2i]·b[2i] + a[2i+1]·b[2i+1]` of *raw* values (zero
+/// points are folded in afterwards) to int16. Where two adjacent products
+/// exceed 32767 together (e.g. `255·127 + 255·127`), ORT's result is not
+/// the product of the matrices, and qkit's is. Run under an emulated AVX2
+/// CPU (`qemu-x86_64 -cpu Haswell`), ORT 1.32 differs from the exact result
+/// on 18 of the 28 `u8 x i8` golden cases (MatMulInteger and
+/// QLinearMatMul), and a model of that pair saturation reproduces every one
+/// of those outputs; `u8 x u8`, `i8 x i8` and `i8 x u8` were exact there
+/// too. To make ORT itself exact on such CPUs, keep activations in
+/// `[0, 127]` or `u8 x i8` weights in `[-64, 63]` (ORT's `reduce_range`),
+/// or quantize the weights to `uint8`.
 ///
 /// ```
 /// use qkit::layer::{MatMulColumn, MatMulQuantization, QLinearMatMul};
-/// let q = MatMulQuantization { a_scale: 1.0, a_zero_point: 0, b_scales: &[1.0, 0.5],
-///     b_zero_points: &[0], y_scale: 1.0, y_zero_point: 0 };
-/// let mut bt = [0i8; 2];
-/// let mut cols = [MatMulColumn::default(); 2];
-/// let mm = QLinearMatMul::<i8, i8>::new(&[100i8, 5], 1, &q, &mut bt, &mut cols)?;
-/// let mut y = [0i8; 2];
-/// mm.run(&[2], 1, &mut y)?;
-/// assert_eq!(y, [127, 5]); // 200 saturates; 10 · 0.5
+/// // A: 1 x 2 (uint8), B: 2 x 3 (int8, [K][N] as ONNX stores it).
+/// let b: [i8; 6] = [1, 2, 3, -4, 5, -6];
+/// let q = MatMulQuantization {
+///     a_scale: 0.5, a_zero_point: 128,
+///     b_scales: &[0.25], b_zero_points: &[0],
+///     y_scale: 0.125, y_zero_point: 10,
+/// };
+/// let mut bt = [0i8; 6];
+/// let mut cols = [MatMulColumn::default(); 3];
+/// let mm = QLinearMatMul::<u8, u8>::new(&b, 2, &q, &mut bt, &mut cols)?;
+/// let mut y = [0u8; 3];
+/// mm.run(&[130, 127], 1, &mut y)?;
+/// // acc = (2·1 - 1·-4, 2·2 - 1·5, 2·3 - 1·-6) = (6, -1, 12); s = 0.5·0.25/0.125 = 1
+/// assert_eq!(y, [16, 9, 22]);
 /// # Ok::<(), qkit::Error>(())
 /// ```
+#[doc(alias = "MlasRequantizeOutput")]
 #[derive(Debug)]
 pub struct QLinearMatMul<'a, A: MatMulOperand, Y: MatMulOperand> {
     prepared: Prepared<'a>,

@@ -16,7 +16,7 @@
 //!
 //! The multipliers `M[o]` are formed from the scales exactly as the TFLite
 //! Micro runtime does: `(double)s_in · (double)s_w[o] / (double)s_out`, then
-//! [`quantize_multiplier`] — for per-channel **and per-tensor** layers.
+//! [`quantize_multiplier`](crate::requant::quantize_multiplier) — for per-channel **and per-tensor** layers.
 //! SEMANTICS §1.3 (and TFLite's `GetQuantizedConvolutionMultipler` source)
 //! round the per-tensor product `s_in · s_w` to `f32` first, but the
 //! `tflite-micro` interpreter does not: golden probes whose scales make the
@@ -27,7 +27,7 @@
 //! Two layer types share the design:
 //! * [`FullyConnected`] — int8 activations, int8 weights (per-tensor or
 //!   per-channel scales) or int4 weights (TFLite-packed, or a
-//!   [`PreparedI4`]), int32 bias.
+//!   [`PreparedI4`](crate::kernel::PreparedI4)), int32 bias.
 //! * [`FullyConnected16x8`] — int16 activations, int8 weights, int64 bias,
 //!   the 64-bit requantization with a Q15 multiplier (SEMANTICS §2.4).
 //!
