@@ -34,9 +34,19 @@ mod sealed {
 /// ```
 pub trait MatMulOperand: QInt + sealed::Sealed {
     /// Subtracted from every stored value (and zero point) to reach int8.
+    ///
+    /// ```
+    /// use qkit::layer::MatMulOperand;
+    /// assert_eq!(<i8 as MatMulOperand>::OFFSET, 0);
+    /// ```
     const OFFSET: i32;
 
     /// `self - OFFSET` as an `i8` (exact).
+    ///
+    /// ```
+    /// use qkit::layer::MatMulOperand;
+    /// assert_eq!((0u8.to_i8_shifted(), 255u8.to_i8_shifted()), (-128, 127));
+    /// ```
     fn to_i8_shifted(self) -> i8;
 
     /// The slice as int8: `src` itself for `i8`, shifted into `buf` for `u8`.
