@@ -324,3 +324,46 @@ fn histograms_reject_inconsistent_data() {
     assert!(back::<Histogram<8>>(&zs).is_ok());
     assert!(back::<Histogram<8>>(&tamper(&zs, "bins", "[1,0,0,0,0,0,0,0]")).is_err());
 }
+
+#[test]
+fn observers_round_trip_and_reject_bad_ranges() {
+    use qkit::calib::observer::{
+        MinMaxObserver, MovingAverageMinMaxObserver, PerChannelMinMaxObserver,
+    };
+    let mut o = MinMaxObserver::new();
+    round_trip(o);
+    o.observe(&[0.5, -1.0, f32::NAN]);
+    assert_eq!(json(&o), r#"{"min_max":[-1.0,0.5],"nonfinite":1}"#);
+    round_trip(o);
+    assert!(back::<MinMaxObserver>(r#"{"min_max":[1.0,-1.0],"nonfinite":0}"#).is_err());
+
+    let mut m = MovingAverageMinMaxObserver::with_constant(0.25).unwrap();
+    m.observe(&[-2.0, 3.0]);
+    m.observe(&[-1.0, 1.0]);
+    round_trip(m);
+    assert!(
+        back::<MovingAverageMinMaxObserver>(r#"{"constant":0.0,"min_max":null,"nonfinite":0}"#)
+            .is_err()
+    );
+    assert!(
+        back::<MovingAverageMinMaxObserver>(r#"{"constant":1.5,"min_max":null,"nonfinite":0}"#)
+            .is_err()
+    );
+
+    let mut p = PerChannelMinMaxObserver::<4>::new();
+    round_trip(p.clone());
+    p.observe(&[1.0, -2.0, f32::NAN, f32::INFINITY, 0.5, 3.0], 3)
+        .unwrap();
+    assert_eq!(
+        json(&p),
+        r#"{"ranges":[[-2.0,1.0],null,[0.5,3.0]],"nonfinite":2}"#
+    );
+    let b: PerChannelMinMaxObserver<4> = back(&json(&p)).unwrap();
+    assert_eq!(b, p);
+    assert_eq!(b.min_max(1).unwrap(), None);
+    // More channels than the capacity, or a reversed range.
+    assert!(back::<PerChannelMinMaxObserver<2>>(&json(&p)).is_err());
+    assert!(
+        back::<PerChannelMinMaxObserver<4>>(r#"{"ranges":[[2.0,1.0]],"nonfinite":0}"#).is_err()
+    );
+}

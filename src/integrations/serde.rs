@@ -19,6 +19,7 @@
 //! | `I4`, `U4` | the integer |
 //! | `QuantizedMultiplier` | `{multiplier, shift}` |
 //! | `Histogram<N>` | `{domain, range, bins, total, nonfinite, min_max}` |
+//! | `MinMaxObserver`, `MovingAverageMinMaxObserver`, `PerChannelMinMaxObserver<C>` | `{min_max, nonfinite}` (`constant` too; per channel `ranges`, `null` for a channel without a finite sample) |
 //! | `EntropyResult` | `{threshold, bin, kl}` (`kl: null` for the `+inf` of the max fallback) |
 //! | `EntropyOptions`, `LayerFormat` | their public fields |
 //! | `Round`, `Rounding`, `Activation`, `layer::Requant`, `Domain`, `SymmetricRange`, `Norm`, `Upper`, `ZeroBin`, `Merge`, `Ties`, `ThresholdRule` | the variant name |
@@ -57,6 +58,9 @@ use ::serde::{Deserialize, Deserializer, Serialize, Serializer};
 use heapless::Vec;
 
 use crate::calib::dynfixed::{LayerFormat, Norm};
+use crate::calib::observer::{
+    MinMaxObserver, MovingAverageMinMaxObserver, PerChannelMinMaxObserver,
+};
 use crate::calib::{
     Domain, EntropyOptions, EntropyResult, Histogram, Merge, SymmetricRange, ThresholdRule, Ties,
     Upper, ZeroBin,
@@ -598,5 +602,109 @@ impl<'de, const N: usize> Visitor<'de> for HistogramVisitor<N> {
 impl<'de, const N: usize> Deserialize<'de> for Histogram<N> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_struct("Histogram", HISTOGRAM_FIELDS, HistogramVisitor::<N>)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Observers: the running (min, max) of min-max calibration.
+
+/// A stored `(min, max)` must be finite with `min <= max`.
+fn check_range(r: Option<(f32, f32)>) -> Result<Option<(f32, f32)>, Error> {
+    match r {
+        Some((lo, hi)) if !(lo.is_finite() && hi.is_finite() && lo <= hi) => Err(
+            Error::InvalidParameter("observer: min_max must be finite with min <= max"),
+        ),
+        r => Ok(r),
+    }
+}
+
+#[derive(::serde::Serialize, ::serde::Deserialize)]
+#[serde(rename = "MinMaxObserver")]
+struct MinMaxWire {
+    min_max: Option<(f32, f32)>,
+    nonfinite: u64,
+}
+
+impl Serialize for MinMaxObserver {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        MinMaxWire {
+            min_max: self.min_max(),
+            nonfinite: self.nonfinite(),
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for MinMaxObserver {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let w = MinMaxWire::deserialize(d)?;
+        let r = check_range(w.min_max).map_err(invalid)?;
+        Ok(MinMaxObserver::from_parts(r, w.nonfinite))
+    }
+}
+
+#[derive(::serde::Serialize, ::serde::Deserialize)]
+#[serde(rename = "MovingAverageMinMaxObserver")]
+struct MovingAverageWire {
+    constant: f32,
+    min_max: Option<(f32, f32)>,
+    nonfinite: u64,
+}
+
+impl Serialize for MovingAverageMinMaxObserver {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let w = MovingAverageWire {
+            constant: self.constant(),
+            min_max: self.min_max(),
+            nonfinite: self.nonfinite(),
+        };
+        w.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for MovingAverageMinMaxObserver {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let w = MovingAverageWire::deserialize(d)?;
+        let o = MovingAverageMinMaxObserver::with_constant(w.constant).map_err(invalid)?;
+        let r = check_range(w.min_max).map_err(invalid)?;
+        Ok(o.with_parts(r, w.nonfinite))
+    }
+}
+
+/// Channels without a finite sample are `null`.
+#[derive(::serde::Serialize, ::serde::Deserialize)]
+#[serde(rename = "PerChannelMinMaxObserver")]
+struct PerChannelObserverWire<const C: usize> {
+    ranges: Vec<Option<(f32, f32)>, C>,
+    nonfinite: u64,
+}
+
+impl<const C: usize> Serialize for PerChannelMinMaxObserver<C> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut ranges = Vec::<Option<(f32, f32)>, C>::new();
+        for c in 0..self.channels() {
+            let r = self.min_max(c).map_err(::serde::ser::Error::custom)?;
+            ranges
+                .push(r)
+                .map_err(|_| ::serde::ser::Error::custom("observer: channels > C"))?;
+        }
+        PerChannelObserverWire {
+            ranges,
+            nonfinite: self.nonfinite(),
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de, const C: usize> Deserialize<'de> for PerChannelMinMaxObserver<C> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let w = PerChannelObserverWire::<C>::deserialize(d)?;
+        let mut ranges = Vec::<(f32, f32), C>::new();
+        for &r in &w.ranges {
+            let r = check_range(r).map_err(invalid)?;
+            // Cannot fail: as many entries as the wire's capacity-C vector.
+            let _ = ranges.push(r.unwrap_or((f32::INFINITY, f32::NEG_INFINITY)));
+        }
+        Ok(PerChannelMinMaxObserver::from_parts(ranges, w.nonfinite))
     }
 }
