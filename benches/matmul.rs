@@ -1,11 +1,14 @@
 //! ONNX Runtime's QLinearMatMul (u8 activations x i8 weights -> u8): qkit's
 //! `QLinearMatMul` (B transposed once, the kernel layer's GEMV per row)
 //! against the plain triple loop with the same f32 output stage, in the same
-//! run. M = 1 (a GEMV, the batch-1 inference case) and M = 16.
+//! run, and against the bare kernel (`kernel::gemv_i8` on an int8 `[N][K]`
+//! matrix of the same size, per row of A: the floor the layer builds on).
+//! M = 1 (a GEMV, the batch-1 inference case) and M = 16.
 //!
 //! cargo bench --bench matmul -- --warm-up-time 1 --measurement-time 4
 
 use criterion::{BenchmarkId, Criterion, Throughput, black_box, criterion_group, criterion_main};
+use qkit::kernel::gemv_i8;
 use qkit::layer::{MatMulColumn, MatMulQuantization, QLinearMatMul, ort_output_scale};
 use qkit::requant::requantize_f32;
 
@@ -71,6 +74,15 @@ fn bench(c: &mut Criterion) {
         });
         g.bench_function(BenchmarkId::new("qkit", ""), |bch| {
             bch.iter(|| mm.run(black_box(&a), m, &mut y1).unwrap())
+        });
+        let a8: Vec<i8> = a.iter().map(|&v| (v ^ 0x80) as i8).collect();
+        let mut acc = vec![0i32; n];
+        g.bench_function(BenchmarkId::new("kernel_gemv_i8_only", ""), |bch| {
+            bch.iter(|| {
+                for row in a8.chunks_exact(k) {
+                    gemv_i8(black_box(&b), row, &mut acc).unwrap();
+                }
+            })
         });
         g.finish();
     }
