@@ -41,6 +41,7 @@ use crate::{Error, QInt};
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[repr(transparent)] // one byte, the value itself: src/integrations/bytemuck.rs relies on it
 pub struct I4(i8);
 
 /// An unsigned 4-bit integer in `[0, 15]` (ONNX `UINT4`).
@@ -55,6 +56,7 @@ pub struct I4(i8);
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[repr(transparent)] // one byte, the value itself: src/integrations/bytemuck.rs relies on it
 pub struct U4(u8);
 
 impl I4 {

@@ -66,6 +66,20 @@
 //! * `defmt`: `defmt::Format` on the public types.
 //! * `capi`: a C ABI ([`capi`], `include/qkit.h`); no `std` needed.
 //! * `panic-halt`: the panic handler a bare-metal C static library needs.
+//! * `serde`: `Serialize` / `Deserialize` for the quantizers, per-channel and
+//!   per-block parameters (deserialized into the owned
+//!   [`quant::PerChannelBuf`] / [`quant::PerBlockBuf`]), fixed-point and
+//!   4-bit values, multipliers, histograms and calibration results.
+//!   Deserializing goes through the same checks as the constructors: bad
+//!   data is an error, never an invalid value. No allocation.
+//! * `bytemuck`: `Pod` / `Zeroable` for [`Fixed`], ggml blocks and
+//!   [`requant::QuantizedMultiplier`]; `Zeroable`, `NoUninit` and
+//!   `CheckedBitPattern` for [`int4::I4`] / [`int4::U4`] (not every byte is
+//!   a valid 4-bit value), so weights can live in `static` arrays and be
+//!   cast without copying.
+//! * `arbitrary`: `Arbitrary` for the public value types, generating valid
+//!   values only, for cargo-fuzz harnesses (needs `std`, as the `arbitrary`
+//!   crate does).
 #![no_std]
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
@@ -77,6 +91,7 @@ extern crate alloc;
 extern crate std;
 
 mod error;
+mod integrations;
 mod qint;
 mod round;
 

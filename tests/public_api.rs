@@ -132,3 +132,46 @@ fn issue_13_layer_names_keep_their_signatures() {
     let _: fn(Quantizer<i16>) -> Result<Logistic16, Error> = Logistic16::new;
     let _: fn(Quantizer<i16>) -> Result<Tanh16, Error> = Tanh16::new;
 }
+
+/// Issue 14 (eco part): the ONNX Runtime matmuls, the owned quantizers.
+#[test]
+fn issue_14_eco_names_keep_their_signatures() {
+    use qkit::layer::{
+        MatMulColumn, MatMulInteger, MatMulOperand, MatMulQuantization, QLinearMatMul,
+        matmul_buffer_len, ort_output_scale,
+    };
+    use qkit::quant::{PerBlockBuf, PerChannel, PerChannelBuf};
+
+    let _: fn(f32, f32, f32) -> Result<f32, Error> = ort_output_scale;
+    let _: fn(usize, usize) -> Result<usize, Error> = matmul_buffer_len;
+    // Methods of lifetime-generic types are pinned through typed calls.
+    let q = MatMulQuantization {
+        a_scale: 1.0,
+        a_zero_point: 128,
+        b_scales: &[1.0],
+        b_zero_points: &[0],
+        y_scale: 1.0,
+        y_zero_point: 128,
+    };
+    let (mut bt, mut cols) = ([0i8; 2], [MatMulColumn::default(); 1]);
+    let b: &[i8] = &[1, 2];
+    let mm: Result<QLinearMatMul<'_, u8, u8>, Error> =
+        QLinearMatMul::<u8, u8>::new(b, 2, &q, &mut bt, &mut cols);
+    let mut y = [0u8; 1];
+    let r: Result<(), Error> = mm.unwrap().run(&[129, 130], 1, &mut y);
+    assert_eq!((r, y), (Ok(()), [133]));
+    let (mut bt, mut cols) = ([0i8; 2], [MatMulColumn::default(); 1]);
+    let b: &[u8] = &[1, 2];
+    let mi: Result<MatMulInteger<'_, i8>, Error> =
+        MatMulInteger::<i8>::new(b, 2, 0, &[0], &mut bt, &mut cols);
+    let mut y = [0i32; 1];
+    let r: Result<(), Error> = mi.unwrap().run(&[3, 4], 1, &mut y);
+    assert_eq!((r, y), (Ok(()), [11]));
+    assert_eq!(<u8 as MatMulOperand>::OFFSET, 128);
+    let _: fn(&[f32], &[i32], &[usize], isize) -> Result<PerChannelBuf<i8, 8>, Error> =
+        PerChannelBuf::<i8, 8>::new;
+    let pc = PerChannelBuf::<i8, 8>::new(&[1.0], &[], &[1], 0).unwrap();
+    let _: PerChannel<'_, i8> = pc.as_per_channel();
+    let _: fn(&[f32], &[i32], &[usize], isize, usize) -> Result<PerBlockBuf<I4, 8>, Error> =
+        PerBlockBuf::<I4, 8>::new;
+}

@@ -172,6 +172,36 @@ impl<const N: usize> Histogram<N> {
         Ok(Self::new(domain, range as f64))
     }
 
+    /// The range `R` as stored (`f64`: doubling can take it past `f32`),
+    /// for src/integrations/.
+    #[cfg(feature = "serde")]
+    pub(crate) fn raw_range(&self) -> f64 {
+        self.range
+    }
+
+    /// Sets every field but the bins from stored parts, for
+    /// src/integrations/ (the serde integration fills the bins in place
+    /// through [`bins_mut`](Self::bins_mut) and checks the invariants).
+    #[cfg(feature = "serde")]
+    pub(crate) fn set_raw_parts(
+        &mut self,
+        domain: Domain,
+        range: f64,
+        total: u64,
+        nonfinite: u64,
+        min_max: Option<(f32, f32)>,
+    ) {
+        let (min, max) = min_max.unwrap_or((f32::INFINITY, f32::NEG_INFINITY));
+        (self.domain, self.range, self.total, self.nonfinite) = (domain, range, total, nonfinite);
+        (self.min, self.max) = (min, max);
+    }
+
+    /// The bins, writable, for src/integrations/.
+    #[cfg(feature = "serde")]
+    pub(crate) fn bins_mut(&mut self) -> &mut [u32; N] {
+        &mut self.bins
+    }
+
     /// What this histogram counts.
     ///
     /// ```

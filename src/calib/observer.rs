@@ -532,3 +532,31 @@ impl<const C: usize> PerChannelMinMaxObserver<C> {
         Ok(())
     }
 }
+
+// Observers from stored parts, for src/integrations/serde.rs (which checks
+// what `observe` maintains before calling these).
+#[cfg(feature = "serde")]
+impl MinMaxObserver {
+    pub(crate) fn from_parts(range: Option<(f32, f32)>, nonfinite: u64) -> Self {
+        Self { range, nonfinite }
+    }
+}
+
+#[cfg(feature = "serde")]
+impl MovingAverageMinMaxObserver {
+    /// `self` with its state replaced (the constant comes from `with_constant`).
+    pub(crate) fn with_parts(self, range: Option<(f32, f32)>, nonfinite: u64) -> Self {
+        Self {
+            range,
+            nonfinite,
+            ..self
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<const C: usize> PerChannelMinMaxObserver<C> {
+    pub(crate) fn from_parts(ranges: heapless::Vec<(f32, f32), C>, nonfinite: u64) -> Self {
+        Self { ranges, nonfinite }
+    }
+}

@@ -70,6 +70,7 @@ mod depthwise_conv;
 mod fully_connected;
 mod gemmlowp;
 mod logistic;
+mod matmul;
 mod pool;
 mod softmax;
 mod stage;
@@ -82,6 +83,10 @@ pub use conv::{Conv2D, Conv2D16x8, Conv2DShape};
 pub use depthwise_conv::{DepthwiseConv2D, DepthwiseConv2D16x8, DepthwiseConv2DShape};
 pub use fully_connected::{Channel, FullyConnected, FullyConnected16x8, Quantization, Requant};
 pub use logistic::{Logistic, Logistic16, TableMode, Tanh, Tanh16};
+pub use matmul::{
+    MatMulColumn, MatMulInteger, MatMulOperand, MatMulQuantization, QLinearMatMul,
+    matmul_buffer_len, ort_output_scale,
+};
 pub use pool::{AveragePool2D, MaxPool2D, Pool2DShape, PoolElement};
 pub use softmax::{Softmax, Softmax16};
 pub use window::Padding;

@@ -22,11 +22,13 @@
 
 pub mod ggml;
 mod layout;
+mod owned;
 mod params;
 mod per_block;
 mod per_channel;
 mod per_tensor;
 
+pub use owned::{PerBlockBuf, PerChannelBuf};
 pub use per_block::PerBlock;
 pub use per_channel::PerChannel;
 pub use per_tensor::Quantizer;

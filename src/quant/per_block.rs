@@ -246,6 +246,49 @@ impl<Q: Nibble> PerBlock<'_, Q> {
     }
 }
 
+impl<'a, Q: QInt> PerBlock<'a, Q> {
+    /// The validated parts (for [`PerBlockBuf`](crate::quant::PerBlockBuf)
+    /// and src/integrations/): scales, zero points, the shape seen from the
+    /// axis `[outer, axis_len, inner]`, the block size and `qmin`.
+    pub(crate) fn parts(&self) -> (&'a [f32], &'a [i32], [usize; 3], usize, i32) {
+        let l = self.layout;
+        let shape = [l.outer, l.axis_len, l.inner];
+        (
+            self.scales,
+            self.zero_points,
+            shape,
+            self.block_size,
+            self.qmin,
+        )
+    }
+
+    /// Rebuilds a quantizer from the [`parts`](Self::parts) of one that the
+    /// constructor accepted (nothing to check again).
+    pub(crate) fn from_checked_parts(
+        scales: &'a [f32],
+        zero_points: &'a [i32],
+        [outer, axis_len, inner]: [usize; 3],
+        block_size: usize,
+        qmin: i32,
+    ) -> Self {
+        let layout = AxisLayout {
+            outer,
+            axis_len,
+            inner,
+        };
+        let blocks = axis_len.div_ceil(block_size);
+        Self {
+            scales,
+            zero_points,
+            layout,
+            block_size,
+            blocks,
+            qmin,
+            _storage: PhantomData,
+        }
+    }
+}
+
 impl<Q: QInt> Runs for PerBlock<'_, Q> {
     fn len(&self) -> usize {
         self.layout.outer * self.layout.axis_len * self.layout.inner

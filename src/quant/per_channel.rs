@@ -251,6 +251,39 @@ impl<Q: Nibble> PerChannel<'_, Q> {
     }
 }
 
+impl<'a, Q: QInt> PerChannel<'a, Q> {
+    /// The validated parts (for [`PerChannelBuf`](crate::quant::PerChannelBuf)
+    /// and src/integrations/): scales, zero points, the shape seen from the
+    /// axis `[outer, channels, inner]`, and `qmin`.
+    pub(crate) fn parts(&self) -> (&'a [f32], &'a [i32], [usize; 3], i32) {
+        let l = self.layout;
+        let shape = [l.outer, l.axis_len, l.inner];
+        (self.scales, self.zero_points, shape, self.qmin)
+    }
+
+    /// Rebuilds a quantizer from the [`parts`](Self::parts) of one that the
+    /// constructor accepted (nothing to check again).
+    pub(crate) fn from_checked_parts(
+        scales: &'a [f32],
+        zero_points: &'a [i32],
+        [outer, axis_len, inner]: [usize; 3],
+        qmin: i32,
+    ) -> Self {
+        let layout = AxisLayout {
+            outer,
+            axis_len,
+            inner,
+        };
+        Self {
+            scales,
+            zero_points,
+            layout,
+            qmin,
+            _storage: PhantomData,
+        }
+    }
+}
+
 impl<Q: QInt> Runs for PerChannel<'_, Q> {
     fn len(&self) -> usize {
         // Checked for overflow in the constructor.
