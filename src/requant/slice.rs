@@ -237,8 +237,9 @@ pub(crate) fn output_stage_one(
         .clamp(act_min, act_max)
 }
 
-/// Requantizes elements `range` of a validated call with the scalar code;
-/// element `i` belongs to channel `i % row`.
+/// Requantizes elements `range` of a validated call with the scalar code
+/// into `out` (`out[k]` receives element `range.start + k`, zipped: never
+/// written past either end); element `i` belongs to channel `i % row`.
 pub(crate) fn requantize_scalar_range<T: QInt>(
     c: &Checked<'_>,
     out: &mut [T],
@@ -248,7 +249,8 @@ pub(crate) fn requantize_scalar_range<T: QInt>(
     // The channel advances with i and wraps at the row length: no division
     // in the loop.
     let mut ch = range.start % row;
-    for (&acc, y) in c.acc[range.clone()].iter().zip(&mut out[range]) {
+    let acc = c.acc.get(range).unwrap_or(&[]);
+    for (&acc, y) in acc.iter().zip(out) {
         let bias = c.bias.map_or(0, |b| b[ch]);
         let m = match c.multipliers {
             Multipliers::PerTensor(m) => m,

@@ -48,10 +48,11 @@ impl Avx2 {
         }
     }
 
-    /// Requantizes a validated call into `out` (`out.len() == c.acc.len()`).
+    /// Requantizes a validated call into `out` (meant to be as long as
+    /// `c.acc`; any length is memory-safe: the loops zip the slices).
     pub(crate) fn requantize_i8(self, c: &Checked<'_>, out: &mut [i8]) {
-        // SAFETY: `self` proves AVX2 is available; `Checked` guarantees the
-        // lengths and multiplier ranges `requantize_avx2` relies on.
+        // SAFETY: `self` proves AVX2 is available, the only requirement of
+        // `requantize_avx2`.
         unsafe { requantize_avx2(c, out) }
     }
 
@@ -70,40 +71,42 @@ impl Avx2 {
 
 /// Writes 8 `i32` lanes, already clamped to the output range, as 8 outputs.
 trait Store8: crate::QInt {
+    /// Stores the 8 lanes of `v` into `dst`.
+    ///
     /// # Safety
-    /// AVX2 available; `dst` valid for writing 8 elements.
-    unsafe fn store8(v: __m256i, dst: *mut Self);
+    /// AVX2 available.
+    unsafe fn store8(v: __m256i, dst: &mut [Self; 8]);
 }
 
 impl Store8 for i8 {
     #[inline]
     #[target_feature(enable = "avx2")]
-    unsafe fn store8(v: __m256i, dst: *mut Self) {
+    unsafe fn store8(v: __m256i, dst: &mut [Self; 8]) {
         let w = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256::<1>(v));
         let b = _mm_packs_epi16(w, w);
-        // SAFETY: the caller guarantees 8 writable bytes at `dst`.
-        unsafe { _mm_storel_epi64(dst.cast(), b) }
+        // SAFETY: `dst` is 8 writable bytes, exactly what `movq` stores.
+        unsafe { _mm_storel_epi64(dst.as_mut_ptr().cast(), b) }
     }
 }
 
 impl Store8 for u8 {
     #[inline]
     #[target_feature(enable = "avx2")]
-    unsafe fn store8(v: __m256i, dst: *mut Self) {
+    unsafe fn store8(v: __m256i, dst: &mut [Self; 8]) {
         let w = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256::<1>(v));
         let b = _mm_packus_epi16(w, w);
-        // SAFETY: the caller guarantees 8 writable bytes at `dst`.
-        unsafe { _mm_storel_epi64(dst.cast(), b) }
+        // SAFETY: `dst` is 8 writable bytes, exactly what `movq` stores.
+        unsafe { _mm_storel_epi64(dst.as_mut_ptr().cast(), b) }
     }
 }
 
 impl Store8 for i16 {
     #[inline]
     #[target_feature(enable = "avx2")]
-    unsafe fn store8(v: __m256i, dst: *mut Self) {
+    unsafe fn store8(v: __m256i, dst: &mut [Self; 8]) {
         let w = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256::<1>(v));
-        // SAFETY: the caller guarantees 16 writable bytes at `dst`.
-        unsafe { _mm_storeu_si128(dst.cast(), w) }
+        // SAFETY: `dst` is 16 writable bytes, exactly what `movdqu` stores.
+        unsafe { _mm_storeu_si128(dst.as_mut_ptr().cast(), w) }
     }
 }
 
@@ -116,17 +119,16 @@ struct Lanes {
 
 /// Loads 8 `QuantizedMultiplier`s (`#[repr(C)]` pairs) and splits them into
 /// a multiplier vector and a shift vector.
-///
-/// # Safety
-/// AVX2 available; `src` valid for reading 8 multipliers.
 #[inline]
 #[target_feature(enable = "avx2")]
-unsafe fn load_multipliers(src: *const QuantizedMultiplier) -> Lanes {
-    // SAFETY: 8 × 8 bytes readable at `src` (caller); unaligned loads.
+fn load_multipliers(src: &[QuantizedMultiplier; 8]) -> Lanes {
+    let (lo, hi) = src.split_at(4);
+    // SAFETY: each half is 4 `#[repr(C)]` pairs of `i32`, 32 readable
+    // bytes; `loadu` has no alignment requirement.
     let (a, b) = unsafe {
         (
-            _mm256_loadu_si256(src.cast()),
-            _mm256_loadu_si256(src.add(4).cast()),
+            _mm256_loadu_si256(lo.as_ptr().cast()),
+            _mm256_loadu_si256(hi.as_ptr().cast()),
         )
     };
     // [m0 s0 m1 s1 m2 s2 m3 s3] -> [m0 m1 m2 m3 s0 s1 s2 s3]
@@ -137,6 +139,14 @@ unsafe fn load_multipliers(src: *const QuantizedMultiplier) -> Lanes {
         multiplier: _mm256_permute2x128_si256::<0x20>(a, b),
         shift: _mm256_permute2x128_si256::<0x31>(a, b),
     }
+}
+
+/// Loads 8 `i32`s.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn load8(src: &[i32; 8]) -> __m256i {
+    // SAFETY: `src` is 32 readable bytes; `loadu` needs no alignment.
+    unsafe { _mm256_loadu_si256(src.as_ptr().cast()) }
 }
 
 /// Double rounding: `rounding_divide_by_pot(srdhm(x << L, q), R)` per lane.
@@ -228,63 +238,53 @@ struct Constants {
     act_max: __m256i,
 }
 
+/// Requantizes `c.acc` into `out` (zipped: a shorter `out` is filled as
+/// far as it goes, never written past).
+///
 /// # Safety
-/// AVX2 available; `c` validated by `Checked::new` and
-/// `out.len() == c.acc.len()`.
+/// AVX2 available.
 #[target_feature(enable = "avx2")]
 unsafe fn requantize_avx2<T: Store8>(c: &Checked<'_>, out: &mut [T]) {
-    let n = c.acc.len();
-    debug_assert_eq!(out.len(), n);
     let k = Constants {
         rounding: c.rounding,
         zero_point: _mm256_set1_epi32(c.zero_point),
         act_min: _mm256_set1_epi32(c.act_min),
         act_max: _mm256_set1_epi32(c.act_max),
     };
-    let row = c.row;
-    if row == 0 {
-        return; // n == 0
+    if c.row == 0 {
+        return; // acc is empty
     }
-    let acc = c.acc.as_ptr();
-    let dst = out.as_mut_ptr();
-    // Per tensor: the same lanes for every chunk. Per channel: a table.
-    let (broadcast, table) = match c.multipliers {
-        Multipliers::PerTensor(m) => (
-            Lanes {
-                multiplier: _mm256_set1_epi32(m.multiplier),
-                shift: _mm256_set1_epi32(m.shift),
-            },
-            None,
-        ),
-        Multipliers::PerChannel(ms) => (
-            Lanes {
-                multiplier: _mm256_setzero_si256(),
-                shift: _mm256_setzero_si256(),
-            },
-            Some(ms),
-        ),
-    };
-    let mut start = 0;
-    while start < n {
-        let mut j = 0;
-        while j + 8 <= row {
-            let i = start + j;
-            // SAFETY: i + 8 <= start + row <= n = acc.len() = out.len();
-            // j + 8 <= row = bias.len() = multipliers.len() (Checked).
-            unsafe {
-                let mut x = _mm256_loadu_si256(acc.add(i).cast());
-                if let Some(b) = c.bias {
-                    x = _mm256_add_epi32(x, _mm256_loadu_si256(b.as_ptr().add(j).cast()));
-                }
-                let m = match table {
-                    None => broadcast,
-                    Some(ms) => load_multipliers(ms.as_ptr().add(j)),
-                };
-                T::store8(output_stage8(x, m, &k), dst.add(i));
+    // One row at a time: per channel, row j's lanes use bias[j] and m[j];
+    // per tensor the "row" is the whole slice.
+    for (row, (acc, out)) in c
+        .acc
+        .chunks_exact(c.row)
+        .zip(out.chunks_exact_mut(c.row))
+        .enumerate()
+    {
+        let (acc8, _) = acc.as_chunks::<8>();
+        let (out8, _) = out.as_chunks_mut::<8>();
+        let bias8 = c.bias.map(|b| b.as_chunks::<8>().0);
+        for (j, (a, o)) in acc8.iter().zip(out8.iter_mut()).enumerate() {
+            let mut x = load8(a);
+            if let Some(b) = bias8.and_then(|b| b.get(j)) {
+                x = _mm256_add_epi32(x, load8(b));
             }
-            j += 8;
+            let m = match c.multipliers {
+                Multipliers::PerTensor(m) => Lanes {
+                    multiplier: _mm256_set1_epi32(m.multiplier),
+                    shift: _mm256_set1_epi32(m.shift),
+                },
+                Multipliers::PerChannel(ms) => match ms.as_chunks::<8>().0.get(j) {
+                    Some(m) => load_multipliers(m),
+                    None => return, // unreachable: Checked sized the table
+                },
+            };
+            // SAFETY: AVX2 is available (this function's contract).
+            unsafe { T::store8(output_stage8(x, m, &k), o) }
         }
-        requantize_scalar_range(c, out, start + j..start + row);
-        start += row;
+        let done = acc8.len() * 8;
+        let start = row * c.row;
+        requantize_scalar_range(c, &mut out[done..], start + done..start + c.row);
     }
 }
