@@ -27,8 +27,9 @@ use core::slice;
 
 use crate::Error;
 use crate::kernel;
+use crate::kernel::{Multipliers, OutputStage, Scaling};
 use crate::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
-use crate::requant::{self, Multipliers, OutputStage, QuantizedMultiplier, Rounding};
+use crate::requant::{self, QuantizedMultiplier, Rounding};
 
 /// Status code returned by every C function: `QKIT_OK` or a negative error.
 ///
@@ -228,7 +229,7 @@ pub unsafe extern "C" fn qkit_multiply_by_quantized_multiplier(
     })
 }
 
-/// [`requant::requantize`] to `int8`:
+/// [`kernel::requantize`] to `int8`:
 /// `out[i] = clamp(MBQM(acc[i] + bias[c], m[c]) + zero_point, act_min, act_max)`.
 ///
 /// One multiplier (`n_multipliers == 1`) is per tensor; more are per channel
@@ -285,14 +286,17 @@ pub unsafe extern "C" fn qkit_requantize_i8(
             [m] => Multipliers::PerTensor(*m),
             many => Multipliers::PerChannel(many),
         };
+        let scaling = match rounding(rounding_mode)? {
+            Rounding::Double => Scaling::Double(multipliers),
+            Rounding::Single => Scaling::Single(multipliers),
+        };
         let stage = OutputStage {
-            multipliers,
-            rounding: rounding(rounding_mode)?,
+            scaling,
             zero_point,
             act_min,
             act_max,
         };
-        requant::requantize(acc, bias, &stage, out).map_err(status)
+        kernel::requantize(acc, bias, &stage, out).map_err(status)
     })
 }
 

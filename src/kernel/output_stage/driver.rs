@@ -1,0 +1,359 @@
+//! The output stage written once: rows of channels, whole vectors of `N`
+//! lanes, and a zero-padded last vector per row, for any [`Lanes`]
+//! implementation. The scalar path is this same code with `N = 1`.
+
+use super::lanes::{Lanes, Scalar, finish};
+use super::{Channel, Clamp, Job, Multipliers, Params, Requant, RequantOutput, Scaling};
+use crate::requant::{QuantizedMultiplier, multiply_by_quantized_multiplier_i64, requantize_f64};
+
+/// A per-channel parameter lanes can hold: a Q31 multiplier or an `f32`
+/// scale.
+trait Param<V: Lanes<N>, const N: usize>: Copy + Default {
+    /// Its lanes.
+    type L: Copy;
+    fn splat(v: V, p: Self) -> Self::L;
+    fn load(v: V, p: &[Self; N]) -> Self::L;
+    /// The bias and this parameter from `N` channel records.
+    fn from_channels(v: V, c: &[Channel; N]) -> (V::I, Self::L);
+}
+
+impl<V: Lanes<N>, const N: usize> Param<V, N> for QuantizedMultiplier {
+    type L = V::Mult;
+    #[inline(always)]
+    fn splat(v: V, p: Self) -> V::Mult {
+        v.splat_multiplier(p)
+    }
+    #[inline(always)]
+    fn load(v: V, p: &[Self; N]) -> V::Mult {
+        v.load_multipliers(p)
+    }
+    #[inline(always)]
+    fn from_channels(v: V, c: &[Channel; N]) -> (V::I, V::Mult) {
+        let (bias, m, _) = v.load_channels(c);
+        (bias, m)
+    }
+}
+
+impl<V: Lanes<N>, const N: usize> Param<V, N> for f32 {
+    type L = V::F;
+    #[inline(always)]
+    fn splat(v: V, p: Self) -> V::F {
+        v.splat_scale(p)
+    }
+    #[inline(always)]
+    fn load(v: V, p: &[Self; N]) -> V::F {
+        v.load_scales(p)
+    }
+    #[inline(always)]
+    fn from_channels(v: V, c: &[Channel; N]) -> (V::I, V::F) {
+        let (bias, _, s) = v.load_channels(c);
+        (bias, s)
+    }
+}
+
+/// One requantization mode: which parameter it needs and which lane
+/// operation applies it. A type per mode (not a closure) so each mode's
+/// loop is compiled separately, with nothing decided per element.
+trait Mode<V: Lanes<N>, const N: usize> {
+    type P: Param<V, N>;
+    fn apply(v: V, x: V::I, p: <Self::P as Param<V, N>>::L, k: &V::Out) -> V::I;
+}
+
+struct Double;
+struct Single;
+struct LiteRtOptimized;
+struct Float32;
+
+impl<V: Lanes<N>, const N: usize> Mode<V, N> for Double {
+    type P = QuantizedMultiplier;
+    #[inline(always)]
+    fn apply(v: V, x: V::I, p: V::Mult, k: &V::Out) -> V::I {
+        v.double(x, p, k)
+    }
+}
+
+impl<V: Lanes<N>, const N: usize> Mode<V, N> for Single {
+    type P = QuantizedMultiplier;
+    #[inline(always)]
+    fn apply(v: V, x: V::I, p: V::Mult, k: &V::Out) -> V::I {
+        v.single(x, p, k)
+    }
+}
+
+impl<V: Lanes<N>, const N: usize> Mode<V, N> for LiteRtOptimized {
+    type P = QuantizedMultiplier;
+    #[inline(always)]
+    fn apply(v: V, x: V::I, p: V::Mult, k: &V::Out) -> V::I {
+        v.litert_optimized(x, p, k)
+    }
+}
+
+impl<V: Lanes<N>, const N: usize> Mode<V, N> for Float32 {
+    type P = f32;
+    #[inline(always)]
+    fn apply(v: V, x: V::I, p: V::F, k: &V::Out) -> V::I {
+        v.float32(x, p, k)
+    }
+}
+
+/// Where the lanes of one row get their bias and parameters.
+trait Source<V: Lanes<N>, const N: usize, P: Param<V, N>> {
+    /// Channels `N·j .. N·j + N`.
+    fn chunk(&self, v: V, j: usize) -> (V::I, P::L);
+    /// Channels `from ..` to the end of the row (fewer than `N`), padded.
+    fn tail(&self, v: V, from: usize) -> (V::I, P::L);
+}
+
+/// `s` copied into the front of an array of defaults.
+#[inline(always)]
+fn pad<T: Copy + Default, const N: usize>(s: &[T]) -> [T; N] {
+    let mut a = [T::default(); N];
+    for (d, s) in a.iter_mut().zip(s) {
+        *d = *s;
+    }
+    a
+}
+
+/// The bias lanes of chunk `j` (zero without a bias).
+#[inline(always)]
+fn bias_chunk<V: Lanes<N>, const N: usize>(v: V, bias: Option<&[i32]>, j: usize) -> V::I {
+    match bias.and_then(|b| b.as_chunks::<N>().0.get(j)) {
+        Some(b) => v.load(b),
+        None => v.zero(),
+    }
+}
+
+/// The padded bias lanes of channels `from ..`.
+#[inline(always)]
+fn bias_tail<V: Lanes<N>, const N: usize>(v: V, bias: Option<&[i32]>, from: usize) -> V::I {
+    match bias {
+        Some(b) => v.load(&pad(b.get(from..).unwrap_or(&[]))),
+        None => v.zero(),
+    }
+}
+
+/// One parameter for every lane (per tensor), with an optional per-channel
+/// bias.
+struct Broadcast<'a, L> {
+    bias: Option<&'a [i32]>,
+    lanes: L,
+}
+
+impl<V: Lanes<N>, const N: usize, P: Param<V, N>> Source<V, N, P> for Broadcast<'_, P::L> {
+    #[inline(always)]
+    fn chunk(&self, v: V, j: usize) -> (V::I, P::L) {
+        (bias_chunk(v, self.bias, j), self.lanes)
+    }
+    #[inline(always)]
+    fn tail(&self, v: V, from: usize) -> (V::I, P::L) {
+        (bias_tail(v, self.bias, from), self.lanes)
+    }
+}
+
+/// Per-channel parameters in their own slice (the slice API's layout).
+struct PerChannel<'a, P> {
+    bias: Option<&'a [i32]>,
+    table: &'a [P],
+}
+
+impl<V: Lanes<N>, const N: usize, P: Param<V, N>> Source<V, N, P> for PerChannel<'_, P> {
+    #[inline(always)]
+    fn chunk(&self, v: V, j: usize) -> (V::I, P::L) {
+        let p = match self.table.as_chunks::<N>().0.get(j) {
+            Some(p) => P::load(v, p),
+            None => P::splat(v, P::default()), // unreachable for a valid job
+        };
+        (bias_chunk(v, self.bias, j), p)
+    }
+    #[inline(always)]
+    fn tail(&self, v: V, from: usize) -> (V::I, P::L) {
+        let p = P::load(v, &pad(self.table.get(from..).unwrap_or(&[])));
+        (bias_tail(v, self.bias, from), p)
+    }
+}
+
+/// A layer's per-channel table ([`Channel`] records).
+struct Table<'a> {
+    channels: &'a [Channel],
+}
+
+impl<V: Lanes<N>, const N: usize, P: Param<V, N>> Source<V, N, P> for Table<'_> {
+    #[inline(always)]
+    fn chunk(&self, v: V, j: usize) -> (V::I, P::L) {
+        match self.channels.as_chunks::<N>().0.get(j) {
+            Some(c) => P::from_channels(v, c),
+            None => P::from_channels(v, &[Channel::default(); N]), // unreachable for a valid job
+        }
+    }
+    #[inline(always)]
+    fn tail(&self, v: V, from: usize) -> (V::I, P::L) {
+        P::from_channels(v, &pad(self.channels.get(from..).unwrap_or(&[])))
+    }
+}
+
+/// The loop: every row of `row` elements, whole vectors, then the rest of
+/// the row through one zero-padded vector (no scalar tail: every length runs
+/// the same lane code).
+#[inline(always)]
+fn rows<V, const N: usize, T, M, S>(
+    v: V,
+    acc: &[i32],
+    row: usize,
+    src: &S,
+    k: &V::Out,
+    out: &mut [T],
+) where
+    V: Lanes<N>,
+    T: RequantOutput,
+    M: Mode<V, N>,
+    S: Source<V, N, M::P>,
+{
+    if row == 0 {
+        return; // nothing to do: `acc` is empty
+    }
+    for (acc, out) in acc.chunks_exact(row).zip(out.chunks_exact_mut(row)) {
+        let (acc_full, acc_tail) = acc.as_chunks::<N>();
+        let (out_full, out_tail) = out.as_chunks_mut::<N>();
+        for (j, (a, o)) in acc_full.iter().zip(out_full).enumerate() {
+            let (bias, p) = src.chunk(v, j);
+            T::store(v, M::apply(v, v.add(v.load(a), bias), p, k), o);
+        }
+        if !acc_tail.is_empty() {
+            let (bias, p) = src.tail(v, acc_full.len() * N);
+            let x = v.add(v.load(&pad(acc_tail)), bias);
+            let mut o = [T::default(); N];
+            T::store(v, M::apply(v, x, p, k), &mut o);
+            for (d, s) in out_tail.iter_mut().zip(&o) {
+                *d = *s;
+            }
+        }
+    }
+}
+
+/// [`rows`] for the slice API's per-tensor or per-channel parameters.
+#[inline(always)]
+fn slice<V, const N: usize, T, M>(
+    v: V,
+    job: &Job<'_>,
+    bias: Option<&[i32]>,
+    m: Multipliers<'_, M::P>,
+    k: &V::Out,
+    out: &mut [T],
+) where
+    V: Lanes<N>,
+    T: RequantOutput,
+    M: Mode<V, N>,
+{
+    match m {
+        Multipliers::PerTensor(p) => {
+            let src = Broadcast::<<M::P as Param<V, N>>::L> {
+                bias,
+                lanes: M::P::splat(v, p),
+            };
+            rows::<V, N, T, M, _>(v, job.acc, job.row, &src, k, out)
+        }
+        Multipliers::PerChannel(table) => {
+            let src = PerChannel { bias, table };
+            rows::<V, N, T, M, _>(v, job.acc, job.row, &src, k, out)
+        }
+    }
+}
+
+/// The output stage of a validated job on lanes `v`. LiteRT's reference
+/// mode (an `f64` multiply per element) has no vector form and runs the
+/// scalar code on every instruction set.
+#[inline(always)]
+pub(crate) fn run<V: Lanes<N>, const N: usize, T: RequantOutput>(
+    v: V,
+    job: &Job<'_>,
+    out: &mut [T],
+) {
+    let k = v.out(job.clamp);
+    match job.params {
+        Params::Slice { bias, scaling } => match scaling {
+            Scaling::Double(m) => slice::<V, N, T, Double>(v, job, bias, m, &k, out),
+            Scaling::Single(m) => slice::<V, N, T, Single>(v, job, bias, m, &k, out),
+            Scaling::LiteRtOptimized(m) => {
+                slice::<V, N, T, LiteRtOptimized>(v, job, bias, m, &k, out)
+            }
+            Scaling::Float32(m) => slice::<V, N, T, Float32>(v, job, bias, m, &k, out),
+            Scaling::LiteRtReference(m) => litert_reference(job, bias, m, out),
+        },
+        Params::Table { channels, requant } => {
+            let src = Table { channels };
+            let (acc, row) = (job.acc, job.row);
+            match requant {
+                Requant::Double => rows::<V, N, T, Double, _>(v, acc, row, &src, &k, out),
+                Requant::Single => rows::<V, N, T, Single, _>(v, acc, row, &src, &k, out),
+                Requant::LiteRtOptimized => {
+                    rows::<V, N, T, LiteRtOptimized, _>(v, acc, row, &src, &k, out)
+                }
+                Requant::Float32 => rows::<V, N, T, Float32, _>(v, acc, row, &src, &k, out),
+                Requant::LiteRtReference => litert_reference_table(job, channels, out),
+            }
+        }
+    }
+}
+
+/// The portable path: [`run`] on one lane.
+pub(crate) fn run_scalar<T: RequantOutput>(job: &Job<'_>, out: &mut [T]) {
+    run(Scalar, job, out)
+}
+
+/// LiteRT's reference requantization, `(int32)round(acc · M)` in `f64`,
+/// element by element (slice API parameters).
+fn litert_reference<T: RequantOutput>(
+    job: &Job<'_>,
+    bias: Option<&[i32]>,
+    m: Multipliers<'_, f64>,
+    out: &mut [T],
+) {
+    let (k, row) = (job.clamp, job.row.max(1));
+    for (acc, out) in job.acc.chunks(row).zip(out.chunks_mut(row)) {
+        for (c, (&a, o)) in acc.iter().zip(out).enumerate() {
+            let b = bias.and_then(|b| b.get(c)).copied().unwrap_or(0);
+            let real = match m {
+                Multipliers::PerTensor(r) => r,
+                Multipliers::PerChannel(t) => t.get(c).copied().unwrap_or(0.0),
+            };
+            let y = requantize_f64(
+                a.wrapping_add(b).into(),
+                real,
+                k.zero_point,
+                k.act_min,
+                k.act_max,
+            );
+            *o = T::saturating_from_i32(y);
+        }
+    }
+}
+
+/// [`litert_reference`] with a layer's channel table.
+fn litert_reference_table<T: RequantOutput>(job: &Job<'_>, channels: &[Channel], out: &mut [T]) {
+    let (k, row) = (job.clamp, job.row.max(1));
+    for (acc, out) in job.acc.chunks(row).zip(out.chunks_mut(row)) {
+        for ((&a, ch), o) in acc.iter().zip(channels).zip(out) {
+            let x = a.wrapping_add(ch.bias).into();
+            let y = requantize_f64(x, ch.real, k.zero_point, k.act_min, k.act_max);
+            *o = T::saturating_from_i32(y);
+        }
+    }
+}
+
+/// The 64-bit-accumulator output stage of int16 × int8 (16x8) layers:
+/// `clamp(MBQM64(acc + bias64, m) + zero_point)` per channel record, the
+/// same in TFLite's double- and single-rounding builds (TFLite's
+/// `MultiplyByQuantizedMultiplier(int64_t, ...)`, a Q15 multiplier and one
+/// rounding). Scalar on every instruction set: the exact 128-bit product
+/// it needs for out-of-contract inputs has no cheap vector form.
+pub(crate) fn run_i64<T: RequantOutput>(
+    acc: &[i64],
+    channels: &[Channel],
+    clamp: Clamp,
+    out: &mut [T],
+) {
+    for ((&a, ch), o) in acc.iter().zip(channels).zip(out) {
+        let y = multiply_by_quantized_multiplier_i64(a.wrapping_add(ch.bias64), ch.multiplier);
+        *o = T::saturating_from_i32(finish(y, &clamp));
+    }
+}

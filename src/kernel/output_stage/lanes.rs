@@ -1,0 +1,155 @@
+//! What an instruction set supplies to the output stage ([`Lanes`]), and the
+//! one-lane implementation ([`Scalar`]) that is the specification every
+//! vector implementation is tested against.
+
+use super::{Channel, Clamp};
+use crate::requant::{
+    QuantizedMultiplier, Rounding, multiply_by_quantized_multiplier,
+    multiply_by_quantized_multiplier_ties_up, requantize_f32,
+};
+
+/// `N` lanes of the output stage on one instruction set: loads, the bias
+/// add, the four requantizations and the stores — everything the algorithm
+/// (`driver.rs`) cannot say portably. Each method is the whole arithmetic of
+/// one mode on `N` accumulators, because that is where instruction sets
+/// differ (AVX2 has no 64-bit arithmetic shift, AVX-512 has; NEON has
+/// `vqrdmulh`), not in the loop around it.
+///
+/// Implementors are zero-sized proofs that the instruction set is available
+/// (a value exists only after detection), so every method is safe. Methods
+/// are meant to be `#[inline(always)]` so they compile into the caller's
+/// `#[target_feature]` function.
+///
+/// `pub` only so the sealed [`RequantOutput`](super::RequantOutput) may name
+/// it; it lives in a private module and is not reachable from outside the
+/// crate.
+pub trait Lanes<const N: usize>: Copy {
+    /// `N` × `i32`.
+    type I: Copy;
+    /// `N` × `f32`.
+    type F: Copy;
+    /// `N` multipliers (significand and shift, or whatever the ISA derives
+    /// from them once).
+    type Mult: Copy;
+    /// The constants of the final `+ zero_point` and clamp.
+    type Out: Copy;
+
+    /// The clamp constants for `c` (built once per call).
+    fn out(self, c: Clamp) -> Self::Out;
+    /// All lanes zero.
+    fn zero(self) -> Self::I;
+    /// `N` accumulators.
+    fn load(self, a: &[i32; N]) -> Self::I;
+    /// Lane-wise wrapping `a + b` (the bias add, as TFLite's int32 sum).
+    fn add(self, a: Self::I, b: Self::I) -> Self::I;
+    /// The same multiplier in every lane.
+    fn splat_multiplier(self, m: QuantizedMultiplier) -> Self::Mult;
+    /// `N` multipliers (`#[repr(C)]` significand/shift pairs).
+    fn load_multipliers(self, m: &[QuantizedMultiplier; N]) -> Self::Mult;
+    /// The same float scale in every lane.
+    fn splat_scale(self, s: f32) -> Self::F;
+    /// `N` float scales.
+    fn load_scales(self, s: &[f32; N]) -> Self::F;
+    /// The bias, multiplier and float scale of `N` channel records.
+    fn load_channels(self, c: &[Channel; N]) -> (Self::I, Self::Mult, Self::F);
+    /// TFLite Micro / CMSIS-NN double rounding, then `+ zero_point`, clamp.
+    fn double(self, x: Self::I, m: Self::Mult, k: &Self::Out) -> Self::I;
+    /// `TFLITE_SINGLE_ROUNDING`, then `+ zero_point`, clamp.
+    fn single(self, x: Self::I, m: Self::Mult, k: &Self::Out) -> Self::I;
+    /// LiteRT's optimized kernels (second rounding ties up), then
+    /// `+ zero_point`, clamp.
+    fn litert_optimized(self, x: Self::I, m: Self::Mult, k: &Self::Out) -> Self::I;
+    /// ONNX Runtime / XNNPACK `f32` requantization, zero point and clamp.
+    fn float32(self, x: Self::I, s: Self::F, k: &Self::Out) -> Self::I;
+    /// Stores lanes already clamped into `i8`'s range.
+    fn store_i8(self, y: Self::I, o: &mut [i8; N]);
+    /// Stores lanes already clamped into `u8`'s range.
+    fn store_u8(self, y: Self::I, o: &mut [u8; N]);
+    /// Stores lanes already clamped into `i16`'s range.
+    fn store_i16(self, y: Self::I, o: &mut [i16; N]);
+}
+
+/// One lane of plain Rust: each method is the scalar definition of its mode
+/// (the `requant` functions), so the generic path *is* the specification.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Scalar;
+
+/// `y + zero_point` then the clamp, with the sum computed exactly
+/// (saturating: the clamp bounds lie inside `i16`, so this is the clamp of
+/// the exact sum).
+#[inline(always)]
+pub(crate) fn finish(y: i32, k: &Clamp) -> i32 {
+    y.saturating_add(k.zero_point).max(k.act_min).min(k.act_max)
+}
+
+impl Lanes<1> for Scalar {
+    type I = i32;
+    type F = f32;
+    type Mult = QuantizedMultiplier;
+    type Out = Clamp;
+
+    #[inline(always)]
+    fn out(self, c: Clamp) -> Clamp {
+        c
+    }
+    #[inline(always)]
+    fn zero(self) -> i32 {
+        0
+    }
+    #[inline(always)]
+    fn load(self, a: &[i32; 1]) -> i32 {
+        a[0]
+    }
+    #[inline(always)]
+    fn add(self, a: i32, b: i32) -> i32 {
+        a.wrapping_add(b)
+    }
+    #[inline(always)]
+    fn splat_multiplier(self, m: QuantizedMultiplier) -> QuantizedMultiplier {
+        m
+    }
+    #[inline(always)]
+    fn load_multipliers(self, m: &[QuantizedMultiplier; 1]) -> QuantizedMultiplier {
+        m[0]
+    }
+    #[inline(always)]
+    fn splat_scale(self, s: f32) -> f32 {
+        s
+    }
+    #[inline(always)]
+    fn load_scales(self, s: &[f32; 1]) -> f32 {
+        s[0]
+    }
+    #[inline(always)]
+    fn load_channels(self, c: &[Channel; 1]) -> (i32, QuantizedMultiplier, f32) {
+        (c[0].bias, c[0].multiplier, c[0].scale)
+    }
+    #[inline(always)]
+    fn double(self, x: i32, m: QuantizedMultiplier, k: &Clamp) -> i32 {
+        finish(multiply_by_quantized_multiplier(x, m, Rounding::Double), k)
+    }
+    #[inline(always)]
+    fn single(self, x: i32, m: QuantizedMultiplier, k: &Clamp) -> i32 {
+        finish(multiply_by_quantized_multiplier(x, m, Rounding::Single), k)
+    }
+    #[inline(always)]
+    fn litert_optimized(self, x: i32, m: QuantizedMultiplier, k: &Clamp) -> i32 {
+        finish(multiply_by_quantized_multiplier_ties_up(x, m), k)
+    }
+    #[inline(always)]
+    fn float32(self, x: i32, s: f32, k: &Clamp) -> i32 {
+        requantize_f32(x, s, k.zero_point, k.act_min, k.act_max)
+    }
+    #[inline(always)]
+    fn store_i8(self, y: i32, o: &mut [i8; 1]) {
+        o[0] = y.clamp(i8::MIN.into(), i8::MAX.into()) as i8;
+    }
+    #[inline(always)]
+    fn store_u8(self, y: i32, o: &mut [u8; 1]) {
+        o[0] = y.clamp(u8::MIN.into(), u8::MAX.into()) as u8;
+    }
+    #[inline(always)]
+    fn store_i16(self, y: i32, o: &mut [i16; 1]) {
+        o[0] = y.clamp(i16::MIN.into(), i16::MAX.into()) as i16;
+    }
+}

@@ -1,0 +1,300 @@
+//! AVX-512 lanes of the output stage: 16 × `i32`, the arithmetic of the
+//! AVX2 file on twice the lanes, with what AVX-512F adds: a native 64-bit
+//! arithmetic shift (`vpsravq`) for single rounding, compare-into-mask and
+//! masked adds for the rounding fixups, `vpermt2d` to split multiplier
+//! pairs, and truncating down-conversions (`vpmovdb`, `vpmovdw`) for the
+//! stores (the lanes are already clamped into the output range).
+
+use core::arch::x86_64::*;
+
+use crate::kernel::output_stage::{Channel, Clamp, Entries, Job, Lanes, RequantOutput, run_lanes};
+use crate::requant::QuantizedMultiplier;
+
+/// Proof that AVX-512F (and AVX2) are available: built only inside [`run`].
+#[derive(Clone, Copy)]
+pub(super) struct V16(());
+
+/// The entry points; handed out only by `super::avx512()` after detection.
+pub(super) const ENTRIES: Entries = Entries {
+    i8: entry::<i8>,
+    u8: entry::<u8>,
+    i16: entry::<i16>,
+};
+
+fn entry<T: RequantOutput>(job: &Job<'_>, out: &mut [T]) {
+    // SAFETY: `entry` is reachable only through `ENTRIES`, which
+    // `super::avx512()` returns only when AVX-512 F/BW/VNNI and AVX2 were
+    // detected.
+    unsafe { run(job, out) }
+}
+
+#[target_feature(enable = "avx512f,avx2")]
+fn run<T: RequantOutput>(job: &Job<'_>, out: &mut [T]) {
+    run_lanes(V16(()), job, out)
+}
+
+/// `1.5 · 2^23` (see the AVX2 file).
+const MAGIC: f32 = 12_582_912.0;
+
+/// The odd 32-bit lanes of a 16-lane mask.
+const ODD: __mmask16 = 0b1010_1010_1010_1010;
+
+/// The clamp constants.
+#[derive(Clone, Copy)]
+pub(super) struct Out {
+    zero_point: __m512i,
+    lo: __m512i,
+    hi: __m512i,
+    lo_f: __m512,
+    hi_f: __m512,
+    magic: __m512,
+    magic_zp: __m512i,
+}
+
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn out(c: Clamp) -> Out {
+    let (lo, hi) = (c.act_min - c.zero_point, c.act_max - c.zero_point);
+    Out {
+        zero_point: _mm512_set1_epi32(c.zero_point),
+        lo: _mm512_set1_epi32(lo),
+        hi: _mm512_set1_epi32(hi),
+        lo_f: _mm512_set1_ps(lo as f32),
+        hi_f: _mm512_set1_ps(hi as f32),
+        magic: _mm512_set1_ps(MAGIC),
+        magic_zp: _mm512_set1_epi32(MAGIC.to_bits() as i32 - c.zero_point),
+    }
+}
+
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn finish(y: __m512i, k: &Out) -> __m512i {
+    _mm512_add_epi32(
+        _mm512_min_epi32(_mm512_max_epi32(y, k.lo), k.hi),
+        k.zero_point,
+    )
+}
+
+/// Bits 31..62 of `x·q + 2^30` per lane.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn srdhm(x: __m512i, q: __m512i) -> __m512i {
+    let nudge = _mm512_set1_epi64(1 << 30);
+    let even = _mm512_add_epi64(_mm512_mul_epi32(x, q), nudge);
+    let odd = _mm512_add_epi64(
+        _mm512_mul_epi32(_mm512_srli_epi64::<32>(x), _mm512_srli_epi64::<32>(q)),
+        nudge,
+    );
+    _mm512_mask_blend_epi32(
+        ODD,
+        _mm512_srli_epi64::<31>(even),
+        _mm512_slli_epi64::<1>(odd),
+    )
+}
+
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn left_right(shift: __m512i) -> (__m512i, __m512i) {
+    let zero = _mm512_setzero_si512();
+    (
+        _mm512_max_epi32(shift, zero),
+        _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero),
+    )
+}
+
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn double(x: __m512i, (q, shift): (__m512i, __m512i), k: &Out) -> __m512i {
+    let (left, right) = left_right(shift);
+    let high = srdhm(_mm512_sllv_epi32(x, left), q);
+    let one = _mm512_set1_epi32(1);
+    let mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, right), one);
+    let remainder = _mm512_and_si512(high, mask);
+    let threshold = _mm512_add_epi32(_mm512_srli_epi32::<1>(mask), _mm512_srli_epi32::<31>(high));
+    let floor = _mm512_srav_epi32(high, right);
+    let up = _mm512_cmpgt_epi32_mask(remainder, threshold);
+    finish(_mm512_mask_add_epi32(floor, up, floor, one), k)
+}
+
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn litert_optimized(x: __m512i, (q, shift): (__m512i, __m512i), k: &Out) -> __m512i {
+    let (left, right) = left_right(shift);
+    let high = srdhm(_mm512_sllv_epi32(x, left), q);
+    let one = _mm512_set1_epi32(1);
+    // Counts above 31 (R = 0 gives 0xFFFF_FFFF) shift everything out.
+    let below = _mm512_srlv_epi32(high, _mm512_sub_epi32(right, one));
+    let up = _mm512_add_epi32(_mm512_srav_epi32(high, right), _mm512_and_si512(below, one));
+    finish(up, k)
+}
+
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn single(x: __m512i, (q, shift): (__m512i, __m512i), k: &Out) -> __m512i {
+    let t = _mm512_sub_epi32(_mm512_set1_epi32(31), shift);
+    let t_even = _mm512_and_si512(t, _mm512_set1_epi64(0xFFFF_FFFF));
+    let t_odd = _mm512_srli_epi64::<32>(t);
+    let one = _mm512_set1_epi64(1);
+    let round = |p: __m512i, t: __m512i| {
+        let half = _mm512_sllv_epi64(one, _mm512_sub_epi64(t, one));
+        _mm512_srav_epi64(_mm512_add_epi64(p, half), t)
+    };
+    let even = round(_mm512_mul_epi32(x, q), t_even);
+    let odd = round(
+        _mm512_mul_epi32(_mm512_srli_epi64::<32>(x), _mm512_srli_epi64::<32>(q)),
+        t_odd,
+    );
+    finish(
+        _mm512_mask_blend_epi32(ODD, even, _mm512_slli_epi64::<32>(odd)),
+        k,
+    )
+}
+
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn float32(x: __m512i, scale: __m512, k: &Out) -> __m512i {
+    let v = _mm512_mul_ps(_mm512_cvtepi32_ps(x), scale);
+    // max first with the bound second: NaN becomes `lo`, as in the scalar code.
+    let v = _mm512_min_ps(_mm512_max_ps(v, k.lo_f), k.hi_f);
+    _mm512_sub_epi32(_mm512_castps_si512(_mm512_add_ps(v, k.magic)), k.magic_zp)
+}
+
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn load_multipliers(m: &[QuantizedMultiplier; 16]) -> (__m512i, __m512i) {
+    let (lo, hi) = m.split_at(8);
+    // SAFETY: each half is 8 `#[repr(C)]` pairs of `i32`, 64 readable
+    // bytes; `loadu` has no alignment requirement.
+    let (a, b) = unsafe {
+        (
+            _mm512_loadu_si512(lo.as_ptr().cast()),
+            _mm512_loadu_si512(hi.as_ptr().cast()),
+        )
+    };
+    let even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    let odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+    (
+        _mm512_permutex2var_epi32(a, even, b),
+        _mm512_permutex2var_epi32(a, odd, b),
+    )
+}
+
+/// Two 256-bit halves as one 512-bit vector.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn join(lo: __m256i, hi: __m256i) -> __m512i {
+    _mm512_inserti64x4::<1>(_mm512_castsi256_si512(lo), hi)
+}
+
+/// 16 channel records as two AVX2 transposes of 8.
+#[inline]
+#[target_feature(enable = "avx512f,avx2")]
+fn load_channels(c: &[Channel; 16]) -> (__m512i, (__m512i, __m512i), __m512) {
+    let (halves, _) = c.as_chunks::<8>();
+    let [lo, hi] = halves else {
+        // Unreachable: 16 records are two chunks of 8.
+        let zero = _mm512_setzero_si512();
+        return (zero, (zero, zero), _mm512_setzero_ps());
+    };
+    let (b0, (m0, s0), f0) = super::avx2::load_channels(lo);
+    let (b1, (m1, s1), f1) = super::avx2::load_channels(hi);
+    let f = join(_mm256_castps_si256(f0), _mm256_castps_si256(f1));
+    (
+        join(b0, b1),
+        (join(m0, m1), join(s0, s1)),
+        _mm512_castsi512_ps(f),
+    )
+}
+
+impl Lanes<16> for V16 {
+    type I = __m512i;
+    type F = __m512;
+    type Mult = (__m512i, __m512i);
+    type Out = Out;
+
+    // SAFETY (every block below): a `V16` exists only inside `run`, an
+    // AVX-512F + AVX2 function reached after detection.
+    #[inline(always)]
+    fn out(self, c: Clamp) -> Out {
+        // SAFETY: see above.
+        unsafe { out(c) }
+    }
+    #[inline(always)]
+    fn zero(self) -> __m512i {
+        // SAFETY: see above.
+        unsafe { _mm512_setzero_si512() }
+    }
+    #[inline(always)]
+    fn load(self, a: &[i32; 16]) -> __m512i {
+        // SAFETY: AVX-512F (above); `a` is 64 readable bytes, `loadu` needs
+        // no alignment.
+        unsafe { _mm512_loadu_si512(a.as_ptr().cast()) }
+    }
+    #[inline(always)]
+    fn add(self, a: __m512i, b: __m512i) -> __m512i {
+        // SAFETY: see above.
+        unsafe { _mm512_add_epi32(a, b) }
+    }
+    #[inline(always)]
+    fn splat_multiplier(self, m: QuantizedMultiplier) -> (__m512i, __m512i) {
+        // SAFETY: see above.
+        unsafe { (_mm512_set1_epi32(m.multiplier), _mm512_set1_epi32(m.shift)) }
+    }
+    #[inline(always)]
+    fn load_multipliers(self, m: &[QuantizedMultiplier; 16]) -> (__m512i, __m512i) {
+        // SAFETY: see above.
+        unsafe { load_multipliers(m) }
+    }
+    #[inline(always)]
+    fn splat_scale(self, s: f32) -> __m512 {
+        // SAFETY: see above.
+        unsafe { _mm512_set1_ps(s) }
+    }
+    #[inline(always)]
+    fn load_scales(self, s: &[f32; 16]) -> __m512 {
+        // SAFETY: AVX-512F (above); `s` is 64 readable bytes.
+        unsafe { _mm512_loadu_ps(s.as_ptr()) }
+    }
+    #[inline(always)]
+    fn load_channels(self, c: &[Channel; 16]) -> (__m512i, (__m512i, __m512i), __m512) {
+        // SAFETY: see above.
+        unsafe { load_channels(c) }
+    }
+    #[inline(always)]
+    fn double(self, x: __m512i, m: (__m512i, __m512i), k: &Out) -> __m512i {
+        // SAFETY: see above.
+        unsafe { double(x, m, k) }
+    }
+    #[inline(always)]
+    fn single(self, x: __m512i, m: (__m512i, __m512i), k: &Out) -> __m512i {
+        // SAFETY: see above.
+        unsafe { single(x, m, k) }
+    }
+    #[inline(always)]
+    fn litert_optimized(self, x: __m512i, m: (__m512i, __m512i), k: &Out) -> __m512i {
+        // SAFETY: see above.
+        unsafe { litert_optimized(x, m, k) }
+    }
+    #[inline(always)]
+    fn float32(self, x: __m512i, s: __m512, k: &Out) -> __m512i {
+        // SAFETY: see above.
+        unsafe { float32(x, s, k) }
+    }
+    #[inline(always)]
+    fn store_i8(self, y: __m512i, o: &mut [i8; 16]) {
+        // SAFETY: AVX-512F (above); `o` is 16 writable bytes. The lanes are
+        // clamped into `i8`, so the truncating `vpmovdb` is exact.
+        unsafe { _mm_storeu_si128(o.as_mut_ptr().cast(), _mm512_cvtepi32_epi8(y)) }
+    }
+    #[inline(always)]
+    fn store_u8(self, y: __m512i, o: &mut [u8; 16]) {
+        // SAFETY: as `store_i8`; the lanes are clamped into `u8`.
+        unsafe { _mm_storeu_si128(o.as_mut_ptr().cast(), _mm512_cvtepi32_epi8(y)) }
+    }
+    #[inline(always)]
+    fn store_i16(self, y: __m512i, o: &mut [i16; 16]) {
+        // SAFETY: AVX-512F (above); `o` is 32 writable bytes; the lanes are
+        // clamped into `i16`, so the truncating `vpmovdw` is exact.
+        unsafe { _mm256_storeu_si256(o.as_mut_ptr().cast(), _mm512_cvtepi32_epi16(y)) }
+    }
+}
