@@ -62,6 +62,7 @@
 mod driver;
 mod lanes;
 
+#[cfg(target_arch = "x86_64")]
 pub(crate) use driver::run as run_lanes;
 pub use lanes::Lanes;
 
@@ -785,4 +786,27 @@ pub(crate) fn requantize_tile_i64<T: RequantOutput>(
     out: &mut [T],
 ) {
     driver::run_i64(acc, channels, clamp, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The output stage runs the instruction set the kernels' one detector
+    /// reports, with or without `std` (CI runs the library tests with
+    /// `--no-default-features` too): a default `no_std` build on an AVX2 or
+    /// AVX-512 machine requantizes with SIMD.
+    #[test]
+    fn dispatch_follows_the_one_detector() {
+        let isa = Isa::detect();
+        let want = Entries::of(isa).unwrap();
+        let best = Entries::best();
+        assert!(core::ptr::fn_addr_eq(best.i8, want.i8), "{isa:?}");
+        assert!(core::ptr::fn_addr_eq(best.u8, want.u8), "{isa:?}");
+        assert!(core::ptr::fn_addr_eq(best.i16, want.i16), "{isa:?}");
+        #[cfg(target_arch = "x86_64")]
+        if isa == Isa::Avx2 || isa == Isa::Avx512Vnni {
+            assert!(!core::ptr::fn_addr_eq(best.i8, Entries::GENERIC.i8));
+        }
+    }
 }

@@ -1,9 +1,17 @@
 //! AVX-512 lanes of the output stage: 16 × `i32`, the arithmetic of the
 //! AVX2 file on twice the lanes, with what AVX-512F adds: a native 64-bit
 //! arithmetic shift (`vpsravq`) for single rounding, compare-into-mask and
-//! masked adds for the rounding fixups, `vpermt2d` to split multiplier
-//! pairs, and truncating down-conversions (`vpmovdb`, `vpmovdw`) for the
-//! stores (the lanes are already clamped into the output range).
+//! masked adds for the rounding fixups, truncating down-conversions
+//! (`vpmovqd` to split multiplier pairs; `vpmovdb`, `vpmovdw` for the
+//! stores, the lanes being already clamped into the output range).
+//!
+//! The `f32` mode clamps in the integer domain instead of with
+//! `vmaxps`/`vminps`: the magic-bias rounding is exact for `|v| < 2^22`, and
+//! every lane beyond that (infinities included) lies outside the clamp
+//! bounds (`|bound| < 2^17`), so it is replaced by a huge integer of its
+//! sign before the integer clamp. The scales are finite, so no NaN reaches
+//! it. (Besides being as fast, this keeps the file to operations Miri can
+//! interpret.)
 
 use core::arch::x86_64::*;
 
@@ -43,26 +51,20 @@ const ODD: __mmask16 = 0b1010_1010_1010_1010;
 #[derive(Clone, Copy)]
 pub(super) struct Out {
     zero_point: __m512i,
+    /// `act_min - zero_point`, `act_max - zero_point`.
     lo: __m512i,
     hi: __m512i,
-    lo_f: __m512,
-    hi_f: __m512,
     magic: __m512,
-    magic_zp: __m512i,
 }
 
 #[inline]
 #[target_feature(enable = "avx512f")]
 fn out(c: Clamp) -> Out {
-    let (lo, hi) = (c.act_min - c.zero_point, c.act_max - c.zero_point);
     Out {
         zero_point: _mm512_set1_epi32(c.zero_point),
-        lo: _mm512_set1_epi32(lo),
-        hi: _mm512_set1_epi32(hi),
-        lo_f: _mm512_set1_ps(lo as f32),
-        hi_f: _mm512_set1_ps(hi as f32),
+        lo: _mm512_set1_epi32(c.act_min - c.zero_point),
+        hi: _mm512_set1_epi32(c.act_max - c.zero_point),
         magic: _mm512_set1_ps(MAGIC),
-        magic_zp: _mm512_set1_epi32(MAGIC.to_bits() as i32 - c.zero_point),
     }
 }
 
@@ -150,13 +152,25 @@ fn single(x: __m512i, (q, shift): (__m512i, __m512i), k: &Out) -> __m512i {
     )
 }
 
+/// `|v|` bits at and above which the magic-bias rounding is no longer
+/// exact: `2^22`.
+const TWO_POW_22: i32 = (127 + 22) << 23;
+
 #[inline]
 #[target_feature(enable = "avx512f")]
 fn float32(x: __m512i, scale: __m512, k: &Out) -> __m512i {
     let v = _mm512_mul_ps(_mm512_cvtepi32_ps(x), scale);
-    // max first with the bound second: NaN becomes `lo`, as in the scalar code.
-    let v = _mm512_min_ps(_mm512_max_ps(v, k.lo_f), k.hi_f);
-    _mm512_sub_epi32(_mm512_castps_si512(_mm512_add_ps(v, k.magic)), k.magic_zp)
+    let magic_bits = _mm512_castps_si512(k.magic);
+    let rounded = _mm512_sub_epi32(_mm512_castps_si512(_mm512_add_ps(v, k.magic)), magic_bits);
+    let bits = _mm512_castps_si512(v);
+    let magnitude = _mm512_and_si512(bits, _mm512_set1_epi32(i32::MAX));
+    let huge = _mm512_cmpgt_epi32_mask(magnitude, _mm512_set1_epi32(TWO_POW_22 - 1));
+    // ±(2^30 - 1) with the sign of v: beyond both clamp bounds.
+    let saturated = _mm512_xor_si512(
+        _mm512_srai_epi32::<31>(bits),
+        _mm512_set1_epi32(0x3FFF_FFFF),
+    );
+    finish(_mm512_mask_mov_epi32(rounded, huge, saturated), k)
 }
 
 #[inline]
@@ -171,12 +185,11 @@ fn load_multipliers(m: &[QuantizedMultiplier; 16]) -> (__m512i, __m512i) {
             _mm512_loadu_si512(hi.as_ptr().cast()),
         )
     };
-    let even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    let odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
-    (
-        _mm512_permutex2var_epi32(a, even, b),
-        _mm512_permutex2var_epi32(a, odd, b),
-    )
+    // Each 64-bit lane is one pair: the low half is the multiplier, the high
+    // half the shift.
+    let low = |v: __m512i| _mm512_cvtepi64_epi32(v);
+    let high = |v: __m512i| _mm512_cvtepi64_epi32(_mm512_srli_epi64::<32>(v));
+    (join(low(a), low(b)), join(high(a), high(b)))
 }
 
 /// Two 256-bit halves as one 512-bit vector.
