@@ -8,8 +8,8 @@
 //! The `f32` mode clamps in the integer domain instead of with
 //! `vmaxps`/`vminps`: the magic-bias rounding is exact for `|v| < 2^22`, and
 //! every lane beyond that (infinities included) lies outside the clamp
-//! bounds (`|bound| < 2^17`), so it is replaced by a huge integer of its
-//! sign before the integer clamp. The scales are finite, so no NaN reaches
+//! bounds (`|bound| < 2^17`), so it is replaced by its own bits, an
+//! integer beyond the bound of its sign, before the integer clamp. The scales are finite, so no NaN reaches
 //! it. (Besides being as fast, this keeps the file to operations Miri can
 //! interpret.)
 
@@ -165,12 +165,10 @@ fn float32(x: __m512i, scale: __m512, k: &Out) -> __m512i {
     let bits = _mm512_castps_si512(v);
     let magnitude = _mm512_and_si512(bits, _mm512_set1_epi32(i32::MAX));
     let huge = _mm512_cmpgt_epi32_mask(magnitude, _mm512_set1_epi32(TWO_POW_22 - 1));
-    // ±(2^30 - 1) with the sign of v: beyond both clamp bounds.
-    let saturated = _mm512_xor_si512(
-        _mm512_srai_epi32::<31>(bits),
-        _mm512_set1_epi32(0x3FFF_FFFF),
-    );
-    finish(_mm512_mask_mov_epi32(rounded, huge, saturated), k)
+    // A huge lane's own bits, read as an integer, lie beyond the clamp bound
+    // of its sign: at least 2^22 as a float is at least 0x4A80_0000 as an
+    // integer; a negative one (sign bit set) is at most -0x0080_0000 (-inf).
+    finish(_mm512_mask_mov_epi32(rounded, huge, bits), k)
 }
 
 #[inline]
