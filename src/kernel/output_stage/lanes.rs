@@ -149,20 +149,24 @@ impl Lanes<1> for Scalar {
         // hold the two equal.
         let lo = (k.act_min - k.zero_point) as f32;
         let hi = (k.act_max - k.zero_point) as f32;
-        let v = (x as f32 * s).max(lo).min(hi);
+        let v = x as f32 * s;
+        // `f32::max` then `min`, written as the compares they reduce to here
+        // (one `maxss`/`vmaxnm` each): a NaN falls to `lo` either way.
+        let v = if v > lo { v } else { lo };
+        let v = if v < hi { v } else { hi };
         let rounded = (v + MAGIC).to_bits() as i32 - MAGIC.to_bits() as i32;
         rounded + k.zero_point
     }
     #[inline(always)]
     fn store_i8(self, y: i32, o: &mut [i8; 1]) {
-        o[0] = y.clamp(i8::MIN.into(), i8::MAX.into()) as i8;
+        o[0] = y as i8; // in range: clamped by the mode
     }
     #[inline(always)]
     fn store_u8(self, y: i32, o: &mut [u8; 1]) {
-        o[0] = y.clamp(u8::MIN.into(), u8::MAX.into()) as u8;
+        o[0] = y as u8; // in range: clamped by the mode
     }
     #[inline(always)]
     fn store_i16(self, y: i32, o: &mut [i16; 1]) {
-        o[0] = y.clamp(i16::MIN.into(), i16::MAX.into()) as i16;
+        o[0] = y as i16; // in range: clamped by the mode
     }
 }
