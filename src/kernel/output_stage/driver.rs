@@ -17,39 +17,36 @@ trait Param<V: Lanes<N>, const N: usize>: Copy + Default {
     fn from_channels(v: V, c: &[Channel; N]) -> (V::I, Self::L);
 }
 
-impl<V: Lanes<N>, const N: usize> Param<V, N> for QuantizedMultiplier {
-    type L = V::Mult;
-    #[inline(always)]
-    fn splat(v: V, p: Self) -> V::Mult {
-        v.splat_multiplier(p)
-    }
-    #[inline(always)]
-    fn load(v: V, p: &[Self; N]) -> V::Mult {
-        v.load_multipliers(p)
-    }
-    #[inline(always)]
-    fn from_channels(v: V, c: &[Channel; N]) -> (V::I, V::Mult) {
-        let (bias, m, _) = v.load_channels(c);
-        (bias, m)
-    }
+/// [`Param`] for a parameter type: its lanes, the [`Lanes`] methods that
+/// splat and load it, and its place in `load_channels`' result.
+macro_rules! param {
+    ($p:ty, $lanes:ident, $splat:ident, $load:ident, $field:tt) => {
+        impl<V: Lanes<N>, const N: usize> Param<V, N> for $p {
+            type L = V::$lanes;
+            #[inline(always)]
+            fn splat(v: V, p: Self) -> V::$lanes {
+                v.$splat(p)
+            }
+            #[inline(always)]
+            fn load(v: V, p: &[Self; N]) -> V::$lanes {
+                v.$load(p)
+            }
+            #[inline(always)]
+            fn from_channels(v: V, c: &[Channel; N]) -> (V::I, V::$lanes) {
+                let lanes = v.load_channels(c);
+                (lanes.0, lanes.$field)
+            }
+        }
+    };
 }
-
-impl<V: Lanes<N>, const N: usize> Param<V, N> for f32 {
-    type L = V::F;
-    #[inline(always)]
-    fn splat(v: V, p: Self) -> V::F {
-        v.splat_scale(p)
-    }
-    #[inline(always)]
-    fn load(v: V, p: &[Self; N]) -> V::F {
-        v.load_scales(p)
-    }
-    #[inline(always)]
-    fn from_channels(v: V, c: &[Channel; N]) -> (V::I, V::F) {
-        let (bias, _, s) = v.load_channels(c);
-        (bias, s)
-    }
-}
+param!(
+    QuantizedMultiplier,
+    Mult,
+    splat_multiplier,
+    load_multipliers,
+    1
+);
+param!(f32, F, splat_scale, load_scales, 2);
 
 /// One requantization mode: which parameter it needs and which lane
 /// operation applies it. A type per mode (not a closure) so each mode's
@@ -59,41 +56,24 @@ trait Mode<V: Lanes<N>, const N: usize> {
     fn apply(v: V, x: V::I, p: <Self::P as Param<V, N>>::L, k: &V::Out) -> V::I;
 }
 
-struct Double;
-struct Single;
-struct LiteRtOptimized;
-struct Float32;
-
-impl<V: Lanes<N>, const N: usize> Mode<V, N> for Double {
-    type P = QuantizedMultiplier;
-    #[inline(always)]
-    fn apply(v: V, x: V::I, p: V::Mult, k: &V::Out) -> V::I {
-        v.double(x, p, k)
-    }
+/// A type per mode: its parameter, and the [`Lanes`] method that applies it.
+macro_rules! modes {
+    ($($mode:ident: $p:ty => $lanes:ident, $method:ident;)*) => {$(
+        struct $mode;
+        impl<V: Lanes<N>, const N: usize> Mode<V, N> for $mode {
+            type P = $p;
+            #[inline(always)]
+            fn apply(v: V, x: V::I, p: V::$lanes, k: &V::Out) -> V::I {
+                v.$method(x, p, k)
+            }
+        }
+    )*};
 }
-
-impl<V: Lanes<N>, const N: usize> Mode<V, N> for Single {
-    type P = QuantizedMultiplier;
-    #[inline(always)]
-    fn apply(v: V, x: V::I, p: V::Mult, k: &V::Out) -> V::I {
-        v.single(x, p, k)
-    }
-}
-
-impl<V: Lanes<N>, const N: usize> Mode<V, N> for LiteRtOptimized {
-    type P = QuantizedMultiplier;
-    #[inline(always)]
-    fn apply(v: V, x: V::I, p: V::Mult, k: &V::Out) -> V::I {
-        v.litert_optimized(x, p, k)
-    }
-}
-
-impl<V: Lanes<N>, const N: usize> Mode<V, N> for Float32 {
-    type P = f32;
-    #[inline(always)]
-    fn apply(v: V, x: V::I, p: V::F, k: &V::Out) -> V::I {
-        v.float32(x, p, k)
-    }
+modes! {
+    Double: QuantizedMultiplier => Mult, double;
+    Single: QuantizedMultiplier => Mult, single;
+    LiteRtOptimized: QuantizedMultiplier => Mult, litert_optimized;
+    Float32: f32 => F, float32;
 }
 
 /// Where the lanes of one row get their bias and parameters.
@@ -195,23 +175,18 @@ impl<V: Lanes<N>, const N: usize, P: Param<V, N>> Source<V, N, P> for Table<'_> 
 /// the row through one zero-padded vector (no scalar tail: every length runs
 /// the same lane code).
 #[inline(always)]
-fn rows<V, const N: usize, T, M, S>(
-    v: V,
-    acc: &[i32],
-    row: usize,
-    src: &S,
-    k: &V::Out,
-    out: &mut [T],
-) where
+fn rows<V, const N: usize, T, M, S>(v: V, job: &Job<'_>, src: &S, k: &V::Out, out: &mut [T])
+where
     V: Lanes<N>,
     T: RequantOutput,
     M: Mode<V, N>,
     S: Source<V, N, M::P>,
 {
+    let row = job.row;
     if row == 0 {
         return; // nothing to do: `acc` is empty
     }
-    for (acc, out) in acc.chunks_exact(row).zip(out.chunks_exact_mut(row)) {
+    for (acc, out) in job.acc.chunks_exact(row).zip(out.chunks_exact_mut(row)) {
         let (acc_full, acc_tail) = acc.as_chunks::<N>();
         let (out_full, out_tail) = out.as_chunks_mut::<N>();
         for (j, (a, o)) in acc_full.iter().zip(out_full).enumerate() {
@@ -232,29 +207,24 @@ fn rows<V, const N: usize, T, M, S>(
 
 /// [`rows`] for the slice API's per-tensor or per-channel parameters.
 #[inline(always)]
-fn slice<V, const N: usize, T, M>(
+fn slice<V: Lanes<N>, const N: usize, T: RequantOutput, M: Mode<V, N>>(
     v: V,
     job: &Job<'_>,
-    bias: Option<&[i32]>,
-    m: Multipliers<'_, M::P>,
+    (bias, m): (Option<&[i32]>, Multipliers<'_, M::P>),
     k: &V::Out,
     out: &mut [T],
-) where
-    V: Lanes<N>,
-    T: RequantOutput,
-    M: Mode<V, N>,
-{
+) {
     match m {
         Multipliers::PerTensor(p) => {
             let src = Broadcast::<<M::P as Param<V, N>>::L> {
                 bias,
                 lanes: M::P::splat(v, p),
             };
-            rows::<V, N, T, M, _>(v, job.acc, job.row, &src, k, out)
+            rows::<V, N, T, M, _>(v, job, &src, k, out)
         }
         Multipliers::PerChannel(table) => {
             let src = PerChannel { bias, table };
-            rows::<V, N, T, M, _>(v, job.acc, job.row, &src, k, out)
+            rows::<V, N, T, M, _>(v, job, &src, k, out)
         }
     }
 }
@@ -271,24 +241,23 @@ pub(crate) fn run<V: Lanes<N>, const N: usize, T: RequantOutput>(
     let k = v.out(job.clamp);
     match job.params {
         Params::Slice { bias, scaling } => match scaling {
-            Scaling::Double(m) => slice::<V, N, T, Double>(v, job, bias, m, &k, out),
-            Scaling::Single(m) => slice::<V, N, T, Single>(v, job, bias, m, &k, out),
+            Scaling::Double(m) => slice::<V, N, T, Double>(v, job, (bias, m), &k, out),
+            Scaling::Single(m) => slice::<V, N, T, Single>(v, job, (bias, m), &k, out),
             Scaling::LiteRtOptimized(m) => {
-                slice::<V, N, T, LiteRtOptimized>(v, job, bias, m, &k, out)
+                slice::<V, N, T, LiteRtOptimized>(v, job, (bias, m), &k, out)
             }
-            Scaling::Float32(m) => slice::<V, N, T, Float32>(v, job, bias, m, &k, out),
+            Scaling::Float32(m) => slice::<V, N, T, Float32>(v, job, (bias, m), &k, out),
             Scaling::LiteRtReference(m) => litert_reference(job, bias, m, out),
         },
         Params::Table { channels, requant } => {
             let src = Table { channels };
-            let (acc, row) = (job.acc, job.row);
             match requant {
-                Requant::Double => rows::<V, N, T, Double, _>(v, acc, row, &src, &k, out),
-                Requant::Single => rows::<V, N, T, Single, _>(v, acc, row, &src, &k, out),
+                Requant::Double => rows::<V, N, T, Double, _>(v, job, &src, &k, out),
+                Requant::Single => rows::<V, N, T, Single, _>(v, job, &src, &k, out),
                 Requant::LiteRtOptimized => {
-                    rows::<V, N, T, LiteRtOptimized, _>(v, acc, row, &src, &k, out)
+                    rows::<V, N, T, LiteRtOptimized, _>(v, job, &src, &k, out)
                 }
-                Requant::Float32 => rows::<V, N, T, Float32, _>(v, acc, row, &src, &k, out),
+                Requant::Float32 => rows::<V, N, T, Float32, _>(v, job, &src, &k, out),
                 Requant::LiteRtReference => litert_reference_table(job, channels, out),
             }
         }

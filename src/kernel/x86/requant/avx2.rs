@@ -25,28 +25,7 @@ use core::arch::x86_64::*;
 use crate::kernel::output_stage::{Channel, Clamp, Entries, Job, Lanes, RequantOutput, run_lanes};
 use crate::requant::QuantizedMultiplier;
 
-/// Proof that AVX2 is available: built only inside [`run`], an AVX2
-/// function.
-#[derive(Clone, Copy)]
-pub(super) struct V8(());
-
-/// The entry points; handed out only by `super::avx2()` after detection.
-pub(super) const ENTRIES: Entries = Entries {
-    i8: entry::<i8>,
-    u8: entry::<u8>,
-    i16: entry::<i16>,
-};
-
-fn entry<T: RequantOutput>(job: &Job<'_>, out: &mut [T]) {
-    // SAFETY: `entry` is reachable only through `ENTRIES`, which
-    // `super::avx2()` returns only when AVX2 was detected.
-    unsafe { run(job, out) }
-}
-
-#[target_feature(enable = "avx2")]
-fn run<T: RequantOutput>(job: &Job<'_>, out: &mut [T]) {
-    run_lanes(V8(()), job, out)
-}
+lanes!(V8, 8, "avx2", __m256i, __m256);
 
 /// `1.5 · 2^23`: adding it to `|v| < 2^22` leaves `round_ties_even(v)` in
 /// the low mantissa bits.
@@ -249,100 +228,63 @@ fn pack16(y: __m256i) -> __m128i {
     _mm_packs_epi32(_mm256_castsi256_si128(y), _mm256_extracti128_si256::<1>(y))
 }
 
-impl Lanes<8> for V8 {
-    type I = __m256i;
-    type F = __m256;
-    type Mult = (__m256i, __m256i);
-    type Out = Out;
+#[inline]
+#[target_feature(enable = "avx2")]
+fn zero() -> __m256i {
+    _mm256_setzero_si256()
+}
 
-    // SAFETY (every block below): a `V8` exists only inside `run`, an AVX2
-    // function reached after detection, so the AVX2 functions may run.
-    #[inline(always)]
-    fn out(self, c: Clamp) -> Out {
-        // SAFETY: see above.
-        unsafe { out(c) }
-    }
-    #[inline(always)]
-    fn zero(self) -> __m256i {
-        // SAFETY: see above.
-        unsafe { _mm256_setzero_si256() }
-    }
-    #[inline(always)]
-    fn load(self, a: &[i32; 8]) -> __m256i {
-        // SAFETY: AVX2 (above); `a` is 32 readable bytes, `loadu` needs no
-        // alignment.
-        unsafe { _mm256_loadu_si256(a.as_ptr().cast()) }
-    }
-    #[inline(always)]
-    fn add(self, a: __m256i, b: __m256i) -> __m256i {
-        // SAFETY: see above.
-        unsafe { _mm256_add_epi32(a, b) }
-    }
-    #[inline(always)]
-    fn splat_multiplier(self, m: QuantizedMultiplier) -> (__m256i, __m256i) {
-        // SAFETY: see above.
-        unsafe { (_mm256_set1_epi32(m.multiplier), _mm256_set1_epi32(m.shift)) }
-    }
-    #[inline(always)]
-    fn load_multipliers(self, m: &[QuantizedMultiplier; 8]) -> (__m256i, __m256i) {
-        // SAFETY: see above.
-        unsafe { load_multipliers(m) }
-    }
-    #[inline(always)]
-    fn splat_scale(self, s: f32) -> __m256 {
-        // SAFETY: see above.
-        unsafe { _mm256_set1_ps(s) }
-    }
-    #[inline(always)]
-    fn load_scales(self, s: &[f32; 8]) -> __m256 {
-        // SAFETY: AVX2 (above); `s` is 32 readable bytes.
-        unsafe { _mm256_loadu_ps(s.as_ptr()) }
-    }
-    #[inline(always)]
-    fn load_channels(self, c: &[Channel; 8]) -> (__m256i, (__m256i, __m256i), __m256) {
-        // SAFETY: see above.
-        unsafe { load_channels(c) }
-    }
-    #[inline(always)]
-    fn double(self, x: __m256i, m: (__m256i, __m256i), k: &Out) -> __m256i {
-        // SAFETY: see above.
-        unsafe { double(x, m, k) }
-    }
-    #[inline(always)]
-    fn single(self, x: __m256i, m: (__m256i, __m256i), k: &Out) -> __m256i {
-        // SAFETY: see above.
-        unsafe { single(x, m, k) }
-    }
-    #[inline(always)]
-    fn litert_optimized(self, x: __m256i, m: (__m256i, __m256i), k: &Out) -> __m256i {
-        // SAFETY: see above.
-        unsafe { litert_optimized(x, m, k) }
-    }
-    #[inline(always)]
-    fn float32(self, x: __m256i, s: __m256, k: &Out) -> __m256i {
-        // SAFETY: see above.
-        unsafe { float32(x, s, k) }
-    }
-    #[inline(always)]
-    fn store_i8(self, y: __m256i, o: &mut [i8; 8]) {
-        // SAFETY: AVX2 (above); `o` is 8 writable bytes, what `movq` stores.
-        unsafe {
-            let w = pack16(y);
-            _mm_storel_epi64(o.as_mut_ptr().cast(), _mm_packs_epi16(w, w))
-        }
-    }
-    #[inline(always)]
-    fn store_u8(self, y: __m256i, o: &mut [u8; 8]) {
-        // SAFETY: AVX2 (above); `o` is 8 writable bytes, what `movq` stores.
-        unsafe {
-            let w = pack16(y);
-            _mm_storel_epi64(o.as_mut_ptr().cast(), _mm_packus_epi16(w, w))
-        }
-    }
-    #[inline(always)]
-    fn store_i16(self, y: __m256i, o: &mut [i16; 8]) {
-        // SAFETY: AVX2 (above); `o` is 16 writable bytes, what `movdqu`
-        // stores.
-        unsafe { _mm_storeu_si128(o.as_mut_ptr().cast(), pack16(y)) }
-    }
+#[inline]
+#[target_feature(enable = "avx2")]
+fn load(a: &[i32; 8]) -> __m256i {
+    // SAFETY: `a` is 32 readable bytes; `loadu` needs no alignment.
+    unsafe { _mm256_loadu_si256(a.as_ptr().cast()) }
+}
+
+#[inline]
+#[target_feature(enable = "avx2")]
+fn add(a: __m256i, b: __m256i) -> __m256i {
+    _mm256_add_epi32(a, b)
+}
+
+#[inline]
+#[target_feature(enable = "avx2")]
+fn splat_multiplier(m: QuantizedMultiplier) -> (__m256i, __m256i) {
+    (_mm256_set1_epi32(m.multiplier), _mm256_set1_epi32(m.shift))
+}
+
+#[inline]
+#[target_feature(enable = "avx2")]
+fn splat_scale(s: f32) -> __m256 {
+    _mm256_set1_ps(s)
+}
+
+#[inline]
+#[target_feature(enable = "avx2")]
+fn load_scales(s: &[f32; 8]) -> __m256 {
+    // SAFETY: `s` is 32 readable bytes; `loadu` needs no alignment.
+    unsafe { _mm256_loadu_ps(s.as_ptr()) }
+}
+
+#[inline]
+#[target_feature(enable = "avx2")]
+fn store_i8(y: __m256i, o: &mut [i8; 8]) {
+    let w = pack16(y);
+    // SAFETY: `o` is 8 writable bytes, what `movq` stores.
+    unsafe { _mm_storel_epi64(o.as_mut_ptr().cast(), _mm_packs_epi16(w, w)) }
+}
+
+#[inline]
+#[target_feature(enable = "avx2")]
+fn store_u8(y: __m256i, o: &mut [u8; 8]) {
+    let w = pack16(y);
+    // SAFETY: `o` is 8 writable bytes, what `movq` stores.
+    unsafe { _mm_storel_epi64(o.as_mut_ptr().cast(), _mm_packus_epi16(w, w)) }
+}
+
+#[inline]
+#[target_feature(enable = "avx2")]
+fn store_i16(y: __m256i, o: &mut [i16; 8]) {
+    // SAFETY: `o` is 16 writable bytes, what `movdqu` stores.
+    unsafe { _mm_storeu_si128(o.as_mut_ptr().cast(), pack16(y)) }
 }

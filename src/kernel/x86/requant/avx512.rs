@@ -18,28 +18,7 @@ use core::arch::x86_64::*;
 use crate::kernel::output_stage::{Channel, Clamp, Entries, Job, Lanes, RequantOutput, run_lanes};
 use crate::requant::QuantizedMultiplier;
 
-/// Proof that AVX-512F (and AVX2) are available: built only inside [`run`].
-#[derive(Clone, Copy)]
-pub(super) struct V16(());
-
-/// The entry points; handed out only by `super::avx512()` after detection.
-pub(super) const ENTRIES: Entries = Entries {
-    i8: entry::<i8>,
-    u8: entry::<u8>,
-    i16: entry::<i16>,
-};
-
-fn entry<T: RequantOutput>(job: &Job<'_>, out: &mut [T]) {
-    // SAFETY: `entry` is reachable only through `ENTRIES`, which
-    // `super::avx512()` returns only when AVX-512 F/BW/VNNI and AVX2 were
-    // detected.
-    unsafe { run(job, out) }
-}
-
-#[target_feature(enable = "avx512f,avx2")]
-fn run<T: RequantOutput>(job: &Job<'_>, out: &mut [T]) {
-    run_lanes(V16(()), job, out)
-}
+lanes!(V16, 16, "avx512f,avx2", __m512i, __m512);
 
 /// `1.5 · 2^23` (see the AVX2 file).
 const MAGIC: f32 = 12_582_912.0;
@@ -217,95 +196,63 @@ fn load_channels(c: &[Channel; 16]) -> (__m512i, (__m512i, __m512i), __m512) {
     )
 }
 
-impl Lanes<16> for V16 {
-    type I = __m512i;
-    type F = __m512;
-    type Mult = (__m512i, __m512i);
-    type Out = Out;
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn zero() -> __m512i {
+    _mm512_setzero_si512()
+}
 
-    // SAFETY (every block below): a `V16` exists only inside `run`, an
-    // AVX-512F + AVX2 function reached after detection.
-    #[inline(always)]
-    fn out(self, c: Clamp) -> Out {
-        // SAFETY: see above.
-        unsafe { out(c) }
-    }
-    #[inline(always)]
-    fn zero(self) -> __m512i {
-        // SAFETY: see above.
-        unsafe { _mm512_setzero_si512() }
-    }
-    #[inline(always)]
-    fn load(self, a: &[i32; 16]) -> __m512i {
-        // SAFETY: AVX-512F (above); `a` is 64 readable bytes, `loadu` needs
-        // no alignment.
-        unsafe { _mm512_loadu_si512(a.as_ptr().cast()) }
-    }
-    #[inline(always)]
-    fn add(self, a: __m512i, b: __m512i) -> __m512i {
-        // SAFETY: see above.
-        unsafe { _mm512_add_epi32(a, b) }
-    }
-    #[inline(always)]
-    fn splat_multiplier(self, m: QuantizedMultiplier) -> (__m512i, __m512i) {
-        // SAFETY: see above.
-        unsafe { (_mm512_set1_epi32(m.multiplier), _mm512_set1_epi32(m.shift)) }
-    }
-    #[inline(always)]
-    fn load_multipliers(self, m: &[QuantizedMultiplier; 16]) -> (__m512i, __m512i) {
-        // SAFETY: see above.
-        unsafe { load_multipliers(m) }
-    }
-    #[inline(always)]
-    fn splat_scale(self, s: f32) -> __m512 {
-        // SAFETY: see above.
-        unsafe { _mm512_set1_ps(s) }
-    }
-    #[inline(always)]
-    fn load_scales(self, s: &[f32; 16]) -> __m512 {
-        // SAFETY: AVX-512F (above); `s` is 64 readable bytes.
-        unsafe { _mm512_loadu_ps(s.as_ptr()) }
-    }
-    #[inline(always)]
-    fn load_channels(self, c: &[Channel; 16]) -> (__m512i, (__m512i, __m512i), __m512) {
-        // SAFETY: see above.
-        unsafe { load_channels(c) }
-    }
-    #[inline(always)]
-    fn double(self, x: __m512i, m: (__m512i, __m512i), k: &Out) -> __m512i {
-        // SAFETY: see above.
-        unsafe { double(x, m, k) }
-    }
-    #[inline(always)]
-    fn single(self, x: __m512i, m: (__m512i, __m512i), k: &Out) -> __m512i {
-        // SAFETY: see above.
-        unsafe { single(x, m, k) }
-    }
-    #[inline(always)]
-    fn litert_optimized(self, x: __m512i, m: (__m512i, __m512i), k: &Out) -> __m512i {
-        // SAFETY: see above.
-        unsafe { litert_optimized(x, m, k) }
-    }
-    #[inline(always)]
-    fn float32(self, x: __m512i, s: __m512, k: &Out) -> __m512i {
-        // SAFETY: see above.
-        unsafe { float32(x, s, k) }
-    }
-    #[inline(always)]
-    fn store_i8(self, y: __m512i, o: &mut [i8; 16]) {
-        // SAFETY: AVX-512F (above); `o` is 16 writable bytes. The lanes are
-        // clamped into `i8`, so the truncating `vpmovdb` is exact.
-        unsafe { _mm_storeu_si128(o.as_mut_ptr().cast(), _mm512_cvtepi32_epi8(y)) }
-    }
-    #[inline(always)]
-    fn store_u8(self, y: __m512i, o: &mut [u8; 16]) {
-        // SAFETY: as `store_i8`; the lanes are clamped into `u8`.
-        unsafe { _mm_storeu_si128(o.as_mut_ptr().cast(), _mm512_cvtepi32_epi8(y)) }
-    }
-    #[inline(always)]
-    fn store_i16(self, y: __m512i, o: &mut [i16; 16]) {
-        // SAFETY: AVX-512F (above); `o` is 32 writable bytes; the lanes are
-        // clamped into `i16`, so the truncating `vpmovdw` is exact.
-        unsafe { _mm256_storeu_si256(o.as_mut_ptr().cast(), _mm512_cvtepi32_epi16(y)) }
-    }
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn load(a: &[i32; 16]) -> __m512i {
+    // SAFETY: `a` is 64 readable bytes; `loadu` needs no alignment.
+    unsafe { _mm512_loadu_si512(a.as_ptr().cast()) }
+}
+
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn add(a: __m512i, b: __m512i) -> __m512i {
+    _mm512_add_epi32(a, b)
+}
+
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn splat_multiplier(m: QuantizedMultiplier) -> (__m512i, __m512i) {
+    (_mm512_set1_epi32(m.multiplier), _mm512_set1_epi32(m.shift))
+}
+
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn splat_scale(s: f32) -> __m512 {
+    _mm512_set1_ps(s)
+}
+
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn load_scales(s: &[f32; 16]) -> __m512 {
+    // SAFETY: `s` is 64 readable bytes; `loadu` needs no alignment.
+    unsafe { _mm512_loadu_ps(s.as_ptr()) }
+}
+
+/// The lanes are clamped into the output range, so the truncating
+/// `vpmovdb` / `vpmovdw` are exact.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn store_i8(y: __m512i, o: &mut [i8; 16]) {
+    // SAFETY: `o` is 16 writable bytes.
+    unsafe { _mm_storeu_si128(o.as_mut_ptr().cast(), _mm512_cvtepi32_epi8(y)) }
+}
+
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn store_u8(y: __m512i, o: &mut [u8; 16]) {
+    // SAFETY: `o` is 16 writable bytes.
+    unsafe { _mm_storeu_si128(o.as_mut_ptr().cast(), _mm512_cvtepi32_epi8(y)) }
+}
+
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn store_i16(y: __m512i, o: &mut [i16; 16]) {
+    // SAFETY: `o` is 32 writable bytes.
+    unsafe { _mm256_storeu_si256(o.as_mut_ptr().cast(), _mm512_cvtepi32_epi16(y)) }
 }
