@@ -116,11 +116,34 @@ fn check_len(expected: usize, found: usize) -> Result<(), Error> {
     }
 }
 
-/// Fills `channels` with what `requant` needs, as the runtime's Prepare
-/// computes it: the real multiplier `(double)s_in · s_w / s_out` (TFLM,
-/// LiteRT), its Q31 form, and the `f32` scale `s_in · s_w / s_out` (ONNX
-/// Runtime, XNNPACK); `bias(o)` gives channel `o`'s folded bias.
-fn fill_channels(
+/// The output zero point and activation clamp of an int8-output layer, as
+/// TFLM's Prepare checks and computes them (`CalculateActivationRangeQuantized`).
+///
+/// With [`fill_channels`] and `kernel::output_stage::requantize_tile`, the
+/// pieces every int8 layer (FC, convolutions) builds its output stage from.
+pub(crate) fn int8_clamp(q: &Quantization<'_>) -> Result<Clamp, Error> {
+    check_zero_point(q.output_zero_point, -128, 127)?;
+    let (act_min, act_max) = activation_range(
+        q.activation,
+        Quantizer::<i8>::new(q.output_scale, q.output_zero_point)?,
+    )?;
+    Ok(Clamp::new(
+        q.output_zero_point,
+        act_min.into(),
+        act_max.into(),
+    ))
+}
+
+/// Fills a layer's per-channel table with what `requant` needs, as the
+/// runtime's Prepare computes it: the real multiplier
+/// `(double)s_in · s_w / s_out` (TFLM, LiteRT), its Q31 form, and the `f32`
+/// scale `s_in · s_w / s_out` (ONNX Runtime, XNNPACK); `bias(o)` gives
+/// channel `o`'s bias with whatever the layer folds into it.
+///
+/// Layers then hand tiles of accumulators with the matching slice of this
+/// table to `kernel::output_stage::requantize_tile` (convolutions: one
+/// output pixel's channels, or several pixels' as whole rows).
+pub(crate) fn fill_channels(
     q: &Quantization<'_>,
     requant: Requant,
     channels: &mut [Channel],
@@ -337,14 +360,10 @@ impl<'a> FullyConnected<'a> {
         row_sum: impl Fn(usize) -> i32,
     ) -> Result<Self, Error> {
         check_zero_point(q.input_zero_point, -128, 127)?;
-        check_zero_point(q.output_zero_point, -128, 127)?;
         if let Some(b) = bias {
             check_len(channels.len(), b.len())?;
         }
-        let (act_min, act_max) = activation_range(
-            q.activation,
-            Quantizer::<i8>::new(q.output_scale, q.output_zero_point)?,
-        )?;
+        let clamp = int8_clamp(q)?;
         fill_channels(q, requant, channels, |o| {
             let b = bias.and_then(|b| b.get(o)).copied().unwrap_or(0);
             // bias + input_offset · Σw, input_offset = -zp_in (wrapping i32).
@@ -354,7 +373,7 @@ impl<'a> FullyConnected<'a> {
             weights,
             in_dim,
             channels,
-            clamp: Clamp::new(q.output_zero_point, act_min.into(), act_max.into()),
+            clamp,
             requant,
         })
     }
