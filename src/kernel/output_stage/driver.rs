@@ -2,7 +2,7 @@
 //! lanes, and a zero-padded last vector per row, for any [`Lanes`]
 //! implementation. The scalar path is this same code with `N = 1`.
 
-use super::lanes::{Lanes, Scalar, finish};
+use super::lanes::{Bounds, Lanes, Scalar, finish};
 use super::{Channel, Clamp, Job, Multipliers, Params, Requant, RequantOutput, Scaling};
 use crate::requant::{QuantizedMultiplier, multiply_by_quantized_multiplier_i64, requantize_f64};
 
@@ -76,10 +76,12 @@ modes! {
     Float32: f32 => F, float32;
 }
 
-/// Where the lanes of one row get their bias and parameters.
+/// Where the lanes of one row get their bias and parameters. One type per
+/// layout, so the loop zips slices (no per-vector index checks) and never
+/// asks whether there is a bias.
 trait Source<V: Lanes<N>, const N: usize, P: Param<V, N>> {
-    /// Channels `N·j .. N·j + N`.
-    fn chunk(&self, v: V, j: usize) -> (V::I, P::L);
+    /// The bias and parameter lanes of the row's whole vectors, in order.
+    fn chunks(&self, v: V) -> impl Iterator<Item = (V::I, P::L)>;
     /// Channels `from ..` to the end of the row (fewer than `N`), padded.
     fn tail(&self, v: V, from: usize) -> (V::I, P::L);
 }
@@ -94,80 +96,95 @@ fn pad<T: Copy + Default, const N: usize>(s: &[T]) -> [T; N] {
     a
 }
 
-/// The bias lanes of chunk `j` (zero without a bias).
+/// `s[from..]`, padded.
 #[inline(always)]
-fn bias_chunk<V: Lanes<N>, const N: usize>(v: V, bias: Option<&[i32]>, j: usize) -> V::I {
-    match bias.and_then(|b| b.as_chunks::<N>().0.get(j)) {
-        Some(b) => v.load(b),
-        None => v.zero(),
+fn pad_from<T: Copy + Default, const N: usize>(s: &[T], from: usize) -> [T; N] {
+    pad(s.get(from..).unwrap_or(&[]))
+}
+
+/// One parameter for every lane (per tensor), no bias: the whole slice is
+/// one row.
+struct Broadcast<L>(L);
+
+impl<V: Lanes<N>, const N: usize, P: Param<V, N>> Source<V, N, P> for Broadcast<P::L> {
+    #[inline(always)]
+    fn chunks(&self, v: V) -> impl Iterator<Item = (V::I, P::L)> {
+        core::iter::repeat((v.zero(), self.0))
+    }
+    #[inline(always)]
+    fn tail(&self, v: V, _: usize) -> (V::I, P::L) {
+        (v.zero(), self.0)
     }
 }
 
-/// The padded bias lanes of channels `from ..`.
-#[inline(always)]
-fn bias_tail<V: Lanes<N>, const N: usize>(v: V, bias: Option<&[i32]>, from: usize) -> V::I {
-    match bias {
-        Some(b) => v.load(&pad(b.get(from..).unwrap_or(&[]))),
-        None => v.zero(),
-    }
-}
-
-/// One parameter for every lane (per tensor), with an optional per-channel
-/// bias.
-struct Broadcast<'a, L> {
-    bias: Option<&'a [i32]>,
+/// One parameter for every lane, a bias per channel.
+struct BroadcastBias<'a, L> {
+    bias: &'a [i32],
     lanes: L,
 }
 
-impl<V: Lanes<N>, const N: usize, P: Param<V, N>> Source<V, N, P> for Broadcast<'_, P::L> {
+impl<V: Lanes<N>, const N: usize, P: Param<V, N>> Source<V, N, P> for BroadcastBias<'_, P::L> {
     #[inline(always)]
-    fn chunk(&self, v: V, j: usize) -> (V::I, P::L) {
-        (bias_chunk(v, self.bias, j), self.lanes)
+    fn chunks(&self, v: V) -> impl Iterator<Item = (V::I, P::L)> {
+        let (bias, _) = self.bias.as_chunks::<N>();
+        bias.iter().map(move |b| (v.load(b), self.lanes))
     }
     #[inline(always)]
     fn tail(&self, v: V, from: usize) -> (V::I, P::L) {
-        (bias_tail(v, self.bias, from), self.lanes)
+        (v.load(&pad_from(self.bias, from)), self.lanes)
     }
 }
 
-/// Per-channel parameters in their own slice (the slice API's layout).
-struct PerChannel<'a, P> {
-    bias: Option<&'a [i32]>,
-    table: &'a [P],
-}
+/// Per-channel parameters in their own slice (the slice API's layout), no
+/// bias.
+struct PerChannel<'a, P>(&'a [P]);
 
 impl<V: Lanes<N>, const N: usize, P: Param<V, N>> Source<V, N, P> for PerChannel<'_, P> {
     #[inline(always)]
-    fn chunk(&self, v: V, j: usize) -> (V::I, P::L) {
-        let p = match self.table.as_chunks::<N>().0.get(j) {
-            Some(p) => P::load(v, p),
-            None => P::splat(v, P::default()), // unreachable for a valid job
-        };
-        (bias_chunk(v, self.bias, j), p)
+    fn chunks(&self, v: V) -> impl Iterator<Item = (V::I, P::L)> {
+        let (table, _) = self.0.as_chunks::<N>();
+        table.iter().map(move |p| (v.zero(), P::load(v, p)))
     }
     #[inline(always)]
     fn tail(&self, v: V, from: usize) -> (V::I, P::L) {
-        let p = P::load(v, &pad(self.table.get(from..).unwrap_or(&[])));
-        (bias_tail(v, self.bias, from), p)
+        (v.zero(), P::load(v, &pad_from(self.0, from)))
+    }
+}
+
+/// Per-channel parameters and a bias per channel, each in its own slice.
+struct PerChannelBias<'a, P> {
+    bias: &'a [i32],
+    table: &'a [P],
+}
+
+impl<V: Lanes<N>, const N: usize, P: Param<V, N>> Source<V, N, P> for PerChannelBias<'_, P> {
+    #[inline(always)]
+    fn chunks(&self, v: V) -> impl Iterator<Item = (V::I, P::L)> {
+        let (bias, _) = self.bias.as_chunks::<N>();
+        let (table, _) = self.table.as_chunks::<N>();
+        bias.iter()
+            .zip(table)
+            .map(move |(b, p)| (v.load(b), P::load(v, p)))
+    }
+    #[inline(always)]
+    fn tail(&self, v: V, from: usize) -> (V::I, P::L) {
+        let p = P::load(v, &pad_from(self.table, from));
+        (v.load(&pad_from(self.bias, from)), p)
     }
 }
 
 /// A layer's per-channel table ([`Channel`] records).
-struct Table<'a> {
-    channels: &'a [Channel],
-}
+struct Table<'a>(&'a [Channel]);
 
 impl<V: Lanes<N>, const N: usize, P: Param<V, N>> Source<V, N, P> for Table<'_> {
     #[inline(always)]
-    fn chunk(&self, v: V, j: usize) -> (V::I, P::L) {
-        match self.channels.as_chunks::<N>().0.get(j) {
-            Some(c) => P::from_channels(v, c),
-            None => P::from_channels(v, &[Channel::default(); N]), // unreachable for a valid job
-        }
+    fn chunks(&self, v: V) -> impl Iterator<Item = (V::I, P::L)> {
+        let (channels, _) = self.0.as_chunks::<N>();
+        channels.iter().map(move |c| P::from_channels(v, c))
     }
     #[inline(always)]
     fn tail(&self, v: V, from: usize) -> (V::I, P::L) {
-        P::from_channels(v, &pad(self.channels.get(from..).unwrap_or(&[])))
+        P::from_channels(v, &pad_from(self.0, from))
     }
 }
 
@@ -189,8 +206,7 @@ where
     for (acc, out) in job.acc.chunks_exact(row).zip(out.chunks_exact_mut(row)) {
         let (acc_full, acc_tail) = acc.as_chunks::<N>();
         let (out_full, out_tail) = out.as_chunks_mut::<N>();
-        for (j, (a, o)) in acc_full.iter().zip(out_full).enumerate() {
-            let (bias, p) = src.chunk(v, j);
+        for ((a, o), (bias, p)) in acc_full.iter().zip(out_full).zip(src.chunks(v)) {
             T::store(v, M::apply(v, v.add(v.load(a), bias), p, k), o);
         }
         if !acc_tail.is_empty() {
@@ -205,7 +221,8 @@ where
     }
 }
 
-/// [`rows`] for the slice API's per-tensor or per-channel parameters.
+/// [`rows`] for the slice API's per-tensor or per-channel parameters, with
+/// or without a bias.
 #[inline(always)]
 fn slice<V: Lanes<N>, const N: usize, T: RequantOutput, M: Mode<V, N>>(
     v: V,
@@ -214,16 +231,23 @@ fn slice<V: Lanes<N>, const N: usize, T: RequantOutput, M: Mode<V, N>>(
     k: &V::Out,
     out: &mut [T],
 ) {
-    match m {
-        Multipliers::PerTensor(p) => {
-            let src = Broadcast::<<M::P as Param<V, N>>::L> {
+    match (m, bias) {
+        (Multipliers::PerTensor(p), None) => {
+            let src = Broadcast(M::P::splat(v, p));
+            rows::<V, N, T, M, _>(v, job, &src, k, out)
+        }
+        (Multipliers::PerTensor(p), Some(bias)) => {
+            let src = BroadcastBias {
                 bias,
                 lanes: M::P::splat(v, p),
             };
             rows::<V, N, T, M, _>(v, job, &src, k, out)
         }
-        Multipliers::PerChannel(table) => {
-            let src = PerChannel { bias, table };
+        (Multipliers::PerChannel(table), None) => {
+            rows::<V, N, T, M, _>(v, job, &PerChannel(table), k, out)
+        }
+        (Multipliers::PerChannel(table), Some(bias)) => {
+            let src = PerChannelBias { bias, table };
             rows::<V, N, T, M, _>(v, job, &src, k, out)
         }
     }
@@ -250,7 +274,7 @@ pub(crate) fn run<V: Lanes<N>, const N: usize, T: RequantOutput>(
             Scaling::LiteRtReference(m) => litert_reference(job, bias, m, out),
         },
         Params::Table { channels, requant } => {
-            let src = Table { channels };
+            let src = Table(channels);
             match requant {
                 Requant::Double => rows::<V, N, T, Double, _>(v, job, &src, &k, out),
                 Requant::Single => rows::<V, N, T, Single, _>(v, job, &src, &k, out),
@@ -321,8 +345,9 @@ pub(crate) fn run_i64<T: RequantOutput>(
     clamp: Clamp,
     out: &mut [T],
 ) {
+    let k = Bounds::new(clamp);
     for ((&a, ch), o) in acc.iter().zip(channels).zip(out) {
         let y = multiply_by_quantized_multiplier_i64(a.wrapping_add(ch.bias64), ch.multiplier);
-        *o = T::saturating_from_i32(finish(y, &clamp));
+        *o = T::saturating_from_i32(finish(y, &k));
     }
 }

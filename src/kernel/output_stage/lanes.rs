@@ -2,6 +2,8 @@
 //! one-lane implementation ([`Scalar`]) that is the specification every
 //! vector implementation is tested against.
 
+use core::hint::select_unpredictable;
+
 use super::{Channel, Clamp};
 use crate::requant::{
     QuantizedMultiplier, Rounding, multiply_by_quantized_multiplier,
@@ -78,23 +80,48 @@ const MAGIC: f32 = 12_582_912.0;
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Scalar;
 
-/// `y + zero_point` then the clamp, with the sum computed exactly
-/// (saturating: the clamp bounds lie inside `i16`, so this is the clamp of
-/// the exact sum).
+/// The portable clamp constants: the activation range with the zero point
+/// taken off, so the clamp comes before the add (nothing can overflow, and
+/// the result is the clamp of the exact sum `y + zero_point`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bounds {
+    lo: i32,
+    hi: i32,
+    zero_point: i32,
+}
+
+impl Bounds {
+    /// The bounds of `c` (its clamp lies inside `i16`: no overflow).
+    #[inline(always)]
+    pub(crate) fn new(c: Clamp) -> Self {
+        Bounds {
+            lo: c.act_min - c.zero_point,
+            hi: c.act_max - c.zero_point,
+            zero_point: c.zero_point,
+        }
+    }
+}
+
+/// `clamp(y + zero_point, act_min, act_max)` with the sum computed exactly.
+///
+/// Whether a value clips depends on the data, so the clamp is written as
+/// unpredictable selects (conditional moves): as branches they mispredict
+/// on every other clipped element.
 #[inline(always)]
-pub(crate) fn finish(y: i32, k: &Clamp) -> i32 {
-    y.saturating_add(k.zero_point).max(k.act_min).min(k.act_max)
+pub(crate) fn finish(y: i32, k: &Bounds) -> i32 {
+    let y = select_unpredictable(y < k.lo, k.lo, y);
+    select_unpredictable(y > k.hi, k.hi, y) + k.zero_point
 }
 
 impl Lanes<1> for Scalar {
     type I = i32;
     type F = f32;
     type Mult = QuantizedMultiplier;
-    type Out = Clamp;
+    type Out = Bounds;
 
     #[inline(always)]
-    fn out(self, c: Clamp) -> Clamp {
-        c
+    fn out(self, c: Clamp) -> Bounds {
+        Bounds::new(c)
     }
     #[inline(always)]
     fn zero(self) -> i32 {
@@ -129,26 +156,25 @@ impl Lanes<1> for Scalar {
         (c[0].bias, c[0].multiplier, c[0].scale)
     }
     #[inline(always)]
-    fn double(self, x: i32, m: QuantizedMultiplier, k: &Clamp) -> i32 {
+    fn double(self, x: i32, m: QuantizedMultiplier, k: &Bounds) -> i32 {
         finish(multiply_by_quantized_multiplier(x, m, Rounding::Double), k)
     }
     #[inline(always)]
-    fn single(self, x: i32, m: QuantizedMultiplier, k: &Clamp) -> i32 {
+    fn single(self, x: i32, m: QuantizedMultiplier, k: &Bounds) -> i32 {
         finish(multiply_by_quantized_multiplier(x, m, Rounding::Single), k)
     }
     #[inline(always)]
-    fn litert_optimized(self, x: i32, m: QuantizedMultiplier, k: &Clamp) -> i32 {
+    fn litert_optimized(self, x: i32, m: QuantizedMultiplier, k: &Bounds) -> i32 {
         finish(multiply_by_quantized_multiplier_ties_up(x, m), k)
     }
     #[inline(always)]
-    fn float32(self, x: i32, s: f32, k: &Clamp) -> i32 {
+    fn float32(self, x: i32, s: f32, k: &Bounds) -> i32 {
         // `requantize_f32(x, s, zero_point, act_min, act_max)`, with its
         // ties-to-even rounding done by adding 1.5·2^23 (exact: after the
         // clamp `|v| < 2^17`) instead of a software `rintf`, which is ten
         // times slower where the FPU has no rounding instruction. The tests
         // hold the two equal.
-        let lo = (k.act_min - k.zero_point) as f32;
-        let hi = (k.act_max - k.zero_point) as f32;
+        let (lo, hi) = (k.lo as f32, k.hi as f32);
         let v = x as f32 * s;
         // `f32::max` then `min`, written as the compares they reduce to here
         // (one `maxss`/`vmaxnm` each): a NaN falls to `lo` either way.
