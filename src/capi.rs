@@ -48,8 +48,9 @@ use core::slice;
 
 use crate::Error;
 use crate::kernel;
+use crate::kernel::{Multipliers, OutputStage, Scaling};
 use crate::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
-use crate::requant::{self, Multipliers, OutputStage, QuantizedMultiplier, Rounding};
+use crate::requant::{self, QuantizedMultiplier, Rounding};
 
 /// Status code returned by every C function: `QKIT_OK` or a negative error.
 ///
@@ -352,7 +353,7 @@ pub unsafe extern "C" fn qkit_multiply_by_quantized_multiplier(
     })
 }
 
-/// [`requant::requantize`] to `int8`:
+/// [`kernel::requantize`] to `int8`:
 /// `out[i] = clamp(MBQM(acc[i] + bias[c], m[c]) + zero_point, act_min, act_max)`.
 ///
 /// One multiplier (`n_multipliers == 1`) is per tensor; more are per channel
@@ -418,23 +419,26 @@ pub unsafe extern "C" fn qkit_requantize_i8(
         out_b.disjoint(&acc_b)?;
         out_b.disjoint(&bias_b)?;
         out_b.disjoint(&ms_b)?;
-        let rounding = rounding(rounding_mode)?;
         // SAFETY: each buffer passed the checks above; valid per this
         // function's contract, and `out` overlaps none of them.
         let (acc, bias, ms, out) =
             unsafe { (acc_b.read(), bias_b.read(), ms_b.read(), out_b.write()) };
+        let multipliers = match ms {
+            [m] => Multipliers::PerTensor(*m),
+            many => Multipliers::PerChannel(many),
+        };
+        let scaling = match rounding(rounding_mode)? {
+            Rounding::Double => Scaling::Double(multipliers),
+            Rounding::Single => Scaling::Single(multipliers),
+        };
         let stage = OutputStage {
-            multipliers: match ms {
-                [m] => Multipliers::PerTensor(*m),
-                many => Multipliers::PerChannel(many),
-            },
-            rounding,
+            scaling,
             zero_point,
             act_min,
             act_max,
         };
         // Validates the multipliers, zero point and range before writing.
-        requant::requantize(acc, has_bias.then_some(bias), &stage, out).map_err(status)
+        kernel::requantize(acc, has_bias.then_some(bias), &stage, out).map_err(status)
     })
 }
 

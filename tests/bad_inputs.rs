@@ -87,7 +87,7 @@ fn multipliers_beyond_shift_30_are_errors_everywhere() {
         (2f32.powi(-30), Requant::Double),
         (2f32.powi(-30), Requant::Single),
         (2f32.powi(-31), Requant::Double),
-        (1e-30, Requant::Float32),
+        (1e-30, Requant::LiteRtOptimized),
     ] {
         let q = Quantization {
             input_scale: 1.0,
@@ -103,6 +103,23 @@ fn multipliers_beyond_shift_30_are_errors_everywhere() {
             matches!(fc, Err(Error::ShiftOutOfRange { .. })),
             "{out_scale} {requant:?}: {fc:?}"
         );
+    }
+    // The float modes have no shift: they compute the huge multiplier as
+    // defined (`acc · M` in f32 / f64), so the outputs saturate exactly.
+    for requant in [Requant::Float32, Requant::LiteRtReference] {
+        let q = Quantization {
+            input_scale: 1.0,
+            input_zero_point: 0,
+            filter_scales: &[1.0],
+            output_scale: 1e-30,
+            output_zero_point: 0,
+            activation: Activation::None,
+        };
+        let mut ch = [Channel::default(); 2];
+        let fc = FullyConnected::new(&[1, 0, -1, 0], 2, None, &q, requant, &mut ch).unwrap();
+        let mut y = [0i8; 2];
+        fc.run(&[3, 0], 1, &mut y).unwrap();
+        assert_eq!(y, [127, -128], "{requant:?}");
     }
     // Just below the edge is fine, and the result is exact.
     let just = Quantizer::<i8>::new(2f32.powi(-29), 0).unwrap();

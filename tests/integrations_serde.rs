@@ -207,7 +207,13 @@ fn enums_by_name() {
     ] {
         round_trip(a);
     }
-    for r in [Requant::Double, Requant::Single, Requant::Float32] {
+    for r in [
+        Requant::Double,
+        Requant::Single,
+        Requant::Float32,
+        Requant::LiteRtOptimized,
+        Requant::LiteRtReference,
+    ] {
         round_trip(r);
     }
     round_trip(Domain::Signed);

@@ -1,13 +1,14 @@
-//! The layer equals the reference loop of SEMANTICS §3.2 (offsets applied
-//! per multiply-accumulate, no folding) in every requantization mode.
+//! The layer equals TFLite's reference FULLY_CONNECTED loop (offsets
+//! applied per multiply-accumulate, no folding, the output stage element by
+//! element) in every requantization mode.
 
 use proptest::prelude::*;
 use qkit::kernel::PreparedI4;
 use qkit::layer::{Activation, Channel, FullyConnected, FullyConnected16x8, Quantization, Requant};
 use qkit::requant::{
     Rounding, conv_real_multiplier, multiply_by_quantized_multiplier,
-    multiply_by_quantized_multiplier_i64, quantize_multiplier, quantize_multiplier_single_rounding,
-    requantize_f32,
+    multiply_by_quantized_multiplier_i64, multiply_by_quantized_multiplier_ties_up,
+    quantize_multiplier, quantize_multiplier_single_rounding, requantize_f32, requantize_f64,
 };
 
 fn nibble(packed: &[u8], i: usize) -> i8 {
@@ -62,6 +63,14 @@ fn reference(
                         + q.output_zero_point)
                         .clamp(lo, hi)
                 }
+                Requant::LiteRtOptimized => {
+                    let m = quantize_multiplier(real).unwrap();
+                    (multiply_by_quantized_multiplier_ties_up(acc, m) + q.output_zero_point)
+                        .clamp(lo, hi)
+                }
+                Requant::LiteRtReference => {
+                    requantize_f64(acc.into(), real, q.output_zero_point, lo, hi)
+                }
                 Requant::Float32 => requantize_f32(
                     acc,
                     q.input_scale * s_w / q.output_scale,
@@ -90,6 +99,8 @@ fn requant() -> impl Strategy<Value = Requant> {
     prop_oneof![
         Just(Requant::Double),
         Just(Requant::Single),
+        Just(Requant::LiteRtOptimized),
+        Just(Requant::LiteRtReference),
         Just(Requant::Float32)
     ]
 }

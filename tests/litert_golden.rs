@@ -308,10 +308,8 @@ fn the_data_is_discriminating() {
 }
 
 // ---------------------------------------------------------------------------
-// ENABLE AFTER MERGING kout's output stage (issue 14): `FullyConnected` with
-// `Requant::LiteRtOptimized` / `Requant::LiteRtReference` against the same
-// runtime outputs. Remove the `#[cfg(any())]` line below to switch it on.
-#[cfg(any())]
+// `FullyConnected` with `Requant::LiteRtOptimized` / `Requant::LiteRtReference`
+// (and TFLM's `Double`, XNNPACK's `Float32`) against the same runtime outputs.
 mod fully_connected_modes {
     use super::*;
     use qkit::layer::{Channel, FullyConnected, Quantization, Requant};

@@ -175,3 +175,42 @@ fn issue_14_eco_names_keep_their_signatures() {
     let _: fn(&[f32], &[i32], &[usize], isize, usize) -> Result<PerBlockBuf<I4, 8>, Error> =
         PerBlockBuf::<I4, 8>::new;
 }
+
+/// Issue 11's output stage and the LiteRT modes (issue 14): the slice API in
+/// the kernel layer, the scalar LiteRT arithmetic in `requant`, the layer
+/// modes.
+#[test]
+fn output_stage_names_keep_their_signatures() {
+    use qkit::kernel::{Isa, Multipliers, OutputStage, Requant, Scaling, requantize};
+    use qkit::requant::{
+        multiply_by_quantized_multiplier_ties_up, requantize_f64, rounding_right_shift_ties_up,
+    };
+    type Slice = fn(&[i32], Option<&[i32]>, &OutputStage<'_>, &mut [i8]) -> Result<(), Error>;
+    let _: Slice = requantize::<i8>;
+    let _: Slice = qkit::kernel::requantize_scalar::<i8>;
+    let _: fn(Isa, &[i32], Option<&[i32]>, &OutputStage<'_>, &mut [i8]) -> Result<(), Error> =
+        Isa::requantize::<i8>;
+    let _: fn(Scaling<'static>) -> OutputStage<'static> = OutputStage::new::<i8>;
+    let _: fn(i32, QuantizedMultiplier) -> i32 = multiply_by_quantized_multiplier_ties_up;
+    let _: fn(i64, f64, i32, i32, i32) -> i32 = requantize_f64;
+    let _: fn(i32, i32) -> i32 = rounding_right_shift_ties_up;
+    let _: [Requant; 5] = [
+        Requant::Double,
+        Requant::Single,
+        Requant::LiteRtOptimized,
+        Requant::LiteRtReference,
+        Requant::Float32,
+    ];
+    let _: [qkit::layer::Requant; 2] = [
+        qkit::layer::Requant::LiteRtOptimized,
+        qkit::layer::Requant::LiteRtReference,
+    ];
+    let m = Multipliers::PerTensor(QuantizedMultiplier::ONE);
+    let _: [Scaling<'_>; 5] = [
+        Scaling::Double(m),
+        Scaling::Single(m),
+        Scaling::LiteRtOptimized(m),
+        Scaling::LiteRtReference(Multipliers::PerTensor(1.0)),
+        Scaling::Float32(Multipliers::PerTensor(1.0)),
+    ];
+}

@@ -10,9 +10,9 @@
 //! TFLite sources' `GetQuantizedConvolutionMultipler` rounds the product to
 //! `f32` (SEMANTICS.md 1.3 says the same). The runtime is the ground truth.
 
+use qkit::kernel::{Multipliers, OutputStage, Scaling, requantize};
 use qkit::requant::{
-    Multipliers, OutputStage, Rounding, conv_real_multiplier,
-    fully_connected_real_multiplier_f32_product, quantize_multiplier, requantize,
+    conv_real_multiplier, fully_connected_real_multiplier_f32_product, quantize_multiplier,
 };
 use serde_json::Value;
 
@@ -54,15 +54,9 @@ fn replay(compose: fn(f32, f32, f32) -> Result<f64, qkit::Error>) -> usize {
             .flat_map(|&xb| w.iter().map(move |&wo| (xb as i32 - zp_in) * wo as i32))
             .collect();
         let bias: Vec<i32> = bias.iter().map(|&b| b as i32).collect();
-        let stage = OutputStage {
-            multipliers: Multipliers::PerTensor(
-                quantize_multiplier(compose(s_in, s_w, s_out).unwrap()).unwrap(),
-            ),
-            rounding: Rounding::Double,
-            zero_point: zp_out,
-            act_min: -128,
-            act_max: 127,
-        };
+        let m = quantize_multiplier(compose(s_in, s_w, s_out).unwrap()).unwrap();
+        let stage = OutputStage::new::<i8>(Scaling::Double(Multipliers::PerTensor(m)))
+            .with_zero_point(zp_out);
         let mut got = vec![0i8; acc.len()];
         requantize(&acc, Some(&bias), &stage, &mut got).unwrap();
         assert_eq!(got.len(), x.len() * n);

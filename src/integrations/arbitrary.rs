@@ -68,7 +68,7 @@ unit_enums! {
     Round { HalfAwayFromZero, HalfToEven }
     Rounding { Double, Single }
     Activation { None, Relu, Relu6, ReluN1To1 }
-    Requant { Double, Single, Float32 }
+    Requant { Double, Single, Float32, LiteRtOptimized, LiteRtReference }
     Domain { Magnitude, Signed }
     SymmetricRange { Narrow, Full }
     Norm { L1, L2 }

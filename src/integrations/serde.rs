@@ -106,7 +106,7 @@ remote! {
     Round via RoundDef = "Round" { HalfAwayFromZero, HalfToEven }
     Rounding via RoundingDef = "Rounding" { Double, Single }
     Activation via ActivationDef = "Activation" { None, Relu, Relu6, ReluN1To1 }
-    Requant via RequantDef = "Requant" { Double, Single, Float32 }
+    Requant via RequantDef = "Requant" { Double, Single, Float32, LiteRtOptimized, LiteRtReference }
     Domain via DomainDef = "Domain" { Magnitude, Signed }
     SymmetricRange via SymmetricRangeDef = "SymmetricRange" { Narrow, Full }
     Norm via NormDef = "Norm" { L1, L2 }

@@ -51,11 +51,15 @@
 //! ```
 
 mod generic;
+pub(crate) mod output_stage;
 mod prepared;
 mod weights;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod x86;
 
+pub use output_stage::{
+    Multipliers, OutputStage, Requant, RequantOutput, Scaling, requantize, requantize_scalar,
+};
 pub use prepared::PreparedI4;
 pub use weights::NarrowI8;
 

@@ -668,10 +668,10 @@ impl<'a> Conv2D16x8<'a> {
     fn requantize(&self, acc: i64, ch: &Channel) -> i32 {
         let v = match self.accumulator {
             Accumulator::I64 => {
-                multiply_by_quantized_multiplier_i64(acc.wrapping_add(ch.bias), ch.multiplier)
+                multiply_by_quantized_multiplier_i64(acc.wrapping_add(ch.bias64), ch.multiplier)
             }
             Accumulator::I32 => multiply_by_quantized_multiplier(
-                (acc as i32).wrapping_add(ch.bias as i32),
+                (acc as i32).wrapping_add(ch.bias),
                 ch.multiplier,
                 Rounding::Double,
             ),

@@ -641,7 +641,7 @@ impl<'a> DepthwiseConv2D16x8<'a> {
                         .zip(&self.channels[o0..o0 + nb])
                     {
                         let v = multiply_by_quantized_multiplier_i64(
-                            a.wrapping_add(ch.bias),
+                            a.wrapping_add(ch.bias64),
                             ch.multiplier,
                         );
                         *y = v.clamp(self.act_min, self.act_max) as i16;

@@ -2,36 +2,23 @@
 //! [`FullyConnected16x8`].
 
 use crate::Error;
+use crate::int4::{self, I4};
+use crate::kernel::output_stage::{Clamp, requantize_tile, requantize_tile_i64};
 use crate::kernel::{self, NarrowI8, PreparedI4};
 use crate::ops::{Activation, activation_range};
 use crate::quant::Quantizer;
 use crate::requant::{
-    QuantizedMultiplier, Rounding, conv_real_multiplier, multiply_by_quantized_multiplier,
-    multiply_by_quantized_multiplier_i64, quantize_multiplier_checked, requantize_f32_raw,
+    conv_real_multiplier, fully_connected_real_multiplier_f32_product, quantize_multiplier,
+    quantize_multiplier_checked,
 };
 
-/// How the int32 accumulator is mapped back to the output type.
-///
-/// ```
-/// use qkit::layer::Requant;
-/// assert_eq!(Requant::default(), Requant::Double); // TFLite Micro's default build
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Requant {
-    /// TFLite Micro / CMSIS-NN default: double rounding
-    /// ([`Rounding::Double`]).
-    #[default]
-    Double,
-    /// `TFLITE_SINGLE_ROUNDING` / `CMSIS_NN_USE_SINGLE_ROUNDING`
-    /// ([`Rounding::Single`]; a real multiplier of 2^30 or more is an error,
-    /// as in every mode).
-    Single,
-    /// ONNX Runtime / XNNPACK: `acc as f32 · (s_in·s_w/s_out as f32)`, ties
-    /// to even ([`requantize_f32`](crate::requant::requantize_f32)). Not
-    /// available for 16x8.
-    Float32,
-}
+/// How the accumulator is mapped back to the output type: which runtime's
+/// requantization a layer reproduces.
+pub use crate::kernel::Requant;
+/// Per-output-channel data computed once by a layer constructor (folded
+/// bias, multipliers), kept in caller storage: the table the kernel output
+/// stage reads.
+pub use crate::kernel::output_stage::Channel;
 
 /// The quantization of a FULLY_CONNECTED op as a .tflite file stores it.
 ///
@@ -64,54 +51,6 @@ pub struct Quantization<'a> {
     pub output_zero_point: i32,
     /// The fused activation.
     pub activation: Activation,
-}
-
-/// Per-output-channel data computed once by a layer constructor: the bias
-/// with the input offset folded in, and the requantization multiplier.
-///
-/// ```
-/// use qkit::layer::Channel;
-/// let channels = [Channel::default(); 4]; // storage for a 4-output layer
-/// assert_eq!(channels[0].multiplier().multiplier, 0);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct Channel {
-    pub(super) bias: i64,
-    pub(super) multiplier: QuantizedMultiplier,
-    pub(super) scale: f32,
-}
-
-impl Channel {
-    /// The folded bias: `bias - zp_in · Σ_k w[o,k]` (int32 wrapping for the
-    /// int8 layer; int64 for 16x8).
-    ///
-    /// ```
-    /// use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
-    /// let q = Quantization { input_scale: 1.0, input_zero_point: 2, filter_scales: &[1.0],
-    ///     output_scale: 1.0, output_zero_point: 0, activation: Activation::None };
-    /// let mut ch = [Channel::default(); 1];
-    /// FullyConnected::new(&[3, 4], 2, Some(&[10]), &q, Requant::Double, &mut ch)?;
-    /// assert_eq!(ch[0].folded_bias(), 10 - 2 * 7);
-    /// # Ok::<(), qkit::Error>(())
-    /// ```
-    pub fn folded_bias(&self) -> i64 {
-        self.bias
-    }
-
-    /// The integer multiplier of this channel (as TFLM's Prepare computes it).
-    ///
-    /// ```
-    /// use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
-    /// let q = Quantization { input_scale: 0.5, input_zero_point: 0, filter_scales: &[0.5],
-    ///     output_scale: 1.0, output_zero_point: 0, activation: Activation::None };
-    /// let mut ch = [Channel::default(); 1];
-    /// FullyConnected::new(&[1], 1, None, &q, Requant::Double, &mut ch)?;
-    /// assert_eq!((ch[0].multiplier().multiplier, ch[0].multiplier().shift), (1 << 30, -1));
-    /// # Ok::<(), qkit::Error>(())
-    /// ```
-    pub fn multiplier(&self) -> QuantizedMultiplier {
-        self.multiplier
-    }
 }
 
 /// The weights a [`FullyConnected`] runs on.
@@ -153,9 +92,7 @@ pub struct FullyConnected<'a> {
     weights: Weights<'a>,
     in_dim: usize,
     channels: &'a [Channel],
-    output_zero_point: i32,
-    act_min: i32,
-    act_max: i32,
+    clamp: Clamp,
     requant: Requant,
 }
 
@@ -180,11 +117,38 @@ pub(super) fn check_len(expected: usize, found: usize) -> Result<(), Error> {
     }
 }
 
-/// Fills `channels` with multipliers (and f32 scales) as TFLM's Prepare
-/// does; `bias` is filled by the caller.
-pub(super) fn fill_multipliers(
+/// The output zero point and activation clamp of an int8-output layer, as
+/// TFLM's Prepare checks and computes them (`CalculateActivationRangeQuantized`).
+///
+/// With [`fill_channels`] and `kernel::output_stage::requantize_tile`, the
+/// pieces every int8 layer (FC, convolutions) builds its output stage from.
+pub(crate) fn int8_clamp(q: &Quantization<'_>) -> Result<Clamp, Error> {
+    check_zero_point(q.output_zero_point, -128, 127)?;
+    let (act_min, act_max) = activation_range(
+        q.activation,
+        Quantizer::<i8>::new(q.output_scale, q.output_zero_point)?,
+    )?;
+    Ok(Clamp::new(
+        q.output_zero_point,
+        act_min.into(),
+        act_max.into(),
+    ))
+}
+
+/// Fills a layer's per-channel table with what `requant` needs, as the
+/// runtime's Prepare computes it: the real multiplier
+/// `(double)s_in · s_w / s_out` (TFLM, LiteRT), its Q31 form, and the `f32`
+/// scale `s_in · s_w / s_out` (ONNX Runtime, XNNPACK); `bias(o)` gives
+/// channel `o`'s bias with whatever the layer folds into it.
+///
+/// Layers then hand tiles of accumulators with the matching slice of this
+/// table to `kernel::output_stage::requantize_tile` (convolutions: one
+/// output pixel's channels, or several pixels' as whole rows).
+pub(crate) fn fill_channels(
     q: &Quantization<'_>,
+    requant: Requant,
     channels: &mut [Channel],
+    bias: impl Fn(usize) -> i64,
 ) -> Result<(), Error> {
     let out_dim = channels.len();
     let per_channel = match q.filter_scales.len() {
@@ -202,10 +166,89 @@ pub(super) fn fill_multipliers(
         // TFLM forms every FC multiplier in f64, per-tensor included (see
         // the module docs; golden probes in tests/data/fc_golden.json).
         let real = conv_real_multiplier(q.input_scale, s_w, q.output_scale)?;
-        // Shift above 30 is an error in every mode (no silent saturation).
-        ch.multiplier = quantize_multiplier_checked(real)?;
-        // ONNX Runtime's f32 output scale: (in · w) / out in f32.
-        ch.scale = q.input_scale * s_w / q.output_scale;
+        // The integer modes need `multiplier >= 0` and a shift in
+        // `-31..=30` (TFLite's and CMSIS-NN's range): anything else is an
+        // error, never a silently wrapped or saturated multiplier. Inside
+        // that range single rounding's multiplier equals double rounding's.
+        let multiplier = match requant {
+            Requant::Double | Requant::Single | Requant::LiteRtOptimized => {
+                quantize_multiplier_checked(real)?
+            }
+            // Informative only in the float modes.
+            Requant::LiteRtReference | Requant::Float32 => {
+                quantize_multiplier(real).unwrap_or_default()
+            }
+        };
+        let b = bias(c);
+        *ch = Channel {
+            bias: b as i32,
+            multiplier,
+            scale: q.input_scale * s_w / q.output_scale,
+            real,
+            bias64: b,
+        };
+    }
+    Ok(())
+}
+
+/// LiteRT's optimized FULLY_CONNECTED forms a per-tensor multiplier from the
+/// `f32` product `s_in · s_w` (`GetQuantizedConvolutionMultipler`), unlike
+/// TFLM and LiteRT's reference kernel, which form it all in `f64`; golden
+/// vectors from the LiteRT interpreter separate the two
+/// (`tests/litert_golden.rs`). Per channel both runtimes use `f64`.
+fn litert_per_tensor_multipliers(
+    q: &Quantization<'_>,
+    channels: &mut [Channel],
+) -> Result<(), Error> {
+    let real = fully_connected_real_multiplier_f32_product(
+        q.input_scale,
+        q.filter_scales.first().copied().unwrap_or(0.0),
+        q.output_scale,
+    )?;
+    let multiplier = quantize_multiplier_checked(real)?;
+    for ch in channels {
+        ch.multiplier = multiplier;
+        ch.real = real;
+    }
+    Ok(())
+}
+
+/// Runs `batch` rows of a fully-connected layer, `ROWS_PER_PASS` output
+/// channels at a time: `gemv(start, x, acc)` fills the raw accumulators of
+/// rows `start..start + acc.len()`, then `stage(acc, channels, out)` is the
+/// output stage of that tile. The one run loop of both FC layers.
+fn run_tiles<X, A: Copy + Default, Y>(
+    in_dim: usize,
+    channels: &[Channel],
+    input: &[X],
+    batch: usize,
+    output: &mut [Y],
+    gemv: impl Fn(usize, &[X], &mut [A]) -> Result<(), Error>,
+    stage: impl Fn(&[A], &[Channel], &mut [Y]),
+) -> Result<(), Error> {
+    let out_dim = channels.len();
+    check_len(
+        batch.checked_mul(in_dim).ok_or(Error::Overflow)?,
+        input.len(),
+    )?;
+    check_len(
+        batch.checked_mul(out_dim).ok_or(Error::Overflow)?,
+        output.len(),
+    )?;
+    if out_dim == 0 {
+        return Ok(()); // nothing to compute, however large `batch` is
+    }
+    let mut acc = [A::default(); ROWS_PER_PASS];
+    for (b, y) in output.chunks_exact_mut(out_dim).enumerate() {
+        let x = input.get(b * in_dim..(b + 1) * in_dim).unwrap_or(&[]);
+        let tiles = channels
+            .chunks(ROWS_PER_PASS)
+            .zip(y.chunks_mut(ROWS_PER_PASS));
+        for (t, (chans, out)) in tiles.enumerate() {
+            let acc = &mut acc[..chans.len()];
+            gemv(t * ROWS_PER_PASS, x, acc)?;
+            stage(acc, chans, out);
+        }
     }
     Ok(())
 }
@@ -291,12 +334,7 @@ impl<'a> FullyConnected<'a> {
             channels,
             |o| {
                 (o * in_dim..(o + 1) * in_dim).fold(0i32, |acc, i| {
-                    let byte = packed[i / 2];
-                    let w = if i % 2 == 0 {
-                        ((byte << 4) as i8) >> 4
-                    } else {
-                        (byte as i8) >> 4
-                    };
+                    let w = int4::get::<I4>(packed, i).map_or(0, I4::get);
                     acc.wrapping_add(i32::from(w))
                 })
             },
@@ -350,28 +388,23 @@ impl<'a> FullyConnected<'a> {
         row_sum: impl Fn(usize) -> i32,
     ) -> Result<Self, Error> {
         check_zero_point(q.input_zero_point, -128, 127)?;
-        check_zero_point(q.output_zero_point, -128, 127)?;
         if let Some(b) = bias {
             check_len(channels.len(), b.len())?;
         }
-        fill_multipliers(q, channels)?;
-        let (act_min, act_max) = activation_range(
-            q.activation,
-            Quantizer::<i8>::new(q.output_scale, q.output_zero_point)?,
-        )?;
-        let (act_min, act_max) = (i32::from(act_min), i32::from(act_max));
-        for (o, ch) in channels.iter_mut().enumerate() {
-            let b = bias.map_or(0, |b| b[o]);
+        let clamp = int8_clamp(q)?;
+        fill_channels(q, requant, channels, |o| {
+            let b = bias.and_then(|b| b.get(o)).copied().unwrap_or(0);
             // bias + input_offset · Σw, input_offset = -zp_in (wrapping i32).
-            ch.bias = i64::from(b.wrapping_sub(q.input_zero_point.wrapping_mul(row_sum(o))));
+            i64::from(b.wrapping_sub(q.input_zero_point.wrapping_mul(row_sum(o))))
+        })?;
+        if requant == Requant::LiteRtOptimized && q.filter_scales.len() == 1 {
+            litert_per_tensor_multipliers(q, channels)?;
         }
         Ok(Self {
             weights,
             in_dim,
             channels,
-            output_zero_point: q.output_zero_point,
-            act_min,
-            act_max,
+            clamp,
             requant,
         })
     }
@@ -418,7 +451,7 @@ impl<'a> FullyConnected<'a> {
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn activation_range(&self) -> (i32, i32) {
-        (self.act_min, self.act_max)
+        (self.clamp.act_min, self.clamp.act_max)
     }
 
     /// Runs `batch` rows: `input` is `batch × in_dim`, `output` is
@@ -437,69 +470,35 @@ impl<'a> FullyConnected<'a> {
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn run(&self, input: &[i8], batch: usize, output: &mut [i8]) -> Result<(), Error> {
-        let out_dim = self.out_dim();
-        check_len(
-            batch.checked_mul(self.in_dim).ok_or(Error::Overflow)?,
-            input.len(),
-        )?;
-        check_len(
-            batch.checked_mul(out_dim).ok_or(Error::Overflow)?,
-            output.len(),
-        )?;
-        let mut acc = [0i32; ROWS_PER_PASS];
-        for b in 0..batch {
-            let x = &input[b * self.in_dim..(b + 1) * self.in_dim];
-            let y = &mut output[b * out_dim..(b + 1) * out_dim];
-            for start in (0..out_dim).step_by(ROWS_PER_PASS) {
-                let rows = ROWS_PER_PASS.min(out_dim - start);
-                let acc = &mut acc[..rows];
-                self.gemv(start, rows, x, acc)?;
-                let chans = &self.channels[start..start + rows];
-                for ((o, &a), ch) in y[start..start + rows].iter_mut().zip(acc.iter()).zip(chans) {
-                    *o = self.requantize(a.wrapping_add(ch.bias as i32), ch) as i8;
-                }
-            }
-        }
-        Ok(())
+        run_tiles(
+            self.in_dim,
+            self.channels,
+            input,
+            batch,
+            output,
+            |start, x, acc| self.gemv(start, acc.len(), x, acc),
+            |acc, channels, out| requantize_tile(acc, channels, self.requant, self.clamp, out),
+        )
     }
 
     /// Raw accumulators of rows `start..start + rows` (no bias).
     fn gemv(&self, start: usize, rows: usize, x: &[i8], acc: &mut [i32]) -> Result<(), Error> {
         let (a, b) = (start * self.in_dim, (start + rows) * self.in_dim);
         match self.weights {
-            Weights::Full(w) => kernel::gemv_i8(&w[a..b], x, acc),
+            Weights::Full(w) => kernel::gemv_i8(w.get(a..b).ok_or(Error::Overflow)?, x, acc),
             Weights::Narrow(w) => {
                 let w = w.get(a..b).ok_or(Error::Overflow)?;
                 kernel::gemv_i8_narrow(w, x, acc)
             }
             // `start` is a multiple of ROWS_PER_PASS (even), so `a` is even.
-            Weights::Int4(p) => kernel::gemv_i4_i8(&p[a / 2..b.div_ceil(2)], x, acc),
+            Weights::Int4(p) => {
+                let p = p.get(a / 2..b.div_ceil(2)).ok_or(Error::Overflow)?;
+                kernel::gemv_i4_i8(p, x, acc)
+            }
             Weights::Int4Prepared(p) => {
                 let p = p.row_range(start, rows).ok_or(Error::Overflow)?;
                 kernel::gemv_i4_prepared(&p, x, acc)
             }
-        }
-    }
-
-    fn requantize(&self, acc: i32, ch: &Channel) -> i32 {
-        match self.requant {
-            Requant::Double | Requant::Single => {
-                let rounding = if self.requant == Requant::Double {
-                    Rounding::Double
-                } else {
-                    Rounding::Single
-                };
-                let y = multiply_by_quantized_multiplier(acc, ch.multiplier, rounding);
-                y.saturating_add(self.output_zero_point)
-                    .clamp(self.act_min, self.act_max)
-            }
-            Requant::Float32 => requantize_f32_raw(
-                acc,
-                ch.scale,
-                self.output_zero_point,
-                self.act_min,
-                self.act_max,
-            ),
         }
     }
 }
@@ -534,8 +533,7 @@ pub struct FullyConnected16x8<'a> {
     weights: &'a [i8],
     in_dim: usize,
     channels: &'a [Channel],
-    act_min: i32,
-    act_max: i32,
+    clamp: Clamp,
 }
 
 impl<'a> FullyConnected16x8<'a> {
@@ -565,19 +563,16 @@ impl<'a> FullyConnected16x8<'a> {
         if let Some(b) = bias {
             check_len(out_dim, b.len())?;
         }
-        fill_multipliers(q, channels)?;
         let (act_min, act_max) =
             activation_range(q.activation, Quantizer::<i16>::new(q.output_scale, 0)?)?;
-        let (act_min, act_max) = (i32::from(act_min), i32::from(act_max));
-        for (o, ch) in channels.iter_mut().enumerate() {
-            ch.bias = bias.map_or(0, |b| b[o]);
-        }
+        fill_channels(q, Requant::Double, channels, |o| {
+            bias.and_then(|b| b.get(o)).copied().unwrap_or(0)
+        })?;
         Ok(Self {
             weights,
             in_dim,
             channels,
-            act_min,
-            act_max,
+            clamp: Clamp::new(0, act_min.into(), act_max.into()),
         })
     }
 
@@ -596,33 +591,22 @@ impl<'a> FullyConnected16x8<'a> {
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn run(&self, input: &[i16], batch: usize, output: &mut [i16]) -> Result<(), Error> {
-        let out_dim = self.channels.len();
-        check_len(
-            batch.checked_mul(self.in_dim).ok_or(Error::Overflow)?,
-            input.len(),
-        )?;
-        check_len(
-            batch.checked_mul(out_dim).ok_or(Error::Overflow)?,
-            output.len(),
-        )?;
-        let mut acc = [0i64; ROWS_PER_PASS];
-        for b in 0..batch {
-            let x = &input[b * self.in_dim..(b + 1) * self.in_dim];
-            let y = &mut output[b * out_dim..(b + 1) * out_dim];
-            for start in (0..out_dim).step_by(ROWS_PER_PASS) {
-                let rows = ROWS_PER_PASS.min(out_dim - start);
-                let w = &self.weights[start * self.in_dim..(start + rows) * self.in_dim];
-                kernel::gemv_i16_i8(w, x, &mut acc[..rows])?;
-                let chans = &self.channels[start..start + rows];
-                for ((o, &a), ch) in y[start..start + rows].iter_mut().zip(acc.iter()).zip(chans) {
-                    let v = multiply_by_quantized_multiplier_i64(
-                        a.wrapping_add(ch.bias),
-                        ch.multiplier,
-                    );
-                    *o = v.clamp(self.act_min, self.act_max) as i16;
-                }
-            }
-        }
-        Ok(())
+        let in_dim = self.in_dim;
+        run_tiles(
+            in_dim,
+            self.channels,
+            input,
+            batch,
+            output,
+            |start, x, acc| {
+                let rows = start..start + acc.len();
+                let w = self
+                    .weights
+                    .get(rows.start * in_dim..rows.end * in_dim)
+                    .ok_or(Error::Overflow)?;
+                kernel::gemv_i16_i8(w, x, acc)
+            },
+            |acc, channels, out| requantize_tile_i64(acc, channels, self.clamp, out),
+        )
     }
 }

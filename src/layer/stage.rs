@@ -1,125 +1,53 @@
-//! The output stage of the int8 convolution layers: per-channel bias,
+//! The output stage of the convolution layers: per-channel bias,
 //! multiplier, output zero point and activation clamp over a tile of
-//! accumulators, through the crate's slice requantizer
-//! ([`crate::requant::requantize`], SIMD where the CPU has it).
+//! accumulators, through the kernel layer's output stage (SIMD where the
+//! CPU has it, every requantization mode), and the GEMM weight dispatch.
 
 use super::fully_connected::{
-    Channel, Quantization, Requant, check_len, check_zero_point, fill_multipliers,
+    Channel, Quantization, Requant, check_len, check_zero_point, fill_channels, int8_clamp,
 };
 use crate::Error;
 use crate::kernel::NarrowI8;
+use crate::kernel::output_stage::{Clamp, requantize_tile};
 use crate::ops::activation_range;
 use crate::quant::Quantizer;
-use crate::requant::{
-    Multipliers, OutputStage, QuantizedMultiplier, Rounding, requantize, requantize_f32_raw,
-};
 
-/// Output channels handled per output-stage call (the per-channel tables
-/// are copied to the stack, `BLOCK · 12` bytes).
+/// Output channels handled per GEMM call.
 pub(super) const BLOCK: usize = 64;
 
 /// Accumulators per tile (a stack buffer of `4 · ACC_TILE` bytes).
 pub(super) const ACC_TILE: usize = 256;
 
-/// The validated output stage of an int8 layer.
+/// The validated output stage of an int8 layer: the runtime's mode and the
+/// output zero point and activation clamp.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Stage {
-    zero_point: i32,
-    act_min: i32,
-    act_max: i32,
+    clamp: Clamp,
     requant: Requant,
 }
 
 impl Stage {
-    /// Checks the zero points, the requantization mode and every channel's
-    /// multiplier, and computes the activation clamp.
-    pub fn new(q: &Quantization<'_>, requant: Requant) -> Result<Self, Error> {
-        check_zero_point(q.input_zero_point, -128, 127)?;
-        check_zero_point(q.output_zero_point, -128, 127)?;
-        #[allow(unreachable_patterns)]
-        match requant {
-            Requant::Double | Requant::Single | Requant::Float32 => {}
-            _ => {
-                return Err(Error::InvalidParameter(
-                    "this requantization mode is not available for convolutions",
-                ));
-            }
-        }
-        let (act_min, act_max) = activation_range(
-            q.activation,
-            Quantizer::<i8>::new(q.output_scale, q.output_zero_point)?,
-        )?;
-        Ok(Self {
-            zero_point: q.output_zero_point,
-            act_min: i32::from(act_min),
-            act_max: i32::from(act_max),
-            requant,
-        })
-    }
-
     /// The activation clamp.
     pub fn activation_range(&self) -> (i32, i32) {
-        (self.act_min, self.act_max)
+        (self.clamp.act_min, self.clamp.act_max)
     }
 
     /// `out[i] = clamp(requant(acc[i] + bias[c]) + zp)` with `c = i % n`,
-    /// `n = channels.len() <= BLOCK`.
+    /// `n = channels.len()`: the kernel layer's output stage on one tile.
     pub fn apply(&self, acc: &[i32], channels: &[Channel], out: &mut [i8]) -> Result<(), Error> {
-        let n = channels.len();
-        if n == 0 || n > BLOCK {
-            return Err(Error::InvalidParameter("output-stage block size"));
+        if channels.is_empty() || !acc.len().is_multiple_of(channels.len()) {
+            return Err(Error::InvalidParameter("output-stage tile shape"));
         }
-        let rounding = match self.requant {
-            Requant::Double => Rounding::Double,
-            Requant::Single => Rounding::Single,
-            _ => return self.apply_f32(acc, channels, out),
-        };
-        let mut multipliers = [QuantizedMultiplier::default(); BLOCK];
-        let mut bias = [0i32; BLOCK];
-        for ((m, b), ch) in multipliers.iter_mut().zip(bias.iter_mut()).zip(channels) {
-            *m = ch.multiplier;
-            *b = ch.bias as i32;
-        }
-        let stage = OutputStage {
-            multipliers: Multipliers::PerChannel(&multipliers[..n]),
-            rounding,
-            zero_point: self.zero_point,
-            act_min: self.act_min,
-            act_max: self.act_max,
-        };
-        requantize(acc, Some(&bias[..n]), &stage, out)
-    }
-
-    /// ONNX Runtime's float output stage, element by element.
-    fn apply_f32(&self, acc: &[i32], channels: &[Channel], out: &mut [i8]) -> Result<(), Error> {
-        if acc.len() != out.len() {
-            return Err(Error::LengthMismatch {
-                expected: acc.len(),
-                found: out.len(),
-            });
-        }
-        for (a, o) in acc
-            .chunks_exact(channels.len())
-            .zip(out.chunks_exact_mut(channels.len()))
-        {
-            for ((&a, o), ch) in a.iter().zip(o.iter_mut()).zip(channels) {
-                *o = requantize_f32_raw(
-                    a.wrapping_add(ch.bias as i32),
-                    ch.scale,
-                    self.zero_point,
-                    self.act_min,
-                    self.act_max,
-                ) as i8;
-            }
-        }
+        check_len(acc.len(), out.len())?;
+        requantize_tile(acc, channels, self.requant, self.clamp, out);
         Ok(())
     }
 }
 
-/// The int8 layers' Prepare: checks the bias length, fills the
-/// multipliers, validates the output stage, and folds the input zero point
-/// into each channel's bias: `bias[o] - zp_in · Σw[o]` (int32, wrapping;
-/// `weight_sum(o)` is `Σw[o]`).
+/// The int8 layers' Prepare: checks the zero points and the bias length,
+/// fills the per-channel table (multipliers as the runtime forms them) and
+/// folds the input zero point into each channel's bias:
+/// `bias[o] - zp_in · Σw[o]` (int32, wrapping; `weight_sum(o)` is `Σw[o]`).
 pub(super) fn prepare_int8(
     q: &Quantization<'_>,
     requant: Requant,
@@ -127,20 +55,20 @@ pub(super) fn prepare_int8(
     channels: &mut [Channel],
     weight_sum: impl Fn(usize) -> i32,
 ) -> Result<Stage, Error> {
+    check_zero_point(q.input_zero_point, -128, 127)?;
     if let Some(b) = bias {
         check_len(channels.len(), b.len())?;
     }
-    fill_multipliers(q, channels)?;
-    let stage = Stage::new(q, requant)?;
-    for (o, ch) in channels.iter_mut().enumerate() {
-        let b = bias.map_or(0, |b| b[o]);
-        ch.bias = i64::from(b.wrapping_sub(q.input_zero_point.wrapping_mul(weight_sum(o))));
-    }
-    Ok(stage)
+    let clamp = int8_clamp(q)?;
+    fill_channels(q, requant, channels, |o| {
+        let b = bias.and_then(|b| b.get(o)).copied().unwrap_or(0);
+        i64::from(b.wrapping_sub(q.input_zero_point.wrapping_mul(weight_sum(o))))
+    })?;
+    Ok(Stage { clamp, requant })
 }
 
-/// The 16x8 layers' Prepare: zero points must be 0; fills the multipliers
-/// (checked against the output stage's range) and the biases; returns the
+/// The 16x8 layers' Prepare: zero points must be 0; fills the per-channel
+/// table (TFLite's Q31 multipliers, checked) and the biases; returns the
 /// int16 activation clamp.
 pub(super) fn prepare_16x8(
     q: &Quantization<'_>,
@@ -149,12 +77,11 @@ pub(super) fn prepare_16x8(
 ) -> Result<(i32, i32), Error> {
     check_zero_point(q.input_zero_point, 0, 0)?;
     check_zero_point(q.output_zero_point, 0, 0)?;
-    fill_multipliers(q, channels)?;
     let (act_min, act_max) =
         activation_range(q.activation, Quantizer::<i16>::new(q.output_scale, 0)?)?;
-    for (o, ch) in channels.iter_mut().enumerate() {
-        ch.bias = bias.as_ref().map_or(0, |b| b(o));
-    }
+    fill_channels(q, Requant::Double, channels, |o| {
+        bias.as_ref().map_or(0, |b| b(o))
+    })?;
     Ok((i32::from(act_min), i32::from(act_max)))
 }
 

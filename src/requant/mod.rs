@@ -12,10 +12,15 @@
 //! ([`Rounding`]); the two differ by one on about 2% of inputs, so pick the
 //! one your runtime was built with.
 //!
-//! [`requantize`] applies the whole output stage (bias, per-tensor or
-//! per-channel multipliers, zero point, activation clamp) to a slice, with an
-//! AVX2 path on x86_64 that is bit-identical to [`requantize_scalar`];
-//! [`requantize_f32`] is the float form of ONNX Runtime and XNNPACK.
+//! [`multiply_by_quantized_multiplier_ties_up`] is LiteRT's optimized
+//! (NEON) form, [`requantize_f64`] its reference FULLY_CONNECTED's `f64`
+//! form, and [`requantize_f32`] the float form of ONNX Runtime and XNNPACK.
+//!
+//! This module is the scalar arithmetic, one element at a time. The whole
+//! output stage over slices (bias, per-tensor or per-channel multipliers,
+//! zero point, activation clamp, SIMD on every instruction set) is
+//! [`kernel::requantize`](crate::kernel::requantize), built from these
+//! functions and bit-identical to them.
 //!
 //! ```
 //! use qkit::requant::{
@@ -29,13 +34,16 @@
 
 mod fixedpoint;
 mod float;
+mod litert;
 mod multiplier;
 mod multiply;
-mod slice;
 
 pub use fixedpoint::{rounding_divide_by_pot, saturating_rounding_doubling_high_mul};
 pub use float::requantize_f32;
 pub(crate) use float::requantize_f32_raw;
+pub use litert::{
+    multiply_by_quantized_multiplier_ties_up, requantize_f64, rounding_right_shift_ties_up,
+};
 pub use multiplier::{
     QuantizedMultiplier, conv_real_multiplier, fully_connected_real_multiplier_f32_product,
     mul_real_multiplier, quantize_multiplier, quantize_multiplier_checked,
@@ -45,5 +53,3 @@ pub(crate) use multiply::multiply_by_quantized_multiplier_exact;
 pub use multiply::{
     Rounding, multiply_by_quantized_multiplier, multiply_by_quantized_multiplier_i64,
 };
-pub(crate) use slice::{Checked, requantize_scalar_range};
-pub use slice::{Multipliers, OutputStage, RequantOutput, requantize, requantize_scalar};

@@ -65,7 +65,7 @@ impl QuantizedMultiplier {
     /// The one rule every multiplier in qkit obeys: `multiplier >= 0` and
     /// `MIN_SHIFT <= shift <= MAX_SHIFT` (`-31 ..= 30`, the range TFLite and
     /// CMSIS-NN accept). Every constructor that forms a multiplier (the
-    /// layers, [`ops`](crate::ops), [`requantize`](super::requantize), the C
+    /// layers, [`ops`](crate::ops), [`requantize`](crate::kernel::requantize), the C
     /// ABI) calls it, so a multiplier outside the range is an error instead
     /// of a silently wrong result.
     ///

@@ -1,290 +1,152 @@
-//! AVX2 slice requantization: TFLite's output stage on 8 lanes at a time,
-//! bit-identical to the scalar `requant::requantize_scalar` for every input
-//! the public API accepts (multiplier >= 0, -31 <= shift <= 30).
+//! The output stage's x86_64 lanes: [`avx2`] (8 lanes) and [`avx512`]
+//! (16 lanes, AVX-512F), each a zero-sized proof of its instruction set
+//! implementing [`Lanes`](crate::kernel::output_stage::Lanes), and the
+//! entry points the dispatch stores. The algorithm itself is
+//! `kernel/output_stage/driver.rs`; these files only supply lane operations.
 //!
-//! The arithmetic per lane, as in the scalar code:
-//! * double rounding: `x << L` (`vpsllvd`, wrapping), SRDHM as two
-//!   `vpmuldq` (even / odd lanes, exact 64-bit products) plus `2^30`, bits
-//!   31..62 of each sum recombined, then RDBPOT by `R` with gemmlowp's
-//!   remainder/threshold fixup (`vpsravd` is a floor shift, the fixup makes
-//!   it round half away from zero);
-//! * single rounding: the exact 64-bit product plus `2^(t-1)`, an arithmetic
-//!   64-bit shift by `t = 31 - shift` (AVX2 has no `vpsravq`, so
-//!   `sign ^ ((v ^ sign) >>> t)`), low 32 bits kept (the scalar cast).
-//!
-//! Then `+ zero_point` (wrapping), clamp, and a pack to the output width.
+//! Both are bit-identical to the portable path for every input the API
+//! accepts (Q31 multipliers `>= 0` with `-31 <= shift <= 30`, finite scales
+//! `>= 0`, clamp bounds inside `i16`).
 
-use core::arch::x86_64::*;
+/// Implements [`Lanes`](crate::kernel::output_stage::Lanes)`<$n>` for the
+/// zero-sized token `$v` of an ISA file by forwarding every method to the
+/// file's `#[target_feature]` function of the same name, and builds the
+/// file's `ENTRIES`. The token is built only inside the file's `run`, a
+/// function compiled for the instruction set, which the `entry` functions
+/// reach only through `ENTRIES`, handed out after detection: that is the
+/// whole safety argument, once for both files.
+macro_rules! lanes {
+    ($v:ident, $n:literal, $features:literal, $i:ty, $f:ty) => {
+        /// Proof that the instruction set is available: built only in [`run`].
+        #[derive(Clone, Copy)]
+        pub(super) struct $v(());
 
-use crate::requant::{
-    Checked, Multipliers, QuantizedMultiplier, Rounding, requantize_scalar_range,
-};
+        /// The entry points; handed out only after detection (see
+        /// `kernel::x86::requant`).
+        pub(super) const ENTRIES: Entries = Entries {
+            i8: entry::<i8>,
+            u8: entry::<u8>,
+            i16: entry::<i16>,
+        };
 
-/// Proof that the running CPU has AVX2: the only way to reach the
-/// `#[target_feature(enable = "avx2")]` code below.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Avx2(());
+        fn entry<T: RequantOutput>(job: &Job<'_>, out: &mut [T]) {
+            // SAFETY: `entry` is reachable only through `ENTRIES`, which the
+            // detecting constructor returns only on a CPU with the features.
+            unsafe { run(job, out) }
+        }
 
-impl Avx2 {
-    /// `Some` if AVX2 is available: detected at run time under `std`
-    /// (`is_x86_feature_detected!` caches its answer), otherwise known at
-    /// compile time from `target_feature`.
-    #[inline]
-    pub(crate) fn detect() -> Option<Self> {
-        #[cfg(feature = "std")]
-        {
-            if std::is_x86_feature_detected!("avx2") {
-                return Some(Avx2(()));
+        #[target_feature(enable = $features)]
+        fn run<T: RequantOutput>(job: &Job<'_>, out: &mut [T]) {
+            run_lanes($v(()), job, out)
+        }
+
+        // SAFETY (every block below): a token exists only inside `run`, which
+        // runs only where the instruction set was detected.
+        impl Lanes<$n> for $v {
+            type I = $i;
+            type F = $f;
+            type Mult = ($i, $i);
+            type Out = Out;
+
+            #[inline(always)]
+            fn out(self, c: Clamp) -> Out {
+                // SAFETY: see above.
+                unsafe { out(c) }
             }
-            None
-        }
-        #[cfg(all(not(feature = "std"), target_feature = "avx2"))]
-        {
-            Some(Avx2(()))
-        }
-        #[cfg(all(not(feature = "std"), not(target_feature = "avx2")))]
-        {
-            None
-        }
-    }
-
-    /// Requantizes a validated call into `out` (`out.len() == c.acc.len()`).
-    pub(crate) fn requantize_i8(self, c: &Checked<'_>, out: &mut [i8]) {
-        // SAFETY: `self` proves AVX2 is available; `Checked` guarantees the
-        // lengths and multiplier ranges `requantize_avx2` relies on.
-        unsafe { requantize_avx2(c, out) }
-    }
-
-    /// As [`Avx2::requantize_i8`], for `u8` output.
-    pub(crate) fn requantize_u8(self, c: &Checked<'_>, out: &mut [u8]) {
-        // SAFETY: as in `requantize_i8`.
-        unsafe { requantize_avx2(c, out) }
-    }
-
-    /// As [`Avx2::requantize_i8`], for `i16` output.
-    pub(crate) fn requantize_i16(self, c: &Checked<'_>, out: &mut [i16]) {
-        // SAFETY: as in `requantize_i8`.
-        unsafe { requantize_avx2(c, out) }
-    }
-}
-
-/// Writes 8 `i32` lanes, already clamped to the output range, as 8 outputs.
-trait Store8: crate::QInt {
-    /// # Safety
-    /// AVX2 available; `dst` valid for writing 8 elements.
-    unsafe fn store8(v: __m256i, dst: *mut Self);
-}
-
-impl Store8 for i8 {
-    #[inline]
-    #[target_feature(enable = "avx2")]
-    unsafe fn store8(v: __m256i, dst: *mut Self) {
-        let w = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256::<1>(v));
-        let b = _mm_packs_epi16(w, w);
-        // SAFETY: the caller guarantees 8 writable bytes at `dst`.
-        unsafe { _mm_storel_epi64(dst.cast(), b) }
-    }
-}
-
-impl Store8 for u8 {
-    #[inline]
-    #[target_feature(enable = "avx2")]
-    unsafe fn store8(v: __m256i, dst: *mut Self) {
-        let w = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256::<1>(v));
-        let b = _mm_packus_epi16(w, w);
-        // SAFETY: the caller guarantees 8 writable bytes at `dst`.
-        unsafe { _mm_storel_epi64(dst.cast(), b) }
-    }
-}
-
-impl Store8 for i16 {
-    #[inline]
-    #[target_feature(enable = "avx2")]
-    unsafe fn store8(v: __m256i, dst: *mut Self) {
-        let w = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256::<1>(v));
-        // SAFETY: the caller guarantees 16 writable bytes at `dst`.
-        unsafe { _mm_storeu_si128(dst.cast(), w) }
-    }
-}
-
-/// Per-lane multiplier data for 8 lanes.
-#[derive(Clone, Copy)]
-struct Lanes {
-    multiplier: __m256i,
-    shift: __m256i,
-}
-
-/// Loads 8 `QuantizedMultiplier`s (`#[repr(C)]` pairs) and splits them into
-/// a multiplier vector and a shift vector.
-///
-/// # Safety
-/// AVX2 available; `src` valid for reading 8 multipliers.
-#[inline]
-#[target_feature(enable = "avx2")]
-unsafe fn load_multipliers(src: *const QuantizedMultiplier) -> Lanes {
-    // SAFETY: 8 × 8 bytes readable at `src` (caller); unaligned loads.
-    let (a, b) = unsafe {
-        (
-            _mm256_loadu_si256(src.cast()),
-            _mm256_loadu_si256(src.add(4).cast()),
-        )
-    };
-    // [m0 s0 m1 s1 m2 s2 m3 s3] -> [m0 m1 m2 m3 s0 s1 s2 s3]
-    let idx = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
-    let a = _mm256_permutevar8x32_epi32(a, idx);
-    let b = _mm256_permutevar8x32_epi32(b, idx);
-    Lanes {
-        multiplier: _mm256_permute2x128_si256::<0x20>(a, b),
-        shift: _mm256_permute2x128_si256::<0x31>(a, b),
-    }
-}
-
-/// Double rounding: `rounding_divide_by_pot(srdhm(x << L, q), R)` per lane.
-/// Requires `q >= 0` (so SRDHM never saturates) and `-31 <= shift <= 30`.
-#[inline]
-#[target_feature(enable = "avx2")]
-fn mbqm_double(x: __m256i, m: Lanes) -> __m256i {
-    let zero = _mm256_setzero_si256();
-    let left = _mm256_max_epi32(m.shift, zero);
-    let right = _mm256_max_epi32(_mm256_sub_epi32(zero, m.shift), zero);
-    let x = _mm256_sllv_epi32(x, left);
-
-    // SRDHM: (x·q + 2^30) >> 31, even and odd lanes as exact 64-bit products.
-    let nudge = _mm256_set1_epi64x(1 << 30);
-    let even = _mm256_add_epi64(_mm256_mul_epi32(x, m.multiplier), nudge);
-    let odd = _mm256_add_epi64(
-        _mm256_mul_epi32(
-            _mm256_srli_epi64::<32>(x),
-            _mm256_srli_epi64::<32>(m.multiplier),
-        ),
-        nudge,
-    );
-    // Bits 31..62 of each sum: the low half after >> 31 (even lanes), the
-    // high half after << 1 (odd lanes).
-    let high = _mm256_blend_epi32::<0b1010_1010>(
-        _mm256_srli_epi64::<31>(even),
-        _mm256_slli_epi64::<1>(odd),
-    );
-
-    // RDBPOT: (h >> R) + (remainder > threshold), threshold = mask/2 + (h < 0).
-    let one = _mm256_set1_epi32(1);
-    let mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, right), one);
-    let remainder = _mm256_and_si256(high, mask);
-    let threshold = _mm256_add_epi32(_mm256_srli_epi32::<1>(mask), _mm256_srli_epi32::<31>(high));
-    let floor = _mm256_srav_epi32(high, right);
-    // cmpgt is -1 where true: subtracting it adds one.
-    _mm256_sub_epi32(floor, _mm256_cmpgt_epi32(remainder, threshold))
-}
-
-/// Arithmetic right shift of 64-bit lanes by per-lane counts in `0..=63`.
-#[inline]
-#[target_feature(enable = "avx2")]
-fn srav_epi64(v: __m256i, count: __m256i) -> __m256i {
-    let sign = _mm256_cmpgt_epi64(_mm256_setzero_si256(), v);
-    _mm256_xor_si256(_mm256_srlv_epi64(_mm256_xor_si256(v, sign), count), sign)
-}
-
-/// Single rounding: `(x·q + 2^(t-1)) >> t`, `t = 31 - shift` in `1..=62`,
-/// low 32 bits. Requires `q >= 0`, so `|x·q| < 2^62` and the sum fits.
-#[inline]
-#[target_feature(enable = "avx2")]
-fn mbqm_single(x: __m256i, m: Lanes) -> __m256i {
-    let t = _mm256_sub_epi32(_mm256_set1_epi32(31), m.shift);
-    let low32 = _mm256_set1_epi64x(0xFFFF_FFFF);
-    let t_even = _mm256_and_si256(t, low32);
-    let t_odd = _mm256_srli_epi64::<32>(t);
-    let one = _mm256_set1_epi64x(1);
-    let round = |p: __m256i, t: __m256i| {
-        let half = _mm256_sllv_epi64(one, _mm256_sub_epi64(t, one));
-        srav_epi64(_mm256_add_epi64(p, half), t)
-    };
-    let even = round(_mm256_mul_epi32(x, m.multiplier), t_even);
-    let odd = round(
-        _mm256_mul_epi32(
-            _mm256_srli_epi64::<32>(x),
-            _mm256_srli_epi64::<32>(m.multiplier),
-        ),
-        t_odd,
-    );
-    _mm256_blend_epi32::<0b1010_1010>(even, _mm256_slli_epi64::<32>(odd))
-}
-
-/// The whole output stage on 8 lanes.
-#[inline]
-#[target_feature(enable = "avx2")]
-fn output_stage8(x: __m256i, m: Lanes, c: &Constants) -> __m256i {
-    let y = match c.rounding {
-        Rounding::Double => mbqm_double(x, m),
-        Rounding::Single => mbqm_single(x, m),
-    };
-    let y = _mm256_add_epi32(y, c.zero_point);
-    _mm256_min_epi32(_mm256_max_epi32(y, c.act_min), c.act_max)
-}
-
-struct Constants {
-    rounding: Rounding,
-    zero_point: __m256i,
-    act_min: __m256i,
-    act_max: __m256i,
-}
-
-/// # Safety
-/// AVX2 available; `c` validated by `Checked::new` and
-/// `out.len() == c.acc.len()`.
-#[target_feature(enable = "avx2")]
-unsafe fn requantize_avx2<T: Store8>(c: &Checked<'_>, out: &mut [T]) {
-    let n = c.acc.len();
-    debug_assert_eq!(out.len(), n);
-    let k = Constants {
-        rounding: c.rounding,
-        zero_point: _mm256_set1_epi32(c.zero_point),
-        act_min: _mm256_set1_epi32(c.act_min),
-        act_max: _mm256_set1_epi32(c.act_max),
-    };
-    let row = c.row;
-    if row == 0 {
-        return; // n == 0
-    }
-    let acc = c.acc.as_ptr();
-    let dst = out.as_mut_ptr();
-    // Per tensor: the same lanes for every chunk. Per channel: a table.
-    let (broadcast, table) = match c.multipliers {
-        Multipliers::PerTensor(m) => (
-            Lanes {
-                multiplier: _mm256_set1_epi32(m.multiplier),
-                shift: _mm256_set1_epi32(m.shift),
-            },
-            None,
-        ),
-        Multipliers::PerChannel(ms) => (
-            Lanes {
-                multiplier: _mm256_setzero_si256(),
-                shift: _mm256_setzero_si256(),
-            },
-            Some(ms),
-        ),
-    };
-    let mut start = 0;
-    while start < n {
-        let mut j = 0;
-        while j + 8 <= row {
-            let i = start + j;
-            // SAFETY: i + 8 <= start + row <= n = acc.len() = out.len();
-            // j + 8 <= row = bias.len() = multipliers.len() (Checked).
-            unsafe {
-                let mut x = _mm256_loadu_si256(acc.add(i).cast());
-                if let Some(b) = c.bias {
-                    x = _mm256_add_epi32(x, _mm256_loadu_si256(b.as_ptr().add(j).cast()));
-                }
-                let m = match table {
-                    None => broadcast,
-                    Some(ms) => load_multipliers(ms.as_ptr().add(j)),
-                };
-                T::store8(output_stage8(x, m, &k), dst.add(i));
+            #[inline(always)]
+            fn zero(self) -> $i {
+                // SAFETY: see above.
+                unsafe { zero() }
             }
-            j += 8;
+            #[inline(always)]
+            fn load(self, a: &[i32; $n]) -> $i {
+                // SAFETY: see above.
+                unsafe { load(a) }
+            }
+            #[inline(always)]
+            fn add(self, a: $i, b: $i) -> $i {
+                // SAFETY: see above.
+                unsafe { add(a, b) }
+            }
+            #[inline(always)]
+            fn splat_multiplier(self, m: QuantizedMultiplier) -> ($i, $i) {
+                // SAFETY: see above.
+                unsafe { splat_multiplier(m) }
+            }
+            #[inline(always)]
+            fn load_multipliers(self, m: &[QuantizedMultiplier; $n]) -> ($i, $i) {
+                // SAFETY: see above.
+                unsafe { load_multipliers(m) }
+            }
+            #[inline(always)]
+            fn splat_scale(self, s: f32) -> $f {
+                // SAFETY: see above.
+                unsafe { splat_scale(s) }
+            }
+            #[inline(always)]
+            fn load_scales(self, s: &[f32; $n]) -> $f {
+                // SAFETY: see above.
+                unsafe { load_scales(s) }
+            }
+            #[inline(always)]
+            fn load_channels(self, c: &[Channel; $n]) -> ($i, ($i, $i), $f) {
+                // SAFETY: see above.
+                unsafe { load_channels(c) }
+            }
+            #[inline(always)]
+            fn double(self, x: $i, m: ($i, $i), k: &Out) -> $i {
+                // SAFETY: see above.
+                unsafe { double(x, m, k) }
+            }
+            #[inline(always)]
+            fn single(self, x: $i, m: ($i, $i), k: &Out) -> $i {
+                // SAFETY: see above.
+                unsafe { single(x, m, k) }
+            }
+            #[inline(always)]
+            fn litert_optimized(self, x: $i, m: ($i, $i), k: &Out) -> $i {
+                // SAFETY: see above.
+                unsafe { litert_optimized(x, m, k) }
+            }
+            #[inline(always)]
+            fn float32(self, x: $i, s: $f, k: &Out) -> $i {
+                // SAFETY: see above.
+                unsafe { float32(x, s, k) }
+            }
+            #[inline(always)]
+            fn store_i8(self, y: $i, o: &mut [i8; $n]) {
+                // SAFETY: see above.
+                unsafe { store_i8(y, o) }
+            }
+            #[inline(always)]
+            fn store_u8(self, y: $i, o: &mut [u8; $n]) {
+                // SAFETY: see above.
+                unsafe { store_u8(y, o) }
+            }
+            #[inline(always)]
+            fn store_i16(self, y: $i, o: &mut [i16; $n]) {
+                // SAFETY: see above.
+                unsafe { store_i16(y, o) }
+            }
         }
-        requantize_scalar_range(c, out, start + j..start + row);
-        start += row;
-    }
+    };
+}
+
+mod avx2;
+mod avx512;
+
+use crate::kernel::output_stage::Entries;
+
+/// The AVX2 entry points, if the CPU has AVX2 (cached detection, with or
+/// without `std`).
+#[inline]
+pub(crate) fn avx2() -> Option<Entries> {
+    super::has_avx2().then_some(avx2::ENTRIES)
+}
+
+/// The AVX-512 entry points, if the CPU has AVX-512 (F, BW, VNNI: the same
+/// cached detection as the VNNI kernels).
+#[inline]
+pub(crate) fn avx512() -> Option<Entries> {
+    super::has_avx512vnni().then_some(avx512::ENTRIES)
 }
