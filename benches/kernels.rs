@@ -10,7 +10,8 @@
 //!
 //! Run: `cargo bench --bench kernels -- --warm-up-time 1 --measurement-time 2`
 //! (about ten minutes on two cores); one group: append its name, e.g. `dram`.
-//! Best-of-N MAC/cycle report: `QKIT_BEST_OF=1 cargo bench --bench kernels`
+//! Best-of-N MAC/cycle report: `QKIT_BEST_OF=1 cargo bench --bench kernels`;
+//! from DRAM beside a plain read, best of rounds: `QKIT_DRAM=1` (same command).
 
 use std::hint::black_box;
 
@@ -322,37 +323,84 @@ fn gemv_4096(c: &mut Criterion) {
 const DRAM_MATRICES: usize = 8;
 const DRAM_BYTES: usize = 128 << 20;
 
-/// The same bytes read as int8 `8192 x 16384` (1 MAC per byte), as packed
-/// int4 `8192 x 32768` (2 MACs per byte), beside a plain read of them; the
-/// prepared int4 layout has its own 8 buffers of the same size.
-fn dram(c: &mut Criterion) {
-    let rows = 8192usize;
-    let cols8 = DRAM_BYTES / rows;
-    let cols4 = 2 * cols8;
+/// The rotated DRAM matrices: the same bytes read as int8 `8192 x 16384`
+/// (1 MAC per byte) and as packed int4 `8192 x 32768` (2 MACs per byte),
+/// and the prepared int4 layout in buffers of its own.
+struct Dram<'a> {
+    raw: &'a [Placed<i8>],
+    narrow: Vec<NarrowI8<'a>>,
+    prepared: Vec<PreparedI4<'a>>,
+    x8: Placed<i8>,
+    x4: Placed<i8>,
+}
+
+const DRAM_ROWS: usize = 8192;
+
+/// The raw matrices (all the same narrow bytes, in distinct buffers) and
+/// room for their prepared layouts.
+fn dram_buffers() -> (Vec<Placed<i8>>, Vec<Vec<u8>>) {
     let one = data(DRAM_BYTES, 15, true);
-    let raw: Vec<Placed<i8>> = (0..DRAM_MATRICES).map(|_| Placed::new(&one, 0)).collect();
-    drop(one);
-    let as_u8 = |p: &Placed<i8>| -> &[u8] {
-        let s = p.get();
-        // Narrow int8 bytes double as packed int4 (any byte is two nibbles).
-        // SAFETY: i8 and u8 have the same size and alignment.
-        unsafe { std::slice::from_raw_parts(s.as_ptr().cast::<u8>(), s.len()) }
-    };
-    let mut bufs: Vec<Vec<u8>> = (0..DRAM_MATRICES)
-        .map(|_| vec![0u8; PreparedI4::buffer_len(rows, cols4).unwrap()])
-        .collect();
-    let prepared: Vec<PreparedI4<'_>> = bufs
-        .iter_mut()
-        .zip(&raw)
-        .map(|(b, p)| PreparedI4::new(as_u8(p), rows, cols4, b).unwrap())
-        .collect();
-    let narrow: Vec<NarrowI8<'_>> = raw
-        .iter()
-        .map(|p| NarrowI8::new(p.get()).unwrap())
-        .collect();
-    let x8 = Placed::new(&data(cols8, 16, false), 0);
-    let x4 = Placed::new(&data(cols4, 17, false), 0);
-    let mut out = vec![0i32; rows];
+    let len = PreparedI4::buffer_len(DRAM_ROWS, 2 * DRAM_BYTES / DRAM_ROWS).unwrap();
+    (
+        (0..DRAM_MATRICES).map(|_| Placed::new(&one, 0)).collect(),
+        (0..DRAM_MATRICES).map(|_| vec![0u8; len]).collect(),
+    )
+}
+
+impl<'a> Dram<'a> {
+    fn new(raw: &'a [Placed<i8>], bufs: &'a mut [Vec<u8>]) -> Self {
+        let cols4 = 2 * DRAM_BYTES / DRAM_ROWS;
+        Dram {
+            raw,
+            narrow: raw
+                .iter()
+                .map(|p| NarrowI8::new(p.get()).unwrap())
+                .collect(),
+            prepared: raw
+                .iter()
+                .zip(bufs)
+                .map(|(p, b)| PreparedI4::new(as_u8(p.get()), DRAM_ROWS, cols4, b).unwrap())
+                .collect(),
+            x8: Placed::new(&data(cols4 / 2, 16, false), 0),
+            x4: Placed::new(&data(cols4, 17, false), 0),
+        }
+    }
+
+    fn read(&self, i: usize) -> u64 {
+        plain_read(as_u8(self.raw[i].get()))
+    }
+
+    /// One GEMV of `kind` (see `DRAM_KINDS`) on matrix `i`.
+    fn gemv(&self, isa: Isa, kind: usize, i: usize, out: &mut [i32]) {
+        let (w, x8, x4) = (self.raw[i].get(), self.x8.get(), self.x4.get());
+        match kind {
+            0 => isa.gemv_i8(w, x8, out),
+            1 => isa.gemv_i8_narrow(self.narrow[i], x8, out),
+            2 => isa.gemv_i4_i8(as_u8(w), x4, out),
+            _ => isa.gemv_i4_prepared(&self.prepared[i], x4, out),
+        }
+        .unwrap()
+    }
+}
+
+/// The GEMVs timed from DRAM, and their MACs per matrix byte.
+const DRAM_KINDS: [(&str, usize); 4] = [
+    ("int8_full_8192x16384", 1),
+    ("int8_narrow_8192x16384", 1),
+    ("int4_8192x32768", 2),
+    ("int4_prepared_8192x32768", 2),
+];
+
+/// Narrow int8 bytes double as packed int4 (any byte is two nibbles).
+fn as_u8(s: &[i8]) -> &[u8] {
+    // SAFETY: i8 and u8 have the same size and alignment.
+    unsafe { std::slice::from_raw_parts(s.as_ptr().cast::<u8>(), s.len()) }
+}
+
+fn dram(c: &mut Criterion) {
+    let (raw, mut bufs) = dram_buffers();
+    let d = Dram::new(&raw, &mut bufs);
+    let mut out = vec![0i32; DRAM_ROWS];
     let mut next = 0usize;
     let mut turn = || {
         next = (next + 1) % DRAM_MATRICES;
@@ -363,36 +411,14 @@ fn dram(c: &mut Criterion) {
     g.sampling_mode(SamplingMode::Flat);
     g.sample_size(10);
     g.throughput(Throughput::Elements(DRAM_BYTES as u64));
-    g.bench_function("read_baseline/a64", |b| {
-        b.iter(|| plain_read(black_box(as_u8(&raw[turn()]))))
-    });
+    g.bench_function("read_baseline/a64", |b| b.iter(|| d.read(turn())));
     for isa in fast_isas() {
-        g.throughput(Throughput::Elements((rows * cols8) as u64));
-        g.bench_function(format!("{isa:?}/int8_full_8192x16384/a64"), |b| {
-            b.iter(|| {
-                isa.gemv_i8(raw[turn()].get(), black_box(x8.get()), &mut out)
-                    .unwrap()
-            })
-        });
-        g.bench_function(format!("{isa:?}/int8_narrow_8192x16384/a64"), |b| {
-            b.iter(|| {
-                isa.gemv_i8_narrow(narrow[turn()], black_box(x8.get()), &mut out)
-                    .unwrap()
-            })
-        });
-        g.throughput(Throughput::Elements((rows * cols4) as u64));
-        g.bench_function(format!("{isa:?}/int4_8192x32768/a64"), |b| {
-            b.iter(|| {
-                isa.gemv_i4_i8(as_u8(&raw[turn()]), black_box(x4.get()), &mut out)
-                    .unwrap()
-            })
-        });
-        g.bench_function(format!("{isa:?}/int4_prepared_8192x32768/a64"), |b| {
-            b.iter(|| {
-                isa.gemv_i4_prepared(&prepared[turn()], black_box(x4.get()), &mut out)
-                    .unwrap()
-            })
-        });
+        for (kind, (name, per_byte)) in DRAM_KINDS.iter().enumerate() {
+            g.throughput(Throughput::Elements((per_byte * DRAM_BYTES) as u64));
+            g.bench_function(format!("{isa:?}/{name}/a64"), |b| {
+                b.iter(|| d.gemv(isa, kind, turn(), &mut out))
+            });
+        }
     }
     g.finish();
 }
@@ -546,9 +572,64 @@ fn best_of_report() {
     }
 }
 
+/// From DRAM, best of `QKIT_DRAM_REPS` (default 6) rounds; each round
+/// times, in turn, a plain read of all 8 matrices and each GEMV over all 8,
+/// so every kernel is compared with a read measured beside it.
+fn dram_report(clk: f64) {
+    let (raw, mut bufs) = dram_buffers();
+    let d = Dram::new(&raw, &mut bufs);
+    let mut out = vec![0i32; DRAM_ROWS];
+    let reps: usize = std::env::var("QKIT_DRAM_REPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(6);
+    let cases: Vec<(Isa, usize)> = fast_isas()
+        .into_iter()
+        .flat_map(|isa| (0..DRAM_KINDS.len()).map(move |k| (isa, k)))
+        .collect();
+    let mut read = f64::MAX;
+    let mut best_t = vec![f64::MAX; cases.len()];
+    for _ in 0..reps {
+        for (c, &(isa, kind)) in cases.iter().enumerate() {
+            read = read.min(best(1, || {
+                (0..DRAM_MATRICES).for_each(|i| {
+                    black_box(d.read(i));
+                })
+            }));
+            best_t[c] = best_t[c].min(best(1, || {
+                (0..DRAM_MATRICES).for_each(|i| d.gemv(isa, kind, i, &mut out))
+            }));
+        }
+    }
+    let bytes = (DRAM_MATRICES * DRAM_BYTES) as f64;
+    println!(
+        "DRAM, 8 x 128 MiB rotated (a64): plain read {:.2} GB/s = {:.2} bytes/cycle",
+        bytes / read / 1e9,
+        bytes / read / clk
+    );
+    for (c, &(isa, kind)) in cases.iter().enumerate() {
+        let (name, per_byte) = DRAM_KINDS[kind];
+        let t = best_t[c];
+        println!(
+            "   {isa:?} {name}: {:.2} MAC/cycle, {:.2} GB/s of weights = {:.2} of the read",
+            bytes * per_byte as f64 / t / clk,
+            bytes / t / 1e9,
+            read / t
+        );
+    }
+}
+
 fn main() {
     if std::env::var_os("QKIT_BEST_OF").is_some() {
         best_of_report();
+        return;
+    }
+    if std::env::var_os("QKIT_DRAM").is_some() {
+        let clk = 1e6
+            / best(300, || {
+                black_box(spin(black_box(1_000_000)));
+            });
+        dram_report(clk);
         return;
     }
     benches();

@@ -5,8 +5,8 @@
 //!
 //! Adding an instruction set touches nothing here but the match in
 //! [`Isa::kernels`] (and `best` for a new architecture): its file fills in
-//! its own table with [`isa_table!`], listing only the entries it speeds up;
-//! the others stay [`GENERIC`].
+//! its own table with `simd::isa_table!`, listing only the entries it
+//! speeds up; the others stay [`GENERIC`].
 
 use super::{Isa, generic, prepared};
 
@@ -72,6 +72,7 @@ pub(crate) fn best() -> &'static Kernels {
 
 impl Isa {
     /// The kernels of this instruction set, `None` if it cannot run here.
+    #[inline]
     pub(crate) fn kernels(self) -> Option<&'static Kernels> {
         match self {
             Isa::Generic => Some(&GENERIC),
@@ -82,35 +83,3 @@ impl Isa {
         }
     }
 }
-
-/// Builds the private `static KERNELS` of an ISA file: each listed entry
-/// becomes a `#[target_feature(enable = $features)]` function (where the
-/// algorithms are instantiated, so the compiler emits that ISA's
-/// instructions) behind a safe pointer; every other entry stays
-/// [`GENERIC`].
-///
-/// Expand it only in an ISA file whose `kernels()` returns `KERNELS` after
-/// detecting `$features` (and nowhere else): that is what makes the calls
-/// inside sound.
-macro_rules! isa_table {
-    ($isa:expr, $features:literal, {
-        $($entry:ident: |$($arg:ident: $ty:ty),*| $(-> $ret:ty)? $body:block)*
-    }) => {
-        // Tables that list every entry leave `..GENERIC` nothing to fill.
-        #[allow(clippy::needless_update)]
-        static KERNELS: $crate::kernel::dispatch::Kernels = $crate::kernel::dispatch::Kernels {
-            isa: $isa,
-            $($entry: {
-                #[target_feature(enable = $features)]
-                fn $entry($($arg: $ty),*) $(-> $ret)? $body
-                |$($arg: $ty),*| $(-> $ret)? {
-                    // SAFETY: `KERNELS` leaves this module only through its
-                    // `kernels()`, after `$features` were detected.
-                    unsafe { $entry($($arg),*) }
-                }
-            },)*
-            ..$crate::kernel::dispatch::GENERIC
-        };
-    };
-}
-pub(crate) use isa_table;

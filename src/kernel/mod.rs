@@ -44,29 +44,32 @@
 //! ## Layout: where an algorithm and where an instruction set goes
 //!
 //! * `generic.rs`: the specification, plain loops every path is tested
-//!   against.
-//! * `simd.rs`: the small traits an instruction set implements: a block it
-//!   loads ([`simd::Block`]), its accumulator lanes and horizontal sum
-//!   ([`simd::Lanes`]) and one multiply-accumulate step ([`simd::Mac`]).
-//! * `dot.rs` (one row: dot products, row sums) and `gemm.rs` (tiles of
-//!   `R` weight rows × `B` activation rows: GEMM, GEMV, int4 GEMV): the
-//!   algorithms, written once over those traits.
-//! * `dispatch.rs`: the table of entry points ([`dispatch::Kernels`]), the
-//!   portable table, the cached best one.
-//! * one folder per architecture, one file per instruction set, each with
-//!   its `Mac` implementations and its table (`isa_table!`) instantiating
-//!   the algorithms inside `#[target_feature]` functions:
-//!   `x86/{sse2,avx2,avx512}.rs`; next `arm/dsp.rs` (Cortex-M DSP: a
-//!   4-byte block in one register, `SXTB16` + `SMLAD` through `asm!`,
-//!   selected by `cfg(target_feature = "dsp")`), `arm/mve.rs` (Helium:
-//!   16-byte blocks, `VMLADAVA` into scalar accumulators, tail-predicated
-//!   `x_part`/`w_part`, 4 rows per pass; `cfg(target_feature = "mve")`) and
-//!   `aarch64/neon.rs` (NEON / `SDOT`: runtime detection in `aarch64/mod.rs`
-//!   with `std`, `cfg(target_feature = "dotprod")` without). A new
-//!   instruction set adds its variant to [`Isa`], its arm to
-//!   `Isa::kernels` and to `dispatch::best`, and nothing else.
-//! * the shape of an irreducible trick stays in its ISA file: the AVX2
-//!   sign trick, the VNNI biases, the int4 nibble orders.
+//!   against; `prepared.rs`, `weights.rs`: the weight types.
+//! * `simd/mod.rs`: the small traits an instruction set implements (`Block`:
+//!   what it loads at once; `Lanes`: its accumulators and horizontal sums;
+//!   `Mac`: one multiply-accumulate step) and `isa_table!`, which builds its
+//!   table. `simd/dot.rs` (one row: dots, row sums) and `simd/gemm.rs`
+//!   (tiles of `R` weight rows × `B` activation rows: GEMM, GEMV, int4
+//!   GEMV): the algorithms, written once over those traits.
+//! * `dispatch.rs`: the table of entry points, the portable table, the
+//!   lookup by [`Isa`]; the best table is resolved once and cached.
+//! * one folder per architecture, one file per instruction set, holding its
+//!   `Mac` implementations, the tricks that are its own and its table:
+//!   `x86/` (`sse2.rs`, `avx2.rs`, `avx512.rs`; `mod.rs` detects once,
+//!   with or without `std`, and caches the choice). Next:
+//!   - `arm/dsp.rs`, Cortex-M DSP: a 4-byte block in one register,
+//!     `SXTB16` + two `SMLAD` through `asm!`, one i32 per row as `Lanes`;
+//!     chosen by `cfg(target_feature = "dsp")`.
+//!   - `arm/mve.rs`, Helium: 16-byte blocks, `VMLADAVA` into scalar
+//!     accumulators, `x_part`/`w_part` as tail-predicated loads, tiles of
+//!     4 rows; `cfg(target_feature = "mve")`.
+//!   - `aarch64/neon.rs`, NEON and `SDOT`: 16-byte blocks; run-time
+//!     detection in `aarch64/mod.rs` with `std`, `cfg(target_feature =
+//!     "dotprod")` without.
+//!
+//!   A new instruction set adds its variant to [`Isa`], its arm to
+//!   `Isa::kernels` (and, for a new architecture, to `dispatch::best` and
+//!   the `cfg` of `mod simd`), and nothing else.
 //!
 //! ```
 //! use qkit::kernel::{dot_i8, dot_i8_narrow, NarrowI8};
@@ -78,12 +81,13 @@
 //! ```
 
 mod dispatch;
-mod dot;
-mod gemm;
 mod generic;
 mod prepared;
-mod simd;
 mod weights;
+// The algorithms over the per-ISA traits, and the ISA folders that
+// instantiate them. A new architecture folder extends the first `cfg`.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+mod simd;
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 pub(crate) mod x86;
 
@@ -122,6 +126,7 @@ pub enum Isa {
 }
 
 /// Checks `found == expected`.
+#[inline]
 fn check_len(expected: usize, found: usize) -> Result<(), Error> {
     if expected == found {
         Ok(())
@@ -131,16 +136,19 @@ fn check_len(expected: usize, found: usize) -> Result<(), Error> {
 }
 
 /// Number of bytes holding `n` packed int4 values.
+#[inline]
 fn packed_len(n: usize) -> usize {
     n.div_ceil(2)
 }
 
 /// Checks a `[rows][cols]` matrix of `len` elements.
+#[inline]
 fn check_matrix(len: usize, rows: usize, cols: usize) -> Result<(), Error> {
     check_len(rows.checked_mul(cols).ok_or(Error::Overflow)?, len)
 }
 
 /// Checks a packed int4 `[rows][cols]` matrix held in `len` bytes.
+#[inline]
 fn check_packed_matrix(len: usize, rows: usize, cols: usize) -> Result<(), Error> {
     let n = rows.checked_mul(cols).ok_or(Error::Overflow)?;
     check_len(packed_len(n), len)
@@ -165,39 +173,46 @@ fn batch_shape(x_len: usize, out_len: usize, batch: usize) -> Result<(usize, usi
 /// table runs. `(self.f)(..)` calls the raw entry `f`; `self.f(..)` the
 /// validated operation.
 impl Kernels {
+    #[inline]
     fn dot_i8(&self, a: &[i8], b: &[i8]) -> Result<i32, Error> {
         check_len(a.len(), b.len())?;
         Ok((self.dot_i8)(a, b))
     }
 
+    #[inline]
     fn dot_i8_narrow(&self, x: &[i8], w: NarrowI8<'_>) -> Result<i32, Error> {
         check_len(w.len(), x.len())?;
         Ok((self.dot_i8_narrow)(x, w.as_slice()))
     }
 
+    #[inline]
     fn dot_i4_i8(&self, packed: &[u8], x: &[i8]) -> Result<i32, Error> {
         check_len(packed_len(x.len()), packed.len())?;
         Ok((self.dot_i4_i8)(packed, x))
     }
 
+    #[inline]
     fn gemv_i8(&self, w: &[i8], x: &[i8], out: &mut [i32]) -> Result<(), Error> {
         check_matrix(w.len(), out.len(), x.len())?;
         (self.gemm_i8)(w, x, x.len(), out);
         Ok(())
     }
 
+    #[inline]
     fn gemv_i8_narrow(&self, w: NarrowI8<'_>, x: &[i8], out: &mut [i32]) -> Result<(), Error> {
         check_matrix(w.len(), out.len(), x.len())?;
         (self.gemm_i8_narrow)(w.as_slice(), x, x.len(), out);
         Ok(())
     }
 
+    #[inline]
     fn gemv_i4_i8(&self, packed: &[u8], x: &[i8], out: &mut [i32]) -> Result<(), Error> {
         check_packed_matrix(packed.len(), out.len(), x.len())?;
         (self.gemv_i4_i8)(packed, x, out);
         Ok(())
     }
 
+    #[inline]
     fn gemv_i4_prepared(&self, w: &PreparedI4<'_>, x: &[i8], out: &mut [i32]) -> Result<(), Error> {
         check_len(w.cols(), x.len())?;
         check_len(w.rows(), out.len())?;
@@ -205,6 +220,7 @@ impl Kernels {
         Ok(())
     }
 
+    #[inline]
     fn gemm_i8(&self, w: &[i8], x: &[i8], batch: usize, out: &mut [i32]) -> Result<(), Error> {
         let (rows, cols) = batch_shape(x.len(), out.len(), batch)?;
         if batch == 0 {
@@ -215,6 +231,7 @@ impl Kernels {
         Ok(())
     }
 
+    #[inline]
     fn gemm_i8_narrow(
         &self,
         w: NarrowI8<'_>,
@@ -231,18 +248,21 @@ impl Kernels {
         Ok(())
     }
 
+    #[inline]
     fn row_sums_i8(&self, w: &[i8], cols: usize, out: &mut [i32]) -> Result<(), Error> {
         check_matrix(w.len(), out.len(), cols)?;
         (self.row_sums_i8)(w, cols, out);
         Ok(())
     }
 
+    #[inline]
     fn row_sums_i4(&self, packed: &[u8], cols: usize, out: &mut [i32]) -> Result<(), Error> {
         check_packed_matrix(packed.len(), out.len(), cols)?;
         (self.row_sums_i4)(packed, cols, out);
         Ok(())
     }
 
+    #[inline]
     fn sum_i8(&self, x: &[i8]) -> i32 {
         let mut sum = [0i32];
         (self.row_sums_i8)(x, x.len(), &mut sum);
@@ -282,6 +302,7 @@ impl Isa {
 
     /// This instruction set's kernels, or `Err(InvalidParameter)` if it
     /// cannot run here.
+    #[inline]
     fn table(self) -> Result<&'static Kernels, Error> {
         self.kernels().ok_or(Error::InvalidParameter(
             "instruction set not available on this CPU",

@@ -58,11 +58,13 @@ fn features() -> u8 {
 }
 
 /// Whether the running CPU (and OS) support AVX2.
+#[inline]
 pub(crate) fn has_avx2() -> bool {
     features() & AVX2 != 0
 }
 
 /// Whether the running CPU (and OS) support AVX2 and AVX-512 F/BW/VNNI.
+#[inline]
 pub(crate) fn has_avx512vnni() -> bool {
     features() & AVX512VNNI != 0
 }
@@ -115,6 +117,7 @@ unsafe fn xgetbv0() -> u64 {
 }
 
 /// The kernels of an x86 instruction set, `None` if it cannot run here.
+#[inline]
 pub(crate) fn kernels(isa: Isa) -> Option<&'static Kernels> {
     match isa {
         Isa::Sse2 => Some(sse2::kernels()),

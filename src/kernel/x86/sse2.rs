@@ -11,11 +11,12 @@
 
 use core::arch::x86_64::*;
 
-use crate::kernel::dispatch::{Kernels, isa_table};
-use crate::kernel::simd::{Lanes, Mac};
-use crate::kernel::{Isa, dot, gemm};
+use crate::kernel::Isa;
+use crate::kernel::dispatch::Kernels;
+use crate::kernel::simd::{Lanes, Mac, dot, gemm, isa_table};
 
 /// The SSE2 table (SSE2 is always there).
+#[inline]
 pub(super) fn kernels() -> &'static Kernels {
     &KERNELS
 }

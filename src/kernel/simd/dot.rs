@@ -1,7 +1,7 @@
 //! One weight row against one activation row, written once over [`Mac`]:
 //! the dot products, the GEMV rows left over by the tiles, and row sums.
 
-use super::simd::{Block, Lanes, Mac, x_per_elem};
+use super::{Block, Lanes, Mac, x_per_elem};
 
 /// Weight elements to peel off the front of `w` so that the loads after
 /// them start on `K::ALIGN` bytes (an unaligned 64-byte load spans two
@@ -22,7 +22,7 @@ pub(crate) fn head<K: Mac>(w: &[K::Elem]) -> usize {
 ///
 /// An aligned head, then whole blocks into four independent accumulators
 /// (so the loop runs at the throughput of the multiply-accumulate, not its
-/// latency), settled every `GROUP` blocks each, then a zero-padded tail.
+/// latency), then a zero-padded tail.
 #[inline(always)]
 pub(crate) fn dot_row<K: Mac>(k: K, x: &[i8], w: &[K::Elem]) -> i32 {
     let l = k.lanes();
@@ -30,29 +30,23 @@ pub(crate) fn dot_row<K: Mac>(k: K, x: &[i8], w: &[K::Elem]) -> i32 {
     let hw = head::<K>(w);
     let hx = (hw * x_per_elem::<K>()).min(x.len());
     if hw > 0 {
-        acc[0] = k.settle(k.mac(acc[0], k.x_part(&x[..hx]), k.w_part(&w[..hw])));
+        acc[0] = k.mac(acc[0], k.x_part(&x[..hx]), k.w_part(&w[..hw]));
     }
     let (xb, x_tail) = K::XBlock::split(&x[hx..]);
     let wb = &K::WBlock::split(&w[hw..]).0[..xb.len()];
     let w_tail = &w[hw + xb.len() * <K::WBlock as Block<K::Elem>>::LEN..];
-    let group = K::GROUP.saturating_mul(4);
-    for (xg, wg) in xb.chunks(group).zip(wb.chunks(group)) {
-        let (x4, x_rest) = xg.as_chunks::<4>();
-        let (w4, w_rest) = wg.as_chunks::<4>();
-        for (xs, ws) in x4.iter().zip(w4) {
-            for j in 0..4 {
-                acc[j] = k.mac(acc[j], k.x(&xs[j]), k.w(&ws[j]));
-            }
-        }
-        for (j, (xs, ws)) in x_rest.iter().zip(w_rest).enumerate() {
-            acc[j] = k.mac(acc[j], k.x(xs), k.w(ws));
-        }
-        for a in &mut acc {
-            *a = k.settle(*a);
+    let (x4, x_rest) = xb.as_chunks::<4>();
+    let (w4, w_rest) = wb.as_chunks::<4>();
+    for (xs, ws) in x4.iter().zip(w4) {
+        for j in 0..4 {
+            acc[j] = k.mac(acc[j], k.x(&xs[j]), k.w(&ws[j]));
         }
     }
+    for (j, (xs, ws)) in x_rest.iter().zip(w_rest).enumerate() {
+        acc[j] = k.mac(acc[j], k.x(xs), k.w(ws));
+    }
     if !x_tail.is_empty() {
-        acc[0] = k.settle(k.mac(acc[0], k.x_part(x_tail), k.w_part(w_tail)));
+        acc[0] = k.mac(acc[0], k.x_part(x_tail), k.w_part(w_tail));
     }
     l.sum(l.add(l.add(acc[0], acc[1]), l.add(acc[2], acc[3])))
 }
@@ -70,7 +64,7 @@ pub(crate) fn bias_correction<K: Mac>(x: &[i8]) -> i32 {
     if K::W_BIAS == 0 {
         0
     } else {
-        K::W_BIAS.wrapping_mul(super::generic::sum_i8(x))
+        K::W_BIAS.wrapping_mul(crate::kernel::generic::sum_i8(x))
     }
 }
 
@@ -101,7 +95,7 @@ pub(crate) fn row_sums<K: Mac>(k: K, w: &[K::Elem], row_len: usize, out: &mut [i
 #[inline(always)]
 pub(crate) fn row_sums_i4<K: Mac<Elem = u8>>(k: K, packed: &[u8], cols: usize, out: &mut [i32]) {
     if cols % 2 == 1 {
-        return super::generic::row_sums_i4(packed, cols, out);
+        return crate::kernel::generic::row_sums_i4(packed, cols, out);
     }
     row_sums(k, packed, cols / 2, out);
 }

@@ -6,7 +6,7 @@
 //! GEMM whose activation rows are the patches.
 
 use super::dot::{bias_correction, dot_row, head};
-use super::simd::{Acc, Block, Lanes, Mac, x_per_elem};
+use super::{Acc, Block, Lanes, Mac, x_per_elem};
 
 /// `out[b·rows + r] = Σ_k w[r][k]·x[b][k]`: `w` holds `rows` rows of
 /// `row_len` elements (each the weights of `cols` activations), `x` holds
@@ -160,7 +160,6 @@ fn tile<K: Mac, const R: usize, const B: usize>(
         wb[r] = &K::WBlock::split(&w[r][hw..]).0[..n];
     }
     blocks(k, &mut acc, xb, wb);
-    settle(k, &mut acc);
     let tail = hx + n * <K::XBlock as Block<i8>>::LEN;
     if tail < cols {
         let w_tail = hw + n * <K::WBlock as Block<K::Elem>>::LEN;
@@ -174,7 +173,6 @@ fn tile<K: Mac, const R: usize, const B: usize>(
                 acc[r][b] = k.mac(acc[r][b], xs[b], wv);
             }
         }
-        settle(k, &mut acc);
     }
     let mut sums = [[0i32; R]; B];
     for (b, s) in sums.iter_mut().enumerate() {
@@ -189,7 +187,7 @@ fn tile<K: Mac, const R: usize, const B: usize>(
 
 /// Accumulates runs of whole blocks of equal length: `x[b][i]` against
 /// `w[r][i]`, each activation block prepared once for the `R` rows and each
-/// weight block once for the `B` activation rows, settling every `GROUP`.
+/// weight block once for the `B` activation rows.
 #[inline(always)]
 fn blocks<K: Mac, const R: usize, const B: usize>(
     k: K,
@@ -204,24 +202,10 @@ fn blocks<K: Mac, const R: usize, const B: usize>(
             xs[b] = k.x(&x[b][..m][i]);
         }
         for r in 0..R {
-            let wr = &w[r][..m][i];
-            k.prefetch(wr.start());
-            let wv = k.w(wr);
+            let wv = k.w(&w[r][..m][i]);
             for b in 0..B {
                 acc[r][b] = k.mac(acc[r][b], xs[b], wv);
             }
-        }
-        if K::GROUP != usize::MAX && (i + 1) % K::GROUP == 0 {
-            settle(k, acc);
-        }
-    }
-}
-
-#[inline(always)]
-fn settle<K: Mac, const R: usize, const B: usize>(k: K, acc: &mut [[Acc<K>; B]; R]) {
-    for row in acc.iter_mut() {
-        for a in row.iter_mut() {
-            *a = k.settle(*a);
         }
     }
 }
@@ -246,7 +230,7 @@ fn totals<L: Lanes, const R: usize>(l: L, acc: [L::Acc; R]) -> [i32; R] {
 #[inline(always)]
 pub(crate) fn gemv_i4<K: Mac<Elem = u8>>(k: K, packed: &[u8], x: &[i8], out: &mut [i32]) {
     if x.len() % 2 == 1 {
-        return super::generic::gemv_i4_i8(packed, x, out);
+        return crate::kernel::generic::gemv_i4_i8(packed, x, out);
     }
     gemv::<K, 4>(k, packed, x.len() / 2, x, out);
 }

@@ -1,8 +1,10 @@
-//! What an instruction set supplies to the algorithms: a block of elements it
-//! loads at once, the accumulator lanes with their horizontal sum, and one
-//! multiply-accumulate step. Everything else (the loops over rows, columns
-//! and batches, heads and tails, the bias correction) is written once, in
-//! `dot.rs` and `gemm.rs`, over these traits.
+//! The algorithms written once, and what an instruction set supplies to
+//! them: a block of elements it loads at once ([`Block`]), the accumulator
+//! lanes with their horizontal sum ([`Lanes`]), one multiply-accumulate
+//! step ([`Mac`]), and its table of entries ([`isa_table!`]). Everything
+//! else (the loops over rows, columns and batches, heads and tails, the bias
+//! correction) is written once over these traits, in `dot.rs` (one row) and
+//! `gemm.rs` (tiles).
 //!
 //! The implementations live in the ISA files (`x86/{sse2,avx2,avx512}.rs`;
 //! next `arm/{dsp,mve}.rs` and `aarch64/neon.rs`). Their methods are
@@ -31,6 +33,9 @@
 //! int4 kernels use the same traits with `Elem = u8` (two weights per byte)
 //! and `W_BIAS = 8` (a nibble `n ^ 8 = w + 8` is a small unsigned number).
 
+pub(crate) mod dot;
+pub(crate) mod gemm;
+
 /// A run of `LEN` elements a kernel loads at once: `[T; N]`.
 pub(crate) trait Block<T>: Copy {
     /// Elements in a block.
@@ -39,8 +44,6 @@ pub(crate) trait Block<T>: Copy {
     fn split(s: &[T]) -> (&[Self], &[T]);
     /// A block holding `s` (at most `LEN` elements) then zeros.
     fn padded(s: &[T]) -> Self;
-    /// Where the block starts.
-    fn start(&self) -> *const T;
 }
 
 impl<T: Copy + Default, const N: usize> Block<T> for [T; N] {
@@ -56,11 +59,6 @@ impl<T: Copy + Default, const N: usize> Block<T> for [T; N] {
         let mut b = [T::default(); N];
         b[..s.len()].copy_from_slice(s);
         b
-    }
-
-    #[inline(always)]
-    fn start(&self) -> *const T {
-        self.as_ptr()
     }
 }
 
@@ -116,8 +114,6 @@ pub(crate) trait Mac: Copy {
     /// drivers then peel a head so the first row of each tile is aligned.
     /// Only for layouts where a weight element meets activations in order.
     const ALIGN: usize = 1;
-    /// Blocks that may be accumulated between two [`Mac::settle`] calls.
-    const GROUP: usize = usize::MAX;
 
     /// The accumulator side of this kernel.
     fn lanes(self) -> Self::Lanes;
@@ -141,21 +137,6 @@ pub(crate) trait Mac: Copy {
     fn w_part(self, s: &[Self::Elem]) -> Self::W {
         self.w(&Block::padded(s))
     }
-
-    /// Hints the weights some distance past `w` (a block about to be read)
-    /// into the cache. Only the tiles call it, once per weight block; by
-    /// default it does nothing.
-    #[inline(always)]
-    fn prefetch(self, w: *const Self::Elem) {
-        let _ = w;
-    }
-
-    /// Moves narrow partial sums into the wide lanes; called after every
-    /// [`Mac::GROUP`] blocks and before the total is taken.
-    #[inline(always)]
-    fn settle(self, acc: Acc<Self>) -> Acc<Self> {
-        acc
-    }
 }
 
 /// Activations per weight element: 1 for int8, 2 for packed int4.
@@ -163,3 +144,35 @@ pub(crate) trait Mac: Copy {
 pub(crate) fn x_per_elem<K: Mac>() -> usize {
     <K::XBlock as Block<i8>>::LEN / <K::WBlock as Block<K::Elem>>::LEN
 }
+
+/// Builds the private `static KERNELS` of an ISA file: each listed entry
+/// becomes a `#[target_feature(enable = $features)]` function (where the
+/// algorithms are instantiated, so the compiler emits that ISA's
+/// instructions) behind a safe pointer; every other entry stays
+/// `GENERIC`.
+///
+/// Expand it only in an ISA file whose `kernels()` returns `KERNELS` after
+/// detecting `$features` (and nowhere else): that is what makes the calls
+/// inside sound.
+macro_rules! isa_table {
+    ($isa:expr, $features:literal, {
+        $($entry:ident: |$($arg:ident: $ty:ty),*| $(-> $ret:ty)? $body:block)*
+    }) => {
+        // Tables that list every entry leave `..GENERIC` nothing to fill.
+        #[allow(clippy::needless_update)]
+        static KERNELS: $crate::kernel::dispatch::Kernels = $crate::kernel::dispatch::Kernels {
+            isa: $isa,
+            $($entry: {
+                #[target_feature(enable = $features)]
+                fn $entry($($arg: $ty),*) $(-> $ret)? $body
+                |$($arg: $ty),*| $(-> $ret)? {
+                    // SAFETY: `KERNELS` leaves this module only through its
+                    // `kernels()`, after `$features` were detected.
+                    unsafe { $entry($($arg),*) }
+                }
+            },)*
+            ..$crate::kernel::dispatch::GENERIC
+        };
+    };
+}
+pub(crate) use isa_table;
