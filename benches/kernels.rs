@@ -540,6 +540,54 @@ fn best_of_report() {
             );
         }
     }
+    for (name, rows, cols, batch) in [
+        ("conv 64x576 b256", 64usize, 576usize, 256usize),
+        ("fc 512x512 b8", 512, 512, 8),
+    ] {
+        let w = Placed::new(&data(rows * cols, 11, true), 0);
+        let wn = NarrowI8::new(w.get()).unwrap();
+        let x = Placed::new(&data(batch * cols, 12, false), 0);
+        let mut out = vec![0i32; batch * rows];
+        let m = (rows * cols * batch) as f64;
+        for isa in isas() {
+            let tf = best(100, || {
+                isa.gemm_i8(w.get(), x.get(), batch, &mut out).unwrap()
+            });
+            let tn = best(100, || {
+                isa.gemm_i8_narrow(wn, x.get(), batch, &mut out).unwrap()
+            });
+            println!(
+                "gemm {name} {isa:?}: full {:5.2}  narrow {:5.2} MAC/cycle",
+                m / tf / clk,
+                m / tn / clk
+            );
+        }
+    }
+    {
+        let (rows, cols) = (512usize, 512usize);
+        let w = data(rows * cols, 13, false);
+        let p = bytes(&data(rows * cols / 2, 14, false));
+        let x = data(4096, 4, false);
+        let mut out = vec![0i32; rows];
+        let m = (rows * cols) as f64;
+        let t8 = best(200, || {
+            qkit::kernel::row_sums_i8(&w, cols, &mut out).unwrap()
+        });
+        let t4 = best(200, || {
+            qkit::kernel::row_sums_i4(&p, cols, &mut out).unwrap()
+        });
+        let t4d = best(200, || {
+            for _ in 0..64 {
+                black_box(isa.dot_i4_i8(black_box(&p[..2048]), black_box(&x)).unwrap());
+            }
+        });
+        println!(
+            "row sums 512x512: int8 {:.2}  int4 {:.2} elements/cycle; dot_i4_i8 n=4096: {:.2} MAC/cycle",
+            m / t8 / clk,
+            m / t4 / clk,
+            64.0 * 4096.0 / t4d / clk
+        );
+    }
     for (rows, cols, reps) in [(512usize, 512usize, 400usize), (4096, 4096, 30)] {
         let w = Placed::new(&data(rows * cols, 4, true), 0);
         let wn = NarrowI8::new(w.get()).unwrap();

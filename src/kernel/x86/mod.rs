@@ -70,6 +70,7 @@ pub(crate) fn has_avx512vnni() -> bool {
 }
 
 #[cfg(miri)]
+#[cold]
 fn detect() -> u8 {
     let avx2 = cfg!(target_feature = "avx2");
     let vnni = avx2
@@ -81,7 +82,10 @@ fn detect() -> u8 {
     (u8::from(avx2) * AVX2) | (u8::from(vnni) * AVX512VNNI)
 }
 
+/// Runs once; kept out of line so the cached path stays a load and a test.
 #[cfg(not(miri))]
+#[cold]
+#[inline(never)]
 fn detect() -> u8 {
     use core::arch::x86_64::{__cpuid, __cpuid_count};
     // SAFETY: `cpuid` exists on every x86_64 CPU and has no side effects.
