@@ -2,27 +2,21 @@
 //!
 //! Every kernel computes the exact integer sum of products with **int32
 //! wrap-around** (mod 2^32), the contract of TFLite's reference loops,
-//! `SMLAD`, Helium `vmladav` and x86 `vpmaddwd`. The
-//! 16x8 forms accumulate exactly in int64.
+//! `SMLAD`, Helium `vmladav` and x86 `vpmaddwd`; the 16x8 forms accumulate
+//! exactly in int64. Weights are `[out][in]` row-major as TFLite stores
+//! them, outputs go into caller buffers.
 //!
-//! * [`dot_i8`]: any int8 inputs.
-//! * [`dot_i8_narrow`]: the second operand is a [`NarrowI8`], validated
-//!   once to lie in `[-127, 127]` (TFLite weights do). On AVX2 this runs the
-//!   `vpsignb` + `vpmaddubsw` sign trick, which is exact only under that
-//!   condition — the type makes it impossible to violate.
-//! * [`dot_i4_i8`]: packed int4 weights (element `2k` in the low nibble of
-//!   byte `k`, TFLite's layout) against int8 activations.
-//! * [`dot_i16_i8`]: int16 activations against int8 weights (16x8 kernels).
-//! * [`gemv_i8`], [`gemv_i8_narrow`], [`gemv_i4_i8`], [`gemv_i16_i8`] and
-//!   the batched [`gemm_i8`], [`gemm_i8_narrow`]: weights `[out][in]`
-//!   row-major as TFLite stores them, several rows per pass so each loaded
-//!   activation is reused, accumulators written into a caller buffer.
-//! * [`PreparedI4`] and [`gemv_i4_prepared`]: int4 weights re-laid out once
-//!   (into a caller buffer) so the kernel needs no nibble interleaving; the
+//! * [`dot_i8`], [`gemv_i8`], [`gemm_i8`]: any int8 inputs.
+//! * [`dot_i8_narrow`], [`gemv_i8_narrow`], [`gemm_i8_narrow`]: weights
+//!   validated once as a [`NarrowI8`] (`[-127, 127]`, as TFLite quantizes
+//!   them), which makes the AVX2 sign trick exact.
+//! * [`dot_i4_i8`], [`gemv_i4_i8`]: packed int4 weights (TFLite's layout);
+//!   [`PreparedI4`] and [`gemv_i4_prepared`]: re-laid out once, the
 //!   fastest int4 path.
-//! * [`row_sums_i8`], [`sum_i8`] and [`fold_zero_points`]: offset folding,
-//!   `Σ(x - zx)(w - zw) = Σxw - zw·Σx - zx·Σw + n·zx·zw`, so zero points
-//!   cost nothing per multiply-accumulate.
+//! * [`dot_i16_i8`], [`gemv_i16_i8`]: int16 activations (16x8 kernels).
+//! * [`row_sums_i8`], [`row_sums_i4`], [`sum_i8`] and [`fold_zero_points`]:
+//!   offset folding, `Σ(x - zx)(w - zw) = Σxw - zw·Σx - zx·Σw + n·zx·zw`,
+//!   so zero points cost nothing per multiply-accumulate.
 //!
 //! ## Which code runs
 //!
@@ -170,8 +164,7 @@ fn batch_shape(x_len: usize, out_len: usize, batch: usize) -> Result<(usize, usi
 }
 
 /// The public operations: shapes validated once, here, then one entry of a
-/// table runs. `(self.f)(..)` calls the raw entry `f`; `self.f(..)` the
-/// validated operation.
+/// table runs (`(self.f)(..)` calls the raw entry `f`).
 impl Kernels {
     #[inline]
     fn dot_i8(&self, a: &[i8], b: &[i8]) -> Result<i32, Error> {
@@ -192,20 +185,6 @@ impl Kernels {
     }
 
     #[inline]
-    fn gemv_i8(&self, w: &[i8], x: &[i8], out: &mut [i32]) -> Result<(), Error> {
-        check_matrix(w.len(), out.len(), x.len())?;
-        (self.gemm_i8)(w, x, x.len(), out);
-        Ok(())
-    }
-
-    #[inline]
-    fn gemv_i8_narrow(&self, w: NarrowI8<'_>, x: &[i8], out: &mut [i32]) -> Result<(), Error> {
-        check_matrix(w.len(), out.len(), x.len())?;
-        (self.gemm_i8_narrow)(w.as_slice(), x, x.len(), out);
-        Ok(())
-    }
-
-    #[inline]
     fn gemv_i4_i8(&self, packed: &[u8], x: &[i8], out: &mut [i32]) -> Result<(), Error> {
         check_packed_matrix(packed.len(), out.len(), x.len())?;
         (self.gemv_i4_i8)(packed, x, out);
@@ -220,31 +199,21 @@ impl Kernels {
         Ok(())
     }
 
+    /// A GEMM entry (`gemm_i8` or `gemm_i8_narrow`) on a validated batch.
     #[inline]
-    fn gemm_i8(&self, w: &[i8], x: &[i8], batch: usize, out: &mut [i32]) -> Result<(), Error> {
-        let (rows, cols) = batch_shape(x.len(), out.len(), batch)?;
-        if batch == 0 {
-            return Ok(()); // no activation rows: nothing to say about `w`
-        }
-        check_matrix(w.len(), rows, cols)?;
-        (self.gemm_i8)(w, x, cols, out);
-        Ok(())
-    }
-
-    #[inline]
-    fn gemm_i8_narrow(
-        &self,
-        w: NarrowI8<'_>,
+    fn gemm(
+        entry: fn(&[i8], &[i8], usize, &mut [i32]),
+        w: &[i8],
         x: &[i8],
         batch: usize,
         out: &mut [i32],
     ) -> Result<(), Error> {
         let (rows, cols) = batch_shape(x.len(), out.len(), batch)?;
-        if batch == 0 {
-            return Ok(()); // no activation rows: nothing to say about `w`
+        if batch > 0 {
+            // No activation rows: nothing to say about `w`.
+            check_matrix(w.len(), rows, cols)?;
+            entry(w, x, cols, out);
         }
-        check_matrix(w.len(), rows, cols)?;
-        (self.gemm_i8_narrow)(w.as_slice(), x, cols, out);
         Ok(())
     }
 
@@ -356,7 +325,7 @@ impl Isa {
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn gemv_i8(self, w: &[i8], x: &[i8], out: &mut [i32]) -> Result<(), Error> {
-        self.table()?.gemv_i8(w, x, out)
+        Kernels::gemm(self.table()?.gemm_i8, w, x, 1, out)
     }
 
     /// [`gemv_i8_narrow`] on this instruction set.
@@ -370,7 +339,7 @@ impl Isa {
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn gemv_i8_narrow(self, w: NarrowI8<'_>, x: &[i8], out: &mut [i32]) -> Result<(), Error> {
-        self.table()?.gemv_i8_narrow(w, x, out)
+        Kernels::gemm(self.table()?.gemm_i8_narrow, w.as_slice(), x, 1, out)
     }
 
     /// [`gemv_i4_i8`] on this instruction set.
@@ -420,7 +389,7 @@ impl Isa {
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn gemm_i8(self, w: &[i8], x: &[i8], batch: usize, out: &mut [i32]) -> Result<(), Error> {
-        self.table()?.gemm_i8(w, x, batch, out)
+        Kernels::gemm(self.table()?.gemm_i8, w, x, batch, out)
     }
 
     /// [`gemm_i8_narrow`] on this instruction set.
@@ -440,7 +409,7 @@ impl Isa {
         batch: usize,
         out: &mut [i32],
     ) -> Result<(), Error> {
-        self.table()?.gemm_i8_narrow(w, x, batch, out)
+        Kernels::gemm(self.table()?.gemm_i8_narrow, w.as_slice(), x, batch, out)
     }
 
     /// [`row_sums_i8`] on this instruction set.
@@ -549,7 +518,7 @@ pub fn dot_i16_i8(x: &[i16], w: &[i8]) -> Result<i64, Error> {
 /// # Ok::<(), qkit::Error>(())
 /// ```
 pub fn gemv_i8(w: &[i8], x: &[i8], out: &mut [i32]) -> Result<(), Error> {
-    best().gemv_i8(w, x, out)
+    Kernels::gemm(best().gemm_i8, w, x, 1, out)
 }
 
 /// GEMV with narrow-range weights (the sign-trick path on AVX2).
@@ -563,7 +532,7 @@ pub fn gemv_i8(w: &[i8], x: &[i8], out: &mut [i32]) -> Result<(), Error> {
 /// # Ok::<(), qkit::Error>(())
 /// ```
 pub fn gemv_i8_narrow(w: NarrowI8<'_>, x: &[i8], out: &mut [i32]) -> Result<(), Error> {
-    best().gemv_i8_narrow(w, x, out)
+    Kernels::gemm(best().gemm_i8_narrow, w.as_slice(), x, 1, out)
 }
 
 /// GEMV over packed int4 weights (TFLite layout: flat over the whole
@@ -623,7 +592,7 @@ pub fn gemv_i16_i8(w: &[i8], x: &[i16], out: &mut [i64]) -> Result<(), Error> {
 /// # Ok::<(), qkit::Error>(())
 /// ```
 pub fn gemm_i8(w: &[i8], x: &[i8], batch: usize, out: &mut [i32]) -> Result<(), Error> {
-    best().gemm_i8(w, x, batch, out)
+    Kernels::gemm(best().gemm_i8, w, x, batch, out)
 }
 
 /// GEMM with narrow-range weights.
@@ -641,7 +610,7 @@ pub fn gemm_i8_narrow(
     batch: usize,
     out: &mut [i32],
 ) -> Result<(), Error> {
-    best().gemm_i8_narrow(w, x, batch, out)
+    Kernels::gemm(best().gemm_i8_narrow, w.as_slice(), x, batch, out)
 }
 
 /// Sum of `x` with int32 wrap-around (the `Σx` of offset folding).

@@ -12,45 +12,14 @@ use super::{Acc, Block, Lanes, Mac, x_per_elem};
 /// `row_len` elements (each the weights of `cols` activations), `x` holds
 /// `batch` rows of `cols` activations and `out` is `batch × rows`.
 ///
-/// One activation row is a GEMV and takes tiles of `RV × 1` (the ISA's
-/// tallest tile: one activation load per `RV` rows); more take tiles of
-/// `R × B`.
+/// One activation row (a GEMV) takes tiles of `RV × 1`, the ISA's tallest
+/// (one activation load per `RV` rows); more take tiles of `R × B`. The
+/// weights are walked once, a tile of rows at a time, each meeting every
+/// activation row while it is in L1: the weights are the big operand of a
+/// fully connected layer, and the activations (patches) of a convolution
+/// stay in L2 between tiles.
 #[inline(always)]
 pub(crate) fn gemm<K: Mac, const RV: usize, const R: usize, const B: usize>(
-    k: K,
-    w: &[K::Elem],
-    row_len: usize,
-    x: &[i8],
-    cols: usize,
-    out: &mut [i32],
-) {
-    if x.len() == cols {
-        gemv::<K, RV>(k, w, row_len, x, out);
-    } else {
-        tiles::<K, R, B>(k, w, row_len, x, cols, out);
-    }
-}
-
-/// GEMV: `out[r] = Σ_k w[r][k]·x[k]` in tiles of `R` rows.
-#[inline(always)]
-pub(crate) fn gemv<K: Mac, const R: usize>(
-    k: K,
-    w: &[K::Elem],
-    row_len: usize,
-    x: &[i8],
-    out: &mut [i32],
-) {
-    tiles::<K, R, 1>(k, w, row_len, x, x.len(), out);
-}
-
-/// The GEMM in tiles of `R × B`.
-///
-/// The weights are walked once, `R` rows at a time, each tile meeting every
-/// activation row (`B` at a time) while it is in L1: the weights are the
-/// big operand of a fully connected layer, and the activations (patches) of
-/// a convolution stay in L2 between tiles.
-#[inline(always)]
-fn tiles<K: Mac, const R: usize, const B: usize>(
     k: K,
     w: &[K::Elem],
     row_len: usize,
@@ -63,13 +32,47 @@ fn tiles<K: Mac, const R: usize, const B: usize>(
         return;
     }
     let batch = x.len() / cols;
-    if batch == 0 {
+    let rows = out.len() / batch.max(1);
+    if batch == 0 || rows == 0 {
         return;
     }
-    let rows = out.len() / batch;
-    if rows == 0 {
-        return;
+    if batch == 1 {
+        rows_in_tiles::<K, RV, 1>(k, w, row_len, x, cols, (out, rows));
+    } else {
+        rows_in_tiles::<K, R, B>(k, w, row_len, x, cols, (out, rows));
     }
+    if K::W_BIAS != 0 {
+        for (xb, ob) in x.chunks_exact(cols).zip(out.chunks_exact_mut(rows)) {
+            let correction = bias_correction::<K>(xb);
+            for o in ob {
+                *o = o.wrapping_sub(correction);
+            }
+        }
+    }
+}
+
+/// GEMV: `out[r] = Σ_k w[r][k]·x[k]` in tiles of `R` rows.
+#[inline(always)]
+pub(crate) fn gemv<K: Mac, const R: usize>(
+    k: K,
+    w: &[K::Elem],
+    row_len: usize,
+    x: &[i8],
+    out: &mut [i32],
+) {
+    gemm::<K, R, R, 1>(k, w, row_len, x, x.len(), out);
+}
+
+/// Every row tile (`R` rows, then single rows) against every activation row.
+#[inline(always)]
+fn rows_in_tiles<K: Mac, const R: usize, const B: usize>(
+    k: K,
+    w: &[K::Elem],
+    row_len: usize,
+    x: &[i8],
+    cols: usize,
+    (out, rows): (&mut [i32], usize),
+) {
     let mut r0 = 0;
     while r0 + R <= rows {
         let mut tile_rows = [&w[..0]; R];
@@ -81,14 +84,6 @@ fn tiles<K: Mac, const R: usize, const B: usize>(
     }
     for r in r0..rows {
         pass::<K, 1, B>(k, [&w[r * row_len..(r + 1) * row_len]], x, cols, out, r);
-    }
-    if K::W_BIAS != 0 {
-        for (xb, ob) in x.chunks_exact(cols).zip(out.chunks_exact_mut(rows)) {
-            let correction = bias_correction::<K>(xb);
-            for o in ob {
-                *o = o.wrapping_sub(correction);
-            }
-        }
     }
 }
 

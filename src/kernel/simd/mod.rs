@@ -19,16 +19,7 @@
 //! of line, without the entry's target features, and then every intrinsic
 //! in it becomes a function call. The algorithms use plain loops.
 //!
-//! How the known ISAs fill them in:
-//!
-//! | ISA | block | lanes (`Acc`) | `mac` |
-//! | --- | --- | --- | --- |
-//! | SSE2 | 16 bytes | 4 × i32 | unpack + `pmaddwd` |
-//! | AVX2 full / narrow | 32 bytes | 8 × i32 | `vpmovsxbw` + `vpmaddwd` / sign trick |
-//! | AVX-512 VNNI | 64 bytes | 16 × i32 | `vpdpbusd` on `w + 128` (`W_BIAS = 128`) |
-//! | Cortex-M DSP | 4 bytes (one register) | one i32 | `SXTB16` both operands + 2 × `SMLAD` |
-//! | Helium MVE | 16 bytes | one i32 (`VMLADAVA` sums across lanes) | `VMLADAVA.S8`; `x_part`/`w_part` are tail-predicated loads (`VCTP8`) |
-//! | NEON / SDOT | 16 bytes | 4 × i32 | `SMULL`+`SADALP` / `SDOT` |
+//! How each known and coming ISA fills them in is listed in `kernel/mod.rs`.
 //!
 //! int4 kernels use the same traits with `Elem = u8` (two weights per byte)
 //! and `W_BIAS = 8` (a nibble `n ^ 8 = w + 8` is a small unsigned number).

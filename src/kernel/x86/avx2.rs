@@ -9,12 +9,11 @@
 //!   x))` then `vpmaddwd(., 1)`; exact because `w` is in `[-127, 127]`, so
 //!   neither the sign transfer wraps nor a pair (at most `2·128·127`)
 //!   saturates int16.
-//! * int4 ([`I4`], [`Prepared`]): nibbles `n ^ 8 = w + 8` are unsigned in
-//!   `[0, 15]` and become the unsigned operand of `vpmaddubsw` against
-//!   full-range int8 activations (pairs at most `2·15·128`, two of them
-//!   still fit int16 before `vpmaddwd` widens them); `8·Σx` is subtracted
-//!   once (`W_BIAS = 8`). (Collecting four blocks in int16 before widening
-//!   measured at most 4% faster at 512 columns and no faster at 4096.)
+//! * int4 ([`I4`]): nibbles `n ^ 8 = w + 8` are unsigned in `[0, 15]` and
+//!   become the unsigned operand of `vpmaddubsw` against full-range int8
+//!   activations; `8·Σx` is subtracted once (`W_BIAS = 8`). (Collecting
+//!   four blocks in int16 before widening measured at most 4% faster at 512
+//!   columns and no faster at 4096.)
 //!
 //! Every intrinsic call is sound because the kernel types hold an [`Avx2`],
 //! which can only be made where AVX2 is enabled.
@@ -35,7 +34,7 @@ pub(super) fn kernels() -> Option<&'static Kernels> {
 isa_table!(Isa::Avx2, "avx2", {
     dot_i8: |a: &[i8], b: &[i8]| -> i32 { dot::dot(Full(Avx2::new()), a, b) }
     dot_i8_narrow: |x: &[i8], w: &[i8]| -> i32 { dot::dot(Narrow(Avx2::new()), x, w) }
-    dot_i4_i8: |packed: &[u8], x: &[i8]| -> i32 { dot::dot(I4(Avx2::new()), x, packed) }
+    dot_i4_i8: |packed: &[u8], x: &[i8]| -> i32 { dot::dot(I4::<false>(Avx2::new()), x, packed) }
     gemm_i8: |w: &[i8], x: &[i8], cols: usize, out: &mut [i32]| {
         gemm::gemm::<_, 8, 4, 2>(Full(Avx2::new()), w, cols, x, cols, out)
     }
@@ -43,16 +42,16 @@ isa_table!(Isa::Avx2, "avx2", {
         gemm::gemm::<_, 8, 4, 2>(Narrow(Avx2::new()), w, cols, x, cols, out)
     }
     gemv_i4_i8: |packed: &[u8], x: &[i8], out: &mut [i32]| {
-        gemm::gemv_i4(I4(Avx2::new()), packed, x, out)
+        gemm::gemv_i4(I4::<false>(Avx2::new()), packed, x, out)
     }
     gemv_i4_prepared: |bytes: &[u8], row_bytes: usize, x: &[i8], out: &mut [i32]| {
-        gemm::gemv::<_, 4>(Prepared(Avx2::new()), bytes, row_bytes, x, out)
+        gemm::gemv::<_, 4>(I4::<true>(Avx2::new()), bytes, row_bytes, x, out)
     }
     row_sums_i8: |w: &[i8], cols: usize, out: &mut [i32]| {
         dot::row_sums(Full(Avx2::new()), w, cols, out)
     }
     row_sums_i4: |packed: &[u8], cols: usize, out: &mut [i32]| {
-        dot::row_sums_i4(I4(Avx2::new()), packed, cols, out)
+        dot::row_sums_i4(I4::<false>(Avx2::new()), packed, cols, out)
     }
 });
 
@@ -216,39 +215,21 @@ impl Mac for Narrow {
     }
 }
 
-/// `acc + Σ (w+8)·x` of two nibble vectors against their activations:
-/// `vpmaddubsw` pairs (at most `2·15·128`), two added in int16, widened.
-#[inline(always)]
-fn mac16(_: Avx2, acc: __m256i, x: (__m256i, __m256i), w: (__m256i, __m256i)) -> __m256i {
-    // SAFETY: the `Avx2` argument proves AVX2.
-    unsafe {
-        let p = _mm256_add_epi16(
-            _mm256_maddubs_epi16(w.0, x.0),
-            _mm256_maddubs_epi16(w.1, x.1),
-        );
-        _mm256_add_epi32(acc, _mm256_madd_epi16(p, _mm256_set1_epi16(1)))
-    }
-}
-
-/// Low and high nibbles of 32 bytes, each as unsigned bytes.
-#[inline(always)]
-fn nibbles(_: Avx2, bytes: __m256i) -> (__m256i, __m256i) {
-    // SAFETY: the `Avx2` argument proves AVX2.
-    unsafe {
-        let mask = _mm256_set1_epi8(0x0F);
-        let lo = _mm256_and_si256(bytes, mask);
-        let hi = _mm256_and_si256(_mm256_srli_epi16::<4>(bytes), mask);
-        (lo, hi)
-    }
-}
-
-/// TFLite-packed int4 (element `2k` in the low nibble of byte `k`): 32
-/// packed bytes against 64 activations, regrouped to match the in-lane
-/// nibble interleave.
+/// int4, `w + 8` in `[0, 15]` as the unsigned operand of `vpmaddubsw`
+/// (pairs at most `2·15·128`; two of them still fit int16 before
+/// `vpmaddwd` widens), 32 weight bytes against 64 activations.
+///
+/// * `I4<false>`, TFLite's packing (element `2k` in the low nibble of byte
+///   `k`): per 128-bit lane the unpacked nibbles hold elements 0..16 (lane
+///   0) and 32..48 (lane 1), then 16..32 and 48..64, so the activations are
+///   regrouped the same way.
+/// * `I4<true>`, `PreparedI4`: byte `j` holds element `j` (low nibble) and
+///   `32 + j` (high nibble), already `w + 8`: the nibbles meet the
+///   activations in order.
 #[derive(Clone, Copy)]
-struct I4(Avx2);
+struct I4<const PREPARED: bool>(Avx2);
 
-impl Mac for I4 {
+impl<const PREPARED: bool> Mac for I4<PREPARED> {
     type Lanes = Avx2;
     type Elem = u8;
     type XBlock = [i8; 64];
@@ -263,12 +244,12 @@ impl Mac for I4 {
         self.0
     }
 
-    /// Per 128-bit lane, the unpacked nibbles hold elements 0..16 (lane 0)
-    /// and 32..48 (lane 1), then 16..32 and 48..64: the activations in the
-    /// same order.
     #[inline(always)]
     fn x(self, b: &[i8; 64]) -> Self::X {
         let (x0, x1) = halves(self.0, b);
+        if PREPARED {
+            return (x0, x1);
+        }
         // SAFETY: `self.0` proves AVX2.
         unsafe {
             (
@@ -281,51 +262,29 @@ impl Mac for I4 {
     #[inline(always)]
     fn w(self, b: &[u8; 32]) -> Self::W {
         // SAFETY: `self.0` proves AVX2.
-        let biased = unsafe { _mm256_xor_si256(load32(self.0, b), _mm256_set1_epi8(0x88u8 as i8)) };
-        let (lo, hi) = nibbles(self.0, biased);
-        // SAFETY: as above.
-        unsafe { (_mm256_unpacklo_epi8(lo, hi), _mm256_unpackhi_epi8(lo, hi)) }
+        unsafe {
+            let flip = _mm256_set1_epi8(if PREPARED { 0 } else { 0x88u8 as i8 });
+            let bytes = _mm256_xor_si256(load32(self.0, b), flip);
+            let mask = _mm256_set1_epi8(0x0F);
+            let lo = _mm256_and_si256(bytes, mask);
+            let hi = _mm256_and_si256(_mm256_srli_epi16::<4>(bytes), mask);
+            if PREPARED {
+                (lo, hi)
+            } else {
+                (_mm256_unpacklo_epi8(lo, hi), _mm256_unpackhi_epi8(lo, hi))
+            }
+        }
     }
 
     #[inline(always)]
     fn mac(self, acc: __m256i, x: Self::X, w: Self::W) -> __m256i {
-        mac16(self.0, acc, x, w)
-    }
-}
-
-/// Prepared int4 (`PreparedI4`): byte `j` of a 32-byte block holds element
-/// `j` (low nibble) and `32 + j` (high nibble), already `w + 8`, so the
-/// nibbles meet the activations in order.
-#[derive(Clone, Copy)]
-struct Prepared(Avx2);
-
-impl Mac for Prepared {
-    type Lanes = Avx2;
-    type Elem = u8;
-    type XBlock = [i8; 64];
-    type WBlock = [u8; 32];
-    type X = (__m256i, __m256i);
-    type W = (__m256i, __m256i);
-
-    const W_BIAS: i32 = 8;
-
-    #[inline(always)]
-    fn lanes(self) -> Avx2 {
-        self.0
-    }
-
-    #[inline(always)]
-    fn x(self, b: &[i8; 64]) -> Self::X {
-        halves(self.0, b)
-    }
-
-    #[inline(always)]
-    fn w(self, b: &[u8; 32]) -> Self::W {
-        nibbles(self.0, load32(self.0, b))
-    }
-
-    #[inline(always)]
-    fn mac(self, acc: __m256i, x: Self::X, w: Self::W) -> __m256i {
-        mac16(self.0, acc, x, w)
+        // SAFETY: `self.0` proves AVX2.
+        unsafe {
+            let p = _mm256_add_epi16(
+                _mm256_maddubs_epi16(w.0, x.0),
+                _mm256_maddubs_epi16(w.1, x.1),
+            );
+            _mm256_add_epi32(acc, _mm256_madd_epi16(p, _mm256_set1_epi16(1)))
+        }
     }
 }

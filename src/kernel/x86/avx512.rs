@@ -16,8 +16,8 @@
 //! * dot ([`Dot`]): there is no row to share `Σx` with, so a second
 //!   `vpdpbusd` against a vector of ones sums `x` in the same loop and each
 //!   lane subtracts `128·Σx` before the final reduction.
-//! * int4 ([`I4`], [`Prepared`]): nibbles biased to `w + 8` in `[0, 15]`
-//!   are the unsigned operand (`W_BIAS = 8`).
+//! * int4 ([`I4`]): nibbles biased to `w + 8` in `[0, 15]` are the
+//!   unsigned operand (`W_BIAS = 8`).
 //!
 //! Because every correction is exact mod 2^32, the results equal the
 //! generic path bit for bit for every input, including -128 and int32
@@ -43,7 +43,7 @@ pub(super) fn kernels() -> Option<&'static Kernels> {
 isa_table!(Isa::Avx512Vnni, "avx2,avx512f,avx512bw,avx512vnni", {
     dot_i8: |a: &[i8], b: &[i8]| -> i32 { dot::dot(Dot(Avx512::new()), a, b) }
     dot_i8_narrow: |x: &[i8], w: &[i8]| -> i32 { dot::dot(Dot(Avx512::new()), x, w) }
-    dot_i4_i8: |packed: &[u8], x: &[i8]| -> i32 { dot::dot(I4(Avx512::new()), x, packed) }
+    dot_i4_i8: |packed: &[u8], x: &[i8]| -> i32 { dot::dot(I4::<false>(Avx512::new()), x, packed) }
     gemm_i8: |w: &[i8], x: &[i8], cols: usize, out: &mut [i32]| {
         int8_gemm(Avx512::new(), w, x, cols, out)
     }
@@ -51,16 +51,16 @@ isa_table!(Isa::Avx512Vnni, "avx2,avx512f,avx512bw,avx512vnni", {
         int8_gemm(Avx512::new(), w, x, cols, out)
     }
     gemv_i4_i8: |packed: &[u8], x: &[i8], out: &mut [i32]| {
-        gemm::gemv_i4(I4(Avx512::new()), packed, x, out)
+        gemm::gemv_i4(I4::<false>(Avx512::new()), packed, x, out)
     }
     gemv_i4_prepared: |bytes: &[u8], row_bytes: usize, x: &[i8], out: &mut [i32]| {
-        gemm::gemv::<_, 4>(Prepared(Avx512::new()), bytes, row_bytes, x, out)
+        gemm::gemv::<_, 4>(I4::<true>(Avx512::new()), bytes, row_bytes, x, out)
     }
     row_sums_i8: |w: &[i8], cols: usize, out: &mut [i32]| {
         dot::row_sums(Int8(Avx512::new()), w, cols, out)
     }
     row_sums_i4: |packed: &[u8], cols: usize, out: &mut [i32]| {
-        dot::row_sums_i4(I4(Avx512::new()), packed, cols, out)
+        dot::row_sums_i4(I4::<false>(Avx512::new()), packed, cols, out)
     }
 });
 
@@ -298,35 +298,41 @@ impl Mac for Dot {
     }
 }
 
-/// The two nibbles of each weight byte `b` as u8 vectors,
-/// `((b & 0x0F) ^ flip, ((b >> 4) & 0x0F) ^ flip)`, one `vpternlogd` each:
-/// `FLIP = 0` for prepared bytes (already `w + 8`), `FLIP = 8` for raw
-/// TFLite nibbles (`n ^ 8 = w + 8`).
-#[inline(always)]
-fn nibbles<const FLIP: i8>(_: Avx512, bytes: __m512i) -> (__m512i, __m512i) {
-    // SAFETY: the `Avx512` argument proves AVX-512 F and BW.
-    unsafe {
-        let mask = _mm512_set1_epi8(0x0F);
-        let flip = _mm512_set1_epi8(FLIP);
-        // 0x6A is the truth table of (a & b) ^ c.
-        let lo = _mm512_ternarylogic_epi32::<0x6A>(bytes, mask, flip);
-        let hi = _mm512_ternarylogic_epi32::<0x6A>(_mm512_srli_epi16::<4>(bytes), mask, flip);
-        (lo, hi)
+/// int4, nibbles biased to `w + 8` as the unsigned operand; 64 weight
+/// bytes (128 weights) against 128 activations per step, two `vpdpbusd`.
+///
+/// * `I4<false>`, TFLite's packing: low nibbles against the even
+///   activations, high nibbles against the odd ones. Activation lane `j`
+///   of the first vector holds `x[8j], x[8j+2], x[8j+4], x[8j+6]`, of the
+///   second the odd neighbours: the elements whose weights sit in the low
+///   (resp. high) nibbles of packed bytes `4j..4j+4`.
+/// * `I4<true>`, `PreparedI4`: a 64-byte load holds two prepared blocks;
+///   low nibbles against `x[0..32] ++ x[64..96]`, high ones against
+///   `x[32..64] ++ x[96..128]`.
+#[derive(Clone, Copy)]
+struct I4<const PREPARED: bool>(Avx512);
+
+impl<const PREPARED: bool> I4<PREPARED> {
+    /// Raw TFLite nibbles need `n ^ 8 = w + 8`; prepared ones are `w + 8`.
+    const FLIP: i8 = if PREPARED { 0 } else { 8 };
+
+    /// The two nibbles of each byte as u8 vectors, `(b & 0x0F) ^ FLIP` and
+    /// `((b >> 4) & 0x0F) ^ FLIP`, one `vpternlogd` each.
+    #[inline(always)]
+    fn nibbles(self, bytes: __m512i) -> (__m512i, __m512i) {
+        // SAFETY: `self.0` proves AVX-512 F and BW.
+        unsafe {
+            let mask = _mm512_set1_epi8(0x0F);
+            let flip = _mm512_set1_epi8(Self::FLIP);
+            // 0x6A is the truth table of (a & b) ^ c.
+            let lo = _mm512_ternarylogic_epi32::<0x6A>(bytes, mask, flip);
+            let hi = _mm512_ternarylogic_epi32::<0x6A>(_mm512_srli_epi16::<4>(bytes), mask, flip);
+            (lo, hi)
+        }
     }
 }
 
-/// Two `vpdpbusd`: low nibbles against `x.0`, high nibbles against `x.1`.
-#[inline(always)]
-fn mac_nibbles(a: Avx512, acc: __m512i, x: (__m512i, __m512i), w: (__m512i, __m512i)) -> __m512i {
-    dpbusd(a, dpbusd(a, acc, w.0, x.0), w.1, x.1)
-}
-
-/// TFLite-packed int4: per 64 packed bytes, low nibbles against the even
-/// activations and high nibbles against the odd ones.
-#[derive(Clone, Copy)]
-struct I4(Avx512);
-
-impl Mac for I4 {
+impl<const PREPARED: bool> Mac for I4<PREPARED> {
     type Lanes = Avx512;
     type Elem = u8;
     type XBlock = [i8; 128];
@@ -341,16 +347,18 @@ impl Mac for I4 {
         self.0
     }
 
-    /// `(even, odd)`: i32 lane `j` of `even` holds `x[8j], x[8j+2],
-    /// x[8j+4], x[8j+6]` and of `odd` the four odd neighbours — the
-    /// elements whose weights sit in the low (resp. high) nibbles of packed
-    /// bytes `4j..4j+4`.
     #[inline(always)]
     fn x(self, b: &[i8; 128]) -> Self::X {
         let (h, _) = b.as_chunks::<64>();
         let (x0, x1) = (load64(self.0, &h[0]), load64(self.0, &h[1]));
         // SAFETY: `self.0` proves AVX-512 F and BW.
         unsafe {
+            if PREPARED {
+                return (
+                    _mm512_shuffle_i64x2::<0b01_00_01_00>(x0, x1),
+                    _mm512_shuffle_i64x2::<0b11_10_11_10>(x0, x1),
+                );
+            }
             // Per 128-bit lane: the even bytes of each 8-byte group, then
             // the odd ones, so each qword holds 8 even or 8 odd bytes.
             let order = _mm512_broadcast_i32x4(_mm_setr_epi8(
@@ -371,67 +379,17 @@ impl Mac for I4 {
 
     #[inline(always)]
     fn w(self, b: &[u8; 64]) -> Self::W {
-        nibbles::<8>(self.0, load64(self.0, b))
+        self.nibbles(load64(self.0, b))
     }
 
-    /// The masked-out bytes hold nibbles `0 ^ 8`, against zero activations.
+    /// The masked-out bytes give nibbles `0 ^ FLIP`, against zero activations.
     #[inline(always)]
     fn w_part(self, s: &[u8]) -> Self::W {
-        nibbles::<8>(self.0, load_part(self.0, s))
+        self.nibbles(load_part(self.0, s))
     }
 
     #[inline(always)]
     fn mac(self, acc: __m512i, x: Self::X, w: Self::W) -> __m512i {
-        mac_nibbles(self.0, acc, x, w)
-    }
-}
-
-/// Prepared int4: a 64-byte load holds two prepared blocks; low nibbles
-/// against `x[0..32] ++ x[64..96]`, high ones against `x[32..64] ++
-/// x[96..128]`.
-#[derive(Clone, Copy)]
-struct Prepared(Avx512);
-
-impl Mac for Prepared {
-    type Lanes = Avx512;
-    type Elem = u8;
-    type XBlock = [i8; 128];
-    type WBlock = [u8; 64];
-    type X = (__m512i, __m512i);
-    type W = (__m512i, __m512i);
-
-    const W_BIAS: i32 = 8;
-
-    #[inline(always)]
-    fn lanes(self) -> Avx512 {
-        self.0
-    }
-
-    #[inline(always)]
-    fn x(self, b: &[i8; 128]) -> Self::X {
-        let (h, _) = b.as_chunks::<64>();
-        let (x0, x1) = (load64(self.0, &h[0]), load64(self.0, &h[1]));
-        // SAFETY: `self.0` proves AVX-512 F.
-        unsafe {
-            (
-                _mm512_shuffle_i64x2::<0b01_00_01_00>(x0, x1),
-                _mm512_shuffle_i64x2::<0b11_10_11_10>(x0, x1),
-            )
-        }
-    }
-
-    #[inline(always)]
-    fn w(self, b: &[u8; 64]) -> Self::W {
-        nibbles::<0>(self.0, load64(self.0, b))
-    }
-
-    #[inline(always)]
-    fn w_part(self, s: &[u8]) -> Self::W {
-        nibbles::<0>(self.0, load_part(self.0, s))
-    }
-
-    #[inline(always)]
-    fn mac(self, acc: __m512i, x: Self::X, w: Self::W) -> __m512i {
-        mac_nibbles(self.0, acc, x, w)
+        dpbusd(self.0, dpbusd(self.0, acc, w.0, x.0), w.1, x.1)
     }
 }
