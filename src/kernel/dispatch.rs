@@ -6,7 +6,8 @@
 //! Adding an instruction set touches nothing here but the match in
 //! [`Isa::kernels`] (and `best` for a new architecture): its file fills in
 //! its own table with `simd::isa_table!`, listing only the entries it
-//! speeds up; the others stay [`GENERIC`].
+//! speeds up; the others are its base's: [`GENERIC`], or the table of an
+//! instruction set it implies.
 
 use super::{Isa, generic, prepared};
 
@@ -38,7 +39,8 @@ pub(crate) struct Kernels {
     pub(crate) row_sums_i4: fn(&[u8], usize, &mut [i32]),
     // ---- The output stage (bias + requantization + clamp) goes here: one
     // field per entry, its portable version in `GENERIC` below, its SIMD
-    // versions in the `isa_table!` of the ISA files that speed it up. ----
+    // version in the `isa_table!` of `x86/avx2.rs` (the VNNI table inherits
+    // AVX2's entries; it lists an entry only to override it). ----
 }
 
 /// The portable kernels (`generic.rs`, the specification), and the default

@@ -136,34 +136,38 @@ pub(crate) fn x_per_elem<K: Mac>() -> usize {
     <K::XBlock as Block<i8>>::LEN / <K::WBlock as Block<K::Elem>>::LEN
 }
 
-/// Builds the private `static KERNELS` of an ISA file: each listed entry
-/// becomes a `#[target_feature(enable = $features)]` function (where the
-/// algorithms are instantiated, so the compiler emits that ISA's
-/// instructions) behind a safe pointer; every other entry stays
-/// `GENERIC`.
+/// Builds the `static KERNELS` of an ISA file: each listed entry becomes a
+/// `#[target_feature(enable = $features)]` function (where the algorithms
+/// are instantiated, so the compiler emits that ISA's instructions) behind a
+/// safe pointer; every other entry is `$base`'s: `GENERIC`, or the table of
+/// an instruction set this one implies (AVX-512 VNNI extends AVX2).
 ///
 /// Expand it only in an ISA file whose `kernels()` returns `KERNELS` after
-/// detecting `$features` (and nowhere else): that is what makes the calls
-/// inside sound.
+/// detecting `$features`, and let other files read `KERNELS` only as the
+/// `$base` of an ISA that implies these features: that is what makes the
+/// calls inside sound.
 macro_rules! isa_table {
-    ($isa:expr, $features:literal, {
+    ($isa:expr, $features:literal, $base:path, {
         $($entry:ident: |$($arg:ident: $ty:ty),*| $(-> $ret:ty)? $body:block)*
     }) => {
-        // Tables that list every entry leave `..GENERIC` nothing to fill.
+        // Tables that list every entry leave `..$base` nothing to fill.
         #[allow(clippy::needless_update)]
-        static KERNELS: $crate::kernel::dispatch::Kernels = $crate::kernel::dispatch::Kernels {
-            isa: $isa,
-            $($entry: {
-                #[target_feature(enable = $features)]
-                fn $entry($($arg: $ty),*) $(-> $ret)? $body
-                |$($arg: $ty),*| $(-> $ret)? {
-                    // SAFETY: `KERNELS` leaves this module only through its
-                    // `kernels()`, after `$features` were detected.
-                    unsafe { $entry($($arg),*) }
-                }
-            },)*
-            ..$crate::kernel::dispatch::GENERIC
-        };
+        pub(super) static KERNELS: $crate::kernel::dispatch::Kernels =
+            $crate::kernel::dispatch::Kernels {
+                isa: $isa,
+                $($entry: {
+                    #[target_feature(enable = $features)]
+                    fn $entry($($arg: $ty),*) $(-> $ret)? $body
+                    |$($arg: $ty),*| $(-> $ret)? {
+                        // SAFETY: `KERNELS` is reached only through this
+                        // module's `kernels()`, after `$features` were
+                        // detected, or as the base of a table whose features
+                        // imply them.
+                        unsafe { $entry($($arg),*) }
+                    }
+                },)*
+                ..$base
+            };
     };
 }
 pub(crate) use isa_table;

@@ -40,7 +40,7 @@ pub(super) fn kernels() -> Option<&'static Kernels> {
     super::has_avx512vnni().then_some(&KERNELS)
 }
 
-isa_table!(Isa::Avx512Vnni, "avx2,avx512f,avx512bw,avx512vnni", {
+isa_table!(Isa::Avx512Vnni, "avx2,avx512f,avx512bw,avx512vnni", super::avx2::KERNELS, {
     dot_i8: |a: &[i8], b: &[i8]| -> i32 { dot::dot(Dot(Avx512::new()), a, b) }
     dot_i8_narrow: |x: &[i8], w: &[i8]| -> i32 { dot::dot(Dot(Avx512::new()), x, w) }
     dot_i4_i8: |packed: &[u8], x: &[i8]| -> i32 { dot::dot(I4::<false>(Avx512::new()), x, packed) }
