@@ -1,7 +1,15 @@
-//! Every SIMD path equals the generic one (the specification) for all
-//! lengths 0..=300, all start alignments, random data and the extremes.
+//! Every SIMD path equals the generic one (the specification) and an i64
+//! reference: every length 0..=300, every start offset mod 64 (the SIMD
+//! paths align their loads to the weights, so the offset changes which
+//! bytes take the head, body and tail code), random data and the extremes,
+//! on every instruction set this CPU has.
+//!
+//! Under Miri (`.ci/miri.sh` runs this file with `-C target-feature=+avx2`
+//! and with the AVX-512 features, so the SIMD paths are the ones detected)
+//! the same tests run over a sample of lengths and offsets chosen around
+//! the block sizes (16, 32, 64, 128).
 
-use qkit::kernel::{Isa, NarrowI8};
+use qkit::kernel::{Isa, NarrowI8, PreparedI4};
 
 /// A small deterministic generator (xorshift64*), so failures reproduce.
 struct Rng(u64);
@@ -21,11 +29,39 @@ impl Rng {
     }
 }
 
-fn simd_isas() -> Vec<Isa> {
-    Isa::ALL
-        .into_iter()
-        .filter(|i| *i != Isa::Generic && i.is_available())
-        .collect()
+/// Vector lengths and column counts: all of 0..=300, or around the block
+/// sizes under Miri.
+fn lengths() -> Vec<usize> {
+    if cfg!(miri) {
+        vec![
+            0, 1, 3, 15, 16, 17, 31, 33, 63, 64, 65, 127, 128, 129, 200, 257,
+        ]
+    } else {
+        (0..=300).collect()
+    }
+}
+
+/// Start offsets (mod 64) of the second operand (the weights).
+fn offsets() -> Vec<usize> {
+    if cfg!(miri) {
+        vec![0, 1, 16, 48, 63]
+    } else {
+        (0..64).collect()
+    }
+}
+
+/// Row counts around the tile heights (4 rows per pass) and batch counts
+/// around the tile widths (2 or 4 activation rows).
+fn counts() -> Vec<usize> {
+    if cfg!(miri) {
+        vec![0, 1, 4, 5]
+    } else {
+        (0..=9).collect()
+    }
+}
+
+fn isas() -> Vec<Isa> {
+    Isa::ALL.into_iter().filter(|i| i.is_available()).collect()
 }
 
 /// Data patterns: random, all -128, all 127, alternating extremes, narrow random.
@@ -49,267 +85,39 @@ fn pattern(kind: usize, n: usize, rng: &mut Rng) -> Vec<i8> {
 
 const PATTERNS: usize = 5;
 
-#[test]
-fn x86_64_has_simd_paths() {
-    if cfg!(target_arch = "x86_64") {
-        assert!(simd_isas().contains(&Isa::Sse2));
-        assert_ne!(Isa::detect(), Isa::Generic);
-    }
+/// Packed int4 patterns: random, all -8, all 7, mixed extremes.
+fn packed_pattern(kind: usize, n: usize, rng: &mut Rng) -> Vec<u8> {
+    (0..n)
+        .map(|i| match (kind % 4, i % 3) {
+            (1, _) => 0x88,
+            (2, _) => 0x77,
+            (3, 0) => 0x78,
+            _ => rng.u8(),
+        })
+        .collect()
 }
 
-/// Without the `std` feature qkit detects AVX2 itself (`cpuid` + `xgetbv`);
-/// with it, through `std`. Either way it must agree with std's detection
-/// (the test binary always links std).
-#[cfg(target_arch = "x86_64")]
-#[test]
-fn avx2_detection_agrees_with_std() {
-    assert_eq!(
-        Isa::Avx2.is_available(),
-        std::is_x86_feature_detected!("avx2")
-    );
-    let best = if std_has_vnni() {
-        Isa::Avx512Vnni
-    } else if std::is_x86_feature_detected!("avx2") {
-        Isa::Avx2
-    } else {
-        Isa::Sse2
-    };
-    assert_eq!(Isa::detect(), best);
+/// `v` copied so that it starts `offset` bytes past a 64-byte boundary;
+/// returns the buffer and the start index.
+fn placed<T: Copy + Default>(v: &[T], offset: usize) -> (Vec<T>, usize) {
+    let mut buf = vec![T::default(); v.len() + 128];
+    let start = (64 + offset - buf.as_ptr() as usize % 64) % 64;
+    buf[start..start + v.len()].copy_from_slice(v);
+    (buf, start)
 }
 
-/// std's view of what `Isa::Avx512Vnni` needs.
-#[cfg(target_arch = "x86_64")]
-fn std_has_vnni() -> bool {
-    std::is_x86_feature_detected!("avx2")
-        && std::is_x86_feature_detected!("avx512f")
-        && std::is_x86_feature_detected!("avx512bw")
-        && std::is_x86_feature_detected!("avx512vnni")
+fn narrow(v: &[i8]) -> Vec<i8> {
+    v.iter().map(|&x| x.max(-127)).collect()
 }
 
-/// The same for AVX-512 VNNI: without `std`, qkit reads `cpuid` leaf 7 and
-/// XCR0 (opmask and ZMM state) itself.
-#[cfg(target_arch = "x86_64")]
-#[test]
-fn avx512vnni_detection_agrees_with_std() {
-    assert_eq!(Isa::Avx512Vnni.is_available(), std_has_vnni());
+fn reference(a: &[i8], b: &[i8]) -> i32 {
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| i64::from(x) * i64::from(y))
+        .sum::<i64>() as i32
 }
 
-/// `Some(Isa::Avx512Vnni)` if this CPU has it; otherwise prints why the
-/// VNNI-specific tests below check nothing.
-fn vnni() -> Option<Isa> {
-    if Isa::Avx512Vnni.is_available() {
-        Some(Isa::Avx512Vnni)
-    } else {
-        println!("note: this CPU lacks AVX-512 F/BW/VNNI; the VNNI path is not tested here");
-        None
-    }
-}
-
-/// VNNI loads 64 bytes at a time: every length 0..=300 at every start
-/// offset mod 64 (both operands), all patterns, against the generic path.
-#[test]
-fn vnni_dot_equals_generic_all_offsets() {
-    let Some(isa) = vnni() else { return };
-    let mut rng = Rng(0x005E_ED0F_0AA1);
-    for n in 0..=300 {
-        for kind in 0..PATTERNS {
-            let a_buf = pattern(kind, n + 64, &mut rng);
-            let b_buf = pattern((kind + 2) % PATTERNS, n + 64, &mut rng);
-            let offsets: Vec<usize> = if kind == 0 {
-                (0..64).collect()
-            } else {
-                vec![0, 1, 31, 32, 33, 63]
-            };
-            for off in offsets {
-                let a = &a_buf[off..off + n];
-                let b = &b_buf[63 - off..63 - off + n];
-                let want = Isa::Generic.dot_i8(a, b).unwrap();
-                assert_eq!(
-                    isa.dot_i8(a, b).unwrap(),
-                    want,
-                    "n={n} kind={kind} off={off}"
-                );
-                let bn: Vec<i8> = b.iter().map(|&v| v.max(-127)).collect();
-                let bn = NarrowI8::new(&bn).unwrap();
-                let want_n = Isa::Generic.dot_i8(a, bn.as_slice()).unwrap();
-                assert_eq!(
-                    isa.dot_i8_narrow(a, bn).unwrap(),
-                    want_n,
-                    "narrow n={n} off={off}"
-                );
-            }
-        }
-    }
-}
-
-/// The bias correction (`-128·Σw`, `-128·Σx`) is exact mod 2^32: sums far
-/// past `i32::MAX` wrap exactly as the generic loop does.
-#[test]
-fn vnni_wraps_like_generic() {
-    let Some(isa) = vnni() else { return };
-    // 140000 · 16384 > 2^31: the true sum wraps.
-    for (n, x, w) in [
-        (140_000usize, -128i8, -128i8),
-        (140_001, -128, 127),
-        (140_063, 127, 127),
-    ] {
-        let a = vec![x; n];
-        let b = vec![w; n];
-        let want = Isa::Generic.dot_i8(&a, &b).unwrap();
-        let wide = (n as i64 * x as i64 * w as i64) as i32;
-        assert_eq!(want, wide);
-        assert_eq!(isa.dot_i8(&a, &b).unwrap(), want, "n={n}");
-        // The same through GEMV, two rows of n columns.
-        let w2 = vec![w; 2 * n];
-        let mut got = [0i32; 2];
-        isa.gemv_i8(&w2, &a, &mut got).unwrap();
-        assert_eq!(got, [want; 2], "gemv n={n}");
-    }
-}
-
-/// GEMV on VNNI: every column count 0..=300, row counts around the
-/// four-row blocking, all patterns, full and narrow weights.
-#[test]
-fn vnni_gemv_equals_generic_every_width() {
-    let Some(isa) = vnni() else { return };
-    let mut rng = Rng(0x00C0_FFEE);
-    for rows in [1, 4, 5, 7] {
-        for cols in 0..=300 {
-            let kind = cols % PATTERNS;
-            let w = pattern(kind, rows * cols, &mut rng);
-            let x = pattern((kind + 1 + rows) % PATTERNS, cols, &mut rng);
-            let mut want = vec![0i32; rows];
-            Isa::Generic.gemv_i8(&w, &x, &mut want).unwrap();
-            let mut got = vec![-1i32; rows];
-            isa.gemv_i8(&w, &x, &mut got).unwrap();
-            assert_eq!(got, want, "rows={rows} cols={cols} kind={kind}");
-            let wn: Vec<i8> = w.iter().map(|&v| v.max(-127)).collect();
-            let wn = NarrowI8::new(&wn).unwrap();
-            Isa::Generic.gemv_i8_narrow(wn, &x, &mut want).unwrap();
-            isa.gemv_i8_narrow(wn, &x, &mut got).unwrap();
-            assert_eq!(got, want, "narrow rows={rows} cols={cols} kind={kind}");
-        }
-    }
-}
-
-/// A weight matrix past 32 MiB takes the VNNI GEMV's streaming order (one
-/// row at a time): same integers as the generic path.
-#[test]
-fn vnni_gemv_streaming_order_equals_generic() {
-    let Some(isa) = vnni() else { return };
-    let (rows, cols) = (3usize, 11_184_853usize); // 33.5 MB, 61-byte tail
-    let w: Vec<i8> = (0..rows * cols)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as i8)
-        .collect();
-    let x: Vec<i8> = (0..cols)
-        .map(|i| if i % 3 == 0 { -128 } else { (i * 31) as i8 })
-        .collect();
-    let mut want = vec![0i32; rows];
-    Isa::Generic.gemv_i8(&w, &x, &mut want).unwrap();
-    let mut got = vec![-1i32; rows];
-    isa.gemv_i8(&w, &x, &mut got).unwrap();
-    assert_eq!(got, want);
-}
-
-/// int4 GEMV on VNNI (packed and prepared): every even and odd column count
-/// 0..=300 (including whole 128-element blocks plus tails), extreme nibbles
-/// (-8, 7) and extreme activations.
-#[test]
-fn vnni_gemv_i4_equals_generic_every_width() {
-    use qkit::kernel::PreparedI4;
-    let Some(isa) = vnni() else { return };
-    let mut rng = Rng(0xBADD_CAFE);
-    for rows in [1, 4, 6] {
-        for cols in (0..=300).chain([384, 512, 640]) {
-            let n = rows * cols;
-            let kind = cols % PATTERNS;
-            let packed: Vec<u8> = (0..n.div_ceil(2))
-                .map(|i| match (kind, i % 3) {
-                    (1, _) => 0x88,
-                    (2, _) => 0x77,
-                    (3, 0) => 0x78,
-                    _ => rng.u8(),
-                })
-                .collect();
-            let x = pattern(kind, cols, &mut rng);
-            let mut want = vec![0i32; rows];
-            Isa::Generic.gemv_i4_i8(&packed, &x, &mut want).unwrap();
-            let mut got = vec![-1i32; rows];
-            isa.gemv_i4_i8(&packed, &x, &mut got).unwrap();
-            assert_eq!(got, want, "packed rows={rows} cols={cols} kind={kind}");
-            let mut buf = vec![0u8; PreparedI4::buffer_len(rows, cols).unwrap()];
-            let prepared = PreparedI4::new(&packed, rows, cols, &mut buf).unwrap();
-            isa.gemv_i4_prepared(&prepared, &x, &mut got).unwrap();
-            assert_eq!(got, want, "prepared rows={rows} cols={cols} kind={kind}");
-        }
-    }
-}
-
-#[test]
-fn dot_i8_every_path_equals_generic() {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    for n in 0..=300 {
-        for kind in 0..PATTERNS {
-            // A buffer with slack so that slices can start at any offset.
-            let a_buf = pattern(kind, n + 32, &mut rng);
-            let b_buf = pattern((kind + 1) % PATTERNS, n + 32, &mut rng);
-            // Every start alignment (mod 32) for random data; a spread for the extremes.
-            let offsets: Vec<usize> = if kind == 0 {
-                (0..32).collect()
-            } else {
-                vec![0, 1, 3, 7, 15, 16, 31]
-            };
-            for off in offsets {
-                let a = &a_buf[off..off + n];
-                let b = &b_buf[(off * 5) % 32..(off * 5) % 32 + n];
-                let want = Isa::Generic.dot_i8(a, b).unwrap();
-                let wide: i64 = a.iter().zip(b).map(|(&x, &y)| x as i64 * y as i64).sum();
-                assert_eq!(want, wide as i32, "generic vs i64 reference, n={n}");
-                for isa in simd_isas() {
-                    assert_eq!(
-                        isa.dot_i8(a, b).unwrap(),
-                        want,
-                        "{isa:?} n={n} kind={kind} off={off}"
-                    );
-                }
-            }
-        }
-    }
-}
-
-#[test]
-fn dot_i8_narrow_every_path_equals_generic() {
-    let mut rng = Rng(0xD1B5_4A32_D192_ED03);
-    for n in 0..=300 {
-        for kind in 0..PATTERNS {
-            let x_buf = pattern(kind, n + 32, &mut rng);
-            // The narrow operand: its own extremes are -127 and 127.
-            let w_buf: Vec<i8> = pattern((kind + 2) % PATTERNS, n + 32, &mut rng)
-                .into_iter()
-                .map(|v| v.max(-127))
-                .collect();
-            let offsets: Vec<usize> = if kind == 0 {
-                (0..32).collect()
-            } else {
-                vec![0, 1, 5, 16, 31]
-            };
-            for off in offsets {
-                let x = &x_buf[off..off + n];
-                let w = NarrowI8::new(&w_buf[31 - off..31 - off + n]).unwrap();
-                let want = Isa::Generic.dot_i8(x, w.as_slice()).unwrap();
-                for isa in Isa::ALL.into_iter().filter(|i| i.is_available()) {
-                    assert_eq!(
-                        isa.dot_i8_narrow(x, w).unwrap(),
-                        want,
-                        "{isa:?} n={n} kind={kind} off={off}"
-                    );
-                }
-            }
-        }
-    }
-}
-
-/// The reference for int4: unpack to i8 and sum in i64.
+/// The reference for int4: unpack to i8.
 fn unpack_i4(packed: &[u8], n: usize) -> Vec<i8> {
     (0..n)
         .map(|i| {
@@ -323,29 +131,92 @@ fn unpack_i4(packed: &[u8], n: usize) -> Vec<i8> {
         .collect()
 }
 
+/// `[rows][cols]` matrix times vector, reference.
+fn reference_gemv(w: &[i8], x: &[i8], rows: usize) -> Vec<i32> {
+    let cols = x.len();
+    (0..rows)
+        .map(|r| reference(&w[r * cols..(r + 1) * cols], x))
+        .collect()
+}
+
+#[test]
+fn x86_64_has_simd_paths() {
+    if cfg!(target_arch = "x86_64") {
+        assert!(Isa::Sse2.is_available());
+        assert_ne!(Isa::detect(), Isa::Generic);
+    }
+}
+
+/// qkit detects AVX2 and AVX-512 VNNI itself (`cpuid` + `xgetbv`, with or
+/// without the `std` feature); it must agree with std's detection (the test
+/// binary always links std). Under Miri both report the compiled-in
+/// features.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn detection_agrees_with_std() {
+    let avx2 = std::is_x86_feature_detected!("avx2");
+    let vnni = avx2
+        && std::is_x86_feature_detected!("avx512f")
+        && std::is_x86_feature_detected!("avx512bw")
+        && std::is_x86_feature_detected!("avx512vnni");
+    assert_eq!(Isa::Avx2.is_available(), avx2);
+    assert_eq!(Isa::Avx512Vnni.is_available(), vnni);
+    let best = match (vnni, avx2) {
+        (true, _) => Isa::Avx512Vnni,
+        (false, true) => Isa::Avx2,
+        _ => Isa::Sse2,
+    };
+    assert_eq!(Isa::detect(), best);
+}
+
+#[test]
+fn dot_i8_every_path_equals_reference() {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    for n in lengths() {
+        for kind in 0..PATTERNS {
+            let a = pattern(kind, n, &mut rng);
+            let b = pattern((kind + 1) % PATTERNS, n, &mut rng);
+            let want = reference(&a, &b);
+            let bn = narrow(&b);
+            let want_n = reference(&a, &bn);
+            // Every offset for random data, a spread for the extremes.
+            let offs = if kind == 0 {
+                offsets()
+            } else {
+                vec![0, 16, 63]
+            };
+            for off in offs {
+                let (ab, ai) = placed(&a, (off * 7 + 3) % 64);
+                let (bb, bi) = placed(&b, off);
+                let (nb, ni) = placed(&bn, off);
+                let (a, b) = (&ab[ai..ai + n], &bb[bi..bi + n]);
+                let wn = NarrowI8::new(&nb[ni..ni + n]).unwrap();
+                for isa in isas() {
+                    let ctx = format!("{isa:?} n={n} kind={kind} off={off}");
+                    assert_eq!(isa.dot_i8(a, b).unwrap(), want, "{ctx}");
+                    assert_eq!(isa.dot_i8_narrow(a, wn).unwrap(), want_n, "narrow {ctx}");
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn dot_i4_i8_every_path_equals_reference() {
     let mut rng = Rng(0x1234_5678_9ABC_DEF1);
-    for n in 0..=300 {
+    for n in lengths() {
         for kind in 0..4 {
-            let x_buf = pattern(kind, n + 32, &mut rng);
-            let packed: Vec<u8> = (0..n.div_ceil(2) + 16)
-                .map(|_| match kind {
-                    1 => 0x88, // all -8
-                    2 => 0x77, // all 7
-                    _ => rng.u8(),
-                })
-                .collect();
-            for off in [0, 1, 13, 31] {
-                let x = &x_buf[off..off + n];
-                let p = &packed[off % 16..off % 16 + n.div_ceil(2)];
-                let w = unpack_i4(p, n);
-                let want: i64 = w.iter().zip(x).map(|(&a, &b)| a as i64 * b as i64).sum();
-                for isa in Isa::ALL.into_iter().filter(|i| i.is_available()) {
+            let x = pattern(kind, n, &mut rng);
+            let packed = packed_pattern(kind, n.div_ceil(2), &mut rng);
+            let want = reference(&unpack_i4(&packed, n), &x);
+            for off in [0, 1, 13, 32] {
+                let (pb, pi) = placed(&packed, off);
+                let p = &pb[pi..pi + packed.len()];
+                for isa in isas() {
                     assert_eq!(
-                        isa.dot_i4_i8(p, x).unwrap(),
-                        want as i32,
-                        "{isa:?} n={n} kind={kind}"
+                        isa.dot_i4_i8(p, &x).unwrap(),
+                        want,
+                        "{isa:?} n={n} kind={kind} off={off}"
                     );
                 }
             }
@@ -353,131 +224,202 @@ fn dot_i4_i8_every_path_equals_reference() {
     }
 }
 
+/// The corrections of the biased kernels (`-128·Σx`, `-8·Σx`) are exact mod
+/// 2^32: sums far past `i32::MAX` wrap exactly as the generic loop does.
 #[test]
-fn gemv_every_path_equals_generic() {
+#[cfg_attr(miri, ignore = "140000-element vectors")]
+fn every_path_wraps_like_generic() {
+    // 140000 · 16384 > 2^31: the true sum wraps.
+    for (n, x, w) in [
+        (140_000usize, -128i8, -128i8),
+        (140_001, -128, 127),
+        (140_063, 127, 127),
+    ] {
+        let a = vec![x; n];
+        let b = vec![w; n];
+        let want = (n as i64 * x as i64 * w as i64) as i32;
+        let w2 = vec![w; 2 * n];
+        for isa in isas() {
+            assert_eq!(isa.dot_i8(&a, &b).unwrap(), want, "{isa:?} n={n}");
+            let mut got = [0i32; 2];
+            isa.gemv_i8(&w2, &a, &mut got).unwrap();
+            assert_eq!(got, [want; 2], "{isa:?} gemv n={n}");
+            let mut sums = [0i32; 2];
+            isa.row_sums_i8(&w2, n, &mut sums).unwrap();
+            let s = (n as i64 * w as i64) as i32;
+            assert_eq!(sums, [s; 2], "{isa:?} row sums n={n}");
+        }
+    }
+}
+
+/// GEMV, full and narrow weights: every column count, row counts around
+/// the four-row tiles, the weights at a different offset mod 64 each time.
+#[test]
+fn gemv_every_path_equals_reference() {
     let mut rng = Rng(42);
-    for rows in [0, 1, 2, 3, 4, 5, 7, 8, 9] {
-        for cols in (0..=300).step_by(7).chain([31, 32, 33, 63, 64, 65, 128]) {
-            for kind in 0..PATTERNS {
-                let w = pattern(kind, rows * cols, &mut rng);
-                let x = pattern((kind + 3) % PATTERNS, cols, &mut rng);
-                let mut want = vec![0i32; rows];
-                Isa::Generic.gemv_i8(&w, &x, &mut want).unwrap();
-                for (r, &o) in want.iter().enumerate() {
-                    let row = &w[r * cols..(r + 1) * cols];
-                    assert_eq!(o, Isa::Generic.dot_i8(&x, row).unwrap());
-                }
-                let wn: Vec<i8> = w.iter().map(|&v| v.max(-127)).collect();
-                let wn = NarrowI8::new(&wn).unwrap();
-                let mut want_n = vec![0i32; rows];
-                Isa::Generic.gemv_i8_narrow(wn, &x, &mut want_n).unwrap();
-                for isa in simd_isas() {
-                    let mut got = vec![-1i32; rows];
-                    isa.gemv_i8(&w, &x, &mut got).unwrap();
-                    assert_eq!(
-                        got, want,
-                        "{isa:?} gemv rows={rows} cols={cols} kind={kind}"
-                    );
-                    isa.gemv_i8_narrow(wn, &x, &mut got).unwrap();
-                    assert_eq!(
-                        got, want_n,
-                        "{isa:?} narrow rows={rows} cols={cols} kind={kind}"
-                    );
+    let offs = offsets();
+    for rows in counts() {
+        for (i, cols) in lengths().into_iter().enumerate() {
+            let kind = (cols + rows) % PATTERNS;
+            let w = pattern(kind, rows * cols, &mut rng);
+            let x = pattern((kind + 3) % PATTERNS, cols, &mut rng);
+            let wn = narrow(&w);
+            let (want, want_n) = (reference_gemv(&w, &x, rows), reference_gemv(&wn, &x, rows));
+            let off = offs[i % offs.len()];
+            let (wb, wi) = placed(&w, off);
+            let (nb, ni) = placed(&wn, off);
+            let w = &wb[wi..wi + w.len()];
+            let wn = NarrowI8::new(&nb[ni..ni + wn.len()]).unwrap();
+            for isa in isas() {
+                let ctx = format!("{isa:?} rows={rows} cols={cols} kind={kind} off={off}");
+                let mut got = vec![-1i32; rows];
+                isa.gemv_i8(w, &x, &mut got).unwrap();
+                assert_eq!(got, want, "{ctx}");
+                isa.gemv_i8_narrow(wn, &x, &mut got).unwrap();
+                assert_eq!(got, want_n, "narrow {ctx}");
+            }
+        }
+    }
+}
+
+/// The aligned head the SIMD paths peel depends on where the first row of
+/// each tile starts: whole-line and odd widths at every offset.
+#[test]
+fn gemv_every_weight_offset() {
+    let mut rng = Rng(0xA11C);
+    let widths: &[usize] = if cfg!(miri) {
+        &[64, 100]
+    } else {
+        &[64, 65, 100, 128, 191, 256]
+    };
+    for &cols in widths {
+        let rows = 6;
+        let w = pattern(0, rows * cols, &mut rng);
+        let x = pattern(0, cols, &mut rng);
+        let want = reference_gemv(&w, &x, rows);
+        for off in offsets() {
+            for x_off in [0, 16] {
+                let (wb, wi) = placed(&w, off);
+                let (xb, xi) = placed(&x, x_off);
+                let (w, x) = (&wb[wi..wi + w.len()], &xb[xi..xi + cols]);
+                for isa in isas() {
+                    let mut got = vec![0i32; rows];
+                    isa.gemv_i8(w, x, &mut got).unwrap();
+                    assert_eq!(got, want, "{isa:?} cols={cols} off={off} x_off={x_off}");
                 }
             }
         }
     }
 }
 
+/// GEMM (the tiles of several weight rows × several activation rows):
+/// every batch and row count around the tile sizes.
+#[test]
+fn gemm_every_path_equals_reference() {
+    let mut rng = Rng(99);
+    let widths: &[usize] = if cfg!(miri) {
+        &[0, 17, 64, 129]
+    } else {
+        &[0, 1, 17, 31, 64, 100, 129, 191, 300]
+    };
+    for batch in counts() {
+        for rows in counts() {
+            for &cols in widths {
+                let w = pattern((batch + cols) % PATTERNS, rows * cols, &mut rng);
+                let x = pattern(0, batch * cols, &mut rng);
+                let wn = narrow(&w);
+                let batched = |w: &[i8]| -> Vec<i32> {
+                    (0..batch)
+                        .flat_map(|b| reference_gemv(w, &x[b * cols..(b + 1) * cols], rows))
+                        .collect()
+                };
+                let (want, want_n) = (batched(&w), batched(&wn));
+                let (wb, wi) = placed(&w, (rows * 5 + cols) % 64);
+                let w = &wb[wi..wi + w.len()];
+                let wn = NarrowI8::new(&wn).unwrap();
+                for isa in isas() {
+                    let ctx = format!("{isa:?} batch={batch} rows={rows} cols={cols}");
+                    let mut got = vec![-1i32; batch * rows];
+                    isa.gemm_i8(w, &x, batch, &mut got).unwrap();
+                    assert_eq!(got, want, "{ctx}");
+                    isa.gemm_i8_narrow(wn, &x, batch, &mut got).unwrap();
+                    assert_eq!(got, want_n, "narrow {ctx}");
+                }
+            }
+        }
+    }
+}
+
+/// int4 GEMV, packed and prepared: every even and odd column count, whole
+/// blocks plus tails, extreme nibbles (-8, 7) and extreme activations.
 #[test]
 fn gemv_i4_every_path_equals_reference() {
     let mut rng = Rng(7);
-    for rows in [0, 1, 3, 4, 5, 9] {
-        for cols in (0..=300).step_by(11).chain([1, 2, 63, 64, 65, 128, 130]) {
-            let n: usize = rows * cols;
-            let packed: Vec<u8> = (0..n.div_ceil(2)).map(|_| rng.u8()).collect();
-            let x = pattern(cols % 4, cols, &mut rng);
-            let w = unpack_i4(&packed, n);
-            let want: Vec<i32> = (0..rows)
-                .map(|r| {
-                    w[r * cols..(r + 1) * cols]
-                        .iter()
-                        .zip(&x)
-                        .map(|(&a, &b)| a as i64 * b as i64)
-                        .sum::<i64>() as i32
-                })
-                .collect();
-            for isa in Isa::ALL.into_iter().filter(|i| i.is_available()) {
-                let mut got = vec![-1i32; rows];
-                isa.gemv_i4_i8(&packed, &x, &mut got).unwrap();
-                assert_eq!(got, want, "{isa:?} rows={rows} cols={cols}");
-            }
-        }
-    }
-}
-
-#[test]
-fn gemm_is_gemv_per_batch_row() {
-    let mut rng = Rng(99);
-    for (batch, rows, cols) in [(1, 3, 5), (3, 4, 33), (2, 9, 64), (4, 1, 0), (2, 0, 7)] {
-        let w = pattern(0, rows * cols, &mut rng);
-        let x = pattern(0, batch * cols, &mut rng);
-        let wn: Vec<i8> = w.iter().map(|&v| v.max(-127)).collect();
-        for isa in Isa::ALL.into_iter().filter(|i| i.is_available()) {
-            let mut got = vec![-1i32; batch * rows];
-            let mut got_n = vec![-1i32; batch * rows];
-            isa.gemm_i8(&w, &x, batch, &mut got).unwrap();
-            isa.gemm_i8_narrow(NarrowI8::new(&wn).unwrap(), &x, batch, &mut got_n)
-                .unwrap();
-            for b in 0..batch {
-                let xb = &x[b * cols..(b + 1) * cols];
-                let mut want = vec![0i32; rows];
-                Isa::Generic.gemv_i8(&w, xb, &mut want).unwrap();
-                assert_eq!(&got[b * rows..(b + 1) * rows], &want[..], "{isa:?}");
-                Isa::Generic
-                    .gemv_i8_narrow(NarrowI8::new(&wn).unwrap(), xb, &mut want)
-                    .unwrap();
-                assert_eq!(&got_n[b * rows..(b + 1) * rows], &want[..], "{isa:?}");
-            }
-        }
-    }
-}
-
-#[test]
-fn gemv_i4_prepared_every_path_equals_reference() {
-    use qkit::kernel::PreparedI4;
-    let mut rng = Rng(11);
-    for rows in [0, 1, 3, 4, 5, 9] {
-        for cols in (0..=300)
-            .step_by(13)
-            .chain([1, 2, 63, 64, 65, 127, 128, 256, 257])
-        {
-            let n: usize = rows * cols;
-            let packed: Vec<u8> = (0..n.div_ceil(2))
-                .map(|i| match i % 5 {
-                    0 => 0x88,
-                    1 => 0x77,
-                    _ => rng.u8(),
-                })
-                .collect();
-            let x = pattern(cols % PATTERNS, cols, &mut rng);
-            let w = unpack_i4(&packed, n);
+    let extra: &[usize] = if cfg!(miri) { &[] } else { &[384, 512, 640] };
+    for rows in counts() {
+        for cols in lengths().into_iter().chain(extra.iter().copied()) {
+            let n = rows * cols;
+            let kind = (cols + rows) % 4;
+            let packed = packed_pattern(kind, n.div_ceil(2), &mut rng);
+            let x = pattern(kind, cols, &mut rng);
+            let want = reference_gemv(&unpack_i4(&packed, n), &x, rows);
             let mut buf = vec![0u8; PreparedI4::buffer_len(rows, cols).unwrap()];
             let prepared = PreparedI4::new(&packed, rows, cols, &mut buf).unwrap();
-            let want: Vec<i32> = (0..rows)
-                .map(|r| {
-                    w[r * cols..(r + 1) * cols]
-                        .iter()
-                        .zip(&x)
-                        .map(|(&a, &b)| a as i64 * b as i64)
-                        .sum::<i64>() as i32
-                })
-                .collect();
-            for isa in Isa::ALL.into_iter().filter(|i| i.is_available()) {
+            let (pb, pi) = placed(&packed, cols % 64);
+            let packed = &pb[pi..pi + packed.len()];
+            for isa in isas() {
+                let ctx = format!("{isa:?} rows={rows} cols={cols} kind={kind}");
                 let mut got = vec![-1i32; rows];
+                isa.gemv_i4_i8(packed, &x, &mut got).unwrap();
+                assert_eq!(got, want, "packed {ctx}");
                 isa.gemv_i4_prepared(&prepared, &x, &mut got).unwrap();
-                assert_eq!(got, want, "{isa:?} rows={rows} cols={cols}");
+                assert_eq!(got, want, "prepared {ctx}");
             }
         }
+    }
+}
+
+/// Row sums (int8, packed int4) and `sum_i8` on every path.
+#[test]
+fn row_sums_every_path_equal_reference() {
+    let mut rng = Rng(0x5EED);
+    for rows in counts().into_iter().filter(|&r| r <= 5) {
+        for cols in lengths() {
+            let kind = (cols + rows) % PATTERNS;
+            let w = pattern(kind, rows * cols, &mut rng);
+            let packed = packed_pattern(kind, (rows * cols).div_ceil(2), &mut rng);
+            let w4 = unpack_i4(&packed, rows * cols);
+            let ones = vec![1i8; cols];
+            let want = reference_gemv(&w, &ones, rows);
+            let want4 = reference_gemv(&w4, &ones, rows);
+            let (wb, wi) = placed(&w, cols % 64);
+            let w = &wb[wi..wi + w.len()];
+            for isa in isas() {
+                let ctx = format!("{isa:?} rows={rows} cols={cols} kind={kind}");
+                let mut got = vec![-1i32; rows];
+                isa.row_sums_i8(w, cols, &mut got).unwrap();
+                assert_eq!(got, want, "int8 {ctx}");
+                isa.row_sums_i4(&packed, cols, &mut got).unwrap();
+                assert_eq!(got, want4, "int4 {ctx}");
+                assert_eq!(
+                    isa.sum_i8(&w[..cols.min(w.len())]).unwrap(),
+                    want.first().copied().unwrap_or(0),
+                    "sum {ctx}"
+                );
+            }
+        }
+    }
+}
+
+/// Shapes that do not fit are errors on every path, never panics.
+#[test]
+fn mismatched_shapes_are_errors() {
+    for isa in isas() {
+        assert!(isa.dot_i8(&[1, 2], &[1]).is_err());
+        assert!(isa.dot_i4_i8(&[0], &[1, 2, 3]).is_err());
+        assert!(isa.gemv_i8(&[1, 2, 3], &[1, 2], &mut [0; 2]).is_err());
+        assert!(isa.gemm_i8(&[1, 2], &[1, 2, 3], 2, &mut [0; 2]).is_err());
+        assert!(isa.row_sums_i8(&[1, 2, 3], 2, &mut [0; 2]).is_err());
+        assert!(isa.row_sums_i4(&[0; 2], 3, &mut [0; 2]).is_err());
     }
 }

@@ -1,7 +1,8 @@
 //! Differential fuzzing of the kernels: every available instruction set
-//! (Generic, SSE2, AVX2, AVX-512 VNNI) against the generic path and an i64
-//! reference, on arbitrary lengths, offsets and data (including mismatched
-//! lengths, which must be errors).
+//! (Generic, SSE2, AVX2, AVX-512 VNNI) against an i64 reference, on
+//! arbitrary lengths, offsets and data (including mismatched lengths, which
+//! must be errors): dots, GEMV, GEMM tiles, int4 (packed and prepared) and
+//! row sums.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -78,6 +79,38 @@ fuzz_target!(|input: (u8, u8, u16, Vec<i8>, Vec<i8>)| {
             && std::is_x86_feature_detected!("avx512vnni")
     );
     for isa in Isa::ALL.into_iter().filter(|i| i.is_available()) {
+        assert_eq!(isa.sum_i8(x).unwrap(), x.iter().map(|&v| v as i32).sum::<i32>(), "{isa:?}");
+        // GEMM: `batch` activation rows of `cols` from `a`, `rows` weight rows from `b`.
+        if rows > 0 {
+            let cols = n / rows;
+            let batch = if cols == 0 { 0 } else { (a.len() / cols).min(9) };
+            let w = &y[..rows * cols];
+            let xb = &a[..batch * cols];
+            let wn: Vec<i8> = w.iter().map(|&v| v.max(-127)).collect();
+            let mut out = vec![0i32; batch * rows];
+            let mut out_n = vec![0i32; batch * rows];
+            isa.gemm_i8(w, xb, batch, &mut out).unwrap();
+            isa.gemm_i8_narrow(NarrowI8::new(&wn).unwrap(), xb, batch, &mut out_n).unwrap();
+            let mut sums = vec![0i32; rows];
+            isa.row_sums_i8(w, cols, &mut sums).unwrap();
+            for r in 0..rows {
+                let wr = &w[r * cols..(r + 1) * cols];
+                assert_eq!(sums[r], wr.iter().map(|&v| v as i32).sum::<i32>(), "{isa:?} row sums");
+                for bi in 0..batch {
+                    let xr = &xb[bi * cols..(bi + 1) * cols];
+                    assert_eq!(out[bi * rows + r], reference(wr, xr), "{isa:?} gemm");
+                    assert_eq!(out_n[bi * rows + r], reference(&wn[r * cols..(r + 1) * cols], xr), "{isa:?} gemm narrow");
+                }
+            }
+            let p4 = &packed[..(rows * cols).div_ceil(2).min(packed.len())];
+            if p4.len() == (rows * cols).div_ceil(2) {
+                isa.row_sums_i4(p4, cols, &mut sums).unwrap();
+                for r in 0..rows {
+                    let want4: i32 = (r * cols..(r + 1) * cols).map(|i| nibble(p4, i) as i32).sum();
+                    assert_eq!(sums[r], want4, "{isa:?} int4 row sums");
+                }
+            }
+        }
         assert_eq!(isa.dot_i8(x, y).unwrap(), want, "{isa:?}");
         assert_eq!(isa.dot_i8_narrow(x, wn).unwrap(), want_narrow, "{isa:?}");
         if packed.len() == n.div_ceil(2) {

@@ -5,6 +5,8 @@
 //! already validated by the caller (`kernel/mod.rs`); a mismatch here would
 //! only shorten the zip, never read out of bounds.
 
+use crate::int4::I4;
+
 /// `Σ a[k]·b[k]` with int32 wrap-around.
 pub(crate) fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
     a.iter().zip(b).fold(0i32, |acc, (&x, &y)| {
@@ -28,16 +30,17 @@ pub(crate) fn dot_i16_i8(x: &[i16], w: &[i8]) -> i64 {
         .sum()
 }
 
-/// Low nibble of a packed byte, sign-extended (`(int8)(byte << 4) >> 4`).
+/// Low nibble of a packed byte, sign-extended (TFLite's packing: element
+/// `2k` in the low nibble of byte `k`).
 #[inline]
 pub(crate) fn low_nibble(byte: u8) -> i8 {
-    ((byte << 4) as i8) >> 4
+    I4::from_nibble(byte).get()
 }
 
-/// High nibble of a packed byte, sign-extended (`(int8)byte >> 4`).
+/// High nibble of a packed byte, sign-extended.
 #[inline]
 pub(crate) fn high_nibble(byte: u8) -> i8 {
-    (byte as i8) >> 4
+    I4::from_nibble(byte >> 4).get()
 }
 
 /// The int4 element at flat index `i` of a packed tensor (element `2k` in the
@@ -90,21 +93,49 @@ pub(crate) fn sum_i8(x: &[i8]) -> i32 {
         .fold(0i32, |acc, &v| acc.wrapping_add(i32::from(v)))
 }
 
-/// `out[r] = Σ_k w[r·cols + k]·x[k]` for every row.
-pub(crate) fn gemv_i8(w: &[i8], cols: usize, x: &[i8], out: &mut [i32]) {
+/// GEMM: `out[b·rows + r] = Σ_k w[r·cols + k]·x[b·cols + k]` for every
+/// activation row `b` and weight row `r` (a GEMV when `x` is one row).
+pub(crate) fn gemm_i8(w: &[i8], x: &[i8], cols: usize, out: &mut [i32]) {
     if cols == 0 {
         out.fill(0);
         return;
     }
-    for (row, o) in w.chunks_exact(cols).zip(out.iter_mut()) {
-        *o = dot_i8(x, row);
+    let rows = w.len() / cols;
+    if rows == 0 {
+        return;
+    }
+    for (xb, ob) in x.chunks_exact(cols).zip(out.chunks_exact_mut(rows)) {
+        for (row, o) in w.chunks_exact(cols).zip(ob) {
+            *o = dot_i8(xb, row);
+        }
     }
 }
 
-/// GEMV over a packed int4 matrix (flat packing, rows may start mid-byte).
-pub(crate) fn gemv_i4_i8(packed: &[u8], cols: usize, x: &[i8], out: &mut [i32]) {
+/// Row sums `out[r] = Σ_k w[r·cols + k]`.
+pub(crate) fn row_sums_i8(w: &[i8], cols: usize, out: &mut [i32]) {
+    if cols == 0 {
+        out.fill(0);
+        return;
+    }
+    for (row, o) in w.chunks_exact(cols).zip(out) {
+        *o = sum_i8(row);
+    }
+}
+
+/// Row sums of a packed int4 `[out.len()][cols]` matrix (flat packing).
+pub(crate) fn row_sums_i4(packed: &[u8], cols: usize, out: &mut [i32]) {
     for (r, o) in out.iter_mut().enumerate() {
-        *o = dot_i4_i8_at(packed, r * cols, x);
+        *o = (0..cols).fold(0i32, |acc, k| {
+            acc.wrapping_add(i32::from(nibble_at(packed, r * cols + k)))
+        });
+    }
+}
+
+/// GEMV over a packed int4 `[out.len()][x.len()]` matrix (flat packing,
+/// rows may start mid-byte).
+pub(crate) fn gemv_i4_i8(packed: &[u8], x: &[i8], out: &mut [i32]) {
+    for (r, o) in out.iter_mut().enumerate() {
+        *o = dot_i4_i8_at(packed, r * x.len(), x);
     }
 }
 
@@ -125,7 +156,7 @@ mod tests {
 
     #[test]
     fn nibbles_follow_tflite_packing() {
-        // SEMANTICS §6.1: {0x12, 0x34} unpacks to {2, 1, 4, 3}.
+        // TFLite's documented example: {0x12, 0x34} unpacks to {2, 1, 4, 3}.
         let packed = [0x12u8, 0x34];
         let got: [i8; 4] = core::array::from_fn(|i| nibble_at(&packed, i));
         assert_eq!(got, [2, 1, 4, 3]);

@@ -2,44 +2,68 @@
 //!
 //! Every kernel computes the exact integer sum of products with **int32
 //! wrap-around** (mod 2^32), the contract of TFLite's reference loops,
-//! `SMLAD`, Helium `vmladav` and x86 `vpmaddwd` (SEMANTICS §8.4). The
-//! 16x8 forms accumulate exactly in int64.
+//! `SMLAD`, Helium `vmladav` and x86 `vpmaddwd`; the 16x8 forms accumulate
+//! exactly in int64. Weights are `[out][in]` row-major as TFLite stores
+//! them, outputs go into caller buffers.
 //!
-//! * [`dot_i8`]: any int8 inputs.
-//! * [`dot_i8_narrow`]: the second operand is a [`NarrowI8`], validated
-//!   once to lie in `[-127, 127]` (TFLite weights do). On AVX2 this runs the
-//!   `vpsignb` + `vpmaddubsw` sign trick, which is exact only under that
-//!   condition — the type makes it impossible to violate.
-//! * [`dot_i4_i8`]: packed int4 weights (element `2k` in the low nibble of
-//!   byte `k`, TFLite's layout) against int8 activations.
-//! * [`dot_i16_i8`]: int16 activations against int8 weights (16x8 kernels).
-//! * [`gemv_i8`], [`gemv_i8_narrow`], [`gemv_i4_i8`], [`gemv_i16_i8`] and
-//!   the batched [`gemm_i8`], [`gemm_i8_narrow`]: weights `[out][in]`
-//!   row-major as TFLite stores them, several rows per pass so each loaded
-//!   activation is reused, accumulators written into a caller buffer.
-//! * [`PreparedI4`] and [`gemv_i4_prepared`]: int4 weights re-laid out once
-//!   (into a caller buffer) so the kernel needs no nibble interleaving; the
+//! * [`dot_i8`], [`gemv_i8`], [`gemm_i8`]: any int8 inputs.
+//! * [`dot_i8_narrow`], [`gemv_i8_narrow`], [`gemm_i8_narrow`]: weights
+//!   validated once as a [`NarrowI8`] (`[-127, 127]`, as TFLite quantizes
+//!   them), which makes the AVX2 sign trick exact.
+//! * [`dot_i4_i8`], [`gemv_i4_i8`]: packed int4 weights (TFLite's layout);
+//!   [`PreparedI4`] and [`gemv_i4_prepared`]: re-laid out once, the
 //!   fastest int4 path.
-//! * [`row_sums_i8`], [`sum_i8`] and [`fold_zero_points`]: offset folding,
-//!   `Σ(x - zx)(w - zw) = Σxw - zw·Σx - zx·Σw + n·zx·zw`, so zero points
-//!   cost nothing per multiply-accumulate.
+//! * [`dot_i16_i8`], [`gemv_i16_i8`]: int16 activations (16x8 kernels).
+//! * [`row_sums_i8`], [`row_sums_i4`], [`sum_i8`] and [`fold_zero_points`]:
+//!   offset folding, `Σ(x - zx)(w - zw) = Σxw - zw·Σx - zx·Σw + n·zx·zw`,
+//!   so zero points cost nothing per multiply-accumulate.
 //!
 //! ## Which code runs
 //!
-//! [`Isa::detect`] picks the best instruction set once and caches it; the
-//! free functions use it, and the methods of [`Isa`] run one path on
-//! purpose (the tests compare every path with the portable one).
+//! [`Isa::detect`] picks the best instruction set once and caches its table
+//! of kernels; the free functions use it, and the methods of [`Isa`] run
+//! one path on purpose (the tests compare every path with the portable one).
 //!
 //! | ISA | full range | narrow range | int4 | 16x8 |
 //! | --- | --- | --- | --- | --- |
 //! | `Generic` | portable loop (the specification, autovectorized) | same | same | same |
 //! | `Sse2` (x86_64 baseline) | unpack + `pmaddwd` | same as full range | generic | generic |
 //! | `Avx2` | `vpmovsxbw` + `vpmaddwd` | sign trick | nibble unpack + `vpmaddubsw` | generic |
-//! | `Avx512Vnni` | `vpdpbusd` on `x + 128`, bias removed exactly | same as full range | GEMV: nibbles + `vpdpbusd`; dot: AVX2 | generic |
+//! | `Avx512Vnni` | `vpdpbusd` on `w + 128`, bias removed exactly | same as full range | nibbles + `vpdpbusd` | generic |
 //!
 //! AVX2 and AVX-512 VNNI are detected at run time even without `std` (see
 //! `x86/mod.rs`: `cpuid` + `xgetbv`, the same check `std` makes), so a
 //! default build never runs scalar code on an AVX2 machine.
+//!
+//! ## Layout: where an algorithm and where an instruction set goes
+//!
+//! * `generic.rs`: the specification, plain loops every path is tested
+//!   against; `prepared.rs`, `weights.rs`: the weight types.
+//! * `simd/mod.rs`: the small traits an instruction set implements (`Block`:
+//!   what it loads at once; `Lanes`: its accumulators and horizontal sums;
+//!   `Mac`: one multiply-accumulate step) and `isa_table!`, which builds its
+//!   table. `simd/dot.rs` (one row: dots, row sums) and `simd/gemm.rs`
+//!   (tiles of `R` weight rows × `B` activation rows: GEMM, GEMV, int4
+//!   GEMV): the algorithms, written once over those traits.
+//! * `dispatch.rs`: the table of entry points, the portable table, the
+//!   lookup by [`Isa`]; the best table is resolved once and cached.
+//! * one folder per architecture, one file per instruction set, holding its
+//!   `Mac` implementations, the tricks that are its own and its table:
+//!   `x86/` (`sse2.rs`, `avx2.rs`, `avx512.rs`; `mod.rs` detects once,
+//!   with or without `std`, and caches the choice). Next:
+//!   - `arm/dsp.rs`, Cortex-M DSP: a 4-byte block in one register,
+//!     `SXTB16` + two `SMLAD` through `asm!`, one i32 per row as `Lanes`;
+//!     chosen by `cfg(target_feature = "dsp")`.
+//!   - `arm/mve.rs`, Helium: 16-byte blocks, `VMLADAVA` into scalar
+//!     accumulators, `x_part`/`w_part` as tail-predicated loads, tiles of
+//!     4 rows; `cfg(target_feature = "mve")`.
+//!   - `aarch64/neon.rs`, NEON and `SDOT`: 16-byte blocks; run-time
+//!     detection in `aarch64/mod.rs` with `std`, `cfg(target_feature =
+//!     "dotprod")` without.
+//!
+//!   A new instruction set adds its variant to [`Isa`], its arm to
+//!   `Isa::kernels` (and, for a new architecture, to `dispatch::best` and
+//!   the `cfg` of `mod simd`), and nothing else.
 //!
 //! ```
 //! use qkit::kernel::{dot_i8, dot_i8_narrow, NarrowI8};
@@ -50,11 +74,16 @@
 //! # Ok::<(), qkit::Error>(())
 //! ```
 
+mod dispatch;
 mod generic;
 pub(crate) mod output_stage;
 mod prepared;
 mod weights;
-#[cfg(target_arch = "x86_64")]
+// The algorithms over the per-ISA traits, and the ISA folders that
+// instantiate them. A new architecture folder extends the first `cfg`.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+mod simd;
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 pub(crate) mod x86;
 
 pub use output_stage::{
@@ -64,12 +93,7 @@ pub use prepared::PreparedI4;
 pub use weights::NarrowI8;
 
 use crate::Error;
-
-/// Column count from which the AVX-512 VNNI int4 GEMVs beat the AVX2 ones on
-/// the reference machine (measured, packed / prepared: 0.6x / 0.3x at 64
-/// columns, about 1x at 256, 1.45x / 1.13x at 1024).
-#[cfg(target_arch = "x86_64")]
-const VNNI_I4_MIN_COLS: usize = 256;
+use dispatch::{Kernels, best};
 
 /// An instruction set a kernel can run on.
 ///
@@ -95,12 +119,12 @@ pub enum Isa {
     Avx2,
     /// x86_64 AVX-512 with VNNI (`avx512f`, `avx512bw`, `avx512vnni`, plus
     /// AVX2), detected at run time: `vpdpbusd`, 64 multiply-accumulates per
-    /// instruction. Kernels without a VNNI form here (`dot_i4_i8`) run the
-    /// AVX2 code.
+    /// instruction.
     Avx512Vnni,
 }
 
 /// Checks `found == expected`.
+#[inline]
 fn check_len(expected: usize, found: usize) -> Result<(), Error> {
     if expected == found {
         Ok(())
@@ -110,18 +134,19 @@ fn check_len(expected: usize, found: usize) -> Result<(), Error> {
 }
 
 /// Number of bytes holding `n` packed int4 values.
+#[inline]
 fn packed_len(n: usize) -> usize {
     n.div_ceil(2)
 }
 
-/// Checks a `[rows][cols]` matrix of `len` elements; returns `rows * cols`.
-fn check_matrix(len: usize, rows: usize, cols: usize) -> Result<usize, Error> {
-    let n = rows.checked_mul(cols).ok_or(Error::Overflow)?;
-    check_len(n, len)?;
-    Ok(n)
+/// Checks a `[rows][cols]` matrix of `len` elements.
+#[inline]
+fn check_matrix(len: usize, rows: usize, cols: usize) -> Result<(), Error> {
+    check_len(rows.checked_mul(cols).ok_or(Error::Overflow)?, len)
 }
 
 /// Checks a packed int4 `[rows][cols]` matrix held in `len` bytes.
+#[inline]
 fn check_packed_matrix(len: usize, rows: usize, cols: usize) -> Result<(), Error> {
     let n = rows.checked_mul(cols).ok_or(Error::Overflow)?;
     check_len(packed_len(n), len)
@@ -142,6 +167,82 @@ fn batch_shape(x_len: usize, out_len: usize, batch: usize) -> Result<(usize, usi
     Ok((rows, cols))
 }
 
+/// The public operations: shapes validated once, here, then one entry of a
+/// table runs (`(self.f)(..)` calls the raw entry `f`).
+impl Kernels {
+    #[inline]
+    fn dot_i8(&self, a: &[i8], b: &[i8]) -> Result<i32, Error> {
+        check_len(a.len(), b.len())?;
+        Ok((self.dot_i8)(a, b))
+    }
+
+    #[inline]
+    fn dot_i8_narrow(&self, x: &[i8], w: NarrowI8<'_>) -> Result<i32, Error> {
+        check_len(w.len(), x.len())?;
+        Ok((self.dot_i8_narrow)(x, w.as_slice()))
+    }
+
+    #[inline]
+    fn dot_i4_i8(&self, packed: &[u8], x: &[i8]) -> Result<i32, Error> {
+        check_len(packed_len(x.len()), packed.len())?;
+        Ok((self.dot_i4_i8)(packed, x))
+    }
+
+    #[inline]
+    fn gemv_i4_i8(&self, packed: &[u8], x: &[i8], out: &mut [i32]) -> Result<(), Error> {
+        check_packed_matrix(packed.len(), out.len(), x.len())?;
+        (self.gemv_i4_i8)(packed, x, out);
+        Ok(())
+    }
+
+    #[inline]
+    fn gemv_i4_prepared(&self, w: &PreparedI4<'_>, x: &[i8], out: &mut [i32]) -> Result<(), Error> {
+        check_len(w.cols(), x.len())?;
+        check_len(w.rows(), out.len())?;
+        (self.gemv_i4_prepared)(w.bytes(), w.row_bytes(), x, out);
+        Ok(())
+    }
+
+    /// A GEMM entry (`gemm_i8` or `gemm_i8_narrow`) on a validated batch.
+    #[inline]
+    fn gemm(
+        entry: fn(&[i8], &[i8], usize, &mut [i32]),
+        w: &[i8],
+        x: &[i8],
+        batch: usize,
+        out: &mut [i32],
+    ) -> Result<(), Error> {
+        let (rows, cols) = batch_shape(x.len(), out.len(), batch)?;
+        if batch > 0 {
+            // No activation rows: nothing to say about `w`.
+            check_matrix(w.len(), rows, cols)?;
+            entry(w, x, cols, out);
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn row_sums_i8(&self, w: &[i8], cols: usize, out: &mut [i32]) -> Result<(), Error> {
+        check_matrix(w.len(), out.len(), cols)?;
+        (self.row_sums_i8)(w, cols, out);
+        Ok(())
+    }
+
+    #[inline]
+    fn row_sums_i4(&self, packed: &[u8], cols: usize, out: &mut [i32]) -> Result<(), Error> {
+        check_packed_matrix(packed.len(), out.len(), cols)?;
+        (self.row_sums_i4)(packed, cols, out);
+        Ok(())
+    }
+
+    #[inline]
+    fn sum_i8(&self, x: &[i8]) -> i32 {
+        let mut sum = [0i32];
+        (self.row_sums_i8)(x, x.len(), &mut sum);
+        sum[0]
+    }
+}
+
 impl Isa {
     /// Every instruction set qkit knows, best last.
     ///
@@ -159,20 +260,7 @@ impl Isa {
     /// # let _ = isa;
     /// ```
     pub fn detect() -> Isa {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if x86::has_avx512vnni() {
-                Isa::Avx512Vnni
-            } else if x86::has_avx2() {
-                Isa::Avx2
-            } else {
-                Isa::Sse2
-            }
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            Isa::Generic
-        }
+        best().isa
     }
 
     /// Whether this instruction set can run here.
@@ -182,28 +270,16 @@ impl Isa {
     /// assert_eq!(Isa::Sse2.is_available(), cfg!(target_arch = "x86_64"));
     /// ```
     pub fn is_available(self) -> bool {
-        match self {
-            Isa::Generic => true,
-            #[cfg(target_arch = "x86_64")]
-            Isa::Sse2 => true,
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => x86::has_avx2(),
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512Vnni => x86::has_avx512vnni(),
-            #[cfg(not(target_arch = "x86_64"))]
-            _ => false,
-        }
+        self.kernels().is_some()
     }
 
-    /// `Err(InvalidParameter)` if this instruction set cannot run here.
-    fn check_available(self) -> Result<(), Error> {
-        if self.is_available() {
-            Ok(())
-        } else {
-            Err(Error::InvalidParameter(
-                "instruction set not available on this CPU",
-            ))
-        }
+    /// This instruction set's kernels, or `Err(InvalidParameter)` if it
+    /// cannot run here.
+    #[inline]
+    fn table(self) -> Result<&'static Kernels, Error> {
+        self.kernels().ok_or(Error::InvalidParameter(
+            "instruction set not available on this CPU",
+        ))
     }
 
     /// [`dot_i8`] on this instruction set.
@@ -215,27 +291,7 @@ impl Isa {
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn dot_i8(self, a: &[i8], b: &[i8]) -> Result<i32, Error> {
-        check_len(a.len(), b.len())?;
-        self.check_available()?;
-        Ok(self.dot_i8_unchecked(a, b))
-    }
-
-    fn dot_i8_unchecked(self, a: &[i8], b: &[i8]) -> i32 {
-        match self {
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512Vnni => match x86::Avx512Vnni::get() {
-                Some(t) => t.dot_i8(a, b),
-                None => generic::dot_i8(a, b),
-            },
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => match x86::Avx2::get() {
-                Some(t) => t.dot_i8(a, b),
-                None => generic::dot_i8(a, b),
-            },
-            #[cfg(target_arch = "x86_64")]
-            Isa::Sse2 => x86::sse2_dot_i8(a, b),
-            _ => generic::dot_i8(a, b),
-        }
+        self.table()?.dot_i8(a, b)
     }
 
     /// [`dot_i8_narrow`] on this instruction set.
@@ -247,28 +303,7 @@ impl Isa {
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn dot_i8_narrow(self, x: &[i8], w: NarrowI8<'_>) -> Result<i32, Error> {
-        check_len(w.len(), x.len())?;
-        self.check_available()?;
-        Ok(self.dot_i8_narrow_unchecked(x, w.as_slice()))
-    }
-
-    fn dot_i8_narrow_unchecked(self, x: &[i8], w: &[i8]) -> i32 {
-        match self {
-            // Full range costs no more than a sign trick with VNNI.
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512Vnni => match x86::Avx512Vnni::get() {
-                Some(t) => t.dot_i8(x, w),
-                None => generic::dot_i8(x, w),
-            },
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => match x86::Avx2::get() {
-                Some(t) => t.dot_i8_narrow(x, w),
-                None => generic::dot_i8(x, w),
-            },
-            #[cfg(target_arch = "x86_64")]
-            Isa::Sse2 => x86::sse2_dot_i8(x, w),
-            _ => generic::dot_i8(x, w),
-        }
+        self.table()?.dot_i8_narrow(x, w)
     }
 
     /// [`dot_i4_i8`] on this instruction set.
@@ -280,21 +315,7 @@ impl Isa {
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn dot_i4_i8(self, packed: &[u8], x: &[i8]) -> Result<i32, Error> {
-        check_len(packed_len(x.len()), packed.len())?;
-        self.check_available()?;
-        Ok(match self {
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512Vnni => match x86::Avx512Vnni::get() {
-                Some(t) => t.avx2().dot_i4_i8(packed, x),
-                None => generic::dot_i4_i8(packed, x),
-            },
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => match x86::Avx2::get() {
-                Some(t) => t.dot_i4_i8(packed, x),
-                None => generic::dot_i4_i8(packed, x),
-            },
-            _ => generic::dot_i4_i8(packed, x),
-        })
+        self.table()?.dot_i4_i8(packed, x)
     }
 
     /// [`gemv_i8`] on this instruction set.
@@ -308,33 +329,7 @@ impl Isa {
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn gemv_i8(self, w: &[i8], x: &[i8], out: &mut [i32]) -> Result<(), Error> {
-        check_matrix(w.len(), out.len(), x.len())?;
-        self.check_available()?;
-        self.gemv_i8_unchecked(w, x, out);
-        Ok(())
-    }
-
-    fn gemv_i8_unchecked(self, w: &[i8], x: &[i8], out: &mut [i32]) {
-        let cols = x.len();
-        if cols == 0 {
-            out.fill(0);
-            return;
-        }
-        match self {
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512Vnni => match x86::Avx512Vnni::get() {
-                Some(t) => t.gemv_i8(w, cols, x, out),
-                None => generic::gemv_i8(w, cols, x, out),
-            },
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => match x86::Avx2::get() {
-                Some(t) => t.gemv_i8(w, cols, x, out),
-                None => generic::gemv_i8(w, cols, x, out),
-            },
-            #[cfg(target_arch = "x86_64")]
-            Isa::Sse2 => x86::sse2_gemv_i8(w, cols, x, out),
-            _ => generic::gemv_i8(w, cols, x, out),
-        }
+        Kernels::gemm(self.table()?.gemm_i8, w, x, 1, out)
     }
 
     /// [`gemv_i8_narrow`] on this instruction set.
@@ -348,33 +343,7 @@ impl Isa {
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn gemv_i8_narrow(self, w: NarrowI8<'_>, x: &[i8], out: &mut [i32]) -> Result<(), Error> {
-        check_matrix(w.len(), out.len(), x.len())?;
-        self.check_available()?;
-        self.gemv_i8_narrow_unchecked(w.as_slice(), x, out);
-        Ok(())
-    }
-
-    fn gemv_i8_narrow_unchecked(self, w: &[i8], x: &[i8], out: &mut [i32]) {
-        let cols = x.len();
-        if cols == 0 {
-            out.fill(0);
-            return;
-        }
-        match self {
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512Vnni => match x86::Avx512Vnni::get() {
-                Some(t) => t.gemv_i8(w, cols, x, out),
-                None => generic::gemv_i8(w, cols, x, out),
-            },
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => match x86::Avx2::get() {
-                Some(t) => t.gemv_i8_narrow(w, cols, x, out),
-                None => generic::gemv_i8(w, cols, x, out),
-            },
-            #[cfg(target_arch = "x86_64")]
-            Isa::Sse2 => x86::sse2_gemv_i8(w, cols, x, out),
-            _ => generic::gemv_i8(w, cols, x, out),
-        }
+        Kernels::gemm(self.table()?.gemm_i8_narrow, w.as_slice(), x, 1, out)
     }
 
     /// [`gemv_i4_i8`] on this instruction set.
@@ -389,35 +358,7 @@ impl Isa {
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn gemv_i4_i8(self, packed: &[u8], x: &[i8], out: &mut [i32]) -> Result<(), Error> {
-        check_packed_matrix(packed.len(), out.len(), x.len())?;
-        self.check_available()?;
-        self.gemv_i4_i8_unchecked(packed, x, out);
-        Ok(())
-    }
-
-    fn gemv_i4_i8_unchecked(self, packed: &[u8], x: &[i8], out: &mut [i32]) {
-        let cols = x.len();
-        match self {
-            // Odd column counts start rows mid-byte: the portable path.
-            // The VNNI kernel works in blocks of 128 columns and leaves the
-            // rest to scalar code: below VNNI_I4_MIN_COLS the AVX2 kernel
-            // (64-column blocks, 4 rows sharing activations) is faster.
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512Vnni if cols >= VNNI_I4_MIN_COLS && cols.is_multiple_of(2) => {
-                match x86::Avx512Vnni::get() {
-                    Some(t) => t.gemv_i4_i8(packed, cols, x, out),
-                    None => generic::gemv_i4_i8(packed, cols, x, out),
-                }
-            }
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 | Isa::Avx512Vnni if cols > 0 && cols.is_multiple_of(2) => {
-                match x86::Avx2::get() {
-                    Some(t) => t.gemv_i4_i8(packed, cols, x, out),
-                    None => generic::gemv_i4_i8(packed, cols, x, out),
-                }
-            }
-            _ => generic::gemv_i4_i8(packed, cols, x, out),
-        }
+        self.table()?.gemv_i4_i8(packed, x, out)
     }
 
     /// [`gemv_i4_prepared`] on this instruction set.
@@ -437,29 +378,7 @@ impl Isa {
         x: &[i8],
         out: &mut [i32],
     ) -> Result<(), Error> {
-        check_len(w.cols(), x.len())?;
-        check_len(w.rows(), out.len())?;
-        self.check_available()?;
-        let row_bytes = w.row_bytes();
-        if row_bytes == 0 {
-            out.fill(0);
-            return Ok(());
-        }
-        match self {
-            // As for the packed layout: small rows are faster on AVX2.
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512Vnni if w.cols() >= VNNI_I4_MIN_COLS => match x86::Avx512Vnni::get() {
-                Some(t) => t.gemv_i4_prepared(w.bytes(), row_bytes, x, out),
-                None => prepared_generic(w.bytes(), row_bytes, x, out),
-            },
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 | Isa::Avx512Vnni => match x86::Avx2::get() {
-                Some(t) => t.gemv_i4_prepared(w.bytes(), row_bytes, x, out),
-                None => prepared_generic(w.bytes(), row_bytes, x, out),
-            },
-            _ => prepared_generic(w.bytes(), row_bytes, x, out),
-        }
-        Ok(())
+        self.table()?.gemv_i4_prepared(w, x, out)
     }
 
     /// [`gemm_i8`] on this instruction set.
@@ -474,22 +393,7 @@ impl Isa {
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn gemm_i8(self, w: &[i8], x: &[i8], batch: usize, out: &mut [i32]) -> Result<(), Error> {
-        let (rows, cols) = batch_shape(x.len(), out.len(), batch)?;
-        if batch == 0 {
-            return Ok(());
-        }
-        check_matrix(w.len(), rows, cols)?;
-        self.check_available()?;
-        for (xb, ob) in x
-            .chunks_exact(cols.max(1))
-            .zip(out.chunks_exact_mut(rows.max(1)))
-        {
-            self.gemv_i8_unchecked(w, &xb[..cols], &mut ob[..rows]);
-        }
-        if cols == 0 {
-            out.fill(0);
-        }
-        Ok(())
+        Kernels::gemm(self.table()?.gemm_i8, w, x, batch, out)
     }
 
     /// [`gemm_i8_narrow`] on this instruction set.
@@ -509,22 +413,44 @@ impl Isa {
         batch: usize,
         out: &mut [i32],
     ) -> Result<(), Error> {
-        let (rows, cols) = batch_shape(x.len(), out.len(), batch)?;
-        if batch == 0 {
-            return Ok(());
-        }
-        check_matrix(w.len(), rows, cols)?;
-        self.check_available()?;
-        for (xb, ob) in x
-            .chunks_exact(cols.max(1))
-            .zip(out.chunks_exact_mut(rows.max(1)))
-        {
-            self.gemv_i8_narrow_unchecked(w.as_slice(), &xb[..cols], &mut ob[..rows]);
-        }
-        if cols == 0 {
-            out.fill(0);
-        }
-        Ok(())
+        Kernels::gemm(self.table()?.gemm_i8_narrow, w.as_slice(), x, batch, out)
+    }
+
+    /// [`row_sums_i8`] on this instruction set.
+    ///
+    /// ```
+    /// use qkit::kernel::Isa;
+    /// let mut sums = [0i32; 2];
+    /// Isa::detect().row_sums_i8(&[1, 2, 3, -128, -5, -6], 3, &mut sums)?;
+    /// assert_eq!(sums, [6, -139]);
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn row_sums_i8(self, w: &[i8], cols: usize, out: &mut [i32]) -> Result<(), Error> {
+        self.table()?.row_sums_i8(w, cols, out)
+    }
+
+    /// [`row_sums_i4`] on this instruction set.
+    ///
+    /// ```
+    /// use qkit::kernel::Isa;
+    /// let mut sums = [0i32; 2];
+    /// Isa::detect().row_sums_i4(&[0x21, 0xE3], 2, &mut sums)?; // [1, 2], [3, -2]
+    /// assert_eq!(sums, [3, 1]);
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn row_sums_i4(self, packed: &[u8], cols: usize, out: &mut [i32]) -> Result<(), Error> {
+        self.table()?.row_sums_i4(packed, cols, out)
+    }
+
+    /// [`sum_i8`] on this instruction set.
+    ///
+    /// ```
+    /// use qkit::kernel::Isa;
+    /// assert_eq!(Isa::Generic.sum_i8(&[-128, 127, 5])?, 4);
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn sum_i8(self, x: &[i8]) -> Result<i32, Error> {
+        Ok(self.table()?.sum_i8(x))
     }
 }
 
@@ -541,7 +467,7 @@ impl Isa {
 /// # Ok::<(), qkit::Error>(())
 /// ```
 pub fn dot_i8(a: &[i8], b: &[i8]) -> Result<i32, Error> {
-    Isa::detect().dot_i8(a, b)
+    best().dot_i8(a, b)
 }
 
 /// `Σ x[k]·w[k]` where `w` is known to lie in `[-127, 127]`: the fast path
@@ -554,7 +480,7 @@ pub fn dot_i8(a: &[i8], b: &[i8]) -> Result<i32, Error> {
 /// # Ok::<(), qkit::Error>(())
 /// ```
 pub fn dot_i8_narrow(x: &[i8], w: NarrowI8<'_>) -> Result<i32, Error> {
-    Isa::detect().dot_i8_narrow(x, w)
+    best().dot_i8_narrow(x, w)
 }
 
 /// `Σ w[k]·x[k]` with `w` packed int4 (element `2k` in the low nibble of
@@ -570,7 +496,7 @@ pub fn dot_i8_narrow(x: &[i8], w: NarrowI8<'_>) -> Result<i32, Error> {
 /// # Ok::<(), qkit::Error>(())
 /// ```
 pub fn dot_i4_i8(packed: &[u8], x: &[i8]) -> Result<i32, Error> {
-    Isa::detect().dot_i4_i8(packed, x)
+    best().dot_i4_i8(packed, x)
 }
 
 /// `Σ x[k]·w[k]` for int16 activations and int8 weights (16x8 kernels),
@@ -596,7 +522,7 @@ pub fn dot_i16_i8(x: &[i16], w: &[i8]) -> Result<i64, Error> {
 /// # Ok::<(), qkit::Error>(())
 /// ```
 pub fn gemv_i8(w: &[i8], x: &[i8], out: &mut [i32]) -> Result<(), Error> {
-    Isa::detect().gemv_i8(w, x, out)
+    Kernels::gemm(best().gemm_i8, w, x, 1, out)
 }
 
 /// GEMV with narrow-range weights (the sign-trick path on AVX2).
@@ -610,7 +536,7 @@ pub fn gemv_i8(w: &[i8], x: &[i8], out: &mut [i32]) -> Result<(), Error> {
 /// # Ok::<(), qkit::Error>(())
 /// ```
 pub fn gemv_i8_narrow(w: NarrowI8<'_>, x: &[i8], out: &mut [i32]) -> Result<(), Error> {
-    Isa::detect().gemv_i8_narrow(w, x, out)
+    Kernels::gemm(best().gemm_i8_narrow, w.as_slice(), x, 1, out)
 }
 
 /// GEMV over packed int4 weights (TFLite layout: flat over the whole
@@ -625,7 +551,7 @@ pub fn gemv_i8_narrow(w: NarrowI8<'_>, x: &[i8], out: &mut [i32]) -> Result<(), 
 /// # Ok::<(), qkit::Error>(())
 /// ```
 pub fn gemv_i4_i8(packed: &[u8], x: &[i8], out: &mut [i32]) -> Result<(), Error> {
-    Isa::detect().gemv_i4_i8(packed, x, out)
+    best().gemv_i4_i8(packed, x, out)
 }
 
 /// GEMV over int4 weights prepared once by [`PreparedI4::new`]: the
@@ -641,13 +567,7 @@ pub fn gemv_i4_i8(packed: &[u8], x: &[i8], out: &mut [i32]) -> Result<(), Error>
 /// # Ok::<(), qkit::Error>(())
 /// ```
 pub fn gemv_i4_prepared(w: &PreparedI4<'_>, x: &[i8], out: &mut [i32]) -> Result<(), Error> {
-    Isa::detect().gemv_i4_prepared(w, x, out)
-}
-
-fn prepared_generic(bytes: &[u8], row_bytes: usize, x: &[i8], out: &mut [i32]) {
-    for (row, o) in bytes.chunks_exact(row_bytes).zip(out.iter_mut()) {
-        *o = prepared::dot_prepared(row, x);
-    }
+    best().gemv_i4_prepared(w, x, out)
 }
 
 /// GEMV for int16 activations and int8 weights, exact int64 accumulators.
@@ -676,7 +596,7 @@ pub fn gemv_i16_i8(w: &[i8], x: &[i16], out: &mut [i64]) -> Result<(), Error> {
 /// # Ok::<(), qkit::Error>(())
 /// ```
 pub fn gemm_i8(w: &[i8], x: &[i8], batch: usize, out: &mut [i32]) -> Result<(), Error> {
-    Isa::detect().gemm_i8(w, x, batch, out)
+    Kernels::gemm(best().gemm_i8, w, x, batch, out)
 }
 
 /// GEMM with narrow-range weights.
@@ -694,7 +614,7 @@ pub fn gemm_i8_narrow(
     batch: usize,
     out: &mut [i32],
 ) -> Result<(), Error> {
-    Isa::detect().gemm_i8_narrow(w, x, batch, out)
+    Kernels::gemm(best().gemm_i8_narrow, w.as_slice(), x, batch, out)
 }
 
 /// Sum of `x` with int32 wrap-around (the `Σx` of offset folding).
@@ -703,7 +623,7 @@ pub fn gemm_i8_narrow(
 /// assert_eq!(qkit::kernel::sum_i8(&[-128, 127, 5]), 4);
 /// ```
 pub fn sum_i8(x: &[i8]) -> i32 {
-    generic::sum_i8(x)
+    best().sum_i8(x)
 }
 
 /// Row sums `out[r] = Σ_k w[r][k]` of a `[out.len()][cols]` int8 matrix,
@@ -716,15 +636,7 @@ pub fn sum_i8(x: &[i8]) -> i32 {
 /// # Ok::<(), qkit::Error>(())
 /// ```
 pub fn row_sums_i8(w: &[i8], cols: usize, out: &mut [i32]) -> Result<(), Error> {
-    check_matrix(w.len(), out.len(), cols)?;
-    if cols == 0 {
-        out.fill(0);
-        return Ok(());
-    }
-    for (row, o) in w.chunks_exact(cols).zip(out.iter_mut()) {
-        *o = generic::sum_i8(row);
-    }
-    Ok(())
+    best().row_sums_i8(w, cols, out)
 }
 
 /// Row sums of a packed int4 `[out.len()][cols]` matrix (TFLite layout).
@@ -736,13 +648,7 @@ pub fn row_sums_i8(w: &[i8], cols: usize, out: &mut [i32]) -> Result<(), Error> 
 /// # Ok::<(), qkit::Error>(())
 /// ```
 pub fn row_sums_i4(packed: &[u8], cols: usize, out: &mut [i32]) -> Result<(), Error> {
-    check_packed_matrix(packed.len(), out.len(), cols)?;
-    for (r, o) in out.iter_mut().enumerate() {
-        *o = (0..cols).fold(0i32, |acc, k| {
-            acc.wrapping_add(i32::from(generic::nibble_at(packed, r * cols + k)))
-        });
-    }
-    Ok(())
+    best().row_sums_i4(packed, cols, out)
 }
 
 /// Offset folding: `Σ_k (x[k] - zx)(w[k] - zw)` from the raw `dot = Σxw`,

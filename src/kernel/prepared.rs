@@ -172,6 +172,17 @@ impl<'a> PreparedI4<'a> {
     }
 }
 
+/// The portable GEMV over prepared rows of `row_bytes` bytes.
+pub(crate) fn gemv_prepared(bytes: &[u8], row_bytes: usize, x: &[i8], out: &mut [i32]) {
+    if row_bytes == 0 {
+        out.fill(0);
+        return;
+    }
+    for (row, o) in bytes.chunks_exact(row_bytes).zip(out) {
+        *o = dot_prepared(row, x);
+    }
+}
+
 /// The portable kernel: `Σ w·x` over one prepared row (`x.len() == cols`).
 pub(crate) fn dot_prepared(row: &[u8], x: &[i8]) -> i32 {
     let mut acc = 0i32;

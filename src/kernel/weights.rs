@@ -8,7 +8,7 @@ use crate::Error;
 /// makes the x86 "sign trick" (`vpsignb` + `vpmaddubsw`) exact: the operand
 /// that receives the sign never wraps, and a pair of products never exceeds
 /// `2·128·127 = 32512`, so the int16 saturation of `vpmaddubsw` never
-/// triggers (SEMANTICS §8.3). The check runs once, when the wrapper is built
+/// triggers. The check runs once, when the wrapper is built
 /// (typically when the model is loaded); the kernels that take a
 /// `NarrowI8` then run with no per-call check and cannot be fed -128.
 ///
