@@ -36,7 +36,8 @@ use crate::calib::{
 };
 use crate::fixed::Fixed;
 use crate::int4::{I4, U4};
-use crate::layer::{Activation, Requant};
+use crate::layer::Requant;
+use crate::quant::Activation;
 use crate::quant::ggml::{BlockQ4_0, BlockQ8_0, QK};
 use crate::quant::{PerBlockBuf, PerChannelBuf, Quantizer};
 use crate::requant::{QuantizedMultiplier, Rounding};

@@ -67,7 +67,8 @@ use crate::calib::{
 };
 use crate::fixed::Fixed;
 use crate::int4::{I4, U4};
-use crate::layer::{Activation, Requant};
+use crate::layer::Requant;
+use crate::quant::Activation;
 use crate::quant::{PerBlock, PerBlockBuf, PerChannel, PerChannelBuf, Quantizer};
 use crate::requant::{QuantizedMultiplier, Rounding};
 use crate::{Error, QInt, Round};

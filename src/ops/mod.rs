@@ -9,8 +9,8 @@
 //! (double rounding, the default) or to a `TFLITE_SINGLE_ROUNDING` build.
 //!
 //! ```
-//! use qkit::ops::{activation_range, add_i8, Activation, AddParams};
-//! use qkit::quant::Quantizer;
+//! use qkit::ops::{add_i8, AddParams};
+//! use qkit::quant::{activation_range, Activation, Quantizer};
 //! let a = Quantizer::<i8>::new(0.05, -3)?;
 //! let b = Quantizer::<i8>::new(0.1, 7)?;
 //! let out = Quantizer::<i8>::new(0.08, -1)?;
@@ -22,12 +22,13 @@
 //! # Ok::<(), qkit::Error>(())
 //! ```
 
-mod activation;
 mod add;
 mod mul;
 mod requantize;
 
-pub use activation::{Activation, activation_range};
+/// Re-exported from [`quant`](crate::quant), where the activation clamp
+/// belongs (it is computed from the output quantizer); the same item.
+pub use crate::quant::{Activation, activation_range};
 pub use add::{AddParams, add_i8, add_i16};
 pub use mul::{MulParams, mul_i8, mul_i16};
 pub use requantize::{RequantizeParams, requantize_tensor};

@@ -13,6 +13,9 @@
 //! | one scale per block of an axis (ONNX blocked) | [`PerBlock`] |
 //! | ggml `Q8_0` / `Q4_0` blocks | [`ggml`] |
 //!
+//! The fused activation of an output ([`Activation`]) is a clamp computed
+//! from the output quantizer, [`activation_range`], so it lives here too.
+//!
 //! ```
 //! use qkit::{quant::Quantizer, Round};
 //! let q = Quantizer::<u8>::from_min_max(-1.0, 3.0, false)?;
@@ -20,6 +23,7 @@
 //! # Ok::<(), qkit::Error>(())
 //! ```
 
+mod activation;
 pub mod ggml;
 mod layout;
 mod owned;
@@ -28,6 +32,7 @@ mod per_block;
 mod per_channel;
 mod per_tensor;
 
+pub use activation::{Activation, activation_range};
 pub use owned::{PerBlockBuf, PerChannelBuf};
 pub use per_block::PerBlock;
 pub use per_channel::PerChannel;
