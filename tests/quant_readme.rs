@@ -5,7 +5,7 @@ fn readme_quantizers_snippet() -> Result<(), qkit::Error> {
     use qkit::{
         Round,
         int4::I4,
-        quant::{PerBlock, PerChannel, Quantizer},
+        quant::{CodeRange, PerBlock, PerChannel, QuantizeSlice, Quantizer},
     };
 
     let q = Quantizer::<i8>::new(0.5, -1)?; // scale, zero point
@@ -15,12 +15,12 @@ fn readme_quantizers_snippet() -> Result<(), qkit::Error> {
     q.quantize_slice(&[0.0, 100.0, f32::NAN], &mut out, Round::HalfToEven)?; // no allocation
     assert_eq!(out, [-1, 127, -128]); // saturates; NaN -> qmin
 
-    let act = Quantizer::<u8>::from_min_max(-1.0, 3.0, false)?; // TFLite ChooseQuantizationParams
-    let w = Quantizer::<i8>::symmetric(2.54, true)?; // TFLite weights, [-127, 127]
+    let act = Quantizer::<u8>::from_min_max(-1.0, 3.0, CodeRange::Full)?; // TFLite ChooseQuantizationParams
+    let w = Quantizer::<i8>::symmetric(2.54, CodeRange::Narrow)?; // TFLite weights, [-127, 127]
     let dynq = Quantizer::<u8>::dynamic(&[-1.0, 0.5, 3.0])?; // ONNX DynamicQuantizeLinear
 
     // Per channel (ONNX axis semantics) and ONNX blocked quantization, borrowed tables.
-    let pc = PerChannel::<i8>::narrow(&[0.5, 0.25], &[], &[2, 3], 0)?;
+    let pc = PerChannel::<i8>::with_code_range(&[0.5, 0.25], &[], &[2, 3], 0, CodeRange::Narrow)?;
     let pb = PerBlock::<I4>::new(&[1.0, 0.5], &[], &[1, 64], 1, 32)?;
     let mut packed = [0u8; 32]; // int4: two per byte, element 0 low
     pb.quantize_packed(&[0.3; 64], &mut packed, Round::HalfToEven)?;
