@@ -8,6 +8,12 @@
 //! `Eval` function over caller buffers. Results are bit-identical to TFLM
 //! (double rounding, the default) or to a `TFLITE_SINGLE_ROUNDING` build.
 //!
+//! The parameter types are generic over the storage type, like
+//! [`RequantizeParams<I, O>`]: [`AddParams<Q>`] and [`MulParams<Q>`] for
+//! `Q` = `i8` (the default, so `AddParams` alone is the int8 form) or `i16`
+//! ([`ElementwiseInt`]). Parameters prepared for one storage type cannot be
+//! handed to the other's kernel: that is a compile error, not a run-time one.
+//!
 //! ```
 //! use qkit::ops::{add_i8, AddParams};
 //! use qkit::quant::{activation_range, Activation, Quantizer};
@@ -23,6 +29,7 @@
 //! ```
 
 mod add;
+mod elementwise;
 mod mul;
 mod requantize;
 
@@ -30,6 +37,7 @@ mod requantize;
 /// belongs (it is computed from the output quantizer); the same item.
 pub use crate::quant::{Activation, activation_range};
 pub use add::{AddParams, add_i8, add_i16};
+pub use elementwise::ElementwiseInt;
 pub use mul::{MulParams, mul_i8, mul_i16};
 pub use requantize::{RequantizeParams, requantize_tensor};
 
