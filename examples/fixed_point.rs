@@ -2,7 +2,7 @@
 //!
 //! `cargo run --release --example fixed_point`
 
-use qkit::fixed::{Q16, UQ8};
+use qkit::fixed::{FixedI16, FixedU8};
 use qkit::{Q15, Q31};
 
 fn main() -> Result<(), qkit::Error> {
@@ -30,7 +30,7 @@ fn main() -> Result<(), qkit::Error> {
     println!("Q31: MIN * MIN = {} (= MAX)", Q31::MIN * Q31::MIN);
 
     // Q3.12 with the width-named aliases; parsing rounds to nearest, ties to even.
-    type Q3_12 = Q16<12>;
+    type Q3_12 = FixedI16<12>;
     let gain: Q3_12 = "2.71828".parse()?;
     let y = gain * Q3_12::from_f64(1.5);
     println!(
@@ -49,7 +49,7 @@ fn main() -> Result<(), qkit::Error> {
 
     // Between formats: rounding to nearest even, saturating.
     let q15: Q15 = x.convert::<i16, 15>();
-    let small: UQ8<4> = gain.convert::<u8, 4>();
+    let small: FixedU8<4> = gain.convert::<u8, 4>();
     println!("convert: Q31 {x} -> Q15 {q15}; Q3.12 {gain} -> UQ4.4 {small}");
     Ok(())
 }

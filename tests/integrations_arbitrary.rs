@@ -7,7 +7,7 @@ use qkit::calib::observer::{
     MinMaxObserver, MovingAverageMinMaxObserver, PerChannelMinMaxObserver,
 };
 use qkit::calib::{EntropyOptions, EntropyResult, Histogram};
-use qkit::fixed::Q16;
+use qkit::fixed::FixedI16;
 use qkit::int4::{I4, U4};
 use qkit::layer::{Activation, Requant};
 use qkit::quant::ggml::BlockQ8_0;
@@ -66,7 +66,7 @@ fn scalars_and_quantizers_are_valid() {
         if let Ok(v) = U4::arbitrary(&mut u) {
             assert!(v.get() <= 15);
         }
-        let _ = Q16::<12>::arbitrary(&mut u);
+        let _ = FixedI16::<12>::arbitrary(&mut u);
         let _ = (
             Round::arbitrary(&mut u),
             Activation::arbitrary(&mut u),

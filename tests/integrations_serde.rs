@@ -4,7 +4,7 @@
 
 use qkit::calib::dynfixed::LayerFormat;
 use qkit::calib::{Domain, EntropyOptions, EntropyResult, Histogram};
-use qkit::fixed::{Fixed, Q16, UQ8};
+use qkit::fixed::{Fixed, FixedI16, FixedU8};
 use qkit::int4::{I4, U4};
 use qkit::layer::{Activation, Requant};
 use qkit::quant::{CodeRange, QuantizeSlice};
@@ -158,8 +158,8 @@ fn fixed_point_and_int4_values() {
     assert_eq!(json(&Q15::from_bits(-16384)), r#"{"bits":-16384}"#);
     round_trip(Q15::MIN);
     round_trip(Q31::MAX);
-    round_trip(Q16::<12>::from_f64(-2.75));
-    round_trip(UQ8::<8>::from_bits(255));
+    round_trip(FixedI16::<12>::from_f64(-2.75));
+    round_trip(FixedU8::<8>::from_bits(255));
     round_trip(Fixed::<i64, 32>::from_bits(i64::MIN));
     round_trip(Fixed::<u64, 0>::from_bits(u64::MAX));
     assert!(back::<Q15>(r#"{"bits":40000}"#).is_err());
