@@ -1,5 +1,5 @@
 //! Range observers: running statistics that become a scale and zero point
-//! (CALIBRATION.md §5).
+//! (PyTorch's observers, `torch.ao.quantization.observer`).
 //!
 //! All observers skip non-finite samples and count them: a NaN never
 //! poisons the range. An observer that has seen nothing hands out the
@@ -27,7 +27,7 @@ fn batch_min_max(xs: &[f32]) -> (Option<(f32, f32)>, u64) {
 }
 
 /// Affine parameters for the range `[lo, hi]` and codes `[qmin, qmax]`
-/// (PyTorch `_calculate_qparams`, CALIBRATION.md §5.2).
+/// (PyTorch's `_calculate_qparams`, affine mode).
 ///
 /// The range is first widened to include 0; `s = (hi - lo) / (qmax - qmin)`,
 /// `zp = clamp(qmin - round_half_even(lo / s), qmin, qmax)` (the scale is
@@ -37,7 +37,7 @@ fn batch_min_max(xs: &[f32]) -> (Option<(f32, f32)>, u64) {
 ///
 /// ```
 /// use qkit::calib::observer::affine_params;
-/// // CALIBRATION.md §5.2 test vectors
+/// // s = 3/255; zp = -128 - round(-1 / s) = -128 + 85 = -43.
 /// let (s, zp) = affine_params(-1.0, 2.0, -128, 127)?;
 /// assert_eq!((s, zp), (3.0 / 255.0, -43));
 /// let (s, zp) = affine_params(-0.3, 1.0, 0, 255)?;
@@ -192,7 +192,7 @@ fn affine_quantizer_from<Q: QInt>(range: Option<(f32, f32)>) -> Result<Quantizer
 ///
 /// ```
 /// use qkit::calib::observer::MovingAverageMinMaxObserver;
-/// // CALIBRATION.md §5.1: batch maxima 1, 2, 3 with c = 0.01 give 1.0299.
+/// // Batch maxima 1, 2, 3 with c = 0.01: 1, then 1 + 0.01·(2 - 1), then + 0.01·(3 - 1.01).
 /// let mut o = MovingAverageMinMaxObserver::new();
 /// for m in [1.0, 2.0, 3.0] {
 ///     o.observe(&[0.0, m]);

@@ -1,4 +1,5 @@
-//! Max and percentile calibration from a histogram (CALIBRATION.md §1, §3.1).
+//! Max and percentile calibration from a histogram (pytorch-quantization's
+//! `MaxCalibrator` and `HistogramCalibrator` with `method="percentile"`).
 
 use crate::Error;
 
