@@ -291,6 +291,17 @@ macro_rules! runs_via_view {
         }
 
         /// As the borrowed view.
+        ///
+        /// ```
+        /// use qkit::{quant::{PerBlockBuf, PerChannelBuf, QuantizeSlice}, Round};
+        /// let pc = PerChannelBuf::<i8, 2>::new(&[1.0, 0.5], &[], &[2], 0)?;
+        /// let pb = PerBlockBuf::<i8, 2>::new(&[1.0, 0.5], &[], &[2], 0, 1)?;
+        /// let (mut a, mut b) = ([0i8; 2], [0i8; 2]);
+        /// pc.quantize_slice(&[1.0, 1.0], &mut a, Round::HalfToEven)?;
+        /// pb.quantize_slice(&[1.0, 1.0], &mut b, Round::HalfToEven)?;
+        /// assert_eq!((a, b), ([1, 2], [1, 2]));
+        /// # Ok::<(), qkit::Error>(())
+        /// ```
         impl<Q: QInt, const N: usize> QuantizeSlice for $ty<Q, N> {
             type Storage = Q;
         }

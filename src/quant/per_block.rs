@@ -221,6 +221,15 @@ impl<Q: QInt> Runs for PerBlock<'_, Q> {
 }
 
 /// A scale per block; the slices are the whole tensor.
+///
+/// ```
+/// use qkit::{quant::{PerBlock, QuantizeSlice}, Round};
+/// let pb = PerBlock::<i8>::new(&[1.0, 0.5], &[], &[3], 0, 2)?; // blocks [0, 1] and [2]
+/// let mut q = [0i8; 3];
+/// pb.quantize_slice(&[1.0, 1.0, 1.0], &mut q, Round::HalfToEven)?;
+/// assert_eq!(q, [1, 1, 2]);
+/// # Ok::<(), qkit::Error>(())
+/// ```
 impl<Q: QInt> QuantizeSlice for PerBlock<'_, Q> {
     type Storage = Q;
 }

@@ -191,6 +191,17 @@ impl<Q: QInt> Runs for PerChannel<'_, Q> {
 }
 
 /// A scale per channel; the slices are the whole tensor.
+///
+/// ```
+/// use qkit::{quant::{PerChannel, QuantizeSlice}, Error, Round};
+/// let pc = PerChannel::<i8>::new(&[1.0, 0.5], &[], &[2, 2], 1)?; // channels along the last axis
+/// let mut q = [0i8; 4];
+/// pc.quantize_slice(&[1.0, 1.0, 2.0, 2.0], &mut q, Round::HalfToEven)?;
+/// assert_eq!(q, [1, 2, 2, 4]);
+/// assert!(matches!(pc.quantize_slice(&[1.0; 3], &mut [0; 3], Round::HalfToEven),
+///                  Err(Error::LengthMismatch { expected: 4, found: 3 })));
+/// # Ok::<(), qkit::Error>(())
+/// ```
 impl<Q: QInt> QuantizeSlice for PerChannel<'_, Q> {
     type Storage = Q;
 }

@@ -378,6 +378,15 @@ impl<Q: QInt> Runs for Quantizer<Q> {
 }
 
 /// One scale for the whole slice, any length.
+///
+/// ```
+/// use qkit::{quant::{QuantizeSlice, Quantizer}, Round};
+/// let q = Quantizer::<u8>::new(0.5, 128)?;
+/// let mut codes = [0u8; 4];
+/// q.quantize_slice(&[-1.0, 0.0, 0.25, 1e9], &mut codes, Round::HalfToEven)?;
+/// assert_eq!(codes, [126, 128, 128, 255]);
+/// # Ok::<(), qkit::Error>(())
+/// ```
 impl<Q: QInt> QuantizeSlice for Quantizer<Q> {
     type Storage = Q;
 }
