@@ -4,8 +4,7 @@
 use qkit::calib::{EntropyOptions, Histogram, ZeroBin};
 use qkit::int4::{self, I4};
 use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
-use qkit::quant::Quantizer;
-use qkit::quant::{CodeRange, QuantizeSlice};
+use qkit::quant::{CodeRange, QuantizeSlice, Quantizer};
 use qkit::{Error, Round};
 
 use crate::mlp::Mlp;
