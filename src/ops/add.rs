@@ -2,7 +2,7 @@
 
 use core::marker::PhantomData;
 
-use super::{ElementwiseInt, check_act, check_lengths};
+use super::{ElementwiseInt, check_act, elementwise};
 use crate::Error;
 use crate::quant::Quantizer;
 use crate::requant::{
@@ -202,15 +202,6 @@ impl<Q: ElementwiseInt> AddParams<Q> {
         let y = multiply_by_quantized_multiplier(a + b, self.output_multiplier, r);
         (y + self.output_offset).clamp(self.act_min, self.act_max)
     }
-
-    /// TFLite's `AddElementwise` over three slices of `Q`.
-    fn run(&self, a: &[Q], b: &[Q], out: &mut [Q]) -> Result<(), Error> {
-        check_lengths(a.len(), b.len(), out.len())?;
-        for ((&x1, &x2), y) in a.iter().zip(b).zip(out.iter_mut()) {
-            *y = Q::saturating_from_i32(self.eval(x1.to_i32(), x2.to_i32()));
-        }
-        Ok(())
-    }
 }
 
 /// Quantized int8 ADD, elementwise (TFLite Micro `reference_integer_ops::Add`):
@@ -233,7 +224,7 @@ impl<Q: ElementwiseInt> AddParams<Q> {
 /// # Ok::<(), qkit::Error>(())
 /// ```
 pub fn add_i8(a: &[i8], b: &[i8], p: &AddParams, out: &mut [i8]) -> Result<(), Error> {
-    p.run(a, b, out)
+    elementwise(a, b, out, |x1, x2| p.eval(x1, x2))
 }
 
 /// Quantized int16 ADD: [`add_i8`] with 16-bit storage and a left shift of
@@ -251,5 +242,5 @@ pub fn add_i8(a: &[i8], b: &[i8], p: &AddParams, out: &mut [i8]) -> Result<(), E
 /// # Ok::<(), qkit::Error>(())
 /// ```
 pub fn add_i16(a: &[i16], b: &[i16], p: &AddParams<i16>, out: &mut [i16]) -> Result<(), Error> {
-    p.run(a, b, out)
+    elementwise(a, b, out, |x1, x2| p.eval(x1, x2))
 }

@@ -41,14 +41,26 @@ pub use elementwise::ElementwiseInt;
 pub use mul::{MulParams, mul_i8, mul_i16};
 pub use requantize::{RequantizeParams, requantize_tensor};
 
-use crate::Error;
+use crate::{Error, QInt};
 
+/// The loop of ADD and MUL: `out[i] = saturate(f(a[i], b[i]))`, or
 /// `Err(LengthMismatch)` unless all three slices have `a.len()` elements.
-fn check_lengths(a: usize, b: usize, out: usize) -> Result<(), Error> {
-    for found in [b, out] {
-        if found != a {
-            return Err(Error::LengthMismatch { expected: a, found });
+fn elementwise<Q: QInt>(
+    a: &[Q],
+    b: &[Q],
+    out: &mut [Q],
+    f: impl Fn(i32, i32) -> i32,
+) -> Result<(), Error> {
+    for found in [b.len(), out.len()] {
+        if found != a.len() {
+            return Err(Error::LengthMismatch {
+                expected: a.len(),
+                found,
+            });
         }
+    }
+    for ((&x1, &x2), y) in a.iter().zip(b).zip(out.iter_mut()) {
+        *y = Q::saturating_from_i32(f(x1.to_i32(), x2.to_i32()));
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use core::marker::PhantomData;
 
-use super::{ElementwiseInt, check_act, check_lengths};
+use super::{ElementwiseInt, check_act, elementwise};
 use crate::Error;
 use crate::quant::Quantizer;
 use crate::requant::{
@@ -146,15 +146,6 @@ impl<Q: ElementwiseInt> MulParams<Q> {
         y.saturating_add(self.output_offset as i64)
             .clamp(self.act_min as i64, self.act_max as i64) as i32
     }
-
-    /// TFLite's `MulElementwise` over three slices of `Q`.
-    fn run(&self, a: &[Q], b: &[Q], out: &mut [Q]) -> Result<(), Error> {
-        check_lengths(a.len(), b.len(), out.len())?;
-        for ((&x1, &x2), y) in a.iter().zip(b).zip(out.iter_mut()) {
-            *y = Q::saturating_from_i32(self.eval(x1.to_i32(), x2.to_i32()));
-        }
-        Ok(())
-    }
 }
 
 /// Quantized int8 MUL, elementwise (TFLite Micro `reference_integer_ops::Mul`):
@@ -173,7 +164,7 @@ impl<Q: ElementwiseInt> MulParams<Q> {
 /// # Ok::<(), qkit::Error>(())
 /// ```
 pub fn mul_i8(a: &[i8], b: &[i8], p: &MulParams, out: &mut [i8]) -> Result<(), Error> {
-    p.run(a, b, out)
+    elementwise(a, b, out, |x1, x2| p.eval(x1, x2))
 }
 
 /// Quantized int16 MUL (zero points 0): [`mul_i8`] with 16-bit storage,
@@ -190,5 +181,5 @@ pub fn mul_i8(a: &[i8], b: &[i8], p: &MulParams, out: &mut [i8]) -> Result<(), E
 /// # Ok::<(), qkit::Error>(())
 /// ```
 pub fn mul_i16(a: &[i16], b: &[i16], p: &MulParams<i16>, out: &mut [i16]) -> Result<(), Error> {
-    p.run(a, b, out)
+    elementwise(a, b, out, |x1, x2| p.eval(x1, x2))
 }

@@ -165,3 +165,66 @@ impl<'a> Tables<'a> {
         }
     }
 }
+
+/// What [`PerChannel`](crate::quant::PerChannel) and
+/// [`PerBlock`](crate::quant::PerBlock) share through their [`Tables`]: the
+/// accessors `code_range`, `len`, `is_empty` and the [`Runs`] impl around
+/// the type's own `runs` (called only for a non-empty tensor). `$six` builds
+/// a 6-element quantizer, `$empty` an empty one, for the examples.
+macro_rules! shared_accessors {
+    ($ty:ident, $six:literal, $empty:literal) => {
+        impl<Q: QInt> $ty<'_, Q> {
+            /// The [`CodeRange`] the quantized values lie in.
+            ///
+            /// ```
+            #[doc = concat!("use qkit::quant::{CodeRange, ", stringify!($ty), "};")]
+            #[doc = concat!("assert_eq!(", $six, ".code_range(), CodeRange::Full);")]
+            /// # Ok::<(), qkit::Error>(())
+            /// ```
+            pub fn code_range(&self) -> CodeRange {
+                CodeRange::of::<Q>(self.t.qmin)
+            }
+
+            /// The number of elements of the tensor.
+            ///
+            /// ```
+            #[doc = concat!("use qkit::quant::", stringify!($ty), ";")]
+            #[doc = concat!("assert_eq!(", $six, ".len(), 6);")]
+            /// # Ok::<(), qkit::Error>(())
+            /// ```
+            pub fn len(&self) -> usize {
+                self.t.len()
+            }
+
+            /// Whether the tensor has no elements.
+            ///
+            /// ```
+            #[doc = concat!("use qkit::quant::", stringify!($ty), ";")]
+            #[doc = concat!("assert!(", $empty, ".is_empty());")]
+            /// # Ok::<(), qkit::Error>(())
+            /// ```
+            pub fn is_empty(&self) -> bool {
+                self.t.len() == 0
+            }
+        }
+
+        impl<Q: QInt> $crate::quant::layout::Runs for $ty<'_, Q> {
+            fn check_elements(&self, n: usize) -> Result<(), Error> {
+                self.t.check_elements(n)
+            }
+
+            fn bounds(&self) -> (i32, i32) {
+                (self.t.qmin, Q::MAX)
+            }
+
+            fn for_each_run(&self, _n: usize, f: impl FnMut(Run)) {
+                // O(1) for an empty tensor: with a zero dimension, `outer`
+                // alone may be huge.
+                if self.t.len() != 0 {
+                    self.runs(f);
+                }
+            }
+        }
+    };
+}
+pub(crate) use shared_accessors;

@@ -3,7 +3,7 @@
 
 use core::marker::PhantomData;
 
-use crate::quant::layout::{AxisLayout, Run, Runs, Tables};
+use crate::quant::layout::{AxisLayout, Run, Tables, shared_accessors};
 use crate::quant::{CodeRange, QuantizeSlice};
 use crate::{Error, QInt};
 
@@ -126,55 +126,17 @@ impl<'a, Q: QInt> PerBlock<'a, Q> {
     pub fn scales(&self) -> &'a [f32] {
         self.t.scales
     }
-
-    /// The [`CodeRange`] the quantized values lie in.
-    ///
-    /// ```
-    /// # use qkit::quant::{CodeRange, PerBlock};
-    /// assert_eq!(PerBlock::<i8>::new(&[1.0], &[], &[2], 0, 2)?.code_range(), CodeRange::Full);
-    /// # Ok::<(), qkit::Error>(())
-    /// ```
-    pub fn code_range(&self) -> CodeRange {
-        CodeRange::of::<Q>(self.t.qmin)
-    }
-
-    /// The number of elements of the tensor.
-    ///
-    /// ```
-    /// # use qkit::quant::PerBlock;
-    /// assert_eq!(PerBlock::<i8>::new(&[1.0; 4], &[], &[2, 3], 1, 2)?.len(), 6);
-    /// # Ok::<(), qkit::Error>(())
-    /// ```
-    pub fn len(&self) -> usize {
-        self.t.len()
-    }
-
-    /// Whether the tensor has no elements.
-    ///
-    /// ```
-    /// # use qkit::quant::PerBlock;
-    /// assert!(PerBlock::<i8>::new(&[], &[], &[0], 0, 4)?.is_empty());
-    /// # Ok::<(), qkit::Error>(())
-    /// ```
-    pub fn is_empty(&self) -> bool {
-        self.t.len() == 0
-    }
 }
 
-impl<Q: QInt> Runs for PerBlock<'_, Q> {
-    fn check_elements(&self, n: usize) -> Result<(), Error> {
-        self.t.check_elements(n)
-    }
+shared_accessors!(
+    PerBlock,
+    "PerBlock::<i8>::new(&[1.0; 4], &[], &[2, 3], 1, 2)?",
+    "PerBlock::<i8>::new(&[], &[], &[0], 0, 4)?"
+);
 
-    fn bounds(&self) -> (i32, i32) {
-        (self.t.qmin, Q::MAX)
-    }
-
-    fn for_each_run(&self, _n: usize, mut f: impl FnMut(Run)) {
-        if self.t.len() == 0 {
-            // O(1): with a zero dimension, `outer` alone may be huge.
-            return;
-        }
+impl<Q: QInt> PerBlock<'_, Q> {
+    /// One run per block when blocks are contiguous, else one per element.
+    fn runs(&self, mut f: impl FnMut(Run)) {
         let AxisLayout {
             outer,
             axis_len,

@@ -3,7 +3,7 @@
 
 use core::marker::PhantomData;
 
-use crate::quant::layout::{AxisLayout, Run, Runs, Tables};
+use crate::quant::layout::{AxisLayout, Run, Tables, shared_accessors};
 use crate::quant::{CodeRange, QuantizeSlice};
 use crate::{Error, QInt};
 
@@ -120,55 +120,17 @@ impl<'a, Q: QInt> PerChannel<'a, Q> {
     pub fn zero_point(&self, c: usize) -> Option<i32> {
         (c < self.t.layout.axis_len).then(|| self.t.param(c).1)
     }
-
-    /// The [`CodeRange`] the quantized values lie in.
-    ///
-    /// ```
-    /// # use qkit::quant::{CodeRange, PerChannel};
-    /// assert_eq!(PerChannel::<i8>::new(&[1.0], &[], &[1], 0)?.code_range(), CodeRange::Full);
-    /// # Ok::<(), qkit::Error>(())
-    /// ```
-    pub fn code_range(&self) -> CodeRange {
-        CodeRange::of::<Q>(self.t.qmin)
-    }
-
-    /// The number of elements of the tensor.
-    ///
-    /// ```
-    /// # use qkit::quant::PerChannel;
-    /// assert_eq!(PerChannel::<i8>::new(&[1.0; 3], &[], &[2, 3, 4], 1)?.len(), 24);
-    /// # Ok::<(), qkit::Error>(())
-    /// ```
-    pub fn len(&self) -> usize {
-        self.t.len()
-    }
-
-    /// Whether the tensor has no elements.
-    ///
-    /// ```
-    /// # use qkit::quant::PerChannel;
-    /// assert!(PerChannel::<i8>::new(&[1.0; 3], &[], &[0, 3], 1)?.is_empty());
-    /// # Ok::<(), qkit::Error>(())
-    /// ```
-    pub fn is_empty(&self) -> bool {
-        self.t.len() == 0
-    }
 }
 
-impl<Q: QInt> Runs for PerChannel<'_, Q> {
-    fn check_elements(&self, n: usize) -> Result<(), Error> {
-        self.t.check_elements(n)
-    }
+shared_accessors!(
+    PerChannel,
+    "PerChannel::<i8>::new(&[1.0; 3], &[], &[2, 3], 1)?",
+    "PerChannel::<i8>::new(&[1.0; 3], &[], &[0, 3], 1)?"
+);
 
-    fn bounds(&self) -> (i32, i32) {
-        (self.t.qmin, Q::MAX)
-    }
-
-    fn for_each_run(&self, _n: usize, mut f: impl FnMut(Run)) {
-        if self.t.len() == 0 {
-            // O(1): with a zero dimension, `outer` alone may be huge.
-            return;
-        }
+impl<Q: QInt> PerChannel<'_, Q> {
+    /// One run per channel and outer index (`inner` elements each).
+    fn runs(&self, mut f: impl FnMut(Run)) {
         let AxisLayout {
             outer,
             axis_len,
