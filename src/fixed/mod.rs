@@ -20,8 +20,8 @@
 //! [`FixedI64<F>`](FixedI64) and [`FixedU8<F>`](FixedU8) ..
 //! [`FixedU64<F>`](FixedU64), where the name gives the *storage* and `F`
 //! the fractional bits, as in the `fixed` crate's `FixedI16<U12>`: a
-//! `FixedI16<12>` cannot be mistaken for a Q16.12. The two never mix up:
-//! `Q15` is `FixedI16<15>`, the same type.
+//! `FixedI16<12>` cannot be mistaken for a Q16.12. The two kinds name the
+//! same types: `Q15` is `FixedI16<15>`.
 //!
 //! Conversions from floats: `Q15::try_from(0.5f32)` (`TryFrom` for `f32`,
 //! `f64`, `f16`, `bf16`: nearest, ties to even, `Err` for NaN or out of
