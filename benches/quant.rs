@@ -11,8 +11,8 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use qkit::Round;
 use qkit::int4::{I4, packed_len};
-use qkit::quant::Quantizer;
 use qkit::quant::ggml::{self, BlockQ8_0};
+use qkit::quant::{QuantizeSlice, Quantizer};
 
 const N: usize = 1 << 18; // 262144 f32 = 1 MiB
 

@@ -2,13 +2,18 @@
 //!
 //! `cargo run --release --example fixed_point`
 
-use qkit::fixed::{Q16, UQ8};
+use qkit::fixed::{FixedI16, FixedU8};
 use qkit::{Q15, Q31};
 
 fn main() -> Result<(), qkit::Error> {
-    // Q15: 16-bit storage, 15 fractional bits, range [-1, 1).
-    let a = Q15::from_f32(0.5);
-    let b = Q15::from_f32(-0.25);
+    // Q15: 16-bit storage, 15 fractional bits, range [-1, 1). `try_from`
+    // rounds to nearest (ties to even) and is an error out of range.
+    let a = Q15::try_from(0.5f32)?;
+    let b = Q15::try_from(-0.25f32)?;
+    println!(
+        "Q15: try_from(1.0) = {:?} (1.0 is out of range)",
+        Q15::try_from(1.0f32)
+    );
     println!("Q15: {a} * {b} = {}", a * b);
     println!(
         "Q15: MAX + 0.5 = {} (saturates; wrapping gives {})",
@@ -29,8 +34,9 @@ fn main() -> Result<(), qkit::Error> {
     );
     println!("Q31: MIN * MIN = {} (= MAX)", Q31::MIN * Q31::MIN);
 
-    // Q3.12 with the width-named aliases; parsing rounds to nearest, ties to even.
-    type Q3_12 = Q16<12>;
+    // Q3.12: `FixedI16<12>` names the storage (i16) and the fractional bits
+    // (12); `Q15` is `FixedI16<15>`. Parsing rounds to nearest, ties to even.
+    type Q3_12 = FixedI16<12>;
     let gain: Q3_12 = "2.71828".parse()?;
     let y = gain * Q3_12::from_f64(1.5);
     println!(
@@ -49,7 +55,7 @@ fn main() -> Result<(), qkit::Error> {
 
     // Between formats: rounding to nearest even, saturating.
     let q15: Q15 = x.convert::<i16, 15>();
-    let small: UQ8<4> = gain.convert::<u8, 4>();
+    let small: FixedU8<4> = gain.convert::<u8, 4>();
     println!("convert: Q31 {x} -> Q15 {q15}; Q3.12 {gain} -> UQ4.4 {small}");
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! Training-side helpers for quantization-aware training (CALIBRATION.md §6):
+//! Training-side helpers for quantization-aware training:
 //! fake quantization with the straight-through estimator, PACT, LSQ and
 //! the Apprentice distillation loss.
 //!
@@ -158,8 +158,11 @@ pub fn fake_quant(fq: &FakeQuant, x: &[f32], out: &mut [f32]) -> Result<(), Erro
     Ok(())
 }
 
-/// Which inputs pass gradient through the STE (the conventions disagree at
-/// the boundary, CALIBRATION.md §6.1).
+/// Which inputs pass gradient through the STE. The conventions disagree at
+/// the boundary: up to half a step beyond the range, PyTorch core's
+/// `fake_quantize_per_tensor_affine` passes the gradient (it tests the
+/// rounded code) while pytorch-quantization and TensorFlow's `FakeQuant`
+/// do not (they test the input).
 ///
 /// ```
 /// use qkit::train::{fake_quant_backward, FakeQuant, SteRange};
@@ -464,7 +467,8 @@ pub fn lsq_forward(v: &[f32], s: f32, q: Lsq, out: &mut [f32]) -> Result<(), Err
 ///
 /// ```
 /// use qkit::train::{lsq_backward, Lsq};
-/// // CALIBRATION.md §6.3: s = 0.5, b = 4 unsigned: v = 0.7 gives -0.4, v = 9 gives 15.
+/// // s = 0.5, b = 4 unsigned (Q_P = 15): v = 0.7 gives round(1.4) - 1.4 = -0.4;
+/// // v = 9 gives v/s = 18 >= Q_P, so Q_P = 15.
 /// let mut gv = [0.0; 2];
 /// let ds = lsq_backward(&[0.7], &[1.0], 0.5, Lsq::unsigned(4)?, 1.0, &mut gv[..1])?;
 /// assert!((ds + 0.4).abs() < 1e-6);
@@ -525,8 +529,10 @@ pub struct ApprenticeWeights {
 }
 
 impl ApprenticeWeights {
-    /// `α = 1, β = 0.5, γ = 0.5`, temperature 1: the values CALIBRATION.md
-    /// §6.4 recalls from the paper (marked there as not verified against the PDF).
+    /// `α = 1, β = 0.5, γ = 0.5`, temperature 1: the weights of Mishra &
+    /// Marr, "Apprentice" (ICLR 2018, arXiv 1711.05852), as recalled from
+    /// the paper rather than checked against its text; pass your own
+    /// [`ApprenticeWeights`] if they differ.
     ///
     /// ```
     /// assert_eq!(qkit::train::ApprenticeWeights::PAPER.gamma, 0.5);

@@ -10,10 +10,11 @@ use std::time::Duration;
 use qkit::Error;
 use qkit::calib::dynfixed::{DfpLayer, LayerFormat, Norm, greedy_layerwise, quantize_fixed};
 use qkit::calib::observer::{MovingAverageMinMaxObserver, PerChannelMinMaxObserver};
-use qkit::calib::{Histogram, SymmetricRange, symmetric_quantizer};
+use qkit::calib::{Histogram, amax_quantizer};
 use qkit::int4::{I4, U4};
 use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
 use qkit::ops::{MulParams, RequantizeParams, mul_i8, requantize_tensor};
+use qkit::quant::{CodeRange, QuantizeSlice};
 use qkit::quant::{PerBlock, PerChannel, Quantizer};
 use qkit::requant::QuantizedMultiplier;
 use qkit::train::{FakeQuant, Lsq, SteRange, fake_quant, fake_quant_backward};
@@ -310,16 +311,22 @@ fn histogram_range_stays_finite_up_to_f32_max() {
 }
 
 #[test]
-fn symmetric_quantizer_narrow_is_narrow() {
-    let q = symmetric_quantizer::<i8>(2.54, SymmetricRange::Narrow).unwrap();
-    assert_eq!((q.qmin(), q.qmax(), q.is_narrow()), (-127, 127, true));
+fn amax_quantizer_narrow_is_narrow() {
+    let q = amax_quantizer::<i8>(2.54, CodeRange::Narrow).unwrap();
+    assert_eq!(
+        (q.qmin(), q.qmax(), q.code_range() == CodeRange::Narrow),
+        (-127, 127, true)
+    );
     assert_eq!(q.quantize(-1e9, Round::HalfAwayFromZero), -127);
-    let q4 = symmetric_quantizer::<I4>(7.0, SymmetricRange::Narrow).unwrap();
+    let q4 = amax_quantizer::<I4>(7.0, CodeRange::Narrow).unwrap();
     assert_eq!(q4.qmin(), -7);
-    let full = symmetric_quantizer::<i8>(2.54, SymmetricRange::Full).unwrap();
-    assert_eq!((full.qmin(), full.is_narrow()), (-128, false));
+    let full = amax_quantizer::<i8>(2.54, CodeRange::Full).unwrap();
+    assert_eq!(
+        (full.qmin(), full.code_range() == CodeRange::Narrow),
+        (-128, false)
+    );
     // Unsigned: [0, t], full range whatever is asked.
-    let u = symmetric_quantizer::<u8>(2.55, SymmetricRange::Narrow).unwrap();
+    let u = amax_quantizer::<u8>(2.55, CodeRange::Narrow).unwrap();
     assert_eq!((u.qmin(), u.zero_point()), (0, 0));
 }
 
@@ -343,32 +350,37 @@ fn moving_average_observer_stays_finite() {
 #[test]
 fn tiny_and_huge_finite_ranges_give_valid_quantizers() {
     // The scale floor: the smallest normal f32 scale instead of InvalidScale(0).
-    let q = Quantizer::<u8>::from_min_max(0.0, 1e-45, false).unwrap();
+    let q = Quantizer::<u8>::from_min_max(0.0, 1e-45, CodeRange::Full).unwrap();
     assert_eq!((q.scale(), q.zero_point()), (f32::MIN_POSITIVE, 0));
     assert_eq!(q.quantize(1e-45, Round::HalfToEven), 0);
     // TFLite's zero-point nudging still runs, with the floored scale: the
     // whole range lies within one step of 0.
-    let q = Quantizer::<i8>::from_min_max(-1e-45, 1e-45, true).unwrap();
+    let q = Quantizer::<i8>::from_min_max(-1e-45, 1e-45, CodeRange::Narrow).unwrap();
     assert_eq!(q.scale(), f32::MIN_POSITIVE);
     for x in [-1e-45, 0.0, 1e-45] {
         let back = q.dequantize(q.quantize(x, Round::HalfAwayFromZero));
         assert!((back - x).abs() <= f32::MIN_POSITIVE, "{x} -> {back}");
     }
-    let q = Quantizer::<i8>::symmetric(1e-45, false).unwrap();
+    let q = Quantizer::<i8>::symmetric(1e-45, CodeRange::Full).unwrap();
     assert_eq!(q.scale(), f32::MIN_POSITIVE);
     let q = Quantizer::<u8>::dynamic(&[1e-45, 2e-45]).unwrap();
     assert_eq!((q.scale(), q.zero_point()), (f32::MIN_POSITIVE, 0));
     // Zero stays the zero rule: scale 1.
-    assert_eq!(Quantizer::<i8>::symmetric(0.0, false).unwrap().scale(), 1.0);
+    assert_eq!(
+        Quantizer::<i8>::symmetric(0.0, CodeRange::Full)
+            .unwrap()
+            .scale(),
+        1.0
+    );
     assert_eq!(Quantizer::<u8>::dynamic(&[0.0]).unwrap().scale(), 1.0);
     // A finite spread beyond f32::MAX: the scale is computed in f64.
     let q = Quantizer::<u8>::dynamic(&[-3e38, 3e38]).unwrap();
     assert_eq!(q.scale(), (6e38f64 / 255.0) as f32);
     assert_eq!(q.zero_point(), 128);
-    let q = Quantizer::<u8>::from_min_max(-f32::MAX, f32::MAX, false).unwrap();
+    let q = Quantizer::<u8>::from_min_max(-f32::MAX, f32::MAX, CodeRange::Full).unwrap();
     assert!(q.scale().is_finite());
     // Just above the floor nothing changes (no silent rescaling of real data).
-    let q = Quantizer::<u8>::from_min_max(0.0, 1e-30, false).unwrap();
+    let q = Quantizer::<u8>::from_min_max(0.0, 1e-30, CodeRange::Full).unwrap();
     assert_eq!(q.scale(), (1e-30f32 as f64 / 255.0) as f32);
 }
 
@@ -379,24 +391,24 @@ fn zero_element_per_channel_and_per_block_are_o1() {
     within(10, || {
         let pc = PerChannel::<i8>::new(&[1.0], &[], &[1 << 40, 1, 0], 1).unwrap();
         assert!(pc.is_empty());
-        pc.quantize(&[], &mut [], Round::HalfToEven).unwrap();
-        pc.dequantize(&[], &mut []).unwrap();
+        pc.quantize_slice(&[], &mut [], Round::HalfToEven).unwrap();
+        pc.dequantize_slice(&[], &mut []).unwrap();
         let pc = PerChannel::<i8>::new(&[], &[], &[usize::MAX, 0], 1).unwrap();
-        pc.quantize(&[], &mut [], Round::HalfToEven).unwrap();
-        pc.dequantize(&[], &mut []).unwrap();
+        pc.quantize_slice(&[], &mut [], Round::HalfToEven).unwrap();
+        pc.dequantize_slice(&[], &mut []).unwrap();
         let pc4 = PerChannel::<I4>::new(&[1.0], &[], &[1 << 40, 1, 0], 1).unwrap();
         pc4.quantize_packed(&[], &mut [], Round::HalfToEven)
             .unwrap();
         pc4.dequantize_packed(&[], &mut []).unwrap();
         let pb = PerBlock::<i8>::new(&[], &[], &[usize::MAX, 0], 1, 4).unwrap();
-        pb.quantize(&[], &mut [], Round::HalfToEven).unwrap();
-        pb.dequantize(&[], &mut []).unwrap();
+        pb.quantize_slice(&[], &mut [], Round::HalfToEven).unwrap();
+        pb.dequantize_slice(&[], &mut []).unwrap();
         let pb = PerBlock::<U4>::new(&[], &[], &[1 << 40, 1, 0], 2, 1).unwrap();
         pb.quantize_packed(&[], &mut [], Round::HalfToEven).unwrap();
         pb.dequantize_packed(&[], &mut []).unwrap();
         // A non-empty tensor still needs data of its size.
         let pc = PerChannel::<i8>::new(&[1.0], &[], &[1 << 40, 1, 1], 1).unwrap();
-        assert!(pc.quantize(&[], &mut [], Round::HalfToEven).is_err());
+        assert!(pc.quantize_slice(&[], &mut [], Round::HalfToEven).is_err());
     });
 }
 

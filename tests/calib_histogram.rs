@@ -4,9 +4,10 @@
 use proptest::prelude::*;
 use qkit::Error;
 use qkit::calib::{
-    Domain, EntropyOptions, Histogram, SymmetricRange, max_threshold, mse_threshold,
-    percentile_threshold, symmetric_quantizer,
+    Domain, EntropyOptions, Histogram, amax_quantizer, max_threshold, mse_threshold,
+    percentile_threshold,
 };
+use qkit::quant::CodeRange;
 use qkit::{Round, calib};
 
 /// numpy-style two-pass reference: N bins over [0, range], top edge in the last bin.
@@ -149,7 +150,7 @@ fn edge_case_matrix() {
     // all zeros -> threshold 0 -> zero rule: scale 1, every value 0
     let mut h = Histogram::<2048>::magnitude();
     h.add(&[0.0; 100]);
-    let q = symmetric_quantizer::<i8>(h.max_threshold().unwrap(), SymmetricRange::Narrow).unwrap();
+    let q = amax_quantizer::<i8>(h.max_threshold().unwrap(), CodeRange::Narrow).unwrap();
     assert_eq!((q.scale(), q.quantize(0.0, Round::HalfToEven)), (1.0, 0));
 }
 
@@ -175,21 +176,18 @@ fn max_and_percentile_vectors() {
 
 #[test]
 fn quantizer_from_thresholds() {
-    let q = symmetric_quantizer::<i8>(2.0, SymmetricRange::Narrow).unwrap();
+    let q = amax_quantizer::<i8>(2.0, CodeRange::Narrow).unwrap();
     assert_eq!(q.scale(), 0.015748031);
-    let q = symmetric_quantizer::<i8>(2.0, SymmetricRange::Full).unwrap();
+    let q = amax_quantizer::<i8>(2.0, CodeRange::Full).unwrap();
     assert_eq!(q.scale(), 0.015686275);
-    let q = symmetric_quantizer::<u8>(2.55, SymmetricRange::Full).unwrap();
+    let q = amax_quantizer::<u8>(2.55, CodeRange::Full).unwrap();
     assert_eq!((q.scale(), q.zero_point()), (0.01, 0));
-    assert_eq!(
-        calib::symmetric_scale(3.5, 7, SymmetricRange::Narrow),
-        Ok(0.5)
-    );
-    assert!(symmetric_quantizer::<i8>(-1.0, SymmetricRange::Narrow).is_err());
-    assert!(symmetric_quantizer::<i8>(f32::INFINITY, SymmetricRange::Narrow).is_err());
+    assert_eq!(calib::symmetric_scale(3.5, 7, CodeRange::Narrow), Ok(0.5));
+    assert!(amax_quantizer::<i8>(-1.0, CodeRange::Narrow).is_err());
+    assert!(amax_quantizer::<i8>(f32::INFINITY, CodeRange::Narrow).is_err());
     // Below the 2^-24 floor: the zero rule.
     assert_eq!(
-        calib::symmetric_scale(1e-9, 127, SymmetricRange::Narrow),
+        calib::symmetric_scale(1e-9, 127, CodeRange::Narrow),
         Ok(1.0)
     );
 }

@@ -3,10 +3,10 @@
 
 use proptest::prelude::*;
 use qkit::Error;
-use qkit::calib::SymmetricRange;
 use qkit::calib::observer::{
     MinMaxObserver, MovingAverageMinMaxObserver, PerChannelMinMaxObserver, affine_params,
 };
+use qkit::quant::CodeRange;
 
 #[test]
 fn ema_vectors() {
@@ -63,7 +63,7 @@ fn min_max_observer_rules() {
     o.observe(&[f32::NAN]);
     assert_eq!(o.min_max(), Some((-0.5, 1.0)));
     assert_eq!(o.nonfinite(), 3);
-    let q = o.symmetric_quantizer::<i8>(SymmetricRange::Narrow).unwrap();
+    let q = o.amax_quantizer::<i8>(CodeRange::Narrow).unwrap();
     assert_eq!(q.scale(), 1.0 / 127.0);
 }
 
@@ -88,11 +88,10 @@ fn per_channel_rules() {
     assert_eq!(o.amax(2), Ok(2.0));
     assert_eq!(o.nonfinite(), 1);
     let mut s = [0.0f32; 3];
-    o.symmetric_scales(127, SymmetricRange::Narrow, &mut s)
-        .unwrap();
+    o.symmetric_scales(127, CodeRange::Narrow, &mut s).unwrap();
     assert_eq!(s, [3.0 / 127.0, 1.0, 2.0 / 127.0]);
     assert!(
-        o.symmetric_scales(127, SymmetricRange::Narrow, &mut [0.0; 2])
+        o.symmetric_scales(127, CodeRange::Narrow, &mut [0.0; 2])
             .is_err()
     );
     assert!(o.amax(3).is_err());

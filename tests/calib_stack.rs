@@ -11,9 +11,9 @@ use qkit::calib::observer::{
     MinMaxObserver, MovingAverageMinMaxObserver, PerChannelMinMaxObserver,
 };
 use qkit::calib::{
-    EntropyOptions, Histogram, SymmetricRange, entropy_search, max_threshold, mse_threshold,
-    percentile_threshold,
+    EntropyOptions, Histogram, entropy_search, max_threshold, mse_threshold, percentile_threshold,
 };
+use qkit::quant::CodeRange;
 
 /// Stack beyond the value itself every calibration method fits in (debug
 /// build, test harness frames included). `src/calib/mod.rs` documents it.
@@ -114,11 +114,10 @@ fn threshold_functions_and_observers_in_a_small_thread() {
             ema.observe(chunk);
             pc.observe(chunk, 256).unwrap();
         }
-        mm.symmetric_quantizer::<i8>(SymmetricRange::Narrow)
-            .unwrap();
+        mm.amax_quantizer::<i8>(CodeRange::Narrow).unwrap();
         ema.affine_quantizer::<u8>().unwrap();
         let mut scales = [0.0f32; 256];
-        pc.symmetric_scales(127, SymmetricRange::Narrow, &mut scales)
+        pc.symmetric_scales(127, CodeRange::Narrow, &mut scales)
             .unwrap();
     });
 }

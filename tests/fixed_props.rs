@@ -359,9 +359,13 @@ macro_rules! props {
                     prop_assert_eq!(x.to_f32(), v as f32 / scale as f32);
                     prop_assert_eq!(x.to_f16(), ref_f16(v, FRAC));
                     prop_assert_eq!(x.to_bf16(), ref_bf16(v, FRAC));
-                    // Round trip through f64 where it is exact.
+                    // Round trip through f64 (and f32) where it is exact.
                     if $t::BITS <= 32 {
                         prop_assert_eq!(F::from_f64(x.to_f64()), x);
+                        prop_assert_eq!(F::try_from(x.to_f64()), Ok(x));
+                    }
+                    if $t::BITS <= 16 {
+                        prop_assert_eq!(F::try_from(x.to_f32()), Ok(x));
                     }
                     let tie = (v as f64 + 0.5) / scale; // exact for BITS <= 32
                     let near_int = (xs * 2f64.powi($t::BITS as i32 - 3)).round() / scale;
@@ -382,7 +386,13 @@ macro_rules! props {
                                 }
                             }
                         }
+                        // TryFrom is the checked conversion of the exactly widened value.
+                        prop_assert_eq!(F::try_from(y), F::checked_from_f64(y));
                         let y32 = y as f32;
+                        prop_assert_eq!(F::try_from(y32), F::checked_from_f64(y32 as f64));
+                        let (h, b) = (f16::from_f64(y), bf16::from_f64(y));
+                        prop_assert_eq!(F::try_from(h), F::checked_from_f64(h.to_f64()));
+                        prop_assert_eq!(F::try_from(b), F::checked_from_f64(b.to_f64()));
                         prop_assert_eq!(F::from_f32(y32), F::from_f64(y32 as f64));
                         prop_assert_eq!(F::from_f16(f16::from_f64(y)), F::from_f64(f16::from_f64(y).to_f64()));
                         prop_assert_eq!(F::from_bf16(bf16::from_f64(y)), F::from_f64(bf16::from_f64(y).to_f64()));
@@ -641,10 +651,26 @@ fn lossless_from() {
         let q = Q7::from_bits(b);
         assert_eq!(Q15::from(q).to_f64(), q.to_f64());
         assert_eq!(Q31::from(q).to_f64(), q.to_f64());
+        // Every 8-bit format is exact in f16 and bf16 (the `From` claim).
+        assert_eq!(
+            f16::from(Fixed::<i8, 8>::from_bits(b)).to_f64(),
+            b as f64 / 256.0
+        );
+        assert_eq!(bf16::from(Fixed::<i8, 0>::from_bits(b)).to_f64(), b as f64);
+        for f in 0..=8 {
+            let v = b as f64 / (1u32 << f) as f64;
+            assert_eq!(f16::from_f64(v).to_f64(), v);
+            assert_eq!(bf16::from_f64(v).to_f64(), v);
+        }
+        assert_eq!(Q7::try_from(f16::from(q)), Ok(q));
+        assert_eq!(Q7::try_from(bf16::from(q)), Ok(q));
     }
     for b in u8::MIN..=u8::MAX {
         let x = Fixed::<u8, 8>::from_bits(b);
         let v = x.to_f64();
+        assert_eq!(f16::from(x).to_f64(), v);
+        assert_eq!(bf16::from(Fixed::<u8, 0>::from_bits(b)).to_f64(), b as f64);
+        assert_eq!(Fixed::<u8, 8>::try_from(bf16::from(x)), Ok(x));
         for w in [
             Fixed::<u16, 8>::from(x).to_f64(),
             Fixed::<u32, 8>::from(x).to_f64(),
@@ -660,6 +686,8 @@ fn lossless_from() {
         let q = Q15::from_bits(b);
         assert_eq!(Q31::from(q).to_f64(), q.to_f64());
         assert_eq!(f32::from(q) as f64, q.to_f64());
+        // And back: the round trip Q15 -> f32 -> Q15 is the identity.
+        assert_eq!(Q15::try_from(f32::from(q)), Ok(q));
         assert_eq!(Fixed::<i64, 15>::from(q).to_f64(), q.to_f64());
     }
     for b in (0..=u16::MAX).step_by(7) {

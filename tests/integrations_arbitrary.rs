@@ -7,10 +7,11 @@ use qkit::calib::observer::{
     MinMaxObserver, MovingAverageMinMaxObserver, PerChannelMinMaxObserver,
 };
 use qkit::calib::{EntropyOptions, EntropyResult, Histogram};
-use qkit::fixed::Q16;
+use qkit::fixed::FixedI16;
 use qkit::int4::{I4, U4};
 use qkit::layer::{Activation, Requant};
 use qkit::quant::ggml::BlockQ8_0;
+use qkit::quant::{CodeRange, QuantizeSlice};
 use qkit::quant::{PerBlockBuf, PerChannelBuf, Quantizer};
 use qkit::requant::QuantizedMultiplier;
 use qkit::{QInt, Round};
@@ -34,11 +35,7 @@ fn check_quantizer<Q: QInt>(q: &Quantizer<Q>) {
     assert!(q.scale().is_finite() && q.scale() > 0.0, "{q:?}");
     assert!((q.qmin()..=q.qmax()).contains(&q.zero_point()), "{q:?}");
     // The same parameters pass the constructor again.
-    let again = if q.is_narrow() {
-        Quantizer::<Q>::narrow(q.scale(), q.zero_point())
-    } else {
-        Quantizer::<Q>::new(q.scale(), q.zero_point())
-    };
+    let again = Quantizer::<Q>::with_code_range(q.scale(), q.zero_point(), q.code_range());
     assert_eq!(again.unwrap(), *q);
 }
 
@@ -49,7 +46,7 @@ fn scalars_and_quantizers_are_valid() {
         let mut u = Unstructured::new(&bytes);
         if let Ok(q) = Quantizer::<i8>::arbitrary(&mut u) {
             check_quantizer(&q);
-            narrow += q.is_narrow() as u32;
+            narrow += (q.code_range() == CodeRange::Narrow) as u32;
         }
         if let Ok(q) = Quantizer::<u8>::arbitrary(&mut u) {
             check_quantizer(&q);
@@ -69,7 +66,7 @@ fn scalars_and_quantizers_are_valid() {
         if let Ok(v) = U4::arbitrary(&mut u) {
             assert!(v.get() <= 15);
         }
-        let _ = Q16::<12>::arbitrary(&mut u);
+        let _ = FixedI16::<12>::arbitrary(&mut u);
         let _ = (
             Round::arbitrary(&mut u),
             Activation::arbitrary(&mut u),
@@ -97,7 +94,7 @@ fn owned_quantizers_are_valid_and_usable() {
             assert!(n <= 16 * 8 * 16);
             let x: Vec<f32> = (0..n).map(|i| i as f32 - 7.5).collect();
             let mut q = vec![0i8; n];
-            pc.quantize(&x, &mut q, Round::HalfToEven).unwrap();
+            pc.quantize_slice(&x, &mut q, Round::HalfToEven).unwrap();
             nonempty += (n > 0) as u32;
         }
         if let Ok(pb) = PerBlockBuf::<I4, 16>::arbitrary(&mut u) {

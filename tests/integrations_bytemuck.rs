@@ -2,7 +2,7 @@
 //! for the 4-bit types whose bytes are not all values.
 #![cfg(feature = "bytemuck")]
 
-use qkit::fixed::{Fixed, Q32, UQ16};
+use qkit::fixed::{Fixed, FixedI32, FixedU16};
 use qkit::int4::{I4, U4};
 use qkit::quant::ggml::{self, BlockQ4_0, BlockQ8_0};
 use qkit::requant::QuantizedMultiplier;
@@ -20,10 +20,10 @@ fn fixed_casts_both_ways_without_copying() {
     assert_eq!(back, &WEIGHTS_Q15);
     // Every bit pattern is a number.
     for b in [i32::MIN, -1, 0, 1, i32::MAX] {
-        let x: Q32<16> = bytemuck::cast(b);
+        let x: FixedI32<16> = bytemuck::cast(b);
         assert_eq!(x.to_bits(), b);
     }
-    let u: UQ16<16> = bytemuck::cast(0xffffu16);
+    let u: FixedU16<16> = bytemuck::cast(0xffffu16);
     assert_eq!(u.to_bits(), u16::MAX);
     let z: Fixed<i64, 40> = bytemuck::Zeroable::zeroed();
     assert_eq!(z, Fixed::<i64, 40>::ZERO);

@@ -4,9 +4,10 @@
 
 use qkit::calib::dynfixed::LayerFormat;
 use qkit::calib::{Domain, EntropyOptions, EntropyResult, Histogram};
-use qkit::fixed::{Fixed, Q16, UQ8};
+use qkit::fixed::{Fixed, FixedI16, FixedU8};
 use qkit::int4::{I4, U4};
 use qkit::layer::{Activation, Requant};
+use qkit::quant::{CodeRange, QuantizeSlice};
 use qkit::quant::{PerBlock, PerBlockBuf, PerChannel, PerChannelBuf, Quantizer};
 use qkit::requant::{QuantizedMultiplier, Rounding};
 use qkit::{Q15, Q31, Round};
@@ -28,16 +29,16 @@ fn round_trip<T: Serialize + DeserializeOwned + PartialEq + core::fmt::Debug>(v:
 #[test]
 fn quantizers_round_trip_and_reject_bad_parameters() {
     round_trip(Quantizer::<i8>::new(0.5, -1).unwrap());
-    round_trip(Quantizer::<i8>::narrow(0.02, 0).unwrap());
+    round_trip(Quantizer::<i8>::with_code_range(0.02, 0, CodeRange::Narrow).unwrap());
     round_trip(Quantizer::<u8>::new(1e-30, 255).unwrap());
     round_trip(Quantizer::<i16>::new(3.4e38, -32768).unwrap());
-    round_trip(Quantizer::<I4>::narrow(0.1, -7).unwrap());
+    round_trip(Quantizer::<I4>::with_code_range(0.1, -7, CodeRange::Narrow).unwrap());
     round_trip(Quantizer::<U4>::new(0.1, 15).unwrap());
     assert_eq!(
         json(&Quantizer::<u8>::new(0.25, 128).unwrap()),
-        r#"{"scale":0.25,"zero_point":128,"narrow":false}"#
+        r#"{"scale":0.25,"zero_point":128,"code_range":"Full"}"#
     );
-    // `narrow` may be omitted.
+    // `code_range` may be omitted (full).
     assert_eq!(
         back::<Quantizer<i8>>(r#"{"scale":0.25,"zero_point":3}"#).unwrap(),
         Quantizer::<i8>::new(0.25, 3).unwrap()
@@ -48,7 +49,8 @@ fn quantizers_round_trip_and_reject_bad_parameters() {
         r#"{"scale":1e39,"zero_point":0}"#, // inf as f32
         r#"{"scale":null,"zero_point":0}"#,
         r#"{"scale":1.0,"zero_point":128}"#,
-        r#"{"scale":1.0,"zero_point":-128,"narrow":true}"#,
+        r#"{"scale":1.0,"zero_point":-128,"code_range":"Narrow"}"#,
+        r#"{"scale":1.0,"zero_point":0,"code_range":"Wide"}"#,
         r#"{"zero_point":0}"#,
     ] {
         let e = back::<Quantizer<i8>>(bad);
@@ -81,24 +83,25 @@ fn per_channel_round_trips_through_the_owned_form() {
         let n = pc.len();
         let x: Vec<f32> = (0..n).map(|i| i as f32 * 0.37 - 3.0).collect();
         let (mut a, mut b) = (vec![0i8; n], vec![0i8; n]);
-        pc.quantize(&x, &mut a, Round::HalfToEven).unwrap();
+        pc.quantize_slice(&x, &mut a, Round::HalfToEven).unwrap();
         owned
             .as_per_channel()
-            .quantize(&x, &mut b, Round::HalfToEven)
+            .quantize_slice(&x, &mut b, Round::HalfToEven)
             .unwrap();
         assert_eq!(a, b);
         round_trip(owned);
     }
-    let pc = PerChannel::<i8>::narrow(&[0.5, 0.25], &[], &[2, 3], 0).unwrap();
+    let pc = PerChannel::<i8>::with_code_range(&[0.5, 0.25], &[], &[2, 3], 0, CodeRange::Narrow)
+        .unwrap();
     assert_eq!(
         json(&pc),
-        r#"{"scales":[0.5,0.25],"zero_points":[],"dims":[1,2,3],"axis":1,"narrow":true}"#
+        r#"{"scales":[0.5,0.25],"zero_points":[],"dims":[1,2,3],"axis":1,"code_range":"Narrow"}"#
     );
     // Written by hand, any rank and axis, zero points omitted.
     let hand: PerChannelBuf<u8, 8> =
         back(r#"{"scales":[0.1,0.2],"dims":[4,1,2,3],"axis":2}"#).unwrap();
     assert_eq!(hand.shape(), [4, 2, 3]);
-    assert!(!hand.is_narrow());
+    assert_eq!(hand.code_range(), CodeRange::Full);
 }
 
 #[test]
@@ -111,7 +114,7 @@ fn per_channel_rejects_bad_data() {
         r#"{"scales":[0.1,0.2],"dims":[2],"axis":1}"#, // axis outside the rank
         r#"{"scales":[0.1],"dims":[1,1,1,1,1,1,1,1,1],"axis":0}"#, // rank 9
         r#"{"scales":[0.1,0.1,0.1,0.1,0.1],"dims":[5],"axis":0}"#, // capacity 4
-        r#"{"scales":[0.1],"dims":[1],"axis":0,"narrow":true,"zero_points":[-128]}"#,
+        r#"{"scales":[0.1],"dims":[1],"axis":0,"code_range":"Narrow","zero_points":[-128]}"#,
     ] {
         assert!(back::<PerChannelBuf<i8, 4>>(bad).is_err(), "{bad}");
     }
@@ -155,8 +158,8 @@ fn fixed_point_and_int4_values() {
     assert_eq!(json(&Q15::from_bits(-16384)), r#"{"bits":-16384}"#);
     round_trip(Q15::MIN);
     round_trip(Q31::MAX);
-    round_trip(Q16::<12>::from_f64(-2.75));
-    round_trip(UQ8::<8>::from_bits(255));
+    round_trip(FixedI16::<12>::from_f64(-2.75));
+    round_trip(FixedU8::<8>::from_bits(255));
     round_trip(Fixed::<i64, 32>::from_bits(i64::MIN));
     round_trip(Fixed::<u64, 0>::from_bits(u64::MAX));
     assert!(back::<Q15>(r#"{"bits":40000}"#).is_err());

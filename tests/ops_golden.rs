@@ -238,7 +238,7 @@ fn add_i16_matches_tflite_micro() {
         let out_q = quantizer::<i16>(&case["output"]);
         let act = activation(case["activation"].as_str().unwrap());
         let (lo, hi) = activation_range(act, out_q).unwrap();
-        let p = AddParams::new_i16(
+        let p = AddParams::new(
             quantizer(&case["input1"]),
             quantizer(&case["input2"]),
             out_q,
@@ -262,7 +262,7 @@ fn mul_i16_matches_tflite_micro() {
         let out_q = quantizer::<i16>(&case["output"]);
         let act = activation(case["activation"].as_str().unwrap());
         let (lo, hi) = activation_range(act, out_q).unwrap();
-        let p = MulParams::new_i16(
+        let p = MulParams::new(
             quantizer(&case["input1"]),
             quantizer(&case["input2"]),
             out_q,

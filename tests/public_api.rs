@@ -214,3 +214,129 @@ fn output_stage_names_keep_their_signatures() {
         Scaling::Float32(Multipliers::PerTensor(1.0)),
     ];
 }
+
+/// Issue 14, API pass (quant / fixed / ops / calib): one slice vocabulary,
+/// one spelling of the code range, generic elementwise parameters, the
+/// width-named fixed-point aliases and their float conversions.
+#[test]
+fn issue_14_quant_api_names_keep_their_signatures() {
+    use half::{bf16, f16};
+    use qkit::calib::{amax_quantizer, symmetric_scale};
+    use qkit::fixed::{
+        Fixed, FixedI8, FixedI16, FixedI32, FixedI64, FixedU8, FixedU16, FixedU32, FixedU64,
+    };
+    use qkit::ops::{ElementwiseInt, add_i16, mul_i16};
+    use qkit::quant::{
+        Activation, CodeRange, PerBlock, PerBlockBuf, PerChannel, PerChannelBuf, QuantizeSlice,
+        activation_range,
+    };
+    use qkit::{Q7, Q15};
+
+    // The code range, wherever a choice is made.
+    let _: [CodeRange; 2] = [CodeRange::Full, CodeRange::Narrow];
+    let _: fn(CodeRange) -> i32 = CodeRange::qmin::<i8>;
+    let _: fn(f32, i32, CodeRange) -> Result<Quantizer<i8>, Error> =
+        Quantizer::<i8>::with_code_range;
+    let _: fn(&Quantizer<i8>) -> CodeRange = Quantizer::<i8>::code_range;
+    let _: fn(f32, f32, CodeRange) -> Result<Quantizer<u8>, Error> = Quantizer::<u8>::from_min_max;
+    let _: fn(f32, CodeRange) -> Result<Quantizer<i8>, Error> = Quantizer::<i8>::symmetric;
+    let _: fn(&[f32]) -> Result<Quantizer<i8>, Error> = Quantizer::<i8>::dynamic;
+    let _: fn(f32, CodeRange) -> Result<Quantizer<i8>, Error> = amax_quantizer::<i8>;
+    let _: fn(f32, u32, CodeRange) -> Result<f32, Error> = symmetric_scale;
+    type PcNew = fn(
+        &'static [f32],
+        &'static [i32],
+        &[usize],
+        isize,
+        CodeRange,
+    ) -> Result<PerChannel<'static, i8>, Error>;
+    let _: PcNew = PerChannel::<i8>::with_code_range;
+    type PbNew = fn(
+        &'static [f32],
+        &'static [i32],
+        &[usize],
+        isize,
+        usize,
+        CodeRange,
+    ) -> Result<PerBlock<'static, I4>, Error>;
+    let _: PbNew = PerBlock::<I4>::with_code_range;
+    let _: fn(&[f32], &[i32], &[usize], isize, CodeRange) -> Result<PerChannelBuf<i8, 8>, Error> =
+        PerChannelBuf::<i8, 8>::with_code_range;
+    type PbBufNew =
+        fn(&[f32], &[i32], &[usize], isize, usize, CodeRange) -> Result<PerBlockBuf<I4, 8>, Error>;
+    let _: PbBufNew = PerBlockBuf::<I4, 8>::with_code_range;
+
+    // One slice vocabulary: the same methods on every quantizer.
+    type Q8 = Quantizer<i8>;
+    let _: fn(&Q8, &[f32], &mut [i8], Round) -> Result<(), Error> = Q8::quantize_slice;
+    let _: fn(&Q8, &[f16], &mut [i8], Round) -> Result<(), Error> = Q8::quantize_slice_f16;
+    let _: fn(&Q8, &[bf16], &mut [i8], Round) -> Result<(), Error> = Q8::quantize_slice_bf16;
+    let _: fn(&Q8, &[i8], &mut [f32]) -> Result<(), Error> = Q8::dequantize_slice;
+    let _: fn(&Q8, &[i8], &mut [f16]) -> Result<(), Error> = Q8::dequantize_slice_f16;
+    let _: fn(&Q8, &[i8], &mut [bf16]) -> Result<(), Error> = Q8::dequantize_slice_bf16;
+    type Q4 = Quantizer<I4>;
+    let _: fn(&Q4, &[f32], &mut [u8], Round) -> Result<(), Error> = Q4::quantize_packed;
+    let _: fn(&Q4, &[u8], &mut [f32]) -> Result<(), Error> = Q4::dequantize_packed;
+    fn slices<G: QuantizeSlice<Storage = i8>>(g: &G) -> Result<[f32; 2], Error> {
+        let mut q = [0i8; 2];
+        g.quantize_slice(&[1.0, -1.0], &mut q, Round::HalfToEven)?;
+        let mut x = [0f32; 2];
+        g.dequantize_slice(&q, &mut x)?;
+        Ok(x)
+    }
+    let pc = PerChannel::<i8>::new(&[0.5, 0.25], &[], &[2], 0).unwrap();
+    let pcb = PerChannelBuf::<i8, 2>::from_per_channel(&pc).unwrap();
+    let pb = PerBlock::<i8>::new(&[0.5], &[], &[2], 0, 2).unwrap();
+    let pbb = PerBlockBuf::<i8, 1>::from_per_block(&pb).unwrap();
+    let q = Quantizer::<i8>::new(0.5, 0).unwrap();
+    assert_eq!(slices(&q), Ok([1.0, -1.0]));
+    assert_eq!(slices(&pc), Ok([1.0, -1.0]));
+    assert_eq!(slices(&pcb), Ok([1.0, -1.0]));
+    assert_eq!(slices(&pb), Ok([1.0, -1.0]));
+    assert_eq!(slices(&pbb), Ok([1.0, -1.0]));
+    let _: CodeRange = pc.code_range();
+    let _: CodeRange = pb.code_range();
+
+    // Activation lives in quant; ops and layer re-export the same item.
+    let _: fn(Activation, Quantizer<i8>) -> Result<(i8, i8), Error> = activation_range::<i8>;
+    let _: Activation = qkit::ops::Activation::Relu;
+    let _: Activation = qkit::layer::Activation::Relu6;
+
+    // Elementwise parameters generic over the storage type.
+    let _: fn(
+        Quantizer<i16>,
+        Quantizer<i16>,
+        Quantizer<i16>,
+        i16,
+        i16,
+    ) -> Result<AddParams<i16>, Error> = AddParams::<i16>::new;
+    let _: fn(
+        Quantizer<i16>,
+        Quantizer<i16>,
+        Quantizer<i16>,
+        i16,
+        i16,
+    ) -> Result<MulParams<i16>, Error> = MulParams::<i16>::new;
+    let _: fn(&[i16], &[i16], &AddParams<i16>, &mut [i16]) -> Result<(), Error> = add_i16;
+    let _: fn(&[i16], &[i16], &MulParams<i16>, &mut [i16]) -> Result<(), Error> = mul_i16;
+    assert_eq!(<i8 as ElementwiseInt>::ADD_LEFT_SHIFT, 20);
+
+    // Width-named fixed-point aliases (storage, then fractional bits).
+    let _: fn(FixedI8<4>) -> Fixed<i8, 4> = |x| x;
+    let _: fn(FixedI16<12>) -> Fixed<i16, 12> = |x| x;
+    let _: fn(FixedI32<16>) -> Fixed<i32, 16> = |x| x;
+    let _: fn(FixedI64<32>) -> Fixed<i64, 32> = |x| x;
+    let _: fn(FixedU8<8>) -> Fixed<u8, 8> = |x| x;
+    let _: fn(FixedU16<16>) -> Fixed<u16, 16> = |x| x;
+    let _: fn(FixedU32<16>) -> Fixed<u32, 16> = |x| x;
+    let _: fn(FixedU64<32>) -> Fixed<u64, 32> = |x| x;
+    let _: fn(Q15) -> FixedI16<15> = |x| x;
+    // Float conversions: TryFrom (nearest, checked), From where lossless.
+    let _: fn(f32) -> Result<Q15, Error> = <Q15 as TryFrom<f32>>::try_from;
+    let _: fn(f64) -> Result<Q15, Error> = <Q15 as TryFrom<f64>>::try_from;
+    let _: fn(f16) -> Result<Q15, Error> = <Q15 as TryFrom<f16>>::try_from;
+    let _: fn(bf16) -> Result<Q15, Error> = <Q15 as TryFrom<bf16>>::try_from;
+    let _: fn(Q7) -> f16 = <f16 as From<Q7>>::from;
+    let _: fn(Q7) -> bf16 = <bf16 as From<Q7>>::from;
+    assert_eq!(Q15::try_from(0.5f32), Ok(Q15::from_bits(0x4000)));
+}

@@ -6,6 +6,7 @@
 
 use qkit::int4::{self, I4, Nibble, U4};
 use qkit::quant::ggml::{self, BlockQ4_0, BlockQ8_0};
+use qkit::quant::{CodeRange, QuantizeSlice};
 use qkit::quant::{PerBlock, PerChannel, Quantizer};
 use qkit::{QInt, Round};
 use serde_json::Value;
@@ -137,19 +138,19 @@ enum Granularity<'a, Q: QInt> {
 }
 
 impl<Q: QInt> Granularity<'_, Q> {
-    fn quantize(&self, x: &[f32], out: &mut [Q]) {
+    fn quantize_slice(&self, x: &[f32], out: &mut [Q]) {
         match self {
             Granularity::Tensor(q) => q.quantize_slice(x, out, Round::HalfToEven),
-            Granularity::Channel(q) => q.quantize(x, out, Round::HalfToEven),
-            Granularity::Block(q) => q.quantize(x, out, Round::HalfToEven),
+            Granularity::Channel(q) => q.quantize_slice(x, out, Round::HalfToEven),
+            Granularity::Block(q) => q.quantize_slice(x, out, Round::HalfToEven),
         }
         .unwrap()
     }
-    fn dequantize(&self, q: &[Q], out: &mut [f32]) {
+    fn dequantize_slice(&self, q: &[Q], out: &mut [f32]) {
         match self {
             Granularity::Tensor(p) => p.dequantize_slice(q, out),
-            Granularity::Channel(p) => p.dequantize(q, out),
-            Granularity::Block(p) => p.dequantize(q, out),
+            Granularity::Channel(p) => p.dequantize_slice(q, out),
+            Granularity::Block(p) => p.dequantize_slice(q, out),
         }
         .unwrap()
     }
@@ -180,7 +181,7 @@ fn onnx_case<Q: QInt>(c: &Value, packed: Option<PackedCheck<'_>>) {
             let x = f32s(&c["x"]);
             let want = i64s(&c["y"]);
             let mut got = vec![Q::saturating_from_i32(0); x.len()];
-            g.quantize(&x, &mut got);
+            g.quantize_slice(&x, &mut got);
             for i in 0..x.len() {
                 assert_eq!(
                     as_i64(&got[i..=i])[0],
@@ -197,7 +198,7 @@ fn onnx_case<Q: QInt>(c: &Value, packed: Option<PackedCheck<'_>>) {
             let q = to_q::<Q>(&i64s(&c["q"]));
             let want = f32s(&c["y"]);
             let mut got = vec![0f32; q.len()];
-            g.dequantize(&q, &mut got);
+            g.dequantize_slice(&q, &mut got);
             assert!(same_bits(&got, &want), "{what}: {got:?} vs {want:?}");
         }
         op => panic!("{op}"),
@@ -447,12 +448,14 @@ fn tflite_converter_per_channel_weights() {
         let amax = w[ch * cols..(ch + 1) * cols]
             .iter()
             .fold(0f32, |m, v| m.max(v.abs()));
-        let ours = Quantizer::<i8>::symmetric(amax, true).unwrap();
+        let ours = Quantizer::<i8>::symmetric(amax, CodeRange::Narrow).unwrap();
         assert_eq!(ours.scale().to_bits(), s.to_bits(), "channel {ch}");
     }
-    let pc = PerChannel::<i8>::narrow(&scales, &[], &dims, axis).unwrap();
+    let pc =
+        PerChannel::<i8>::with_code_range(&scales, &[], &dims, axis, CodeRange::Narrow).unwrap();
     let mut got = vec![0i8; w.len()];
-    pc.quantize(&w, &mut got, Round::HalfAwayFromZero).unwrap();
+    pc.quantize_slice(&w, &mut got, Round::HalfAwayFromZero)
+        .unwrap();
     assert_eq!(as_i64(&got), want);
 }
 

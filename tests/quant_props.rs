@@ -7,6 +7,7 @@
 use half::{bf16, f16};
 use proptest::prelude::*;
 use qkit::int4::{self, I4, U4};
+use qkit::quant::{CodeRange, QuantizeSlice};
 use qkit::quant::{PerBlock, PerChannel, Quantizer};
 use qkit::{Error, QInt, Round};
 
@@ -28,6 +29,10 @@ fn reference(x: f32, scale: f32, zp: i32, qmin: i32, qmax: i32, round: Round) ->
 
 fn any_round() -> impl Strategy<Value = Round> {
     prop_oneof![Just(Round::HalfAwayFromZero), Just(Round::HalfToEven)]
+}
+
+fn any_code_range() -> impl Strategy<Value = CodeRange> {
+    prop_oneof![Just(CodeRange::Full), Just(CodeRange::Narrow)]
 }
 
 fn any_scale() -> impl Strategy<Value = f32> {
@@ -57,14 +62,10 @@ fn any_x(scale: f32) -> impl Strategy<Value = f32> {
     ]
 }
 
-fn check_type<Q: QInt>(scale: f32, zp_frac: f64, narrow: bool, xs: &[f32], round: Round) {
-    let qmin = Q::MIN + narrow as i32;
+fn check_type<Q: QInt>(scale: f32, zp_frac: f64, range: CodeRange, xs: &[f32], round: Round) {
+    let qmin = Q::MIN + (range == CodeRange::Narrow) as i32;
     let zp = (qmin as f64 + zp_frac * (Q::MAX as f64 - qmin as f64)).round() as i32;
-    let q = if narrow {
-        Quantizer::<Q>::narrow(scale, zp).unwrap()
-    } else {
-        Quantizer::<Q>::new(scale, zp).unwrap()
-    };
+    let q = Quantizer::<Q>::with_code_range(scale, zp, range).unwrap();
     let mut out = vec![Q::saturating_from_i32(0); xs.len()];
     q.quantize_slice(xs, &mut out, round).unwrap();
     for (&x, &o) in xs.iter().zip(&out) {
@@ -100,15 +101,15 @@ proptest! {
     fn quantize_equals_the_wide_reference(
         (scale, xs) in any_scale().prop_flat_map(|s| (Just(s), prop::collection::vec(any_x(s), 0..40))),
         zp_frac in 0.0f64..=1.0,
-        narrow in any::<bool>(),
+        range in any_code_range(),
         round in any_round(),
     ) {
-        check_type::<i8>(scale, zp_frac, narrow, &xs, round);
-        check_type::<u8>(scale, zp_frac, narrow, &xs, round);
-        check_type::<i16>(scale, zp_frac, narrow, &xs, round);
-        check_type::<I4>(scale, zp_frac, narrow, &xs, round);
-        check_type::<U4>(scale, zp_frac, narrow, &xs, round);
-        check_type::<i32>(scale, zp_frac, narrow, &xs, round);
+        check_type::<i8>(scale, zp_frac, range, &xs, round);
+        check_type::<u8>(scale, zp_frac, range, &xs, round);
+        check_type::<i16>(scale, zp_frac, range, &xs, round);
+        check_type::<I4>(scale, zp_frac, range, &xs, round);
+        check_type::<U4>(scale, zp_frac, range, &xs, round);
+        check_type::<i32>(scale, zp_frac, range, &xs, round);
     }
 
     #[test]
@@ -150,10 +151,10 @@ proptest! {
 
     #[test]
     fn zero_is_exact_after_nudging(
-        min in -1e4f32..1e4, width in 1e-3f32..1e4, narrow in any::<bool>(), round in any_round(),
+        min in -1e4f32..1e4, width in 1e-3f32..1e4, range in any_code_range(), round in any_round(),
     ) {
         let max = min + width;
-        for_each_type(min, max, narrow, round)?;
+        for_each_type(min, max, range, round)?;
     }
 
     #[test]
@@ -169,8 +170,8 @@ proptest! {
 
     #[test]
     fn symmetric_weights_stay_in_range(amax in 1e-3f32..1e3, xs in prop::collection::vec(-1.0f32..=1.0, 1..40)) {
-        let q = Quantizer::<i8>::symmetric(amax, true).unwrap();
-        let q4 = Quantizer::<I4>::symmetric(amax, true).unwrap();
+        let q = Quantizer::<i8>::symmetric(amax, CodeRange::Narrow).unwrap();
+        let q4 = Quantizer::<I4>::symmetric(amax, CodeRange::Narrow).unwrap();
         for &x in &xs {
             let v = q.quantize(x * amax, Round::HalfAwayFromZero);
             prop_assert!((-127..=127).contains(&v));
@@ -184,11 +185,12 @@ proptest! {
 fn zero_exact<Q: QInt>(
     min: f32,
     max: f32,
-    narrow: bool,
+    range: CodeRange,
     round: Round,
 ) -> Result<(), TestCaseError> {
-    let q = Quantizer::<Q>::from_min_max(min, max, narrow).unwrap();
-    prop_assert_eq!(q.qmin(), Q::MIN + narrow as i32);
+    let q = Quantizer::<Q>::from_min_max(min, max, range).unwrap();
+    prop_assert_eq!(q.qmin(), Q::MIN + (range == CodeRange::Narrow) as i32);
+    prop_assert_eq!(q.code_range(), range);
     let z = q.quantize(0.0, round);
     prop_assert_eq!(z.to_i32(), q.zero_point());
     prop_assert_eq!(q.dequantize(z), 0.0);
@@ -199,41 +201,41 @@ fn zero_exact<Q: QInt>(
     Ok(())
 }
 
-fn for_each_type(min: f32, max: f32, narrow: bool, round: Round) -> Result<(), TestCaseError> {
-    zero_exact::<i8>(min, max, narrow, round)?;
-    zero_exact::<u8>(min, max, narrow, round)?;
-    zero_exact::<i16>(min, max, narrow, round)?;
-    zero_exact::<I4>(min, max, narrow, round)?;
-    zero_exact::<U4>(min, max, narrow, round)
+fn for_each_type(min: f32, max: f32, range: CodeRange, round: Round) -> Result<(), TestCaseError> {
+    zero_exact::<i8>(min, max, range, round)?;
+    zero_exact::<u8>(min, max, range, round)?;
+    zero_exact::<i16>(min, max, range, round)?;
+    zero_exact::<I4>(min, max, range, round)?;
+    zero_exact::<U4>(min, max, range, round)
 }
 
 /// The TFLite `ChooseQuantizationParams` algorithm on hand-checked values.
 #[test]
 fn from_min_max_known_values() {
-    let q = Quantizer::<u8>::from_min_max(-1.0, 1.0, false).unwrap();
+    let q = Quantizer::<u8>::from_min_max(-1.0, 1.0, CodeRange::Full).unwrap();
     assert_eq!((q.scale(), q.zero_point()), ((2.0f64 / 255.0) as f32, 128));
-    let q = Quantizer::<i8>::from_min_max(-1.0, 1.0, false).unwrap();
+    let q = Quantizer::<i8>::from_min_max(-1.0, 1.0, CodeRange::Full).unwrap();
     // Both candidates are -0.5; the max side has the smaller error estimate
     // (127 + 127.5 < 128 + 127.5) and -0.5 rounds away from zero.
     assert_eq!(q.zero_point(), -1);
-    let q = Quantizer::<i8>::from_min_max(-1.0, 1.0, true).unwrap();
+    let q = Quantizer::<i8>::from_min_max(-1.0, 1.0, CodeRange::Narrow).unwrap();
     assert_eq!(
         (q.scale(), q.zero_point(), q.qmin()),
         ((2.0f64 / 254.0) as f32, 0, -127)
     );
-    let q = Quantizer::<u8>::from_min_max(0.0, 0.0, false).unwrap();
+    let q = Quantizer::<u8>::from_min_max(0.0, 0.0, CodeRange::Full).unwrap();
     assert_eq!((q.scale(), q.zero_point()), (1.0, 0));
-    let q = Quantizer::<u8>::from_min_max(-10.0, -5.0, false).unwrap();
+    let q = Quantizer::<u8>::from_min_max(-10.0, -5.0, CodeRange::Full).unwrap();
     assert_eq!(q.zero_point(), 255);
     assert_eq!(
-        Quantizer::<u8>::from_min_max(f32::NAN, 1.0, false),
+        Quantizer::<u8>::from_min_max(f32::NAN, 1.0, CodeRange::Full),
         Err(Error::NaN)
     );
-    assert!(Quantizer::<u8>::from_min_max(2.0, 1.0, false).is_err());
-    assert!(Quantizer::<u8>::from_min_max(0.0, f32::INFINITY, false).is_err());
+    assert!(Quantizer::<u8>::from_min_max(2.0, 1.0, CodeRange::Full).is_err());
+    assert!(Quantizer::<u8>::from_min_max(0.0, f32::INFINITY, CodeRange::Full).is_err());
     // Issue 10: a valid range too narrow for a normal f32 scale gets the
     // smallest normal scale (the scale floor), not InvalidScale(0).
-    let q = Quantizer::<u8>::from_min_max(0.0, 1e-44, false).unwrap();
+    let q = Quantizer::<u8>::from_min_max(0.0, 1e-44, CodeRange::Full).unwrap();
     assert_eq!((q.scale(), q.zero_point()), (f32::MIN_POSITIVE, 0));
 }
 
@@ -254,7 +256,7 @@ fn constructor_and_slice_errors() {
         })
     ));
     assert!(matches!(
-        Quantizer::<I4>::narrow(1.0, -8),
+        Quantizer::<I4>::with_code_range(1.0, -8, CodeRange::Narrow),
         Err(Error::ZeroPointOutOfRange { min: -7, .. })
     ));
     assert!(Quantizer::<U4>::new(1.0, 16).is_err());
@@ -279,8 +281,13 @@ fn constructor_and_slice_errors() {
         Quantizer::<u8>::dynamic(&[f32::INFINITY]),
         Err(Error::InvalidParameter(_))
     ));
-    assert!(Quantizer::<i8>::symmetric(-1.0, true).is_err());
-    assert_eq!(Quantizer::<i8>::symmetric(0.0, true).unwrap().scale(), 1.0);
+    assert!(Quantizer::<i8>::symmetric(-1.0, CodeRange::Narrow).is_err());
+    assert_eq!(
+        Quantizer::<i8>::symmetric(0.0, CodeRange::Narrow)
+            .unwrap()
+            .scale(),
+        1.0
+    );
 }
 
 // ----------------------------------------------------------- per channel / block
@@ -323,11 +330,11 @@ proptest! {
         let x: Vec<f32> = (0..n).map(|_| (next() % 4001) as f32 / 100.0 - 20.0).collect();
         let pc = PerChannel::<I4>::new(&scales, &zps, &dims, axis).unwrap();
         let mut out = vec![I4::ZERO; n];
-        pc.quantize(&x, &mut out, round).unwrap();
+        pc.quantize_slice(&x, &mut out, round).unwrap();
         let mut packed = vec![0u8; int4::packed_len(n)];
         pc.quantize_packed(&x, &mut packed, round).unwrap();
         let mut deq = vec![0f32; n];
-        pc.dequantize(&out, &mut deq).unwrap();
+        pc.dequantize_slice(&out, &mut deq).unwrap();
         let mut deq_packed = vec![0f32; n];
         pc.dequantize_packed(&packed, &mut deq_packed).unwrap();
         for i in 0..n {
@@ -356,9 +363,9 @@ proptest! {
         let x: Vec<f32> = (0..n).map(|_| (next() % 40001) as f32 / 100.0 - 200.0).collect();
         let pb = PerBlock::<u8>::new(&scales, &zps, &dims, axis, block).unwrap();
         let mut out = vec![0u8; n];
-        pb.quantize(&x, &mut out, round).unwrap();
+        pb.quantize_slice(&x, &mut out, round).unwrap();
         let mut deq = vec![0f32; n];
-        pb.dequantize(&out, &mut deq).unwrap();
+        pb.dequantize_slice(&out, &mut deq).unwrap();
         for i in 0..n {
             let mut idx = unravel(i, &dims);
             idx[a] /= block;
@@ -367,7 +374,7 @@ proptest! {
             prop_assert_eq!(out[i], q.quantize(x[i], round));
             prop_assert_eq!(deq[i].to_bits(), q.dequantize(out[i]).to_bits());
         }
-        prop_assert!(pb.quantize(&x, &mut vec![0u8; n + 1], round).is_err());
+        prop_assert!(pb.quantize_slice(&x, &mut vec![0u8; n + 1], round).is_err());
         prop_assert!(PerBlock::<u8>::new(&scales[1..], &[], &dims, axis, block).is_err());
     }
 }
@@ -381,20 +388,22 @@ fn per_channel_and_block_errors() {
     assert!(PerChannel::<i8>::new(&[1.0; 3], &[0; 2], &dims, 1).is_err());
     assert!(PerChannel::<i8>::new(&[1.0, 0.0, 1.0], &[], &dims, 1).is_err());
     assert!(PerChannel::<i8>::new(&[1.0; 3], &[0, 0, 200], &dims, 1).is_err());
-    assert!(PerChannel::<u8>::narrow(&[1.0; 3], &[], &dims, 1).is_err()); // zp 0 < qmin 1
+    assert!(
+        PerChannel::<u8>::with_code_range(&[1.0; 3], &[], &dims, 1, CodeRange::Narrow).is_err()
+    ); // zp 0 < qmin 1
     assert!(PerChannel::<i8>::new(&[1.0; 2], &[], &[2, usize::MAX], 0).is_err());
     let pc = PerChannel::<i8>::new(&[1.0; 3], &[], &dims, 1).unwrap();
     assert!(
-        pc.quantize(&[0.0; 5], &mut [0; 6], Round::HalfToEven)
+        pc.quantize_slice(&[0.0; 5], &mut [0; 6], Round::HalfToEven)
             .is_err()
     );
-    assert!(pc.dequantize(&[0; 6], &mut [0.0; 5]).is_err());
+    assert!(pc.dequantize_slice(&[0; 6], &mut [0.0; 5]).is_err());
     assert!(PerBlock::<i8>::new(&[1.0; 2], &[], &dims, 1, 0).is_err());
     assert!(PerBlock::<i8>::new(&[1.0; 4], &[], &dims, 1, 2).is_ok());
     assert!(PerBlock::<i8>::new(&[1.0; 4], &[0; 3], &dims, 1, 2).is_err());
     // an empty tensor is fine
     let e = PerChannel::<i8>::new(&[], &[], &[3, 0], 1).unwrap();
-    e.quantize(&[], &mut [], Round::HalfToEven).unwrap();
+    e.quantize_slice(&[], &mut [], Round::HalfToEven).unwrap();
 }
 
 /// Every half-integer tie of the int16 range and one ulp either side, both

@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 use qkit::Error;
 use qkit::layer::Activation;
+use qkit::quant::QuantizeSlice;
 
 use crate::data::Sample;
 use crate::quantized::{QModel, QWeights, Runner};

@@ -4,7 +4,7 @@
 use qkit::calib::{EntropyOptions, Histogram, ZeroBin};
 use qkit::int4::{self, I4};
 use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
-use qkit::quant::Quantizer;
+use qkit::quant::{CodeRange, QuantizeSlice, Quantizer};
 use qkit::{Error, Round};
 
 use crate::mlp::Mlp;
@@ -135,7 +135,7 @@ pub fn quantize(
 ) -> Result<QModel, Error> {
     // The input is pixels / 16 in [0, 1]: an exact uint8-style range,
     // stored as int8 with zero point -128.
-    let mut input = Quantizer::<i8>::from_min_max(0.0, 1.0, false)?;
+    let mut input = Quantizer::<i8>::from_min_max(0.0, 1.0, CodeRange::Full)?;
     let mut layers = Vec::new();
     let last = net.layers.len() - 1;
     for (l, dense) in net.layers.iter().enumerate() {
@@ -143,9 +143,9 @@ pub fn quantize(
         let t = cal.threshold(&calib.hists[l + 1], relu)?;
         let output = if relu {
             // Post-ReLU activations are >= 0: all 256 codes on [0, t].
-            Quantizer::<i8>::from_min_max(0.0, t, false)?
+            Quantizer::<i8>::from_min_max(0.0, t, CodeRange::Full)?
         } else {
-            Quantizer::<i8>::symmetric(t, false)?
+            Quantizer::<i8>::symmetric(t, CodeRange::Full)?
         };
         let (weights, filter_scales) = quantize_weights(&dense.w, dense.n_in, dense.n_out, bits)?;
         let bias = dense
@@ -193,12 +193,12 @@ fn quantize_weights(
         let amax = row.iter().fold(0.0f32, |m, v| m.max(v.abs()));
         match bits {
             WeightBits::Eight => {
-                let q = Quantizer::<i8>::symmetric(amax, true)?;
+                let q = Quantizer::<i8>::symmetric(amax, CodeRange::Narrow)?;
                 scales.push(q.scale());
                 q8.extend(row.iter().map(|&v| q.quantize(v, Round::HalfAwayFromZero)));
             }
             WeightBits::Four => {
-                let q = Quantizer::<I4>::symmetric(amax, true)?;
+                let q = Quantizer::<I4>::symmetric(amax, CodeRange::Narrow)?;
                 scales.push(q.scale());
                 q4.extend(row.iter().map(|&v| q.quantize(v, Round::HalfAwayFromZero)));
             }

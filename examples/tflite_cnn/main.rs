@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use qkit::Round;
 use qkit::layer::{Activation, Channel, Padding};
-use qkit::quant::Quantizer;
+use qkit::quant::{QuantizeSlice, Quantizer};
 use serde_json::Value;
 
 use net::{Graph, Net, Op};

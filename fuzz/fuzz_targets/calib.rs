@@ -20,10 +20,10 @@ use qkit::calib::observer::{
     MinMaxObserver, MovingAverageMinMaxObserver, PerChannelMinMaxObserver, affine_params,
 };
 use qkit::calib::{
-    EntropyOptions, Histogram, Merge, SymmetricRange, ThresholdRule, Ties, Upper, ZeroBin,
+    EntropyOptions, Histogram, Merge, ThresholdRule, Ties, Upper, ZeroBin, amax_quantizer,
     entropy_kl, entropy_search, max_threshold, mse_threshold, percentile_threshold,
-    symmetric_quantizer,
 };
+use qkit::quant::CodeRange;
 
 #[derive(Arbitrary, Debug)]
 struct Input {
@@ -162,18 +162,18 @@ fuzz_target!(|inp: Input| {
         assert_eq!(pc2.min_max(c1), Err(Error::IndexOutOfBounds { index: c1, len: c1 }));
     }
     let _ = mm.affine_quantizer::<i8>();
-    let _ = mm.symmetric_quantizer::<i8>(SymmetricRange::Full);
+    let _ = mm.amax_quantizer::<i8>(CodeRange::Full);
     let _ = ema.affine_quantizer::<u8>();
     let mut scales = [0.0f32; 4];
-    let _ = pc.symmetric_scales(127, SymmetricRange::Narrow, &mut scales[..pc.channels()]);
+    let _ = pc.symmetric_scales(127, CodeRange::Narrow, &mut scales[..pc.channels()]);
     if let Some((lo, hi)) = mm.min_max() {
         let _ = affine_params(lo, hi, -128, 127);
     }
-    if let Ok(q) = symmetric_quantizer::<i8>(inp.width, SymmetricRange::Narrow) {
-        assert!(q.is_narrow() && q.qmin() == -127);
+    if let Ok(q) = amax_quantizer::<i8>(inp.width, CodeRange::Narrow) {
+        assert!(q.code_range() == CodeRange::Narrow && q.qmin() == -127);
     }
-    if let Ok(q) = symmetric_quantizer::<i8>(inp.width, SymmetricRange::Full) {
-        assert!(!q.is_narrow());
+    if let Ok(q) = amax_quantizer::<i8>(inp.width, CodeRange::Full) {
+        assert_eq!(q.code_range(), CodeRange::Full);
     }
 
     // Arbitrary histograms straight into the slice API (bounded size).

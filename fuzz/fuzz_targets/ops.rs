@@ -144,11 +144,11 @@ fuzz_target!(|input: Input| {
         Quantizer::<i16>::new(s2, z2),
     ) {
         let (lo, hi) = input.act16;
-        if let Ok(p) = AddParams::new_i16(qa, qb, qo, lo, hi) {
+        if let Ok(p) = AddParams::new(qa, qb, qo, lo, hi) {
             add_i16(a16, b16, &p.with_rounding(rounding), &mut y16).unwrap();
             assert!(y16.iter().all(|&v| lo <= v && v <= hi));
         }
-        if let Ok(p) = MulParams::new_i16(qa, qb, qo, lo, hi) {
+        if let Ok(p) = MulParams::new(qa, qb, qo, lo, hi) {
             mul_i16(a16, b16, &p.with_rounding(rounding), &mut y16).unwrap();
         }
     }

@@ -12,7 +12,7 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use qkit::int4::{self, I4, U4};
 use qkit::quant::ggml::{self, BlockQ4_0, BlockQ8_0};
-use qkit::quant::{PerBlock, PerChannel, Quantizer};
+use qkit::quant::{CodeRange, PerBlock, PerChannel, QuantizeSlice, Quantizer};
 use qkit::{QInt, Round};
 
 #[derive(Debug, Arbitrary)]
@@ -44,12 +44,13 @@ fn reference(x: f32, scale: f32, zp: i32, qmin: i32, qmax: i32, round: Round) ->
     (r as f64 + zp as f64).clamp(qmin as f64, qmax as f64) as i32
 }
 
+/// The code range the input asks for.
+fn code_range(inp: &Input) -> CodeRange {
+    if inp.narrow { CodeRange::Narrow } else { CodeRange::Full }
+}
+
 fn per_tensor<Q: QInt>(inp: &Input, round: Round) {
-    let q = if inp.narrow {
-        Quantizer::<Q>::narrow(inp.scale, inp.zero_point)
-    } else {
-        Quantizer::<Q>::new(inp.scale, inp.zero_point)
-    };
+    let q = Quantizer::<Q>::with_code_range(inp.scale, inp.zero_point, code_range(inp));
     let qmin = Q::MIN + inp.narrow as i32;
     let valid = inp.scale.is_finite()
         && inp.scale > 0.0
@@ -67,8 +68,8 @@ fn per_tensor<Q: QInt>(inp: &Input, round: Round) {
         assert_eq!(back[i].to_bits(), q.dequantize(out[i]).to_bits());
     }
     assert!(q.quantize_slice(&inp.x, &mut vec![Q::saturating_from_i32(0); inp.x.len() + 1], round).is_err());
-    let _ = Quantizer::<Q>::from_min_max(inp.min, inp.max, inp.narrow);
-    let _ = Quantizer::<Q>::symmetric(inp.max, inp.narrow);
+    let _ = Quantizer::<Q>::from_min_max(inp.min, inp.max, code_range(inp));
+    let _ = Quantizer::<Q>::symmetric(inp.max, code_range(inp));
 }
 
 fn packed<N: int4::Nibble>(inp: &Input, round: Round) {
@@ -88,7 +89,7 @@ fn granular(inp: &Input, round: Round) {
         assert_eq!(pc.len(), n);
         let x: Vec<f32> = inp.x.iter().copied().cycle().take(if inp.x.is_empty() { 0 } else { n }).collect();
         let mut out = vec![0i8; x.len()];
-        let r = pc.quantize(&x, &mut out, round);
+        let r = pc.quantize_slice(&x, &mut out, round);
         assert_eq!(r.is_ok(), x.len() == n);
         let mut p = vec![0u8; int4::packed_len(x.len())];
         if let Ok(pc4) = PerChannel::<I4>::new(&inp.scales, &inp.zero_points, &dims, axis) {
@@ -98,10 +99,10 @@ fn granular(inp: &Input, round: Round) {
     if let Ok(pb) = PerBlock::<U4>::new(&inp.scales, &inp.zero_points, &dims, axis, inp.block as usize) {
         let x: Vec<f32> = inp.x.iter().copied().cycle().take(if inp.x.is_empty() { 0 } else { n }).collect();
         let mut out = vec![U4::ZERO; x.len()];
-        let r = pb.quantize(&x, &mut out, round);
+        let r = pb.quantize_slice(&x, &mut out, round);
         assert_eq!(r.is_ok(), x.len() == n);
         let mut back = vec![0f32; x.len()];
-        let _ = pb.dequantize(&out, &mut back);
+        let _ = pb.dequantize_slice(&out, &mut back);
     }
 }
 
@@ -116,8 +117,8 @@ fn empty_but_huge(inp: &Input, round: Round) {
         let scales = vec![1.0f32; channels.min(4)];
         if let Ok(pc) = PerChannel::<i8>::new(&scales, &[], &dims, axis) {
             assert!(pc.is_empty());
-            pc.quantize(&[], &mut [], round).unwrap();
-            pc.dequantize(&[], &mut []).unwrap();
+            pc.quantize_slice(&[], &mut [], round).unwrap();
+            pc.dequantize_slice(&[], &mut []).unwrap();
         }
         if let Ok(pb) = PerBlock::<I4>::new(&scales, &[], &dims, axis, 1 + inp.block as usize) {
             assert!(pb.is_empty());
@@ -131,15 +132,15 @@ fn empty_but_huge(inp: &Input, round: Round) {
 fn parameter_rules<Q: QInt>(inp: &Input) {
     let (lo, hi) = (inp.min.min(inp.max), inp.min.max(inp.max));
     if lo.is_finite() && hi.is_finite() {
-        for narrow in [false, true] {
-            let q = Quantizer::<Q>::from_min_max(lo, hi, narrow).unwrap();
+        for range in [CodeRange::Full, CodeRange::Narrow] {
+            let q = Quantizer::<Q>::from_min_max(lo, hi, range).unwrap();
             assert!(q.scale().is_finite() && q.scale() >= f32::MIN_POSITIVE);
-            assert_eq!(q.is_narrow(), narrow);
+            assert_eq!(q.code_range(), range);
         }
     }
     let a = inp.max.abs();
     if a.is_finite() {
-        let q = Quantizer::<Q>::symmetric(a, inp.narrow).unwrap();
+        let q = Quantizer::<Q>::symmetric(a, code_range(inp)).unwrap();
         assert!(q.scale().is_finite() && q.scale() >= f32::MIN_POSITIVE);
     }
 }

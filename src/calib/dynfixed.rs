@@ -1,6 +1,6 @@
 //! Dynamic fixed point (Qiu et al., FPGA 2016, "Going Deeper with Embedded
 //! FPGA Platform for CNN"): a power-of-two scale `2^-fl` per layer, chosen
-//! greedily layer by layer (CALIBRATION.md §4).
+//! greedily layer by layer.
 //!
 //! A `bw`-bit code `c ∈ [-2^(bw-1), 2^(bw-1) - 1]` stands for `c · 2^-fl`;
 //! `fl` may be negative or larger than `bw`. qkit pins what the paper leaves
@@ -93,7 +93,7 @@ fn check_fl(fl: i32) -> Result<(), Error> {
 /// The no-overflow start `fl0`: the largest `fl` with
 /// `max_abs <= (2^(bits-1) - 1) · 2^-fl`, found with an exact doubling loop
 /// (no float `log2`, so exact powers of two are not off by one).
-/// `max_abs == 0` gives `bits - 1` (CALIBRATION.md §7).
+/// `max_abs == 0` gives `bits - 1` (all fractional: nothing to cover).
 ///
 /// Errors: `InvalidParameter` for `bits` outside `2..=32` or a negative /
 /// non-finite `max_abs`.
@@ -183,7 +183,7 @@ pub fn best_frac_len(
     Ok(best.1)
 }
 
-/// The weight-phase search of §4.2: start at [`initial_frac_len`] of the
+/// The weight-phase search of Qiu et al.: start at [`initial_frac_len`] of the
 /// finite `max |v|` and search the "adjacent domains" `fl0 - 2 ..= fl0 + 2`.
 ///
 /// Errors as [`best_frac_len`] (`Empty` when no value is finite).
@@ -268,7 +268,7 @@ pub struct LayerFormat {
     pub data_fl: i32,
 }
 
-/// Qiu et al.'s greedy layer-wise flow (§4.2). For each layer in order:
+/// Qiu et al.'s greedy layer-wise flow. For each layer in order:
 /// choose the weight format with [`search_frac_len`] (weight phase, `w_bits`),
 /// run the float layer on the float activations and the layer with
 /// quantized weights on the previous layer's *quantized* output, choose the

@@ -1,12 +1,13 @@
 //! `Histogram<N>`: a fixed-size histogram of `|x|` or of signed `x` whose
 //! range grows without losing counts.
 //!
-//! Bins follow numpy's convention (CALIBRATION.md §0): `N` equal bins over
+//! Bins follow numpy's `histogram` convention: `N` equal bins over
 //! the range, `k = floor((v - lo) / w)`, and the value equal to the top of the
 //! range goes into the last bin, so the sample that defines `amax` stays in
 //! its own histogram.
 //!
-//! **Growing** (CALIBRATION.md §7, qkit's proposal): the first non-zero
+//! **Growing** (qkit's own scheme; PyTorch's `HistogramObserver` and
+//! pytorch-quantization re-bin differently): the first non-zero
 //! sample sets the range to `max |x|` of its batch. When a later sample lies
 //! beyond the range, the range doubles and adjacent bin pairs merge
 //! (`h'[k] = h[2k] + h[2k+1]` for `|x|`), until it fits. No allocation, and
@@ -516,7 +517,7 @@ impl<const N: usize> Histogram<N> {
         Ok(self.bin_width())
     }
 
-    /// Max calibration: the exact `max |x|` (§1). `Err(Empty)` before any
+    /// Max calibration: the exact `max |x|`, no clipping. `Err(Empty)` before any
     /// finite sample; 0 when every sample was 0.
     ///
     /// ```
@@ -569,7 +570,8 @@ impl<const N: usize> Histogram<N> {
     ///
     /// ```
     /// let mut h = qkit::calib::Histogram::<2048>::magnitude();
-    /// h.add(&[3.0; 1000]);             // one repeated value: rule 7 of §2.6
+    /// h.add(&[3.0; 1000]); // one repeated value: every clipping candidate has KL = +inf
+    ///                      // (its mass folds into an empty bin); no clipping has KL 0
     /// assert_eq!(h.entropy_threshold(128)?, 3.0);
     /// # Ok::<(), qkit::Error>(())
     /// ```

@@ -3,25 +3,25 @@
 //! "How do we set the scale factor?" This module gives the answers the field
 //! uses, in fixed-size memory so they also run on the device:
 //!
-//! | file | concept | spec (CALIBRATION.md) |
+//! | item | concept | convention reproduced |
 //! | --- | --- | --- |
-//! | [`observer`] | running min/max, moving-average min/max (c = 0.01), per channel | §5.1 |
-//! | [`histogram`] | `Histogram<N>` of `|x|` or signed `x` that grows by merging bin pairs | §0, §7 |
-//! | [`max_threshold`] | max (no saturation) calibration | §1 |
-//! | [`percentile_threshold`] | pytorch-quantization percentile | §3.1 |
-//! | [`mse_threshold`] | pytorch-quantization MSE-optimal clip | §3.2 |
-//! | [`entropy_threshold`], [`entropy_search`], [`entropy_kl`] | TensorRT KL-entropy search, canonical §2.2 and compatible modes | §2 |
-//! | [`dynfixed`] | Qiu et al. 2016 dynamic fixed point: fractional-length search, greedy layer walk | §4 |
-//! | [`symmetric_quantizer`] | threshold → [`Quantizer`](crate::quant::Quantizer) (int8, int4, narrow/full range) | §0, §1 |
+//! | [`observer`] | running min/max, moving-average min/max (c = 0.01), per channel | PyTorch's `MinMaxObserver`, `MovingAverageMinMaxObserver`, `_calculate_qparams` |
+//! | [`histogram`] | `Histogram<N>` of `|x|` or signed `x` that grows by merging bin pairs | numpy's bin edges |
+//! | [`max_threshold`] | max (no saturation) calibration | pytorch-quantization `MaxCalibrator` |
+//! | [`percentile_threshold`] | percentile of `|x|` | pytorch-quantization `HistogramCalibrator`, `method="percentile"` |
+//! | [`mse_threshold`] | the clip with the least quantization error | pytorch-quantization `method="mse"` |
+//! | [`entropy_threshold`], [`entropy_search`], [`entropy_kl`] | KL-divergence threshold search | TensorRT's entropy calibration (canonical form) and pytorch-quantization's variant, as [`EntropyOptions`] |
+//! | [`dynfixed`] | dynamic fixed point: fractional-length search, greedy layer walk | Qiu et al., FPGA 2016 |
+//! | [`amax_quantizer`], [`symmetric_scale`] | threshold → scale → [`Quantizer`](crate::quant::Quantizer) (int8, int4; narrow or full [`CodeRange`](crate::quant::CodeRange)) | pytorch-quantization `TensorQuantizer`, PyTorch observers |
 //!
 //! Every threshold function takes a histogram as a slice of bin counts plus
 //! the bin width (`hist[k]` counts `|x|` in `[k·w, (k+1)·w)`, the top bin also
 //! holds `x = N·w`) and returns a threshold in real units. The shared rules:
 //! an all-empty histogram is `Err(Error::Empty)` ("uncalibrated": use scale 1,
 //! zero point 0); a bin width of 0 means every sample was 0 and the threshold
-//! is 0, which [`symmetric_quantizer`] turns into scale 1 (the zero rule of §1).
-//! Non-finite samples never reach a histogram: [`Histogram::add`] counts and
-//! skips them.
+//! is 0, which [`amax_quantizer`] turns into scale 1 (the zero rule, see
+//! [`ZERO_FLOOR`]). Non-finite samples never reach a histogram:
+//! [`Histogram::add`] counts and skips them.
 //!
 //! **Memory and stack.** Nothing here allocates, and no function keeps a
 //! copy of a histogram on the stack, so what a calibration needs is the size
@@ -39,13 +39,14 @@
 //! or, on a host, a `Box`.
 //!
 //! ```
-//! use qkit::calib::{symmetric_quantizer, Histogram, SymmetricRange};
+//! use qkit::calib::{amax_quantizer, Histogram};
+//! use qkit::quant::CodeRange;
 //! let mut h = Histogram::<2048>::magnitude();
 //! h.add(&[0.5, -1.0, 2.0, f32::NAN]);
 //! assert_eq!(h.nonfinite(), 1);
 //! let t = h.max_threshold()?;
 //! assert_eq!(t, 2.0);
-//! let q = symmetric_quantizer::<i8>(t, SymmetricRange::Narrow)?;
+//! let q = amax_quantizer::<i8>(t, CodeRange::Narrow)?;
 //! assert_eq!(q.scale(), 2.0 / 127.0);
 //! # Ok::<(), qkit::Error>(())
 //! ```
@@ -65,7 +66,7 @@ pub use entropy::{
 pub use histogram::{Domain, Histogram};
 pub use mse::mse_threshold;
 pub use percentile::{max_threshold, percentile_threshold};
-pub use scale::{SymmetricRange, ZERO_FLOOR, symmetric_quantizer, symmetric_scale};
+pub use scale::{ZERO_FLOOR, amax_quantizer, symmetric_scale};
 
 use crate::Error;
 

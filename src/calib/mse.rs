@@ -1,5 +1,5 @@
 //! MSE-optimal clipping from a histogram (pytorch-quantization
-//! `_compute_amax_mse`, CALIBRATION.md §3.2).
+//! `_compute_amax_mse`).
 
 use crate::Error;
 

@@ -1,5 +1,5 @@
 //! Range observers: running statistics that become a scale and zero point
-//! (CALIBRATION.md §5).
+//! (PyTorch's observers, `torch.ao.quantization.observer`).
 //!
 //! All observers skip non-finite samples and count them: a NaN never
 //! poisons the range. An observer that has seen nothing hands out the
@@ -8,7 +8,8 @@
 use crate::quant::Quantizer;
 use crate::{Error, QInt};
 
-use super::{SymmetricRange, ZERO_FLOOR, symmetric_quantizer};
+use super::{ZERO_FLOOR, amax_quantizer};
+use crate::quant::CodeRange;
 
 /// Finite min and max of a batch and how many samples were not finite.
 fn batch_min_max(xs: &[f32]) -> (Option<(f32, f32)>, u64) {
@@ -26,7 +27,7 @@ fn batch_min_max(xs: &[f32]) -> (Option<(f32, f32)>, u64) {
 }
 
 /// Affine parameters for the range `[lo, hi]` and codes `[qmin, qmax]`
-/// (PyTorch `_calculate_qparams`, CALIBRATION.md §5.2).
+/// (PyTorch's `_calculate_qparams`, affine mode).
 ///
 /// The range is first widened to include 0; `s = (hi - lo) / (qmax - qmin)`,
 /// `zp = clamp(qmin - round_half_even(lo / s), qmin, qmax)` (the scale is
@@ -36,7 +37,7 @@ fn batch_min_max(xs: &[f32]) -> (Option<(f32, f32)>, u64) {
 ///
 /// ```
 /// use qkit::calib::observer::affine_params;
-/// // CALIBRATION.md §5.2 test vectors
+/// // s = 3/255; zp = -128 - round(-1 / s) = -128 + 85 = -43.
 /// let (s, zp) = affine_params(-1.0, 2.0, -128, 127)?;
 /// assert_eq!((s, zp), (3.0 / 255.0, -43));
 /// let (s, zp) = affine_params(-0.3, 1.0, 0, 255)?;
@@ -146,21 +147,20 @@ impl MinMaxObserver {
         self.nonfinite
     }
 
-    /// Symmetric quantizer from [`amax`](Self::amax) (see
-    /// [`symmetric_quantizer`]); `(1, 0)` before any sample.
+    /// The quantizer for threshold [`amax`](Self::amax) (see
+    /// [`amax_quantizer`]: symmetric for signed types, `[0, amax]` for
+    /// unsigned ones); scale 1, zero point 0 before any sample.
     ///
     /// ```
-    /// use qkit::calib::{observer::MinMaxObserver, SymmetricRange};
+    /// use qkit::{calib::observer::MinMaxObserver, quant::CodeRange};
     /// let mut o = MinMaxObserver::new();
     /// o.observe(&[-2.0, 1.0]);
-    /// assert_eq!(o.symmetric_quantizer::<i8>(SymmetricRange::Full)?.scale(), 2.0 / 127.5);
+    /// assert_eq!(o.amax_quantizer::<i8>(CodeRange::Full)?.scale(), 2.0 / 127.5);
+    /// assert_eq!(o.amax_quantizer::<i8>(CodeRange::Narrow)?.scale(), 2.0 / 127.0);
     /// # Ok::<(), qkit::Error>(())
     /// ```
-    pub fn symmetric_quantizer<Q: QInt>(
-        &self,
-        range: SymmetricRange,
-    ) -> Result<Quantizer<Q>, Error> {
-        symmetric_quantizer::<Q>(self.amax(), range)
+    pub fn amax_quantizer<Q: QInt>(&self, range: CodeRange) -> Result<Quantizer<Q>, Error> {
+        amax_quantizer::<Q>(self.amax(), range)
     }
 
     /// Affine quantizer over `Q`'s full code range from the observed range
@@ -192,7 +192,7 @@ fn affine_quantizer_from<Q: QInt>(range: Option<(f32, f32)>) -> Result<Quantizer
 ///
 /// ```
 /// use qkit::calib::observer::MovingAverageMinMaxObserver;
-/// // CALIBRATION.md §5.1: batch maxima 1, 2, 3 with c = 0.01 give 1.0299.
+/// // Batch maxima 1, 2, 3 with c = 0.01: 1, then 1 + 0.01·(2 - 1), then + 0.01·(3 - 1.01).
 /// let mut o = MovingAverageMinMaxObserver::new();
 /// for m in [1.0, 2.0, 3.0] {
 ///     o.observe(&[0.0, m]);
@@ -500,24 +500,24 @@ impl<const C: usize> PerChannelMinMaxObserver<C> {
         self.nonfinite
     }
 
-    /// Symmetric per-channel scales `amax_c / qmax` (see
-    /// [`symmetric_scale`](super::symmetric_scale)) into `out`; an all-zero
+    /// Symmetric per-channel scales, [`symmetric_scale`](super::symmetric_scale)`(amax_c, qmax, range)`
+    /// (`amax_c / qmax` when narrow), into `out`; an all-zero
     /// channel gets scale 1 (the zero rule). `Err(LengthMismatch)` unless
     /// `out.len() == channels()`.
     ///
     /// ```
-    /// use qkit::calib::{observer::PerChannelMinMaxObserver, SymmetricRange};
+    /// use qkit::{calib::observer::PerChannelMinMaxObserver, quant::CodeRange};
     /// let mut o = PerChannelMinMaxObserver::<2>::new();
     /// o.observe(&[-1.27, 0.0], 2)?;
     /// let mut s = [0.0; 2];
-    /// o.symmetric_scales(127, SymmetricRange::Narrow, &mut s)?;
+    /// o.symmetric_scales(127, CodeRange::Narrow, &mut s)?;
     /// assert_eq!(s, [0.01, 1.0]);
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn symmetric_scales(
         &self,
         qmax: u32,
-        range: SymmetricRange,
+        range: CodeRange,
         out: &mut [f32],
     ) -> Result<(), Error> {
         if out.len() != self.ranges.len() {

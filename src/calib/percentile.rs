@@ -1,4 +1,5 @@
-//! Max and percentile calibration from a histogram (CALIBRATION.md §1, §3.1).
+//! Max and percentile calibration from a histogram (pytorch-quantization's
+//! `MaxCalibrator` and `HistogramCalibrator` with `method="percentile"`).
 
 use crate::Error;
 
@@ -46,7 +47,7 @@ pub(crate) fn max_in(hist: impl Counts, w: f64) -> f32 {
 /// tests/calib_golden.rs). Percentile is monotone in `pct`. Errors: `InvalidParameter` for `pct` outside `[0, 100]` or NaN,
 /// `Empty` for an all-zero histogram; `bin_width == 0` gives 0. A
 /// threshold of 0 (all mass in bin 0) goes through the zero rule of
-/// [`symmetric_quantizer`](super::symmetric_quantizer).
+/// [`amax_quantizer`](super::amax_quantizer).
 ///
 /// ```
 /// use qkit::calib::percentile_threshold;

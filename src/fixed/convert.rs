@@ -155,6 +155,48 @@ macro_rules! floats {
         }
     };
 }
+/// `TryFrom` every float type: [`checked_from_f64`](Fixed::checked_from_f64)
+/// of the exactly widened value (nearest, ties to even; `Err(NaN)`,
+/// `Err(Overflow)` out of range), the conversion a `Q15::try_from(0.5)`
+/// reaches for. Lossy by rounding, like the `fixed` crate's
+/// `checked_from_num`; the saturating forms are `from_f32` and friends.
+macro_rules! try_from_floats {
+    ($t:ident: $($float:ty => $wide:literal),+) => {$(
+        #[doc = concat!("The nearest `Fixed<", stringify!($t), ", FRAC>` to an `", stringify!($float), "`, ties to even; `Err(Error::NaN)` for NaN, `Err(Error::Overflow)` out of range.")]
+        ///
+        /// ```
+        /// use half::{bf16, f16};
+        /// use qkit::{fixed::Fixed, Error};
+        #[doc = concat!("type F = Fixed<", stringify!($t), ", 4>;")]
+        #[doc = concat!("let f = |v: f32| -> ", stringify!($float), " { ", $wide, " };")]
+        /// assert_eq!(F::try_from(f(1.5)), Ok(F::from_bits(24)));
+        /// assert_eq!(F::try_from(f(0.03125)), Ok(F::ZERO)); // a tie: to even
+        /// assert_eq!(F::try_from(f(f32::NAN)), Err(Error::NaN));
+        /// assert_eq!(F::try_from(f(1e30)), Err(Error::Overflow));
+        /// ```
+        impl<const FRAC: u32> TryFrom<$float> for Fixed<$t, FRAC> {
+            type Error = Error;
+            #[inline]
+            fn try_from(x: $float) -> Result<Self, Error> {
+                let widen = |x: $float| -> f64 { x.into() };
+                Self::checked_from_f64(widen(x))
+            }
+        }
+    )+};
+}
+
+macro_rules! try_from_all_floats {
+    ($($t:ident),*) => {$(
+        try_from_floats!($t:
+            f32 => "v",
+            f64 => "v as f64",
+            f16 => "f16::from_f32(v)",
+            bf16 => "bf16::from_f32(v)"
+        );
+    )*};
+}
+try_from_all_floats!(i8, i16, i32, i64, u8, u16, u32, u64);
+
 floats!(i8);
 floats!(i16);
 floats!(i32);
@@ -287,8 +329,8 @@ impl<T: Storage, const FRAC: u32> Fixed<T, FRAC> {
     /// The largest integer not above the value (toward `-inf`).
     ///
     /// ```
-    /// assert_eq!(qkit::fixed::Q16::<8>::from_f64(-1.5).to_int_floor(), -2);
-    /// assert_eq!(qkit::fixed::Q16::<8>::from_f64(1.5).to_int_floor(), 1);
+    /// assert_eq!(qkit::fixed::FixedI16::<8>::from_f64(-1.5).to_int_floor(), -2);
+    /// assert_eq!(qkit::fixed::FixedI16::<8>::from_f64(1.5).to_int_floor(), 1);
     /// ```
     #[inline]
     #[must_use]
@@ -299,8 +341,8 @@ impl<T: Storage, const FRAC: u32> Fixed<T, FRAC> {
     /// The integer part, truncating toward zero.
     ///
     /// ```
-    /// assert_eq!(qkit::fixed::Q16::<8>::from_f64(-1.5).to_int_trunc(), -1);
-    /// assert_eq!(qkit::fixed::Q16::<8>::from_f64(1.5).to_int_trunc(), 1);
+    /// assert_eq!(qkit::fixed::FixedI16::<8>::from_f64(-1.5).to_int_trunc(), -1);
+    /// assert_eq!(qkit::fixed::FixedI16::<8>::from_f64(1.5).to_int_trunc(), 1);
     /// ```
     #[inline]
     #[must_use]
@@ -315,10 +357,10 @@ impl<T: Storage, const FRAC: u32> Fixed<T, FRAC> {
     /// The result always fits `T`.
     ///
     /// ```
-    /// use qkit::fixed::Q16;
-    /// assert_eq!(Q16::<8>::from_f64(-1.5).to_int_round(), -2);
-    /// assert_eq!(Q16::<8>::from_f64(2.5).to_int_round(), 2);
-    /// assert_eq!(Q16::<8>::from_f64(2.5078125).to_int_round(), 3);
+    /// use qkit::fixed::FixedI16;
+    /// assert_eq!(FixedI16::<8>::from_f64(-1.5).to_int_round(), -2);
+    /// assert_eq!(FixedI16::<8>::from_f64(2.5).to_int_round(), 2);
+    /// assert_eq!(FixedI16::<8>::from_f64(2.5078125).to_int_round(), 3);
     /// ```
     #[inline]
     #[must_use]
@@ -331,11 +373,11 @@ impl<T: Storage, const FRAC: u32> Fixed<T, FRAC> {
     /// whenever `to_f64` is exact.
     ///
     /// ```
-    /// use qkit::{Q15, Q31, fixed::Q16};
+    /// use qkit::{Q15, Q31, fixed::FixedI16};
     /// let x = Q31::from_bits(0x4000_8000); // 0.5 + 2^-16: a tie in Q15
     /// assert_eq!(x.convert::<i16, 15>(), Q15::from_bits(0x4000)); // to even
     /// assert_eq!(Q15::MIN.convert::<i16, 12>().to_f64(), -1.0);
-    /// assert_eq!(Q16::<4>::MAX.convert::<i16, 15>(), Q15::MAX); // saturates
+    /// assert_eq!(FixedI16::<4>::MAX.convert::<i16, 15>(), Q15::MAX); // saturates
     /// ```
     #[inline]
     #[must_use]
@@ -352,9 +394,9 @@ impl<T: Storage, const FRAC: u32> Fixed<T, FRAC> {
     /// is out of range.
     ///
     /// ```
-    /// use qkit::{Q15, fixed::Q16};
-    /// assert_eq!(Q16::<4>::from_f64(0.5).checked_convert::<i16, 15>(), Some(Q15::from_f64(0.5)));
-    /// assert_eq!(Q16::<4>::ONE.checked_convert::<i16, 15>(), None);
+    /// use qkit::{Q15, fixed::FixedI16};
+    /// assert_eq!(FixedI16::<4>::from_f64(0.5).checked_convert::<i16, 15>(), Some(Q15::from_f64(0.5)));
+    /// assert_eq!(FixedI16::<4>::ONE.checked_convert::<i16, 15>(), None);
     /// ```
     #[inline]
     #[must_use]
@@ -488,3 +530,30 @@ macro_rules! to_float {
 }
 to_float!(f32, to_f32: i8, i16, u8, u16);
 to_float!(f64, to_f64: i8, i16, i32, u8, u16, u32);
+
+/// Exact half-precision conversions: 8-bit storage has at most 8
+/// significant bits and `|value| <= 255`, `2^-FRAC >= 2^-8`, which both
+/// `f16` (11 bits, normal down to `2^-14`) and `bf16` (8 bits, the range
+/// of `f32`) hold exactly.
+macro_rules! to_half {
+    ($($half:ident, $method:ident: $($t:ident),+;)*) => {$($(
+        /// Exact: every value of this format is representable.
+        ///
+        /// ```
+        #[doc = concat!("use half::", stringify!($half), ";")]
+        /// use qkit::fixed::Fixed;
+        #[doc = concat!("let x = Fixed::<", stringify!($t), ", 8>::from_bits(", stringify!($t), "::MAX);")]
+        #[doc = concat!("assert_eq!(", stringify!($half), "::from(x).to_f64(), x.to_f64());")]
+        /// ```
+        impl<const FRAC: u32> From<Fixed<$t, FRAC>> for $half {
+            #[inline]
+            fn from(x: Fixed<$t, FRAC>) -> $half {
+                x.$method()
+            }
+        }
+    )+)*};
+}
+to_half! {
+    f16, to_f16: i8, u8;
+    bf16, to_bf16: i8, u8;
+}

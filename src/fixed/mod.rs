@@ -4,6 +4,41 @@
 //! `bits: T`, where `T` is one of `i8, i16, i32, i64, u8, u16, u32, u64`
 //! (the [`Storage`] types) and `FRAC <= T::BITS` (checked at compile time).
 //!
+//! ## Names: `Q15` counts fractional bits, `FixedI16<F>` names the storage
+//!
+//! | name | storage `T` | fractional bits | Qm.n | range |
+//! | --- | --- | --- | --- | --- |
+//! | [`Q7`] | `i8` | 7 | Q0.7 | `[-1, 1)` |
+//! | [`Q15`] | `i16` | 15 | Q0.15 | `[-1, 1)` |
+//! | [`Q31`] | `i32` | 31 | Q0.31 | `[-1, 1)` |
+//! | [`FixedI16<12>`](FixedI16) | `i16` | 12 | Q3.12 | `[-8, 8)` |
+//! | [`FixedU8<4>`](FixedU8) | `u8` | 4 | UQ4.4 | `[0, 16)` |
+//!
+//! The three `Qn` names are ARM's DSP formats (CMSIS-DSP's `q7_t`, `q15_t`,
+//! `q31_t`), where *n counts the fractional bits*. Every other format is
+//! written with a width-named alias, [`FixedI8<F>`](FixedI8) ..
+//! [`FixedI64<F>`](FixedI64) and [`FixedU8<F>`](FixedU8) ..
+//! [`FixedU64<F>`](FixedU64), where the name gives the *storage* and `F`
+//! the fractional bits, as in the `fixed` crate's `FixedI16<U12>`: a
+//! `FixedI16<12>` cannot be mistaken for a Q16.12. The two kinds name the
+//! same types: `Q15` is `FixedI16<15>`.
+//!
+//! Conversions from floats: `Q15::try_from(0.5f32)` (`TryFrom` for `f32`,
+//! `f64`, `f16`, `bf16`: nearest, ties to even, `Err` for NaN or out of
+//! range), the saturating `from_f32` / `from_f64` family, and back with
+//! `f32::from(x)` where that is lossless (`to_f32` / `to_f64` otherwise).
+//!
+//! ```
+//! use qkit::{fixed::FixedI16, Error, Q15};
+//! assert_eq!(Q15::try_from(0.5f32), Ok(Q15::from_bits(0x4000)));
+//! assert_eq!(Q15::try_from(1.0f64), Err(Error::Overflow)); // Q15 is [-1, 1)
+//! assert_eq!(FixedI16::<12>::try_from(7.5f32)?.to_bits(), 7 << 12 | 1 << 11);
+//! assert_eq!(f32::from(Q15::from_bits(-16384)), -0.5); // lossless
+//! # Ok::<(), qkit::Error>(())
+//! ```
+//!
+//! ## Arithmetic
+//!
 //! | family | on overflow | division by zero |
 //! | --- | --- | --- |
 //! | operators `+ - * /`, unary `-`, `*Assign`, `saturating_*` | clamp to `MIN`/`MAX` | `MAX`, `MIN` or `ZERO` by the sign of the dividend |
@@ -27,8 +62,8 @@
 //!   to nearest, ties to even.
 //!
 //! ```
-//! use qkit::fixed::{Fixed, Q16};
-//! type Q3_12 = Q16<12>; // 16-bit storage, 12 fractional bits: Q3.12
+//! use qkit::fixed::{Fixed, FixedI16};
+//! type Q3_12 = FixedI16<12>; // 16-bit storage, 12 fractional bits: Q3.12
 //! let a = Q3_12::from_f64(1.5);
 //! let b: Q3_12 = "-2.25".parse()?;
 //! assert_eq!(a * b, Q3_12::from_f64(-3.375));
@@ -74,73 +109,79 @@ pub struct Fixed<T, const FRAC: u32> {
     bits: T,
 }
 
-/// Q0.7: `Fixed<i8, 7>`, the range `[-1, 1 - 2^-7]`.
+/// Q0.7: `Fixed<i8, 7>` (= [`FixedI8<7>`](FixedI8)), 7 *fractional* bits
+/// (ARM's `q7_t`), the range `[-1, 1 - 2^-7]`.
 ///
 /// ```
 /// assert_eq!(qkit::Q7::MIN.to_f32(), -1.0);
 /// ```
 pub type Q7 = Fixed<i8, 7>;
-/// Q0.15: `Fixed<i16, 15>`, the range `[-1, 1 - 2^-15]`.
+/// Q0.15: `Fixed<i16, 15>` (= [`FixedI16<15>`](FixedI16)), 15 *fractional*
+/// bits (ARM's `q15_t`), the range `[-1, 1 - 2^-15]`.
 ///
 /// ```
 /// assert_eq!(qkit::Q15::DELTA.to_f64(), 1.0 / 32768.0);
 /// ```
 pub type Q15 = Fixed<i16, 15>;
-/// Q0.31: `Fixed<i32, 31>`, the range `[-1, 1 - 2^-31]`.
+/// Q0.31: `Fixed<i32, 31>` (= [`FixedI32<31>`](FixedI32)), 31 *fractional*
+/// bits (ARM's `q31_t`), the range `[-1, 1 - 2^-31]`.
 ///
 /// ```
 /// assert_eq!(qkit::Q31::MIN.to_bits(), i32::MIN);
 /// ```
 pub type Q31 = Fixed<i32, 31>;
 
-/// Signed 8-bit storage with `F` fractional bits: `Q8<4>` is Q3.4.
+/// `i8` storage with `F` fractional bits (the name gives the storage,
+/// not the format): `FixedI8<4>` is Q3.4, `FixedI8<7>` is [`Q7`].
 ///
 /// ```
-/// assert_eq!(qkit::fixed::Q8::<4>::MAX.to_f64(), 7.9375);
+/// assert_eq!(qkit::fixed::FixedI8::<4>::MAX.to_f64(), 7.9375);
 /// ```
-pub type Q8<const F: u32> = Fixed<i8, F>;
-/// Signed 16-bit storage with `F` fractional bits: `Q16<12>` is Q3.12.
+pub type FixedI8<const F: u32> = Fixed<i8, F>;
+/// `i16` storage with `F` fractional bits (the name gives the storage,
+/// not the format): `FixedI16<12>` is Q3.12, `FixedI16<15>` is [`Q15`].
 ///
 /// ```
-/// assert_eq!(qkit::fixed::Q16::<12>::MAX.to_f64(), 8.0 - 1.0 / 4096.0);
+/// assert_eq!(qkit::fixed::FixedI16::<12>::MAX.to_f64(), 8.0 - 1.0 / 4096.0);
 /// ```
-pub type Q16<const F: u32> = Fixed<i16, F>;
-/// Signed 32-bit storage with `F` fractional bits: `Q32<16>` is Q15.16.
+pub type FixedI16<const F: u32> = Fixed<i16, F>;
+/// `i32` storage with `F` fractional bits (the name gives the storage,
+/// not the format): `FixedI32<16>` is Q15.16, `FixedI32<31>` is [`Q31`].
 ///
 /// ```
-/// assert_eq!(qkit::fixed::Q32::<16>::ONE.to_bits(), 65536);
+/// assert_eq!(qkit::fixed::FixedI32::<16>::ONE.to_bits(), 65536);
 /// ```
-pub type Q32<const F: u32> = Fixed<i32, F>;
-/// Signed 64-bit storage with `F` fractional bits: `Q64<32>` is Q31.32.
+pub type FixedI32<const F: u32> = Fixed<i32, F>;
+/// `i64` storage with `F` fractional bits: `FixedI64<32>` is Q31.32.
 ///
 /// ```
-/// assert_eq!(qkit::fixed::Q64::<32>::ONE.to_bits(), 1 << 32);
+/// assert_eq!(qkit::fixed::FixedI64::<32>::ONE.to_bits(), 1 << 32);
 /// ```
-pub type Q64<const F: u32> = Fixed<i64, F>;
-/// Unsigned 8-bit storage with `F` fractional bits: `UQ8<8>` is UQ0.8.
+pub type FixedI64<const F: u32> = Fixed<i64, F>;
+/// `u8` storage with `F` fractional bits: `FixedU8<8>` is UQ0.8.
 ///
 /// ```
-/// assert_eq!(qkit::fixed::UQ8::<8>::MAX.to_f64(), 255.0 / 256.0);
+/// assert_eq!(qkit::fixed::FixedU8::<8>::MAX.to_f64(), 255.0 / 256.0);
 /// ```
-pub type UQ8<const F: u32> = Fixed<u8, F>;
-/// Unsigned 16-bit storage with `F` fractional bits: `UQ16<16>` is UQ0.16.
+pub type FixedU8<const F: u32> = Fixed<u8, F>;
+/// `u16` storage with `F` fractional bits: `FixedU16<16>` is UQ0.16.
 ///
 /// ```
-/// assert_eq!(qkit::fixed::UQ16::<16>::DELTA.to_f64(), 1.0 / 65536.0);
+/// assert_eq!(qkit::fixed::FixedU16::<16>::DELTA.to_f64(), 1.0 / 65536.0);
 /// ```
-pub type UQ16<const F: u32> = Fixed<u16, F>;
-/// Unsigned 32-bit storage with `F` fractional bits: `UQ32<16>` is UQ16.16.
+pub type FixedU16<const F: u32> = Fixed<u16, F>;
+/// `u32` storage with `F` fractional bits: `FixedU32<16>` is UQ16.16.
 ///
 /// ```
-/// assert_eq!(qkit::fixed::UQ32::<16>::ONE.to_bits(), 1 << 16);
+/// assert_eq!(qkit::fixed::FixedU32::<16>::ONE.to_bits(), 1 << 16);
 /// ```
-pub type UQ32<const F: u32> = Fixed<u32, F>;
-/// Unsigned 64-bit storage with `F` fractional bits: `UQ64<32>` is UQ32.32.
+pub type FixedU32<const F: u32> = Fixed<u32, F>;
+/// `u64` storage with `F` fractional bits: `FixedU64<32>` is UQ32.32.
 ///
 /// ```
-/// assert_eq!(qkit::fixed::UQ64::<32>::ONE.to_bits(), 1 << 32);
+/// assert_eq!(qkit::fixed::FixedU64::<32>::ONE.to_bits(), 1 << 32);
 /// ```
-pub type UQ64<const F: u32> = Fixed<u64, F>;
+pub type FixedU64<const F: u32> = Fixed<u64, F>;
 
 mod sealed {
     pub trait Sealed {}

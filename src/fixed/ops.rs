@@ -107,7 +107,7 @@ div_by_words!(unsigned div_u128_by_words, u128, u64, divlu_u64);
 
 /// Whether to divide by words: on 64-bit targets the hardware (or, for
 /// `u128`, compiler-builtins' `div`-based routine) is faster. Measured on
-/// x86_64 (Zen 3), 4096 divisions: Q31 2.4x and `Q64<32>` 1.3x slower by
+/// x86_64 (Zen 3), 4096 divisions: Q31 2.4x and `FixedI64<32>` 1.3x slower by
 /// words; on 32-bit cores the double-word divide is a software routine.
 const BY_WORDS: bool = cfg!(not(target_pointer_width = "64"));
 

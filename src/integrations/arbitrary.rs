@@ -31,14 +31,13 @@ use crate::calib::observer::{
     MinMaxObserver, MovingAverageMinMaxObserver, PerChannelMinMaxObserver,
 };
 use crate::calib::{
-    Domain, EntropyOptions, EntropyResult, Histogram, Merge, SymmetricRange, ThresholdRule, Ties,
-    Upper, ZeroBin,
+    Domain, EntropyOptions, EntropyResult, Histogram, Merge, ThresholdRule, Ties, Upper, ZeroBin,
 };
 use crate::fixed::Fixed;
 use crate::int4::{I4, U4};
-use crate::layer::{Activation, Requant};
+use crate::layer::Requant;
 use crate::quant::ggml::{BlockQ4_0, BlockQ8_0, QK};
-use crate::quant::{PerBlockBuf, PerChannelBuf, Quantizer};
+use crate::quant::{Activation, CodeRange, PerBlockBuf, PerChannelBuf, Quantizer};
 use crate::requant::{QuantizedMultiplier, Rounding};
 use crate::{QInt, Round};
 
@@ -70,7 +69,7 @@ unit_enums! {
     Activation { None, Relu, Relu6, ReluN1To1 }
     Requant { Double, Single, Float32, LiteRtOptimized, LiteRtReference }
     Domain { Magnitude, Signed }
-    SymmetricRange { Narrow, Full }
+    CodeRange { Full, Narrow }
     Norm { L1, L2 }
     Upper { N, NMinus1 }
     ZeroBin { Keep, CopyNext }
@@ -114,15 +113,9 @@ impl<'a> Arbitrary<'a> for QuantizedMultiplier {
 impl<'a, Q: QInt> Arbitrary<'a> for Quantizer<Q> {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
         let s = scale(u)?;
-        let narrow: bool = u.arbitrary()?;
-        let qmin = if narrow { Q::MIN + 1 } else { Q::MIN };
-        let zp = u.int_in_range(qmin..=Q::MAX)?;
-        let q = if narrow {
-            Quantizer::narrow(s, zp)
-        } else {
-            Quantizer::new(s, zp)
-        };
-        q.map_err(|_| ArbError::IncorrectFormat)
+        let range: CodeRange = u.arbitrary()?;
+        let zp = u.int_in_range(range.qmin::<Q>()..=Q::MAX)?;
+        Quantizer::with_code_range(s, zp, range).map_err(|_| ArbError::IncorrectFormat)
     }
 }
 
@@ -280,24 +273,18 @@ fn tables<Q: QInt, const N: usize>(
 
 impl<'a, Q: QInt, const N: usize> Arbitrary<'a> for PerChannelBuf<Q, N> {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
-        let narrow: bool = u.arbitrary()?;
-        let qmin = if narrow { Q::MIN + 1 } else { Q::MIN };
+        let range: CodeRange = u.arbitrary()?;
         let channels = u.int_in_range(0..=N)?;
-        let (scales, zps) = tables::<Q, N>(u, channels, qmin)?;
+        let (scales, zps) = tables::<Q, N>(u, channels, range.qmin::<Q>())?;
         let dims = [side(u)?, channels, side(u)?];
-        let pc = if narrow {
-            PerChannelBuf::narrow(&scales, &zps, &dims, 1)
-        } else {
-            PerChannelBuf::new(&scales, &zps, &dims, 1)
-        };
-        pc.map_err(|_| ArbError::IncorrectFormat)
+        PerChannelBuf::with_code_range(&scales, &zps, &dims, 1, range)
+            .map_err(|_| ArbError::IncorrectFormat)
     }
 }
 
 impl<'a, Q: QInt, const N: usize> Arbitrary<'a> for PerBlockBuf<Q, N> {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
-        let narrow: bool = u.arbitrary()?;
-        let qmin = if narrow { Q::MIN + 1 } else { Q::MIN };
+        let range: CodeRange = u.arbitrary()?;
         let (outer, inner) = (u.int_in_range(1..=4)?, u.int_in_range(1..=4)?);
         let blocks = u.int_in_range(0..=N / (outer * inner))?;
         let block_size = u.int_in_range(1..=QK * 2)?;
@@ -305,13 +292,9 @@ impl<'a, Q: QInt, const N: usize> Arbitrary<'a> for PerBlockBuf<Q, N> {
             0 => 0,
             b => u.int_in_range((b - 1) * block_size + 1..=b * block_size)?,
         };
-        let (scales, zps) = tables::<Q, N>(u, outer * blocks * inner, qmin)?;
+        let (scales, zps) = tables::<Q, N>(u, outer * blocks * inner, range.qmin::<Q>())?;
         let dims = [outer, axis_len, inner];
-        let pb = if narrow {
-            PerBlockBuf::narrow(&scales, &zps, &dims, 1, block_size)
-        } else {
-            PerBlockBuf::new(&scales, &zps, &dims, 1, block_size)
-        };
-        pb.map_err(|_| ArbError::IncorrectFormat)
+        PerBlockBuf::with_code_range(&scales, &zps, &dims, 1, block_size, range)
+            .map_err(|_| ArbError::IncorrectFormat)
     }
 }

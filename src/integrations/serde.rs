@@ -12,8 +12,8 @@
 //!
 //! | type | serialized as |
 //! | --- | --- |
-//! | `Quantizer<Q>` | `{scale, zero_point, narrow}` |
-//! | `PerChannel<Q>` / `PerChannelBuf<Q, N>` | `{scales, zero_points, dims, axis, narrow}` (`dims` written as `[outer, channels, inner]`, axis 1; read back in any rank up to 8 and any axis; `zero_points` and `narrow` may be omitted) |
+//! | `Quantizer<Q>` | `{scale, zero_point, code_range}` (`code_range` may be omitted: `Full`) |
+//! | `PerChannel<Q>` / `PerChannelBuf<Q, N>` | `{scales, zero_points, dims, axis, code_range}` (`dims` written as `[outer, channels, inner]`, axis 1; read back in any rank up to 8 and any axis; `zero_points` and `code_range` may be omitted) |
 //! | `PerBlock<Q>` / `PerBlockBuf<Q, N>` | the same plus `block_size` |
 //! | `Fixed<T, FRAC>` | `{bits}`, as the `fixed` crate does |
 //! | `I4`, `U4` | the integer |
@@ -22,22 +22,22 @@
 //! | `MinMaxObserver`, `MovingAverageMinMaxObserver`, `PerChannelMinMaxObserver<C>` | `{min_max, nonfinite}` (`constant` too; per channel `ranges`, `null` for a channel without a finite sample) |
 //! | `EntropyResult` | `{threshold, bin, kl}` (`kl: null` for the `+inf` of the max fallback) |
 //! | `EntropyOptions`, `LayerFormat` | their public fields |
-//! | `Round`, `Rounding`, `Activation`, `layer::Requant`, `Domain`, `SymmetricRange`, `Norm`, `Upper`, `ZeroBin`, `Merge`, `Ties`, `ThresholdRule` | the variant name |
+//! | `Round`, `Rounding`, `Activation`, `CodeRange`, `layer::Requant`, `Domain`, `Norm`, `Upper`, `ZeroBin`, `Merge`, `Ties`, `ThresholdRule` | the variant name |
 //!
 //! ```
 //! use qkit::calib::Histogram;
-//! use qkit::quant::{PerChannel, PerChannelBuf, Quantizer};
+//! use qkit::quant::{CodeRange, PerChannel, PerChannelBuf, Quantizer};
 //!
-//! let q = Quantizer::<i8>::narrow(0.02, 0)?;
+//! let q = Quantizer::<i8>::with_code_range(0.02, 0, CodeRange::Narrow)?;
 //! let json = serde_json::to_string(&q).unwrap();
-//! assert_eq!(json, r#"{"scale":0.02,"zero_point":0,"narrow":true}"#);
+//! assert_eq!(json, r#"{"scale":0.02,"zero_point":0,"code_range":"Narrow"}"#);
 //! assert_eq!(serde_json::from_str::<Quantizer<i8>>(&json).unwrap(), q);
 //! // Bad data is an error, not a quantizer:
 //! assert!(serde_json::from_str::<Quantizer<i8>>(r#"{"scale":-1.0,"zero_point":0}"#).is_err());
 //! assert!(serde_json::from_str::<Quantizer<i8>>(r#"{"scale":1.0,"zero_point":300}"#).is_err());
 //!
 //! // Per-channel parameters: borrowed out, owned back in (up to 16 channels here).
-//! let pc = PerChannel::<i8>::narrow(&[0.5, 0.25], &[], &[2, 3], 0)?;
+//! let pc = PerChannel::<i8>::with_code_range(&[0.5, 0.25], &[], &[2, 3], 0, CodeRange::Narrow)?;
 //! let json = serde_json::to_string(&pc).unwrap();
 //! let back: PerChannelBuf<i8, 16> = serde_json::from_str(&json).unwrap();
 //! assert_eq!(back.as_per_channel(), pc);
@@ -62,13 +62,14 @@ use crate::calib::observer::{
     MinMaxObserver, MovingAverageMinMaxObserver, PerChannelMinMaxObserver,
 };
 use crate::calib::{
-    Domain, EntropyOptions, EntropyResult, Histogram, Merge, SymmetricRange, ThresholdRule, Ties,
-    Upper, ZeroBin,
+    Domain, EntropyOptions, EntropyResult, Histogram, Merge, ThresholdRule, Ties, Upper, ZeroBin,
 };
 use crate::fixed::Fixed;
 use crate::int4::{I4, U4};
-use crate::layer::{Activation, Requant};
-use crate::quant::{PerBlock, PerBlockBuf, PerChannel, PerChannelBuf, Quantizer};
+use crate::layer::Requant;
+use crate::quant::{
+    Activation, CodeRange, PerBlock, PerBlockBuf, PerChannel, PerChannelBuf, Quantizer,
+};
 use crate::requant::{QuantizedMultiplier, Rounding};
 use crate::{Error, QInt, Round};
 
@@ -108,7 +109,7 @@ remote! {
     Activation via ActivationDef = "Activation" { None, Relu, Relu6, ReluN1To1 }
     Requant via RequantDef = "Requant" { Double, Single, Float32, LiteRtOptimized, LiteRtReference }
     Domain via DomainDef = "Domain" { Magnitude, Signed }
-    SymmetricRange via SymmetricRangeDef = "SymmetricRange" { Narrow, Full }
+    CodeRange via CodeRangeDef = "CodeRange" { Full, Narrow }
     Norm via NormDef = "Norm" { L1, L2 }
     Upper via UpperDef = "Upper" { N, NMinus1 }
     ZeroBin via ZeroBinDef = "ZeroBin" { Keep, CopyNext }
@@ -292,7 +293,7 @@ struct QuantizerWire {
     scale: f32,
     zero_point: i32,
     #[serde(default)]
-    narrow: bool,
+    code_range: CodeRange,
 }
 
 impl<Q: QInt> Serialize for Quantizer<Q> {
@@ -300,7 +301,7 @@ impl<Q: QInt> Serialize for Quantizer<Q> {
         let w = QuantizerWire {
             scale: self.scale(),
             zero_point: self.zero_point(),
-            narrow: self.is_narrow(),
+            code_range: self.code_range(),
         };
         w.serialize(s)
     }
@@ -309,12 +310,7 @@ impl<Q: QInt> Serialize for Quantizer<Q> {
 impl<'de, Q: QInt> Deserialize<'de> for Quantizer<Q> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let w = QuantizerWire::deserialize(d)?;
-        let q = if w.narrow {
-            Quantizer::narrow(w.scale, w.zero_point)
-        } else {
-            Quantizer::new(w.scale, w.zero_point)
-        };
-        q.map_err(invalid)
+        Quantizer::with_code_range(w.scale, w.zero_point, w.code_range).map_err(invalid)
     }
 }
 
@@ -329,7 +325,7 @@ struct PerChannelOut<'a> {
     zero_points: &'a [i32],
     dims: [usize; 3],
     axis: isize,
-    narrow: bool,
+    code_range: CodeRange,
 }
 
 #[derive(::serde::Deserialize)]
@@ -341,19 +337,18 @@ struct PerChannelIn<const N: usize> {
     dims: Vec<usize, MAX_RANK>,
     axis: isize,
     #[serde(default)]
-    narrow: bool,
+    code_range: CodeRange,
 }
 
 impl<Q: QInt> Serialize for PerChannel<'_, Q> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let (scales, zero_points, dims, qmin) = self.parts();
-        let narrow = qmin != Q::MIN;
+        let t = self.tables();
         PerChannelOut {
-            scales,
-            zero_points,
-            dims,
+            scales: t.scales,
+            zero_points: t.zero_points,
+            dims: t.shape(),
             axis: 1,
-            narrow,
+            code_range: self.code_range(),
         }
         .serialize(s)
     }
@@ -368,12 +363,8 @@ impl<Q: QInt, const N: usize> Serialize for PerChannelBuf<Q, N> {
 impl<'de, Q: QInt, const N: usize> Deserialize<'de> for PerChannelBuf<Q, N> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let w = PerChannelIn::<N>::deserialize(d)?;
-        let make = if w.narrow {
-            PerChannelBuf::narrow
-        } else {
-            PerChannelBuf::new
-        };
-        make(&w.scales, &w.zero_points, &w.dims, w.axis).map_err(invalid)
+        PerChannelBuf::with_code_range(&w.scales, &w.zero_points, &w.dims, w.axis, w.code_range)
+            .map_err(invalid)
     }
 }
 
@@ -385,7 +376,7 @@ struct PerBlockOut<'a> {
     dims: [usize; 3],
     axis: isize,
     block_size: usize,
-    narrow: bool,
+    code_range: CodeRange,
 }
 
 #[derive(::serde::Deserialize)]
@@ -398,20 +389,19 @@ struct PerBlockIn<const N: usize> {
     axis: isize,
     block_size: usize,
     #[serde(default)]
-    narrow: bool,
+    code_range: CodeRange,
 }
 
 impl<Q: QInt> Serialize for PerBlock<'_, Q> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let (scales, zero_points, dims, block_size, qmin) = self.parts();
-        let narrow = qmin != Q::MIN;
+        let t = self.tables();
         PerBlockOut {
-            scales,
-            zero_points,
-            dims,
+            scales: t.scales,
+            zero_points: t.zero_points,
+            dims: t.shape(),
             axis: 1,
-            block_size,
-            narrow,
+            block_size: self.block_size(),
+            code_range: self.code_range(),
         }
         .serialize(s)
     }
@@ -426,12 +416,16 @@ impl<Q: QInt, const N: usize> Serialize for PerBlockBuf<Q, N> {
 impl<'de, Q: QInt, const N: usize> Deserialize<'de> for PerBlockBuf<Q, N> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let w = PerBlockIn::<N>::deserialize(d)?;
-        let make = if w.narrow {
-            PerBlockBuf::narrow
-        } else {
-            PerBlockBuf::new
-        };
-        make(&w.scales, &w.zero_points, &w.dims, w.axis, w.block_size).map_err(invalid)
+        let (scales, zero_points, dims) = (&w.scales, &w.zero_points, &w.dims);
+        PerBlockBuf::with_code_range(
+            scales,
+            zero_points,
+            dims,
+            w.axis,
+            w.block_size,
+            w.code_range,
+        )
+        .map_err(invalid)
     }
 }
 

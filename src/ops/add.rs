@@ -1,15 +1,19 @@
 //! Quantized ADD, TFLite Micro's `CalculateOpDataAdd` + `AddFunc`.
 
-use super::{check_act, check_lengths};
+use core::marker::PhantomData;
+
+use super::{ElementwiseInt, check_act, elementwise};
+use crate::Error;
 use crate::quant::Quantizer;
 use crate::requant::{
     QuantizedMultiplier, Rounding, multiply_by_quantized_multiplier, quantize_multiplier_checked,
 };
-use crate::{Error, QInt};
 
-/// The prepared parameters of a quantized ADD: input offsets, the left shift
-/// (20 for int8, 15 for int16), two input multipliers, an output multiplier
-/// and the activation clamp, computed as TFLite Micro's `CalculateOpDataAdd`:
+/// The prepared parameters of a quantized ADD over storage type `Q` (`i8`,
+/// the default, or `i16`): input offsets, the left shift
+/// ([`ElementwiseInt::ADD_LEFT_SHIFT`]: 20 for int8, 15 for int16), two
+/// input multipliers, an output multiplier and the activation clamp,
+/// computed as TFLite Micro's `CalculateOpDataAdd`:
 ///
 /// ```text
 /// twice_max = 2.0 * (double)max(s1, s2)          // max in f32
@@ -24,7 +28,7 @@ use crate::{Error, QInt};
 /// use qkit::ops::AddParams;
 /// use qkit::quant::Quantizer;
 /// use qkit::requant::QuantizedMultiplier as Qm;
-/// let p = AddParams::new(
+/// let p = AddParams::<i8>::new(
 ///     Quantizer::new(0.05, -3)?, Quantizer::new(0.1, 7)?, Quantizer::new(0.08, -1)?, -128, 127,
 /// )?;
 /// assert_eq!(p.input1_multiplier(), Qm { multiplier: 1 << 30, shift: -1 });
@@ -33,17 +37,17 @@ use crate::{Error, QInt};
 /// # Ok::<(), qkit::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AddParams {
+pub struct AddParams<Q: ElementwiseInt = i8> {
     input1_offset: i32,
     input2_offset: i32,
     output_offset: i32,
-    left_shift: i32,
     input1_multiplier: QuantizedMultiplier,
     input2_multiplier: QuantizedMultiplier,
     output_multiplier: QuantizedMultiplier,
     act_min: i32,
     act_max: i32,
     rounding: Rounding,
+    _storage: PhantomData<Q>,
 }
 
 /// `QuantizeMultiplierSmallerThanOneExp`: `0 < M < 1` and a shift `<= 0`
@@ -59,13 +63,14 @@ fn quantize_smaller_than_one(m: f64) -> Result<QuantizedMultiplier, Error> {
     Ok(q)
 }
 
-impl AddParams {
-    /// Prepares an int8 ADD, double rounding (the TFLite Micro default).
-    /// `act_min`/`act_max` usually come from
-    /// [`activation_range`](super::activation_range).
+impl<Q: ElementwiseInt> AddParams<Q> {
+    /// Prepares an ADD over `Q`, double rounding (the TFLite Micro
+    /// default): `AddParams::new` is the int8 form, `AddParams::<i16>::new`
+    /// the int16 one (for [`add_i16`]). `act_min`/`act_max` usually come
+    /// from [`activation_range`](crate::quant::activation_range).
     ///
     /// `Err(InvalidMultiplier)` when the output multiplier is not below 1
-    /// (`2·max(s1, s2) >= 2^20·s_out`, where TFLite aborts);
+    /// (`2·max(s1, s2) >= 2^left_shift·s_out`, where TFLite aborts);
     /// `Err(InvalidParameter)` if `act_min > act_max`.
     ///
     /// ```
@@ -75,61 +80,34 @@ impl AddParams {
     /// assert!(AddParams::new(q, q, q, -128, 127).is_ok());
     /// let tiny_out = Quantizer::<i8>::new(1e-7, 0)?;
     /// assert!(AddParams::new(q, q, tiny_out, -128, 127).is_err());
+    /// let q16 = Quantizer::<i16>::new(0.001, 0)?;
+    /// assert_eq!(AddParams::new(q16, q16, q16, -32768, 32767)?.left_shift(), 15);
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn new(
-        a: Quantizer<i8>,
-        b: Quantizer<i8>,
-        out: Quantizer<i8>,
-        act_min: i8,
-        act_max: i8,
-    ) -> Result<AddParams, Error> {
-        Self::prepare(a, b, out, act_min.into(), act_max.into(), 20)
-    }
-
-    /// Prepares an int16 ADD (left shift 15), for [`add_i16`].
-    ///
-    /// ```
-    /// use qkit::ops::AddParams;
-    /// use qkit::quant::Quantizer;
-    /// let q = Quantizer::<i16>::new(0.001, 0)?;
-    /// assert_eq!(AddParams::new_i16(q, q, q, -32768, 32767)?.left_shift(), 15);
-    /// # Ok::<(), qkit::Error>(())
-    /// ```
-    pub fn new_i16(
-        a: Quantizer<i16>,
-        b: Quantizer<i16>,
-        out: Quantizer<i16>,
-        act_min: i16,
-        act_max: i16,
-    ) -> Result<AddParams, Error> {
-        Self::prepare(a, b, out, act_min.into(), act_max.into(), 15)
-    }
-
-    fn prepare<Q: QInt>(
         a: Quantizer<Q>,
         b: Quantizer<Q>,
         out: Quantizer<Q>,
-        act_min: i32,
-        act_max: i32,
-        left_shift: i32,
-    ) -> Result<AddParams, Error> {
+        act_min: Q,
+        act_max: Q,
+    ) -> Result<AddParams<Q>, Error> {
+        let (act_min, act_max) = (act_min.to_i32(), act_max.to_i32());
         check_act(act_min, act_max)?;
         let twice_max = 2.0 * a.scale().max(b.scale()) as f64;
         let m1 = a.scale() as f64 / twice_max;
         let m2 = b.scale() as f64 / twice_max;
-        let mo = twice_max / ((1i32 << left_shift) as f64 * out.scale() as f64);
+        let mo = twice_max / ((1i32 << Q::ADD_LEFT_SHIFT) as f64 * out.scale() as f64);
         Ok(AddParams {
             input1_offset: -a.zero_point(),
             input2_offset: -b.zero_point(),
             output_offset: out.zero_point(),
-            left_shift,
             input1_multiplier: quantize_smaller_than_one(m1)?,
             input2_multiplier: quantize_smaller_than_one(m2)?,
             output_multiplier: quantize_smaller_than_one(mo)?,
             act_min,
             act_max,
             rounding: Rounding::Double,
+            _storage: PhantomData,
         })
     }
 
@@ -187,6 +165,7 @@ impl AddParams {
         self.output_multiplier
     }
 
+    /// The left shift of the inputs, [`ElementwiseInt::ADD_LEFT_SHIFT`]:
     /// 20 for int8 parameters, 15 for int16.
     ///
     /// ```
@@ -196,7 +175,7 @@ impl AddParams {
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn left_shift(&self) -> i32 {
-        self.left_shift
+        Q::ADD_LEFT_SHIFT
     }
 
     /// The rounding mode the eval functions use.
@@ -216,8 +195,8 @@ impl AddParams {
     fn eval(&self, x1: i32, x2: i32) -> i32 {
         let r = self.rounding;
         // |x + offset| <= 2^16 - 1, so the shifted value fits in i32.
-        let a = (x1 + self.input1_offset) << self.left_shift;
-        let b = (x2 + self.input2_offset) << self.left_shift;
+        let a = (x1 + self.input1_offset) << Q::ADD_LEFT_SHIFT;
+        let b = (x2 + self.input2_offset) << Q::ADD_LEFT_SHIFT;
         let a = multiply_by_quantized_multiplier(a, self.input1_multiplier, r);
         let b = multiply_by_quantized_multiplier(b, self.input2_multiplier, r);
         let y = multiply_by_quantized_multiplier(a + b, self.output_multiplier, r);
@@ -232,8 +211,7 @@ impl AddParams {
 /// y = MBQM(MBQM(a, m1) + MBQM(b, m2), m_out) + zp_out, clamped to the activation range
 /// ```
 ///
-/// `Err(LengthMismatch)` unless `a`, `b` and `out` have the same length, or
-/// `Err(InvalidParameter)` if `p` was prepared for int16.
+/// `Err(LengthMismatch)` unless `a`, `b` and `out` have the same length.
 ///
 /// ```
 /// use qkit::ops::{add_i8, AddParams};
@@ -246,37 +224,23 @@ impl AddParams {
 /// # Ok::<(), qkit::Error>(())
 /// ```
 pub fn add_i8(a: &[i8], b: &[i8], p: &AddParams, out: &mut [i8]) -> Result<(), Error> {
-    if p.left_shift != 20 {
-        return Err(Error::InvalidParameter("AddParams prepared for int16"));
-    }
-    check_lengths(a.len(), b.len(), out.len())?;
-    for ((&x1, &x2), y) in a.iter().zip(b).zip(out.iter_mut()) {
-        *y = i8::saturating_from_i32(p.eval(x1.into(), x2.into()));
-    }
-    Ok(())
+    elementwise(a, b, out, |x1, x2| p.eval(x1, x2))
 }
 
 /// Quantized int16 ADD: [`add_i8`] with 16-bit storage and a left shift of
-/// 15 (TFLite Micro's int16 path of the same kernel). `p` must come from
-/// [`AddParams::new_i16`].
+/// 15 (TFLite Micro's int16 path of the same kernel), parameters from
+/// `AddParams::<i16>::new`.
 ///
 /// ```
 /// use qkit::ops::{add_i16, AddParams};
 /// use qkit::quant::Quantizer;
 /// let q = Quantizer::<i16>::new(0.001, 0)?;
-/// let p = AddParams::new_i16(q, q, q, i16::MIN, i16::MAX)?;
+/// let p = AddParams::new(q, q, q, i16::MIN, i16::MAX)?;
 /// let mut y = [0i16; 2];
 /// add_i16(&[1000, 30000], &[-250, 30000], &p, &mut y)?;
 /// assert_eq!(y, [750, i16::MAX]);
 /// # Ok::<(), qkit::Error>(())
 /// ```
-pub fn add_i16(a: &[i16], b: &[i16], p: &AddParams, out: &mut [i16]) -> Result<(), Error> {
-    if p.left_shift != 15 {
-        return Err(Error::InvalidParameter("AddParams prepared for int8"));
-    }
-    check_lengths(a.len(), b.len(), out.len())?;
-    for ((&x1, &x2), y) in a.iter().zip(b).zip(out.iter_mut()) {
-        *y = i16::saturating_from_i32(p.eval(x1.into(), x2.into()));
-    }
-    Ok(())
+pub fn add_i16(a: &[i16], b: &[i16], p: &AddParams<i16>, out: &mut [i16]) -> Result<(), Error> {
+    elementwise(a, b, out, |x1, x2| p.eval(x1, x2))
 }

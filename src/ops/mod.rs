@@ -8,9 +8,15 @@
 //! `Eval` function over caller buffers. Results are bit-identical to TFLM
 //! (double rounding, the default) or to a `TFLITE_SINGLE_ROUNDING` build.
 //!
+//! The parameter types are generic over the storage type, like
+//! [`RequantizeParams<I, O>`]: [`AddParams<Q>`] and [`MulParams<Q>`] for
+//! `Q` = `i8` (the default, so `AddParams` alone is the int8 form) or `i16`
+//! ([`ElementwiseInt`]). Parameters prepared for one storage type cannot be
+//! handed to the other's kernel: that is a compile error, not a run-time one.
+//!
 //! ```
-//! use qkit::ops::{activation_range, add_i8, Activation, AddParams};
-//! use qkit::quant::Quantizer;
+//! use qkit::ops::{add_i8, AddParams};
+//! use qkit::quant::{activation_range, Activation, Quantizer};
 //! let a = Quantizer::<i8>::new(0.05, -3)?;
 //! let b = Quantizer::<i8>::new(0.1, 7)?;
 //! let out = Quantizer::<i8>::new(0.08, -1)?;
@@ -22,24 +28,39 @@
 //! # Ok::<(), qkit::Error>(())
 //! ```
 
-mod activation;
 mod add;
+mod elementwise;
 mod mul;
 mod requantize;
 
-pub use activation::{Activation, activation_range};
+/// Re-exported from [`quant`](crate::quant), where the activation clamp
+/// belongs (it is computed from the output quantizer); the same item.
+pub use crate::quant::{Activation, activation_range};
 pub use add::{AddParams, add_i8, add_i16};
+pub use elementwise::ElementwiseInt;
 pub use mul::{MulParams, mul_i8, mul_i16};
 pub use requantize::{RequantizeParams, requantize_tensor};
 
-use crate::Error;
+use crate::{Error, QInt};
 
+/// The loop of ADD and MUL: `out[i] = saturate(f(a[i], b[i]))`, or
 /// `Err(LengthMismatch)` unless all three slices have `a.len()` elements.
-fn check_lengths(a: usize, b: usize, out: usize) -> Result<(), Error> {
-    for found in [b, out] {
-        if found != a {
-            return Err(Error::LengthMismatch { expected: a, found });
+fn elementwise<Q: QInt>(
+    a: &[Q],
+    b: &[Q],
+    out: &mut [Q],
+    f: impl Fn(i32, i32) -> i32,
+) -> Result<(), Error> {
+    for found in [b.len(), out.len()] {
+        if found != a.len() {
+            return Err(Error::LengthMismatch {
+                expected: a.len(),
+                found,
+            });
         }
+    }
+    for ((&x1, &x2), y) in a.iter().zip(b).zip(out.iter_mut()) {
+        *y = Q::saturating_from_i32(f(x1.to_i32(), x2.to_i32()));
     }
     Ok(())
 }

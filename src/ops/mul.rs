@@ -1,14 +1,17 @@
 //! Quantized MUL, TFLite Micro's `CalculateOpDataMul` + `MulElementwise`.
 
-use super::{check_act, check_lengths};
+use core::marker::PhantomData;
+
+use super::{ElementwiseInt, check_act, elementwise};
+use crate::Error;
 use crate::quant::Quantizer;
 use crate::requant::{
     QuantizedMultiplier, Rounding, mul_real_multiplier, multiply_by_quantized_multiplier_exact,
     quantize_multiplier_checked,
 };
-use crate::{Error, QInt};
 
-/// The prepared parameters of a quantized MUL: input and output offsets, one
+/// The prepared parameters of a quantized MUL over storage type `Q` (`i8`,
+/// the default, or `i16`): input and output offsets, one
 /// multiplier `M = (double)s1 · (double)s2 / (double)s_out` (shift in
 /// `-31 ..= 30`) and the activation clamp, as TFLite Micro's
 /// `CalculateOpDataMul`.
@@ -17,14 +20,14 @@ use crate::{Error, QInt};
 /// use qkit::ops::MulParams;
 /// use qkit::quant::Quantizer;
 /// use qkit::requant::QuantizedMultiplier as Qm;
-/// let p = MulParams::new(
+/// let p = MulParams::<i8>::new(
 ///     Quantizer::new(0.05, 0)?, Quantizer::new(0.1, 0)?, Quantizer::new(0.08, -1)?, -128, 127,
 /// )?;
 /// assert_eq!(p.output_multiplier(), Qm { multiplier: 1073741880, shift: -3 });
 /// # Ok::<(), qkit::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MulParams {
+pub struct MulParams<Q: ElementwiseInt = i8> {
     input1_offset: i32,
     input2_offset: i32,
     output_offset: i32,
@@ -32,18 +35,21 @@ pub struct MulParams {
     act_min: i32,
     act_max: i32,
     rounding: Rounding,
-    int16: bool,
+    _storage: PhantomData<Q>,
 }
 
-impl MulParams {
-    /// Prepares an int8 MUL, double rounding (the TFLite Micro default).
+impl<Q: ElementwiseInt> MulParams<Q> {
+    /// Prepares a MUL over `Q`, double rounding (the TFLite Micro default):
+    /// `MulParams::new` is the int8 form, `MulParams::<i16>::new` the int16
+    /// one (for [`mul_i16`]).
     ///
     /// `Err(ShiftOutOfRange)` when `M = s1·s2/s_out >= 2^30` (see
     /// [`QuantizedMultiplier::check`]), `Err(InvalidMultiplier)` if it
-    /// overflows `f64`, `Err(InvalidParameter)` if `act_min > act_max`. A
-    /// multiplier too small for Q31 flushes to 0 as in TFLite. Large
-    /// multipliers whose `int32` products would overflow in TFLite are
-    /// computed exactly and saturate.
+    /// overflows `f64`, `Err(InvalidParameter)` if `act_min > act_max` or,
+    /// for int16, a zero point is not 0 (TFLite requires all three to be
+    /// 0, [`ElementwiseInt::MUL_ZERO_POINTS_ZERO`]). A multiplier too small
+    /// for Q31 flushes to 0 as in TFLite. Large multipliers whose `int32`
+    /// products would overflow in TFLite are computed exactly and saturate.
     ///
     /// ```
     /// use qkit::{ops::MulParams, quant::Quantizer, Error};
@@ -52,51 +58,25 @@ impl MulParams {
     /// assert!(MulParams::new(q, q, q, -128, 127).is_ok());
     /// let (a, o) = (Quantizer::<i8>::new(1e6, 0)?, Quantizer::<i8>::new(1e-6, 0)?);
     /// assert!(matches!(MulParams::new(a, a, o, -128, 127), Err(Error::ShiftOutOfRange { .. })));
+    /// // int16: zero points must be 0.
+    /// let q16 = Quantizer::<i16>::new(0.01, 0)?;
+    /// assert!(MulParams::new(q16, q16, q16, i16::MIN, i16::MAX).is_ok());
+    /// let shifted = Quantizer::<i16>::new(0.01, 5)?;
+    /// assert!(MulParams::new(shifted, q16, q16, i16::MIN, i16::MAX).is_err());
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn new(
-        a: Quantizer<i8>,
-        b: Quantizer<i8>,
-        out: Quantizer<i8>,
-        act_min: i8,
-        act_max: i8,
-    ) -> Result<MulParams, Error> {
-        Self::prepare(a, b, out, act_min.into(), act_max.into(), false)
-    }
-
-    /// Prepares an int16 MUL, for [`mul_i16`]. TFLite requires all three zero
-    /// points to be 0: `Err(InvalidParameter)` otherwise.
-    ///
-    /// ```
-    /// use qkit::ops::MulParams;
-    /// use qkit::quant::Quantizer;
-    /// let q = Quantizer::<i16>::new(0.01, 0)?;
-    /// assert!(MulParams::new_i16(q, q, q, i16::MIN, i16::MAX).is_ok());
-    /// let shifted = Quantizer::<i16>::new(0.01, 5)?;
-    /// assert!(MulParams::new_i16(shifted, q, q, i16::MIN, i16::MAX).is_err());
-    /// # Ok::<(), qkit::Error>(())
-    /// ```
-    pub fn new_i16(
-        a: Quantizer<i16>,
-        b: Quantizer<i16>,
-        out: Quantizer<i16>,
-        act_min: i16,
-        act_max: i16,
-    ) -> Result<MulParams, Error> {
-        if a.zero_point() != 0 || b.zero_point() != 0 || out.zero_point() != 0 {
-            return Err(Error::InvalidParameter("int16 MUL needs zero points of 0"));
-        }
-        Self::prepare(a, b, out, act_min.into(), act_max.into(), true)
-    }
-
-    fn prepare<Q: QInt>(
         a: Quantizer<Q>,
         b: Quantizer<Q>,
         out: Quantizer<Q>,
-        act_min: i32,
-        act_max: i32,
-        int16: bool,
-    ) -> Result<MulParams, Error> {
+        act_min: Q,
+        act_max: Q,
+    ) -> Result<MulParams<Q>, Error> {
+        let zero_points = [a.zero_point(), b.zero_point(), out.zero_point()];
+        if Q::MUL_ZERO_POINTS_ZERO && zero_points != [0; 3] {
+            return Err(Error::InvalidParameter("int16 MUL needs zero points of 0"));
+        }
+        let (act_min, act_max) = (act_min.to_i32(), act_max.to_i32());
         check_act(act_min, act_max)?;
         let real_multiplier = mul_real_multiplier(a.scale(), b.scale(), out.scale())?;
         Ok(MulParams {
@@ -107,7 +87,7 @@ impl MulParams {
             act_min,
             act_max,
             rounding: Rounding::Double,
-            int16,
+            _storage: PhantomData,
         })
     }
 
@@ -171,8 +151,7 @@ impl MulParams {
 /// Quantized int8 MUL, elementwise (TFLite Micro `reference_integer_ops::Mul`):
 /// `y = MBQM((x1 - zp1)·(x2 - zp2), m) + zp_out`, clamped to the activation range.
 ///
-/// `Err(LengthMismatch)` unless the three slices have the same length;
-/// `Err(InvalidParameter)` if `p` was prepared for int16.
+/// `Err(LengthMismatch)` unless the three slices have the same length.
 ///
 /// ```
 /// use qkit::ops::{mul_i8, MulParams};
@@ -185,36 +164,22 @@ impl MulParams {
 /// # Ok::<(), qkit::Error>(())
 /// ```
 pub fn mul_i8(a: &[i8], b: &[i8], p: &MulParams, out: &mut [i8]) -> Result<(), Error> {
-    if p.int16 {
-        return Err(Error::InvalidParameter("MulParams prepared for int16"));
-    }
-    check_lengths(a.len(), b.len(), out.len())?;
-    for ((&x1, &x2), y) in a.iter().zip(b).zip(out.iter_mut()) {
-        *y = i8::saturating_from_i32(p.eval(x1.into(), x2.into()));
-    }
-    Ok(())
+    elementwise(a, b, out, |x1, x2| p.eval(x1, x2))
 }
 
-/// Quantized int16 MUL (zero points 0): [`mul_i8`] with 16-bit storage. `p`
-/// must come from [`MulParams::new_i16`].
+/// Quantized int16 MUL (zero points 0): [`mul_i8`] with 16-bit storage,
+/// parameters from `MulParams::<i16>::new`.
 ///
 /// ```
 /// use qkit::ops::{mul_i16, MulParams};
 /// use qkit::quant::Quantizer;
 /// let q = Quantizer::<i16>::new(0.01, 0)?;
-/// let p = MulParams::new_i16(q, q, q, i16::MIN, i16::MAX)?;
+/// let p = MulParams::new(q, q, q, i16::MIN, i16::MAX)?;
 /// let mut y = [0i16; 2];
 /// mul_i16(&[150, -300], &[200, 300], &p, &mut y)?;
 /// assert_eq!(y, [300, -900]); // 1.5 · 2.0 = 3.0; -3 · 3 = -9
 /// # Ok::<(), qkit::Error>(())
 /// ```
-pub fn mul_i16(a: &[i16], b: &[i16], p: &MulParams, out: &mut [i16]) -> Result<(), Error> {
-    if !p.int16 {
-        return Err(Error::InvalidParameter("MulParams prepared for int8"));
-    }
-    check_lengths(a.len(), b.len(), out.len())?;
-    for ((&x1, &x2), y) in a.iter().zip(b).zip(out.iter_mut()) {
-        *y = i16::saturating_from_i32(p.eval(x1.into(), x2.into()));
-    }
-    Ok(())
+pub fn mul_i16(a: &[i16], b: &[i16], p: &MulParams<i16>, out: &mut [i16]) -> Result<(), Error> {
+    elementwise(a, b, out, |x1, x2| p.eval(x1, x2))
 }

@@ -2,16 +2,15 @@
 
 use core::marker::PhantomData;
 
-use half::{bf16, f16};
-
-use crate::int4::{Nibble, packed_len};
+use crate::quant::layout::{Run, Runs};
+use crate::quant::{CodeRange, QuantizeSlice};
 use crate::{Error, QInt, Round};
 
 /// A per-tensor affine quantizer for storage type `Q`.
 ///
 /// `real = scale * (q - zero_point)`. Quantized values lie in
 /// `[qmin, qmax]`: `Q`'s full range, or `[Q::MIN + 1, Q::MAX]` for a
-/// [`narrow`](Quantizer::narrow) quantizer (TFLite's symmetric weights:
+/// quantizer over the narrow [`CodeRange`] (TFLite's symmetric weights:
 /// int8 in `[-127, 127]`, int4 in `[-7, 7]`).
 ///
 /// ```
@@ -221,25 +220,28 @@ impl<Q: QInt> Quantizer<Q> {
     /// assert!(matches!(Quantizer::<i8>::new(1.0, 128), Err(Error::ZeroPointOutOfRange { .. })));
     /// ```
     pub fn new(scale: f32, zero_point: i32) -> Result<Self, Error> {
-        Self::with_range(scale, zero_point, Q::MIN)
+        Self::with_code_range(scale, zero_point, CodeRange::Full)
     }
 
-    /// A narrow-range quantizer: values in `[Q::MIN + 1, Q::MAX]`, so a
+    /// A quantizer over the given [`CodeRange`]: [`new`](Self::new) is
+    /// `with_code_range(scale, zero_point, CodeRange::Full)`; with
+    /// [`CodeRange::Narrow`] the values lie in `[Q::MIN + 1, Q::MAX]`, so a
     /// symmetric int8 quantizer spans `[-127, 127]` and an int4 one
-    /// `[-7, 7]` (TFLite's weights). The zero point must lie in that range.
+    /// `[-7, 7]` (TFLite's weights). The zero point must lie in the range.
+    ///
+    /// Errors as [`new`](Self::new).
     ///
     /// ```
-    /// use qkit::{int4::I4, quant::Quantizer, Round};
-    /// let q = Quantizer::<I4>::narrow(1.0, 0)?;
+    /// use qkit::{int4::I4, quant::{CodeRange, Quantizer}, Error, Round};
+    /// let q = Quantizer::<I4>::with_code_range(1.0, 0, CodeRange::Narrow)?;
     /// assert_eq!(q.quantize(-100.0, Round::HalfAwayFromZero).get(), -7);
     /// assert_eq!(q.qmin(), -7);
+    /// assert!(matches!(Quantizer::<i8>::with_code_range(1.0, -128, CodeRange::Narrow),
+    ///                  Err(Error::ZeroPointOutOfRange { min: -127, .. })));
     /// # Ok::<(), qkit::Error>(())
     /// ```
-    pub fn narrow(scale: f32, zero_point: i32) -> Result<Self, Error> {
-        Self::with_range(scale, zero_point, Q::MIN + 1)
-    }
-
-    fn with_range(scale: f32, zero_point: i32, qmin: i32) -> Result<Self, Error> {
+    pub fn with_code_range(scale: f32, zero_point: i32, range: CodeRange) -> Result<Self, Error> {
+        let qmin = range.qmin::<Q>();
         check_scale(scale)?;
         check_zero_point(zero_point, qmin, Q::MAX)?;
         Ok(Self {
@@ -277,9 +279,9 @@ impl<Q: QInt> Quantizer<Q> {
     /// The smallest quantized value produced: `Q::MIN`, or `Q::MIN + 1` if narrow.
     ///
     /// ```
-    /// # use qkit::quant::Quantizer;
+    /// # use qkit::quant::{CodeRange, Quantizer};
     /// assert_eq!(Quantizer::<i8>::new(1.0, 0)?.qmin(), -128);
-    /// assert_eq!(Quantizer::<i8>::narrow(1.0, 0)?.qmin(), -127);
+    /// assert_eq!(Quantizer::<i8>::with_code_range(1.0, 0, CodeRange::Narrow)?.qmin(), -127);
     /// # Ok::<(), qkit::Error>(())
     /// ```
     #[inline]
@@ -299,17 +301,18 @@ impl<Q: QInt> Quantizer<Q> {
         Q::MAX
     }
 
-    /// Whether this quantizer uses the narrow range `[Q::MIN + 1, Q::MAX]`.
+    /// The [`CodeRange`] the quantized values lie in.
     ///
     /// ```
-    /// # use qkit::quant::Quantizer;
-    /// assert!(Quantizer::<i8>::narrow(1.0, 0)?.is_narrow());
-    /// assert!(!Quantizer::<i8>::new(1.0, 0)?.is_narrow());
+    /// # use qkit::quant::{CodeRange, Quantizer};
+    /// let w = Quantizer::<i8>::with_code_range(1.0, 0, CodeRange::Narrow)?;
+    /// assert_eq!(w.code_range(), CodeRange::Narrow);
+    /// assert_eq!(Quantizer::<i8>::new(1.0, 0)?.code_range(), CodeRange::Full);
     /// # Ok::<(), qkit::Error>(())
     /// ```
     #[inline]
-    pub fn is_narrow(&self) -> bool {
-        self.qmin != Q::MIN
+    pub fn code_range(&self) -> CodeRange {
+        CodeRange::of::<Q>(self.qmin)
     }
 
     #[inline(always)]
@@ -352,168 +355,38 @@ impl<Q: QInt> Quantizer<Q> {
     pub fn dequantize(&self, q: Q) -> f32 {
         dequantize_one(self.scale, self.zero_point, q.to_i32(), Q::BITS)
     }
+}
 
-    /// Quantizes `x` into `out`, element by element exactly as
-    /// [`quantize`](Self::quantize). The loop is branch-free and keeps the
-    /// `f32` division (a reciprocal multiply would not be bit-exact), so it
-    /// autovectorizes.
-    ///
-    /// `Err(LengthMismatch)` unless `out.len() == x.len()`.
-    ///
-    /// ```
-    /// use qkit::{quant::Quantizer, Round};
-    /// let q = Quantizer::<i8>::new(0.5, 0)?;
-    /// let mut out = [0i8; 4];
-    /// q.quantize_slice(&[0.25, -0.25, 0.75, 100.0], &mut out, Round::HalfToEven)?;
-    /// assert_eq!(out, [0, 0, 2, 127]);
-    /// assert!(q.quantize_slice(&[1.0], &mut out, Round::HalfToEven).is_err());
-    /// # Ok::<(), qkit::Error>(())
-    /// ```
-    pub fn quantize_slice(&self, x: &[f32], out: &mut [Q], round: Round) -> Result<(), Error> {
-        check_len(x.len(), out.len())?;
-        self.affine().run(x, out, round, |v| v);
+impl<Q: QInt> Runs for Quantizer<Q> {
+    fn check_elements(&self, _n: usize) -> Result<(), Error> {
         Ok(())
     }
 
-    /// Quantizes `f16` input: each value is widened to `f32` (exactly) and
-    /// then quantized as [`quantize`](Self::quantize). ONNX Runtime does the
-    /// same for `float16` input with a `float16` scale (pass the scale widened
-    /// to `f32`): it divides in `f32`, not in `f16` (checked by the golden
-    /// vectors).
-    ///
-    /// `Err(LengthMismatch)` unless `out.len() == x.len()`.
-    ///
-    /// ```
-    /// use half::f16;
-    /// use qkit::{quant::Quantizer, Round};
-    /// let q = Quantizer::<u8>::new(0.5, 128)?;
-    /// let mut out = [0u8; 2];
-    /// q.quantize_slice_f16(&[f16::from_f32(1.0), f16::NEG_INFINITY], &mut out, Round::HalfToEven)?;
-    /// assert_eq!(out, [130, 0]);
-    /// # Ok::<(), qkit::Error>(())
-    /// ```
-    pub fn quantize_slice_f16(&self, x: &[f16], out: &mut [Q], round: Round) -> Result<(), Error> {
-        check_len(x.len(), out.len())?;
-        self.affine().run(x, out, round, f16::to_f32);
-        Ok(())
+    fn bounds(&self) -> (i32, i32) {
+        (self.qmin, Q::MAX)
     }
 
-    /// Quantizes `bf16` input: each value is widened to `f32` (exactly) and
-    /// then quantized as [`quantize`](Self::quantize).
-    ///
-    /// `Err(LengthMismatch)` unless `out.len() == x.len()`.
-    ///
-    /// ```
-    /// use half::bf16;
-    /// use qkit::{quant::Quantizer, Round};
-    /// let q = Quantizer::<i8>::new(0.25, 0)?;
-    /// let mut out = [0i8; 2];
-    /// q.quantize_slice_bf16(&[bf16::from_f32(-1.0), bf16::NAN], &mut out, Round::HalfToEven)?;
-    /// assert_eq!(out, [-4, -128]);
-    /// # Ok::<(), qkit::Error>(())
-    /// ```
-    pub fn quantize_slice_bf16(
-        &self,
-        x: &[bf16],
-        out: &mut [Q],
-        round: Round,
-    ) -> Result<(), Error> {
-        check_len(x.len(), out.len())?;
-        self.affine().run(x, out, round, bf16::to_f32);
-        Ok(())
-    }
-
-    /// Dequantizes `q` into `out`, element by element as
-    /// [`dequantize`](Self::dequantize).
-    ///
-    /// `Err(LengthMismatch)` unless `out.len() == q.len()`.
-    ///
-    /// ```
-    /// use qkit::quant::Quantizer;
-    /// let q = Quantizer::<u8>::new(0.5, 128)?;
-    /// let mut out = [0f32; 3];
-    /// q.dequantize_slice(&[0, 128, 255], &mut out)?;
-    /// assert_eq!(out, [-64.0, 0.0, 63.5]);
-    /// # Ok::<(), qkit::Error>(())
-    /// ```
-    pub fn dequantize_slice(&self, q: &[Q], out: &mut [f32]) -> Result<(), Error> {
-        check_len(q.len(), out.len())?;
-        for (o, &v) in out.iter_mut().zip(q) {
-            *o = dequantize_one(self.scale, self.zero_point, v.to_i32(), Q::BITS);
-        }
-        Ok(())
-    }
-
-    /// Dequantizes into `f16` (`f32` result rounded to nearest even `f16`).
-    ///
-    /// `Err(LengthMismatch)` unless `out.len() == q.len()`.
-    ///
-    /// ```
-    /// use half::f16;
-    /// use qkit::quant::Quantizer;
-    /// let q = Quantizer::<i8>::new(0.5, 0)?;
-    /// let mut out = [f16::ZERO; 2];
-    /// q.dequantize_slice_f16(&[-3, 4], &mut out)?;
-    /// assert_eq!(out, [f16::from_f32(-1.5), f16::from_f32(2.0)]);
-    /// # Ok::<(), qkit::Error>(())
-    /// ```
-    pub fn dequantize_slice_f16(&self, q: &[Q], out: &mut [f16]) -> Result<(), Error> {
-        check_len(q.len(), out.len())?;
-        for (o, &v) in out.iter_mut().zip(q) {
-            *o = f16::from_f32(self.dequantize(v));
-        }
-        Ok(())
+    #[inline(always)]
+    fn for_each_run(&self, n: usize, mut f: impl FnMut(Run)) {
+        f(Run {
+            start: 0,
+            len: n,
+            scale: self.scale,
+            zero_point: self.zero_point,
+        });
     }
 }
 
-impl<Q: Nibble> Quantizer<Q> {
-    /// Quantizes `x` straight into packed 4-bit storage (element `2k` in the
-    /// low nibble of byte `k`; an odd length leaves the last high nibble 0).
-    ///
-    /// `Err(LengthMismatch)` unless `out.len() == packed_len(x.len())`.
-    ///
-    /// ```
-    /// use qkit::{int4::I4, quant::Quantizer, Round};
-    /// let q = Quantizer::<I4>::new(1.0, 0)?;
-    /// let mut out = [0u8; 2];
-    /// q.quantize_packed(&[1.0, -1.0, 9.0], &mut out, Round::HalfToEven)?;
-    /// assert_eq!(out, [0xf1, 0x07]);
-    /// # Ok::<(), qkit::Error>(())
-    /// ```
-    pub fn quantize_packed(&self, x: &[f32], out: &mut [u8], round: Round) -> Result<(), Error> {
-        check_len(packed_len(x.len()), out.len())?;
-        let a = self.affine();
-        let mut pairs = x.chunks_exact(2);
-        for (o, p) in out.iter_mut().zip(&mut pairs) {
-            let lo: Q = a.one(p[0], round);
-            let hi: Q = a.one(p[1], round);
-            *o = lo.encode() | (hi.encode() << 4);
-        }
-        if let ([last], Some(o)) = (pairs.remainder(), out.last_mut()) {
-            let v: Q = a.one(*last, round);
-            *o = v.encode();
-        }
-        Ok(())
-    }
-
-    /// Dequantizes `out.len()` values from packed 4-bit storage.
-    ///
-    /// `Err(LengthMismatch)` unless `packed.len() == packed_len(out.len())`.
-    ///
-    /// ```
-    /// use qkit::{int4::U4, quant::Quantizer};
-    /// let q = Quantizer::<U4>::new(0.5, 8)?;
-    /// let mut out = [0f32; 3];
-    /// q.dequantize_packed(&[0xf0, 0x08], &mut out)?;
-    /// assert_eq!(out, [-4.0, 3.5, 0.0]);
-    /// # Ok::<(), qkit::Error>(())
-    /// ```
-    pub fn dequantize_packed(&self, packed: &[u8], out: &mut [f32]) -> Result<(), Error> {
-        check_len(packed_len(out.len()), packed.len())?;
-        for (i, o) in out.iter_mut().enumerate() {
-            let b = packed[i / 2] >> (4 * (i % 2));
-            *o = self.dequantize(Q::decode(b));
-        }
-        Ok(())
-    }
+/// One scale for the whole slice, any length.
+///
+/// ```
+/// use qkit::{quant::{QuantizeSlice, Quantizer}, Round};
+/// let q = Quantizer::<u8>::new(0.5, 128)?;
+/// let mut codes = [0u8; 4];
+/// q.quantize_slice(&[-1.0, 0.0, 0.25, 1e9], &mut codes, Round::HalfToEven)?;
+/// assert_eq!(codes, [126, 128, 128, 255]);
+/// # Ok::<(), qkit::Error>(())
+/// ```
+impl<Q: QInt> QuantizeSlice for Quantizer<Q> {
+    type Storage = Q;
 }

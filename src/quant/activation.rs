@@ -1,4 +1,7 @@
-//! Fused activation functions as an output clamp range.
+//! Fused activation functions as an output clamp range: a property of the
+//! output quantization (the clamp is computed from the output's scale and
+//! zero point), so it lives beside the quantizers. `ops::Activation` and
+//! `layer::Activation` are re-exports of this one type.
 
 use crate::quant::Quantizer;
 use crate::{Error, QInt};
@@ -7,7 +10,7 @@ use crate::{Error, QInt};
 /// clamp of the output.
 ///
 /// ```
-/// use qkit::ops::Activation;
+/// use qkit::quant::Activation;
 /// assert_ne!(Activation::Relu, Activation::Relu6);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -49,8 +52,7 @@ fn quantize_bound<Q: QInt>(out: &Quantizer<Q>, f: f32) -> Result<i32, Error> {
 /// quantized bound overflows `i32`).
 ///
 /// ```
-/// use qkit::ops::{activation_range, Activation};
-/// use qkit::quant::Quantizer;
+/// use qkit::quant::{activation_range, Activation, Quantizer};
 /// let out = Quantizer::<i8>::new(0.05, -128)?;
 /// assert_eq!(activation_range(Activation::None, out)?, (-128, 127));
 /// assert_eq!(activation_range(Activation::Relu, out)?, (-128, 127));
