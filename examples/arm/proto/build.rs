@@ -12,7 +12,9 @@ fn main() {
     let flags = env::var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default();
     let arch = env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
     let mve = flags.split('\x1f').any(|f| {
-        ["target-cpu=cortex-m55", "target-cpu=cortex-m85", "+mve"].iter().any(|p| f.contains(p))
+        ["target-cpu=cortex-m55", "target-cpu=cortex-m85", "+mve"]
+            .iter()
+            .any(|p| f.contains(p))
     });
     if arch == "arm" && mve {
         println!("cargo::rustc-cfg=arm_mve");

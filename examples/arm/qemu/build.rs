@@ -8,7 +8,11 @@ use std::{env, fs, path::PathBuf};
 fn main() {
     let out = PathBuf::from(env::var_os("OUT_DIR").unwrap());
     let target = env::var("TARGET").unwrap();
-    let (flash, ram) = if target.starts_with("thumbv8m") { ("512K", "512K") } else { ("4M", "4M") };
+    let (flash, ram) = if target.starts_with("thumbv8m") {
+        ("512K", "512K")
+    } else {
+        ("4M", "4M")
+    };
     let memory = format!(
         "MEMORY\n{{\n  FLASH : ORIGIN = 0x00000000, LENGTH = {flash}\n  RAM : ORIGIN = 0x20000000, LENGTH = {ram}\n}}\n"
     );

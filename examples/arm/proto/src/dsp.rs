@@ -33,7 +33,9 @@ pub const ROWS: usize = 4;
 pub fn sxtb16(v: u32) -> u32 {
     let r;
     // SAFETY: register-only arithmetic, available on every core with DSP.
-    unsafe { asm!("sxtb16 {r}, {v}", r = lateout(reg) r, v = in(reg) v, options(pure, nomem, nostack, preserves_flags)) };
+    unsafe {
+        asm!("sxtb16 {r}, {v}", r = lateout(reg) r, v = in(reg) v, options(pure, nomem, nostack, preserves_flags))
+    };
     r
 }
 
@@ -42,7 +44,9 @@ pub fn sxtb16(v: u32) -> u32 {
 pub fn sxtb16_ror8(v: u32) -> u32 {
     let r;
     // SAFETY: register-only arithmetic.
-    unsafe { asm!("sxtb16 {r}, {v}, ror #8", r = lateout(reg) r, v = in(reg) v, options(pure, nomem, nostack, preserves_flags)) };
+    unsafe {
+        asm!("sxtb16 {r}, {v}, ror #8", r = lateout(reg) r, v = in(reg) v, options(pure, nomem, nostack, preserves_flags))
+    };
     r
 }
 
@@ -52,7 +56,9 @@ pub fn sxtb16_ror8(v: u32) -> u32 {
 pub fn sxtab16(off: u32, v: u32) -> u32 {
     let r;
     // SAFETY: register-only arithmetic.
-    unsafe { asm!("sxtab16 {r}, {o}, {v}", r = lateout(reg) r, o = in(reg) off, v = in(reg) v, options(pure, nomem, nostack, preserves_flags)) };
+    unsafe {
+        asm!("sxtab16 {r}, {o}, {v}", r = lateout(reg) r, o = in(reg) off, v = in(reg) v, options(pure, nomem, nostack, preserves_flags))
+    };
     r
 }
 
@@ -61,7 +67,9 @@ pub fn sxtab16(off: u32, v: u32) -> u32 {
 pub fn sxtab16_ror8(off: u32, v: u32) -> u32 {
     let r;
     // SAFETY: register-only arithmetic.
-    unsafe { asm!("sxtab16 {r}, {o}, {v}, ror #8", r = lateout(reg) r, o = in(reg) off, v = in(reg) v, options(pure, nomem, nostack, preserves_flags)) };
+    unsafe {
+        asm!("sxtab16 {r}, {o}, {v}, ror #8", r = lateout(reg) r, o = in(reg) off, v = in(reg) v, options(pure, nomem, nostack, preserves_flags))
+    };
     r
 }
 
@@ -71,7 +79,9 @@ pub fn sxtab16_ror8(off: u32, v: u32) -> u32 {
 pub fn smlad(a: u32, b: u32, acc: i32) -> i32 {
     let r;
     // SAFETY: register-only arithmetic; it writes only the sticky Q flag.
-    unsafe { asm!("smlad {r}, {a}, {b}, {c}", r = lateout(reg) r, a = in(reg) a, b = in(reg) b, c = in(reg) acc, options(pure, nomem, nostack, preserves_flags)) };
+    unsafe {
+        asm!("smlad {r}, {a}, {b}, {c}", r = lateout(reg) r, a = in(reg) a, b = in(reg) b, c = in(reg) acc, options(pure, nomem, nostack, preserves_flags))
+    };
     r
 }
 
@@ -107,7 +117,9 @@ pub unsafe fn load4(p: *const i8) -> u32 {
 pub unsafe fn load4_post(p: &mut *const i8) -> u32 {
     let v;
     // SAFETY: the caller guarantees 4 readable bytes at *p.
-    unsafe { asm!("ldr {v}, [{p}], #4", v = lateout(reg) v, p = inout(reg) *p, options(pure, readonly, nostack, preserves_flags)) };
+    unsafe {
+        asm!("ldr {v}, [{p}], #4", v = lateout(reg) v, p = inout(reg) *p, options(pure, readonly, nostack, preserves_flags))
+    };
     v
 }
 
@@ -119,14 +131,19 @@ pub unsafe fn load4_post(p: &mut *const i8) -> u32 {
 pub unsafe fn load4_at(p: *const i8, off: usize) -> u32 {
     let v;
     // SAFETY: the caller guarantees 4 readable bytes at p + off.
-    unsafe { asm!("ldr {v}, [{p}, {o}]", v = lateout(reg) v, p = in(reg) p, o = in(reg) off, options(pure, readonly, nostack, preserves_flags)) };
+    unsafe {
+        asm!("ldr {v}, [{p}, {o}]", v = lateout(reg) v, p = in(reg) p, o = in(reg) off, options(pure, readonly, nostack, preserves_flags))
+    };
     v
 }
 
 /// `SXTB16` both halves of a word.
 #[inline(always)]
 pub fn widen(v: u32) -> Widened {
-    Widened { even: sxtb16(v), odd: sxtb16_ror8(v) }
+    Widened {
+        even: sxtb16(v),
+        odd: sxtb16_ror8(v),
+    }
 }
 
 /// Widens and adds the int16 offset `off` to each of the four values
@@ -135,7 +152,10 @@ pub fn widen(v: u32) -> Widened {
 #[inline(always)]
 pub fn widen_offset(v: u32, off: i16) -> Widened {
     let off2 = (off as u16 as u32) * 0x0001_0001;
-    Widened { even: sxtab16(off2, v), odd: sxtab16_ror8(off2, v) }
+    Widened {
+        even: sxtab16(off2, v),
+        odd: sxtab16_ror8(off2, v),
+    }
 }
 
 /// `acc + Σ_{4} w·x` for an already widened `x` and a raw weight word.
@@ -148,7 +168,9 @@ pub fn mac4(acc: i32, x: Widened, w: u32) -> i32 {
 /// The scalar tail: `acc + Σ a·b` over the last `< 4` elements.
 #[inline(always)]
 fn tail(acc: i32, a: &[i8], b: &[i8]) -> i32 {
-    a.iter().zip(b).fold(acc, |s, (&x, &y)| s.wrapping_add(i32::from(x) * i32::from(y)))
+    a.iter().zip(b).fold(acc, |s, (&x, &y)| {
+        s.wrapping_add(i32::from(x) * i32::from(y))
+    })
 }
 
 /// `Σ a[k]·b[k]` with int32 wrap-around.

@@ -59,7 +59,15 @@ impl OutputStage<'_> {
 /// (double rounding) `MultiplyByQuantizedMultiplier`, then the zero point
 /// (added with saturation, as qkit's layers do) and the clamp.
 #[inline]
-pub fn requantize_one(acc: i32, bias: i32, multiplier: i32, shift: i32, zp: i32, lo: i32, hi: i32) -> i8 {
+pub fn requantize_one(
+    acc: i32,
+    bias: i32,
+    multiplier: i32,
+    shift: i32,
+    zp: i32,
+    lo: i32,
+    hi: i32,
+) -> i8 {
     let m = QuantizedMultiplier { multiplier, shift };
     let y = multiply_by_quantized_multiplier(acc.wrapping_add(bias), m, Rounding::Double);
     y.saturating_add(zp).clamp(lo, hi) as i8
@@ -84,7 +92,9 @@ pub fn requantize_i8(acc: &[i32], s: &OutputStage<'_>, out: &mut [i8]) {
 
 /// The specification of the kernels: `Σ a[k]·b[k]` with int32 wrap-around.
 pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
-    a.iter().zip(b).fold(0i32, |s, (&x, &y)| s.wrapping_add(i32::from(x) * i32::from(y)))
+    a.iter().zip(b).fold(0i32, |s, (&x, &y)| {
+        s.wrapping_add(i32::from(x) * i32::from(y))
+    })
 }
 
 /// The specification: `out[r] = dot(w[r], x)`.
@@ -99,13 +109,16 @@ pub fn gemv_i8(w: &[i8], x: &[i8], out: &mut [i32]) {
 pub mod best {
     #[cfg(all(target_arch = "arm", target_feature = "dsp", not(arm_mve)))]
     pub use crate::dsp::{dot_i8, gemv_i8};
-    #[cfg(all(target_arch = "arm", target_feature = "dsp", not(arm_mve)))]
-    pub use crate::requantize_i8;
     #[cfg(arm_mve)]
     pub use crate::mve::{dot_i8, gemv_i8, requantize_i8};
     #[cfg(target_arch = "aarch64")]
     pub use crate::neon::{dot_i8, gemv_i8, requantize_i8};
-    #[cfg(not(any(all(target_arch = "arm", target_feature = "dsp"), target_arch = "aarch64")))]
+    #[cfg(all(target_arch = "arm", target_feature = "dsp", not(arm_mve)))]
+    pub use crate::requantize_i8;
+    #[cfg(not(any(
+        all(target_arch = "arm", target_feature = "dsp"),
+        target_arch = "aarch64"
+    )))]
     pub use crate::{dot_i8, gemv_i8, requantize_i8};
 
     /// A fully-connected layer on one input row from the prototypes: GEMV

@@ -19,8 +19,13 @@
 use core::arch::aarch64::*;
 use core::arch::asm;
 
-/// Output rows per pass of the GEMVs.
-pub const ROWS: usize = 4;
+/// Output rows per pass of the SDOT and full-range NEON GEMVs: each
+/// activation load serves 8 rows (8 accumulators, 2 activation and 2 weight
+/// vectors: 12 of the 32 vector registers). The narrow NEON GEMV measured
+/// fewer instructions with 4 ([`ROWS_NARROW`]).
+pub const ROWS: usize = 8;
+/// Output rows per pass of [`gemv_i8_narrow`].
+pub const ROWS_NARROW: usize = 4;
 
 /// Loads 16 int8 (any alignment).
 ///
@@ -78,51 +83,102 @@ pub fn hsum(v: int32x4_t) -> i32 {
     unsafe { vaddvq_s32(v) }
 }
 
+/// The horizontal sums of four accumulators as one vector (3 `ADDP`).
+#[inline(always)]
+pub fn hsum4(a: int32x4_t, b: int32x4_t, c: int32x4_t, d: int32x4_t) -> int32x4_t {
+    // SAFETY: NEON baseline.
+    unsafe { vpaddq_s32(vpaddq_s32(a, b), vpaddq_s32(c, d)) }
+}
+
 /// Scalar tail `acc + Σ a·b`.
 #[inline(always)]
 fn tail(acc: i32, a: &[i8], b: &[i8]) -> i32 {
-    a.iter().zip(b).fold(acc, |s, (&x, &y)| s.wrapping_add(i32::from(x) * i32::from(y)))
+    a.iter().zip(b).fold(acc, |s, (&x, &y)| {
+        s.wrapping_add(i32::from(x) * i32::from(y))
+    })
 }
 
-/// The one loop every GEMV here runs: [`ROWS`] rows of `w` (row stride
+/// Loads 32 int8 at `*p` into two vectors and advances `p` by 32 (`LDP q,
+/// q, [p], #32`).
+///
+/// Written as `asm!` so that LLVM's loop-strength reduction cannot rewrite
+/// the walking row pointers into `base + index` addressing: in the 4-row
+/// SDOT loop that costs 7 address `ADD`s per 32 columns (22 instructions
+/// instead of 15).
+///
+/// # Safety
+/// `*p..*p + 32` readable.
+#[inline(always)]
+pub unsafe fn load32_post(p: &mut *const i8) -> (int8x16_t, int8x16_t) {
+    let (a, b);
+    // SAFETY: the caller guarantees 32 readable bytes at *p.
+    unsafe {
+        asm!("ldp {a:q}, {b:q}, [{p}], #32",
+             a = lateout(vreg) a, b = lateout(vreg) b, p = inout(reg) *p,
+             options(pure, readonly, nostack, preserves_flags));
+    }
+    (a, b)
+}
+
+/// Loads 16 int8 at `*p` and advances `p` by 16 (`LDR q, [p], #16`).
+///
+/// # Safety
+/// `*p..*p + 16` readable.
+#[inline(always)]
+pub unsafe fn load16_post(p: &mut *const i8) -> int8x16_t {
+    let a;
+    // SAFETY: the caller guarantees 16 readable bytes at *p.
+    unsafe {
+        asm!("ldr {a:q}, [{p}], #16", a = lateout(vreg) a, p = inout(reg) *p,
+             options(pure, readonly, nostack, preserves_flags));
+    }
+    a
+}
+
+/// The one loop every GEMV here runs: `R` rows of `w` (row stride
 /// `cols`) against `x[..body]` (`body` a multiple of 16), `mac` folding 16
-/// products into a lane vector.
+/// products into a lane vector. Per 32 columns: 9 `LDP`, 16 `mac`, the
+/// counter and the branch (27 instructions per 256 MACs with `SDOT`).
 ///
 /// # Safety
 /// The four rows' first `body` bytes and `x[..body]` readable.
 #[inline(always)]
-unsafe fn rows4_with(
+unsafe fn rows_with<const R: usize>(
     w: *const i8,
     cols: usize,
     x: *const i8,
     body: usize,
     mac: impl Fn(int32x4_t, int8x16_t, int8x16_t) -> int32x4_t,
-) -> [i32; ROWS] {
-    // SAFETY (whole block): k + 16 <= body for every load.
+) -> [i32; R] {
+    // SAFETY (whole block): every pointer advances over the first `body`
+    // bytes of its row / of x and no further.
     unsafe {
         let z = vdupq_n_s32(0);
-        let mut acc = [z; ROWS];
-        let rows = [w, w.add(cols), w.add(2 * cols), w.add(3 * cols)];
-        let mut k = 0;
-        while k + 32 <= body {
-            let (x0, x1) = (load16(x.add(k)), load16(x.add(k + 16)));
-            for r in 0..ROWS {
-                let a = mac(acc[r], x0, load16(rows[r].add(k)));
-                acc[r] = mac(a, x1, load16(rows[r].add(k + 16)));
-            }
-            k += 32;
-        }
-        if k < body {
-            let x0 = load16(x.add(k));
-            for r in 0..ROWS {
-                acc[r] = mac(acc[r], x0, load16(rows[r].add(k)));
+        let mut acc = [z; R];
+        let mut rows: [*const i8; R] = core::array::from_fn(|r| w.add(r * cols));
+        let mut xp = x;
+        for _ in 0..body / 32 {
+            let (x0, x1) = load32_post(&mut xp);
+            for r in 0..R {
+                let (w0, w1) = load32_post(&mut rows[r]);
+                acc[r] = mac(mac(acc[r], x0, w0), x1, w1);
             }
         }
-        acc.map(hsum)
+        if body % 32 != 0 {
+            let x0 = load16_post(&mut xp);
+            for r in 0..R {
+                acc[r] = mac(acc[r], x0, load16_post(&mut rows[r]));
+            }
+        }
+        let mut sums = [0i32; R];
+        for (s, a) in sums.chunks_exact_mut(4).zip(acc.chunks_exact(4)) {
+            vst1q_s32(s.as_mut_ptr(), hsum4(a[0], a[1], a[2], a[3]));
+        }
+        sums
     }
 }
 
-/// `acc + Σ_{k<body}` for one row (`body` a multiple of 16).
+/// `Σ_{k<body}` for one row (`body` a multiple of 16), two accumulators.
 ///
 /// # Safety
 /// `a[..body]`, `b[..body]` readable.
@@ -133,21 +189,26 @@ unsafe fn row1_with(
     body: usize,
     mac: impl Fn(int32x4_t, int8x16_t, int8x16_t) -> int32x4_t,
 ) -> i32 {
-    // SAFETY: k + 16 <= body for every load.
+    // SAFETY: each pointer advances over its first `body` bytes.
     unsafe {
-        let mut acc = vdupq_n_s32(0);
-        let mut k = 0;
-        while k < body {
-            acc = mac(acc, load16(a.add(k)), load16(b.add(k)));
-            k += 16;
+        let (mut s0, mut s1) = (vdupq_n_s32(0), vdupq_n_s32(0));
+        let (mut pa, mut pb) = (a, b);
+        for _ in 0..body / 32 {
+            let ((a0, a1), (b0, b1)) = (load32_post(&mut pa), load32_post(&mut pb));
+            s0 = mac(s0, a0, b0);
+            s1 = mac(s1, a1, b1);
         }
-        hsum(acc)
+        if body % 32 != 0 {
+            s0 = mac(s0, load16_post(&mut pa), load16_post(&mut pb));
+        }
+        hsum(vaddq_s32(s0, s1))
     }
 }
 
-/// A GEMV from a 16-byte multiply-accumulate: 4 rows per pass, scalar tails.
+/// A GEMV from a 16-byte multiply-accumulate: `R` rows per pass (a multiple
+/// of 4), then single rows, scalar tails.
 #[inline(always)]
-fn gemv_with(
+fn gemv_with<const R: usize>(
     w: &[i8],
     x: &[i8],
     out: &mut [i32],
@@ -156,16 +217,16 @@ fn gemv_with(
     let cols = x.len();
     assert!(w.len() >= out.len() * cols);
     let body = cols & !15;
-    let mut rows = out.chunks_exact_mut(ROWS);
+    let mut rows = out.chunks_exact_mut(R);
     let mut r = 0;
     for o in &mut rows {
-        // SAFETY: rows r..r + 4 lie inside w.
-        let acc = unsafe { rows4_with(w.as_ptr().add(r * cols), cols, x.as_ptr(), body, mac) };
+        // SAFETY: rows r..r + R lie inside w.
+        let acc = unsafe { rows_with::<R>(w.as_ptr().add(r * cols), cols, x.as_ptr(), body, mac) };
         for (i, (o, a)) in o.iter_mut().zip(acc).enumerate() {
             let row = &w[(r + i) * cols..(r + i + 1) * cols];
             *o = tail(a, &x[body..], &row[body..]);
         }
-        r += ROWS;
+        r += R;
     }
     for o in rows.into_remainder() {
         let row = &w[r * cols..(r + 1) * cols];
@@ -187,13 +248,13 @@ pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
 
 /// GEMV, NEON baseline, any int8 weights.
 pub fn gemv_i8(w: &[i8], x: &[i8], out: &mut [i32]) {
-    gemv_with(w, x, out, mac16)
+    gemv_with::<ROWS>(w, x, out, mac16)
 }
 
 /// GEMV, NEON baseline, weights in `[-127, 127]` (checked by the caller,
 /// as qkit's `NarrowI8` does once per matrix).
 pub fn gemv_i8_narrow(w: &[i8], x: &[i8], out: &mut [i32]) {
-    gemv_with(w, x, out, mac16_narrow)
+    gemv_with::<ROWS_NARROW>(w, x, out, mac16_narrow)
 }
 
 /// `Σ a[k]·b[k]` with `SDOT`.
@@ -216,7 +277,7 @@ pub unsafe fn dot_i8_sdot(a: &[i8], b: &[i8]) -> i32 {
 /// The CPU must have `dotprod`.
 #[target_feature(enable = "dotprod")]
 pub unsafe fn gemv_i8_sdot(w: &[i8], x: &[i8], out: &mut [i32]) {
-    gemv_with(w, x, out, sdot)
+    gemv_with::<ROWS>(w, x, out, sdot)
 }
 
 /// The double-rounding output stage, 4 lanes per instruction, 8 outputs
@@ -238,7 +299,10 @@ pub fn requantize_i8(acc: &[i32], s: &crate::OutputStage<'_>, out: &mut [i8]) {
         let zp = vdupq_n_s32(s.output_zero_point);
         let (lo, hi) = (vdupq_n_s32(s.act_min), vdupq_n_s32(s.act_max));
         let four = |i: usize| -> int32x4_t {
-            let x = vaddq_s32(vld1q_s32(acc.as_ptr().add(i)), vld1q_s32(s.bias.as_ptr().add(i)));
+            let x = vaddq_s32(
+                vld1q_s32(acc.as_ptr().add(i)),
+                vld1q_s32(s.bias.as_ptr().add(i)),
+            );
             let sh = vld1q_s32(s.shift.as_ptr().add(i));
             let (left, neg_right) = (vmaxq_s32(sh, zero), vminq_s32(sh, zero));
             let x = vqrdmulhq_s32(vshlq_s32(x, left), vld1q_s32(s.multiplier.as_ptr().add(i)));

@@ -105,7 +105,11 @@ pub fn cases() -> impl Iterator<Item = Case<'static>> {
         let n_scales = r.u32() as usize;
         let filter_scales = r.take(4 * n_scales);
         let n_w = in_dim * out_dim;
-        let weights = r.take(if kind == Kind::Int4 { n_w.div_ceil(2) } else { n_w });
+        let weights = r.take(if kind == Kind::Int4 {
+            n_w.div_ceil(2)
+        } else {
+            n_w
+        });
         let elem = if kind == Kind::Int16 { 2 } else { 1 };
         let bias = has_bias.then(|| r.take(out_dim * if kind == Kind::Int16 { 8 } else { 4 }));
         let input = r.take(batch * in_dim * elem);

@@ -15,7 +15,11 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
 
 /// Ends the QEMU run: exit status 0 if `ok`, 1 otherwise.
 pub fn exit(ok: bool) -> ! {
-    debug::exit(if ok { debug::EXIT_SUCCESS } else { debug::EXIT_FAILURE });
+    debug::exit(if ok {
+        debug::EXIT_SUCCESS
+    } else {
+        debug::EXIT_FAILURE
+    });
     #[allow(clippy::empty_loop)]
     loop {}
 }
