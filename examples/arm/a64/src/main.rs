@@ -11,6 +11,7 @@
 //! exec,nochain` (one trace line per executed instruction) and turns the
 //! instructions between the markers into instructions per MAC; `a64 marks`
 //! prints where the loader put `a64_mark_begin`.
+use arm_proto::testing::{Rng, StageCase};
 use arm_proto::{OutputStage, neon};
 use std::hint::black_box;
 
@@ -38,31 +39,6 @@ fn measure<R>(name: &str, rows: usize, cols: usize, f: impl FnOnce() -> R) -> R 
     let r = f();
     a64_mark_end();
     r
-}
-
-struct Rng(u32);
-impl Rng {
-    fn next(&mut self) -> u32 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        self.0 = x;
-        x
-    }
-    fn fill(&mut self, v: &mut [i8]) {
-        for e in v {
-            let r = self.next();
-            *e = match r & 7 {
-                0 => -128,
-                1 => 127,
-                _ => (r >> 8) as u8 as i8,
-            };
-        }
-    }
-    fn range(&mut self, lo: i32, hi: i32) -> i32 {
-        lo + (self.next() % (hi - lo + 1) as u32) as i32
-    }
 }
 
 fn has_dotprod() -> bool {
@@ -108,8 +84,8 @@ fn test() -> bool {
     );
     for n in 0..=300usize {
         for (oa, ob) in [(0, 0), (1, 3), (2, 1), (3, 2), (7, 13)] {
-            rng.fill(&mut x[..n + 16]);
-            rng.fill(&mut w[..n + 16]);
+            rng.fill_i8(&mut x[..n + 16]);
+            rng.fill_i8(&mut w[..n + 16]);
             let (a, b) = (&x[oa..oa + n], &w[ob..ob + n]);
             let want = arm_proto::dot_i8(a, b);
             check(neon::dot_i8(a, b) == want, &|| {
@@ -124,8 +100,8 @@ fn test() -> bool {
         }
         for rows in [1usize, 2, 3, 4, 5, 7, 8, 9] {
             let off = (n + rows) % 16;
-            rng.fill(&mut w[..rows * n + off]);
-            rng.fill(&mut x[..n + 16]);
+            rng.fill_i8(&mut w[..rows * n + off]);
+            rng.fill_i8(&mut x[..n + 16]);
             for (name, gemv) in gemvs() {
                 if name == "neon-narrow" {
                     for v in &mut w[..rows * n + off] {
@@ -143,46 +119,10 @@ fn test() -> bool {
         }
     }
     // the output stage: random, tie-heavy, every shift, lengths 0..=40
-    let (mut a, mut bias, mut mult, mut shift) = ([0i32; 40], [0i32; 40], [0i32; 40], [0i32; 40]);
     for trial in 0..20_000u32 {
-        let n = (trial % 41) as usize;
-        for i in 0..n {
-            shift[i] = rng.range(-31, 30);
-            mult[i] = match rng.next() % 4 {
-                0 => 1 << 30,
-                1 => i32::MAX,
-                _ => (rng.next() >> 1) as i32 | (1 << 30),
-            };
-            bias[i] = if rng.next() % 2 == 0 {
-                0
-            } else {
-                (rng.next() as i32) >> rng.range(0, 31)
-            };
-            a[i] = match rng.next() % 4 {
-                0 => rng.range(-64, 64) << (-shift[i]).clamp(0, 25),
-                1 => [i32::MIN, i32::MAX, 0, -1, 1][rng.range(0, 4) as usize],
-                _ => (rng.next() as i32) >> (shift[i].max(0) + rng.range(0, 8)),
-            };
-        }
-        let zp = rng.range(-128, 127);
-        let (lo, hi) = if trial % 2 == 0 {
-            (-128, 127)
-        } else {
-            (rng.range(-128, 0), rng.range(0, 127))
-        };
-        let s = OutputStage {
-            bias: &bias[..n],
-            multiplier: &mult[..n],
-            shift: &shift[..n],
-            output_zero_point: zp,
-            act_min: lo,
-            act_max: hi,
-        };
-        let (mut got, mut want) = ([0i8; 40], [0i8; 40]);
-        arm_proto::requantize_i8(&a[..n], &s, &mut want[..n]);
-        neon::requantize_i8(&a[..n], &s, &mut got[..n]);
-        check(got[..n] == want[..n], &|| {
-            format!("neon output stage trial {trial} n={n}")
+        let c = StageCase::random(&mut rng, trial);
+        check(c.agrees(neon::requantize_i8), &|| {
+            format!("neon output stage trial {trial} n={}", c.n)
         });
     }
     println!("a64 test: {passed} passed, {failed} failed");
@@ -193,8 +133,8 @@ fn bench() -> bool {
     let mut rng = Rng(0x1234_5678);
     let mut w = vec![0i8; 128 * 512];
     let mut x = vec![0i8; 1024];
-    rng.fill(&mut w);
-    rng.fill(&mut x);
+    rng.fill_i8(&mut w);
+    rng.fill_i8(&mut x);
     let mut ok = true;
     measure("empty", 1, 1, || ());
     let d = measure("qkit kernel::dot_i8", 1, 1024, || {

@@ -22,6 +22,7 @@ pub mod dsp;
 pub mod mve;
 #[cfg(target_arch = "aarch64")]
 pub mod neon;
+pub mod testing;
 
 use qkit::requant::{QuantizedMultiplier, Rounding, multiply_by_quantized_multiplier};
 
@@ -77,7 +78,13 @@ pub fn requantize_one(
 /// output stage here.
 pub fn requantize_i8(acc: &[i32], s: &OutputStage<'_>, out: &mut [i8]) {
     s.check(acc.len(), out.len());
-    for i in 0..acc.len() {
+    requantize_from(acc, s, out, 0);
+}
+
+/// [`requantize_one`] over channels `from..`: the scalar tail of a SIMD
+/// output stage.
+pub fn requantize_from(acc: &[i32], s: &OutputStage<'_>, out: &mut [i8], from: usize) {
+    for i in from..acc.len() {
         out[i] = requantize_one(
             acc[i],
             s.bias[i],

@@ -317,15 +317,5 @@ pub fn requantize_i8(acc: &[i32], s: &crate::OutputStage<'_>, out: &mut [i8]) {
             i += 8;
         }
     }
-    for i in body..n {
-        out[i] = crate::requantize_one(
-            acc[i],
-            s.bias[i],
-            s.multiplier[i],
-            s.shift[i],
-            s.output_zero_point,
-            s.act_min,
-            s.act_max,
-        );
-    }
+    crate::requantize_from(acc, s, out, body);
 }

@@ -33,39 +33,7 @@ pub const CORE: &str = if arm_proto::MVE {
     "cortex-m (no DSP)"
 };
 
-/// xorshift32: reproducible inputs.
-pub struct Rng(pub u32);
-
-impl Rng {
-    /// The next 32 random bits.
-    pub fn next_u32(&mut self) -> u32 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        self.0 = x;
-        x
-    }
-    /// A uniform int8.
-    pub fn i8(&mut self) -> i8 {
-        (self.next_u32() >> 8) as u8 as i8
-    }
-    /// Uniform in `lo..=hi`.
-    pub fn range(&mut self, lo: i32, hi: i32) -> i32 {
-        lo + (self.next_u32() % (hi - lo + 1) as u32) as i32
-    }
-    /// Fills with int8, a quarter of the draws at the extremes -128 / 127.
-    pub fn fill_i8(&mut self, v: &mut [i8]) {
-        for e in v {
-            let r = self.next_u32();
-            *e = match r & 7 {
-                0 => -128,
-                1 => 127,
-                _ => (r >> 8) as u8 as i8,
-            };
-        }
-    }
-}
+pub use arm_proto::testing::Rng;
 
 /// Counts checks; prints the first failures.
 #[derive(Default)]
