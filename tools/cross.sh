@@ -65,16 +65,13 @@ for t in thumbv6m-none-eabi riscv32imc-unknown-none-elf; do
 done
 
 # The firmware workspace's .cargo/config.toml carries the Cortex-M flags
-# (linker script, target-cpu); -D warnings is added through the same
-# per-target variable so that qkit, the prototypes and the firmware share one
-# build of core per target.
-fw_flags() { echo "-C link-arg=-Tlink.x -C target-cpu=$1 -$lint warnings"; }
-export CARGO_TARGET_THUMBV7EM_NONE_EABIHF_RUSTFLAGS=$(fw_flags cortex-m4)
-export CARGO_TARGET_THUMBV8M_MAIN_NONE_EABIHF_RUSTFLAGS=$(fw_flags cortex-m55)
+# (linker script, target-cpu); cargo appends these per-target variables to
+# them, so qkit (a path dependency of the firmware, its warnings not capped),
+# the prototypes and the firmware share one build of core per target.
+export CARGO_TARGET_THUMBV7EM_NONE_EABIHF_RUSTFLAGS="-$lint warnings"
+export CARGO_TARGET_THUMBV8M_MAIN_NONE_EABIHF_RUSTFLAGS="-$lint warnings"
 
 step "Cortex-M4/M7 (thumbv7em-none-eabihf, DSP): qkit and the test firmware"
-# (qkit is a path dependency of the firmware: built with the same flags, its
-# warnings not capped.)
 (cd examples/arm && cargo build --release -Zbuild-std=core --target thumbv7em-none-eabihf -p qemu)
 m4=$CARGO_TARGET_DIR/thumbv7em-none-eabihf/release
 
