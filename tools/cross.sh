@@ -4,6 +4,7 @@
 #   tools/cross.sh            everything below (what .ci/run calls)
 #   tools/cross.sh bench      also the instruction-count benchmarks (Cortex-M4,
 #                             Cortex-M55 with -icount; AArch64 with an exec trace)
+#                             and the Cortex-M55 dev-profile build (see below)
 #
 # 1. Installs the Debian packages it needs when they are missing (apt-get).
 # 2. Builds qkit with -D warnings for thumbv6m-none-eabi (Cortex-M0/M0+),
@@ -18,9 +19,10 @@
 #    (dotprod, i8mm) and -cpu cortex-a53 (neither), and the AArch64
 #    prototypes' tests (examples/arm/a64) on both.
 #
-# Everything is built into target/cross (one target dir: core/std are built
-# once per target and reused by the next run). Needs no network once the
-# packages and crates are there.
+# Everything is built into target/cross, one target dir reused by the next
+# run: core is built once per target; aarch64's std twice (the prototypes'
+# release profile and qkit's test build differ in panic strategy and LTO).
+# Needs no network once the packages and crates are there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -68,8 +70,11 @@ done
 # (linker script, target-cpu); cargo appends these per-target variables to
 # them, so qkit (a path dependency of the firmware, its warnings not capped),
 # the prototypes and the firmware share one build of core per target.
+# The same variable denies warnings in every aarch64 build (qkit as the
+# prototypes' dependency, then qkit and its tests for `cargo test`).
 export CARGO_TARGET_THUMBV7EM_NONE_EABIHF_RUSTFLAGS="-$lint warnings"
 export CARGO_TARGET_THUMBV8M_MAIN_NONE_EABIHF_RUSTFLAGS="-$lint warnings"
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUSTFLAGS="-$lint warnings"
 
 step "Cortex-M4/M7 (thumbv7em-none-eabihf, DSP): qkit and the test firmware"
 (cd examples/arm && cargo build --release -Zbuild-std=core --target thumbv7em-none-eabihf -p qemu)
@@ -78,13 +83,10 @@ m4=$CARGO_TARGET_DIR/thumbv7em-none-eabihf/release
 step "Cortex-M55 (thumbv8m.main-none-eabihf, target-cpu=cortex-m55, Helium): qkit and the test firmware"
 # rustc 1.96 builds core for cortex-m55 in the release profile used here
 # (opt-level 3); in the dev profile (opt-level 0) LLVM aborts while compiling
-# core for cortex-m55 ("Do not know how to promote this operator!"), hence
-# the dev build below gives the CPU to qkit alone.
+# core for cortex-m55 ("Do not know how to promote this operator!"): a debug
+# build gives the CPU to qkit alone (`bench` mode checks that it builds).
 (cd examples/arm && cargo build --release -Zbuild-std=core --target thumbv8m.main-none-eabihf -p qemu)
 m55=$CARGO_TARGET_DIR/thumbv8m.main-none-eabihf/release
-
-step "Cortex-M55, dev profile: core for plain thumbv8m.main, target-cpu=cortex-m55 for qkit alone (cargo rustc)"
-cargo rustc --lib -Zbuild-std=core --target thumbv8m.main-none-eabihf -- -C target-cpu=cortex-m55 -$lint warnings
 
 step "the golden vectors embedded in the firmware are those of tests/data/fc_golden.json"
 python3 examples/arm/qemu/gen_golden.py --check
@@ -96,8 +98,7 @@ qemu_m mps2-an500 cortex-m7 "$m4/qemu-test"
 step "test firmware on QEMU Cortex-M55 (mps3-an547)"
 qemu_m mps3-an547 cortex-m55 "$m55/qemu-test"
 
-step "AArch64 (aarch64-unknown-linux-gnu): qkit with -D warnings, the prototypes' tests"
-RUSTFLAGS="-$lint warnings" cargo build --release --lib -Zbuild-std=core --target aarch64-unknown-linux-gnu
+step "AArch64 (aarch64-unknown-linux-gnu): qkit with -D warnings and the prototypes' tests"
 (cd examples/arm && cargo build --release -Zbuild-std=std,panic_abort --target aarch64-unknown-linux-gnu -p a64)
 a64=$CARGO_TARGET_DIR/aarch64-unknown-linux-gnu/release/a64
 for cpu in max cortex-a53; do
@@ -112,6 +113,8 @@ for cpu in max cortex-a53; do
 done
 
 if [ "$mode" = bench ]; then
+  step "Cortex-M55, dev profile: core for plain thumbv8m.main, target-cpu=cortex-m55 for qkit alone (cargo rustc)"
+  cargo rustc --lib -Zbuild-std=core --target thumbv8m.main-none-eabihf -- -C target-cpu=cortex-m55 -$lint warnings
   step "instruction counts: Cortex-M4 (mps2-an386), -icount shift=7 + SysTick"
   qemu_m mps2-an386 cortex-m4 "$m4/qemu-bench" -icount shift=7,align=off,sleep=off
   step "instruction counts: Cortex-M55 (mps3-an547), -icount shift=7 + SysTick"
