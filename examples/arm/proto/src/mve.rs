@@ -62,17 +62,24 @@ unsafe fn dot_raw(a: *const i8, b: *const i8, n: usize, acc: i32) -> i32 {
     acc
 }
 
-/// The 4-row body over `n` columns: rows `w`, `w + cols`, `w + 2·cols`,
+/// The 4-row body over `cols` columns: rows `w`, `w + cols`, `w + 2·cols`,
 /// `w + 3·cols` against `x`.
 ///
+/// The row pointers are formed inside the `asm!` from `w` and `cols`: the
+/// fewer values live across the block, the fewer LLVM spills around it in
+/// the pass loop.
+///
 /// # Safety
-/// `x[..n]` and the four rows' first `n` bytes readable; `n > 0`.
+/// `x[..cols]` and the four rows readable; `cols > 0`.
 #[inline(always)]
-unsafe fn rows4(w: *const i8, cols: usize, x: *const i8, n: usize) -> [i32; ROWS] {
+unsafe fn rows4(w: *const i8, x: *const i8, cols: usize) -> [i32; ROWS] {
     let (mut a0, mut a1, mut a2, mut a3) = (0i32, 0i32, 0i32, 0i32);
-    // SAFETY: each pointer advances over exactly n bytes of its row / x.
+    // SAFETY: each pointer advances over exactly cols bytes of its row / x.
     unsafe {
         asm!(
+            "add {w1}, {w0}, {n}",
+            "add {w2}, {w1}, {n}",
+            "add {w3}, {w2}, {n}",
             "dlstp.8 lr, {n}",
             "2:",
             "vldrb.8 q0, [{x}], #16",
@@ -85,12 +92,12 @@ unsafe fn rows4(w: *const i8, cols: usize, x: *const i8, n: usize) -> [i32; ROWS
             "vldrb.8 q1, [{w3}], #16",
             "vmladava.s8 r8, q0, q1",
             "letp lr, 2b",
-            n = in(reg) n,
+            n = in(reg) cols,
             x = inout(reg) x => _,
             w0 = inout(reg) w => _,
-            w1 = inout(reg) w.add(cols) => _,
-            w2 = inout(reg) w.add(2 * cols) => _,
-            w3 = inout(reg) w.add(3 * cols) => _,
+            w1 = out(reg) _,
+            w2 = out(reg) _,
+            w3 = out(reg) _,
             inout("r0") a0,
             inout("r2") a1,
             inout("r4") a2,
@@ -114,16 +121,19 @@ pub fn gemv_i8(w: &[i8], x: &[i8], out: &mut [i32]) {
         return;
     }
     let mut rows = out.chunks_exact_mut(ROWS);
-    let mut r = 0;
+    let mut wp = w.as_ptr();
     for o in &mut rows {
-        // SAFETY: rows r..r + 4 lie inside w (asserted), cols > 0.
-        o.copy_from_slice(&unsafe { rows4(w.as_ptr().add(r * cols), cols, x.as_ptr(), cols) });
-        r += ROWS;
+        // SAFETY: the 4 rows at wp lie inside w (asserted), cols > 0.
+        o.copy_from_slice(&unsafe { rows4(wp, x.as_ptr(), cols) });
+        // SAFETY: the end of these rows, at most the end of w. (The row
+        // pointers in `rows4` end rounded up to 16 bytes, not here.)
+        wp = unsafe { wp.add(ROWS * cols) };
     }
     for o in rows.into_remainder() {
-        // SAFETY: row r lies inside w.
-        *o = unsafe { dot_raw(x.as_ptr(), w.as_ptr().add(r * cols), cols, 0) };
-        r += 1;
+        // SAFETY: the row at wp lies inside w.
+        *o = unsafe { dot_raw(x.as_ptr(), wp, cols, 0) };
+        // SAFETY: one past the row, at most the end of w.
+        wp = unsafe { wp.add(cols) };
     }
 }
 
