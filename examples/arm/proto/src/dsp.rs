@@ -219,9 +219,14 @@ pub fn gemv_i8(w: &[i8], x: &[i8], out: &mut [i32]) {
     for o in &mut rows {
         // SAFETY: rows r..r + 4 lie inside `w` (asserted above).
         let acc = unsafe { gemv_rows4(w.as_ptr().add(r * cols), cols, x.as_ptr(), body) };
-        for (i, (o, a)) in o.iter_mut().zip(acc).enumerate() {
-            let row = &w[(r + i) * cols..(r + i + 1) * cols];
-            *o = tail(a, &x[body..], &row[body..]);
+        o.copy_from_slice(&acc);
+        if body < cols {
+            // Columns past the last whole word (the slicing costs ~60
+            // instructions per pass, so only when there are any).
+            for (i, o) in o.iter_mut().enumerate() {
+                let row = &w[(r + i) * cols..(r + i + 1) * cols];
+                *o = tail(*o, &x[body..], &row[body..]);
+            }
         }
         r += ROWS;
     }
