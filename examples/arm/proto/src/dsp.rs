@@ -173,38 +173,35 @@ fn tail(acc: i32, a: &[i8], b: &[i8]) -> i32 {
     })
 }
 
-/// `Σ a[k]·b[k]` with int32 wrap-around.
-pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
-    let n = a.len().min(b.len());
+/// The one dot-product loop: `Σ_{k<n} widen_x(x word)·w` over whole words,
+/// then the scalar tail with `x[k] + off`.
+#[inline(always)]
+fn dot_with(x: &[i8], w: &[i8], off: i16, widen_x: impl Fn(u32) -> Widened) -> i32 {
+    let n = x.len().min(w.len());
     let body = n & !3;
     let mut acc = 0i32;
     let mut k = 0;
     while k < body {
         // SAFETY: k + 4 <= body <= n, both slices hold n elements.
-        let (x, w) = unsafe { (load4(a.as_ptr().add(k)), load4(b.as_ptr().add(k))) };
-        acc = mac4(acc, widen(x), w);
+        let (xv, wv) = unsafe { (load4(x.as_ptr().add(k)), load4(w.as_ptr().add(k))) };
+        acc = mac4(acc, widen_x(xv), wv);
         k += 4;
     }
-    tail(acc, &a[body..n], &b[body..n])
+    x[body..n].iter().zip(&w[body..n]).fold(acc, |s, (&a, &b)| {
+        s.wrapping_add((i32::from(a) + i32::from(off)) * i32::from(b))
+    })
+}
+
+/// `Σ a[k]·b[k]` with int32 wrap-around.
+pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
+    dot_with(a, b, 0, widen)
 }
 
 /// `Σ (x[k] + off)·w[k]`: [`dot_i8`] with an input offset folded by
 /// `SXTAB16`. Exact while every `x + off` fits an int16 lane, e.g. for
 /// `off = -zero_point` of any int8 zero point (`|x + off| <= 255`).
 pub fn dot_i8_offset(x: &[i8], off: i16, w: &[i8]) -> i32 {
-    let n = x.len().min(w.len());
-    let body = n & !3;
-    let mut acc = 0i32;
-    let mut k = 0;
-    while k < body {
-        // SAFETY: k + 4 <= n.
-        let (xv, wv) = unsafe { (load4(x.as_ptr().add(k)), load4(w.as_ptr().add(k))) };
-        acc = mac4(acc, widen_offset(xv, off), wv);
-        k += 4;
-    }
-    x[body..n].iter().zip(&w[body..n]).fold(acc, |s, (&a, &b)| {
-        s.wrapping_add((i32::from(a) + i32::from(off)) * i32::from(b))
-    })
+    dot_with(x, w, off, |v| widen_offset(v, off))
 }
 
 /// `out[r] = Σ_k w[r·cols + k]·x[k]`: [`ROWS`] rows per pass sharing each
