@@ -261,14 +261,16 @@ unsafe fn gemv_rows4(w: *const i8, cols: usize, x: *const i8, body: usize) -> [i
             a3 = mac4(a3, xv, load4_at(q, cols));
             a2 = mac4(a2, xv, load4_post(&mut q));
         };
-        // Two steps per iteration: the loop test (and the two values LLVM
-        // keeps on the stack: `cols` and `end`) is paid once per 32 MACs.
-        let end2 = x.add(body & !7);
-        while xp != end2 {
+        // Four steps per iteration: the loop test (and the value LLVM
+        // reloads from the stack) is paid once per 64 MACs.
+        let end4 = x.add(body & !15);
+        while xp != end4 {
+            step(&mut xp);
+            step(&mut xp);
             step(&mut xp);
             step(&mut xp);
         }
-        if xp != end {
+        while xp != end {
             step(&mut xp);
         }
     }
