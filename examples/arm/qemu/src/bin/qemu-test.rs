@@ -1,0 +1,514 @@
+//! Test firmware: run under QEMU (Cortex-M4 `mps2-an386`, Cortex-M7
+//! `mps2-an500`, Cortex-M55 `mps3-an547`) with semihosting; the exit status
+//! is the result and the last line reads `N passed, N failed`.
+//!
+//! 1. Every qkit kernel path available on this core (`Isa::ALL`) against a
+//!    plain-loop specification, for every length 0..=300 and alignment.
+//! 2. The Arm prototypes of this core (`arm_proto::best`, plus the DSP
+//!    offset-folding dot) against the same specification, and the SIMD
+//!    output stage against the scalar one on random and tie-heavy inputs.
+//! 3. The TFLite Micro FULLY_CONNECTED golden vectors (int8, int4, 16x8;
+//!    `fc_golden.bin`) through qkit's layers, and the int8 ones through the
+//!    prototype GEMV + output stage.
+//! 4. qkit's `FullyConnected` against the prototype FC on random layers up to
+//!    128x512.
+#![no_std]
+#![no_main]
+
+use arm_proto::testing::StageCase;
+use arm_proto::{OutputStage, best};
+use cortex_m::singleton;
+use cortex_m_rt::entry;
+use cortex_m_semihosting::hprintln;
+use qemu::golden::{self, Kind, as_i8, read_le};
+use qemu::{Checks, Rng};
+use qkit::kernel::{self, Isa, NarrowI8, PreparedI4};
+use qkit::layer::{Activation, Channel, FullyConnected, FullyConnected16x8, Quantization, Requant};
+
+/// Longest vector of the sweeps.
+const MAX_LEN: usize = 300;
+/// Largest matrix of the sweeps (9 rows of 300, plus alignment slack).
+const SWEEP: usize = 9 * MAX_LEN + 16;
+/// Largest random FC.
+const BIG: usize = 128 * 512;
+
+// ---- the specification: plain loops, int32 wrap-around ----------------------
+
+fn spec_dot(a: &[i8], b: &[i8]) -> i32 {
+    a.iter().zip(b).fold(0i32, |s, (&x, &y)| {
+        s.wrapping_add(i32::from(x) * i32::from(y))
+    })
+}
+
+fn nibble(packed: &[u8], i: usize) -> i32 {
+    let b = packed[i / 2];
+    i32::from(if i % 2 == 0 {
+        ((b << 4) as i8) >> 4
+    } else {
+        (b as i8) >> 4
+    })
+}
+
+fn spec_dot_i4(packed: &[u8], start: usize, x: &[i8]) -> i32 {
+    x.iter().enumerate().fold(0i32, |s, (k, &v)| {
+        s.wrapping_add(nibble(packed, start + k) * i32::from(v))
+    })
+}
+
+fn spec_dot_i16(x: &[i16], w: &[i8]) -> i64 {
+    x.iter()
+        .zip(w)
+        .map(|(&a, &b)| i64::from(a) * i64::from(b))
+        .sum()
+}
+
+fn narrow(v: &mut [i8]) {
+    for e in v {
+        *e = (*e).max(-127);
+    }
+}
+
+// ---- 1. qkit's kernel paths -------------------------------------------------
+
+fn kernel_paths(
+    t: &mut Checks,
+    rng: &mut Rng,
+    wbuf: &mut [i8],
+    xbuf: &mut [i8],
+    x16: &mut [i16],
+    acc: &mut [i32],
+) {
+    let mut pbuf = [0u8; SWEEP / 2 + 8];
+    let mut prep = [0u8; 2 * SWEEP];
+    let mut acc64 = [0i64; 16];
+    for isa in Isa::ALL.into_iter().filter(|i| i.is_available()) {
+        let mut n_checks = t.passed + t.failed;
+        for n in 0..=MAX_LEN {
+            // dot: four alignment pairs per length
+            for (oa, ob) in [(0, 0), (1, 3), (2, 1), (3, 2)] {
+                rng.fill_i8(&mut xbuf[..n + 4]);
+                rng.fill_i8(&mut wbuf[..n + 4]);
+                let (a, b) = (&xbuf[oa..oa + n], &wbuf[ob..ob + n]);
+                let want = spec_dot(a, b);
+                t.check(
+                    isa.dot_i8(a, b) == Ok(want),
+                    format_args!("{isa:?} dot_i8 n={n} align=({oa},{ob})"),
+                );
+                narrow(&mut wbuf[..n + 4]);
+                let (a, b) = (&xbuf[oa..oa + n], &wbuf[ob..ob + n]);
+                let want = spec_dot(a, b);
+                let nb = NarrowI8::new(b).unwrap();
+                t.check(
+                    isa.dot_i8_narrow(a, nb) == Ok(want),
+                    format_args!("{isa:?} dot_i8_narrow n={n} align=({oa},{ob})"),
+                );
+            }
+            // int4 dot, 16x8 dot
+            for v in &mut pbuf[..n.div_ceil(2) + 1] {
+                *v = rng.next_u32() as u8;
+            }
+            let x = &xbuf[n % 4..n % 4 + n];
+            t.check(
+                isa.dot_i4_i8(&pbuf[..n.div_ceil(2)], x) == Ok(spec_dot_i4(&pbuf, 0, x)),
+                format_args!("{isa:?} dot_i4_i8 n={n}"),
+            );
+            for v in &mut x16[..n] {
+                *v = rng.next_u32() as i16;
+            }
+            let w = &wbuf[..n];
+            t.check(
+                kernel::dot_i16_i8(&x16[..n], w) == Ok(spec_dot_i16(&x16[..n], w)),
+                format_args!("dot_i16_i8 n={n}"),
+            );
+
+            // GEMV family: rows 1..=9 and the alignment move with the length
+            let (rows, off) = (1 + n % 9, n % 4);
+            rng.fill_i8(&mut wbuf[..rows * n + off]);
+            rng.fill_i8(&mut xbuf[..n + 4]);
+            let (w, x) = (&wbuf[off..off + rows * n], &xbuf[3 - off..3 - off + n]);
+            let ok = isa.gemv_i8(w, x, &mut acc[..rows]).is_ok()
+                && (0..rows).all(|r| acc[r] == spec_dot(&w[r * n..(r + 1) * n], x));
+            t.check(ok, format_args!("{isa:?} gemv_i8 {rows}x{n} align={off}"));
+            // gemm: batch 2
+            let xb = &xbuf[..2 * n.min(150)];
+            let cols = xb.len() / 2;
+            let w = &wbuf[off..off + rows * cols];
+            let ok = isa.gemm_i8(w, xb, 2, &mut acc[..2 * rows]).is_ok()
+                && (0..2).all(|b| {
+                    (0..rows).all(|r| {
+                        acc[b * rows + r]
+                            == spec_dot(&w[r * cols..(r + 1) * cols], &xb[b * cols..(b + 1) * cols])
+                    })
+                });
+            t.check(ok, format_args!("{isa:?} gemm_i8 batch 2 {rows}x{cols}"));
+            narrow(&mut wbuf[..rows * n + off]);
+            let w = &wbuf[off..off + rows * n];
+            let ok = isa
+                .gemv_i8_narrow(NarrowI8::new(w).unwrap(), x, &mut acc[..rows])
+                .is_ok()
+                && (0..rows).all(|r| acc[r] == spec_dot(&w[r * n..(r + 1) * n], x));
+            t.check(ok, format_args!("{isa:?} gemv_i8_narrow {rows}x{n}"));
+            let w = &wbuf[off..off + rows * cols];
+            let ok = isa
+                .gemm_i8_narrow(NarrowI8::new(w).unwrap(), xb, 2, &mut acc[..2 * rows])
+                .is_ok()
+                && (0..2).all(|b| {
+                    (0..rows).all(|r| {
+                        acc[b * rows + r]
+                            == spec_dot(&w[r * cols..(r + 1) * cols], &xb[b * cols..(b + 1) * cols])
+                    })
+                });
+            t.check(
+                ok,
+                format_args!("{isa:?} gemm_i8_narrow batch 2 {rows}x{cols}"),
+            );
+            // int4 GEMV, packed and prepared
+            let nb = (rows * n).div_ceil(2);
+            for v in &mut pbuf[..nb] {
+                *v = rng.next_u32() as u8;
+            }
+            let ok = isa.gemv_i4_i8(&pbuf[..nb], x, &mut acc[..rows]).is_ok()
+                && (0..rows).all(|r| acc[r] == spec_dot_i4(&pbuf, r * n, x));
+            t.check(ok, format_args!("{isa:?} gemv_i4_i8 {rows}x{n}"));
+            let len = PreparedI4::buffer_len(rows, n).unwrap();
+            let p = PreparedI4::new(&pbuf[..nb], rows, n, &mut prep[..len]).unwrap();
+            let ok = isa.gemv_i4_prepared(&p, x, &mut acc[..rows]).is_ok()
+                && (0..rows).all(|r| acc[r] == spec_dot_i4(&pbuf, r * n, x));
+            t.check(ok, format_args!("{isa:?} gemv_i4_prepared {rows}x{n}"));
+            // 16x8 GEMV, sums
+            let w = &wbuf[off..off + rows * n];
+            let ok = kernel::gemv_i16_i8(w, &x16[..n], &mut acc64[..rows]).is_ok()
+                && (0..rows).all(|r| acc64[r] == spec_dot_i16(&x16[..n], &w[r * n..(r + 1) * n]));
+            t.check(ok, format_args!("gemv_i16_i8 {rows}x{n}"));
+            let ok = kernel::row_sums_i8(w, n, &mut acc[..if n == 0 { 0 } else { rows }]).is_ok()
+                && (n == 0
+                    || (0..rows).all(|r| {
+                        acc[r]
+                            == w[r * n..(r + 1) * n]
+                                .iter()
+                                .map(|&v| i32::from(v))
+                                .sum::<i32>()
+                    }));
+            t.check(ok, format_args!("row_sums_i8 {rows}x{n}"));
+            t.check(
+                kernel::sum_i8(x) == x.iter().map(|&v| i32::from(v)).sum::<i32>(),
+                format_args!("sum_i8 n={n}"),
+            );
+        }
+        n_checks = t.passed + t.failed - n_checks;
+        hprintln!(
+            "kernel paths {:?}: {} checks (lengths 0..={}, 4 alignments)",
+            isa,
+            n_checks,
+            MAX_LEN
+        );
+    }
+}
+
+// ---- 2. the prototypes --------------------------------------------------------
+
+fn prototypes(t: &mut Checks, rng: &mut Rng, wbuf: &mut [i8], xbuf: &mut [i8], acc: &mut [i32]) {
+    let start = t.passed + t.failed;
+    for n in 0..=MAX_LEN {
+        for (oa, ob) in [(0, 0), (1, 3), (2, 1), (3, 2)] {
+            rng.fill_i8(&mut xbuf[..n + 4]);
+            rng.fill_i8(&mut wbuf[..n + 4]);
+            let (a, b) = (&xbuf[oa..oa + n], &wbuf[ob..ob + n]);
+            t.check(
+                best::dot_i8(a, b) == spec_dot(a, b),
+                format_args!("proto dot_i8 n={n} align=({oa},{ob})"),
+            );
+            #[cfg(target_feature = "dsp")]
+            {
+                let off = rng.range(-127, 128) as i16;
+                let want = a.iter().zip(b).fold(0i32, |s, (&x, &w)| {
+                    s.wrapping_add((i32::from(x) + i32::from(off)) * i32::from(w))
+                });
+                t.check(
+                    arm_proto::dsp::dot_i8_offset(a, off, b) == want,
+                    format_args!("proto dsp dot_i8_offset n={n} off={off}"),
+                );
+            }
+        }
+        for rows in [1usize, 2, 3, 4, 5, 7, 8, 9] {
+            let off = (n + rows) % 4;
+            rng.fill_i8(&mut wbuf[..rows * n + off]);
+            rng.fill_i8(&mut xbuf[..n + 4]);
+            let (w, x) = (&wbuf[off..off + rows * n], &xbuf[3 - off..3 - off + n]);
+            best::gemv_i8(w, x, &mut acc[..rows]);
+            let ok = (0..rows).all(|r| acc[r] == spec_dot(&w[r * n..(r + 1) * n], x));
+            t.check(ok, format_args!("proto gemv_i8 {rows}x{n} align={off}"));
+        }
+    }
+    // Output stage: random and tie-heavy cases, every shift, lengths 0..=40
+    // (tail predication / scalar tails).
+    for trial in 0..2000u32 {
+        let c = StageCase::random(rng, trial);
+        t.check(
+            c.agrees(best::requantize_i8),
+            format_args!("proto output stage trial {trial} n={}", c.n),
+        );
+    }
+    hprintln!(
+        "prototypes ({}): {} checks",
+        qemu::CORE,
+        t.passed + t.failed - start
+    );
+}
+
+// ---- 3. golden vectors --------------------------------------------------------
+
+fn activation(a: u8) -> Activation {
+    match a {
+        0 => Activation::None,
+        1 => Activation::Relu,
+        _ => Activation::Relu6,
+    }
+}
+
+/// The prototype FC from a layer's channels: SoA output stage, GEMV + stage.
+fn proto_fc(
+    w: &[i8],
+    channels: &[Channel],
+    zp_out: i32,
+    (act_min, act_max): (i32, i32),
+    x: &[i8],
+    out: &mut [i8],
+) {
+    let rows = channels.len();
+    let (mut bias, mut mult, mut shift, mut acc) =
+        ([0i32; 128], [0i32; 128], [0i32; 128], [0i32; 128]);
+    for (i, ch) in channels.iter().enumerate() {
+        bias[i] = ch.folded_bias() as i32;
+        mult[i] = ch.multiplier().multiplier;
+        shift[i] = ch.multiplier().shift;
+    }
+    let s = OutputStage {
+        bias: &bias[..rows],
+        multiplier: &mult[..rows],
+        shift: &shift[..rows],
+        output_zero_point: zp_out,
+        act_min,
+        act_max,
+    };
+    best::fully_connected_i8(w, x, &s, &mut acc[..rows], out);
+}
+
+fn golden_fc(t: &mut Checks) {
+    let start = t.passed + t.failed;
+    let mut n_cases = 0;
+    for (i, c) in golden::cases().enumerate() {
+        n_cases += 1;
+        let mut scales = [0f32; 64];
+        let ns = read_le(c.filter_scales, &mut scales, f32::from_le_bytes);
+        let q = Quantization {
+            input_scale: c.input_scale,
+            input_zero_point: c.input_zero_point,
+            filter_scales: &scales[..ns],
+            output_scale: c.output_scale,
+            output_zero_point: c.output_zero_point,
+            activation: activation(c.activation),
+        };
+        let mut channels = [Channel::default(); 64];
+        let channels = &mut channels[..c.out_dim];
+        let (b, nin, nout) = (c.batch, c.batch * c.in_dim, c.batch * c.out_dim);
+        match c.kind {
+            Kind::Int8 | Kind::Int4 => {
+                let mut bias = [0i32; 64];
+                let nb = c.bias.map(|b| read_le(b, &mut bias, i32::from_le_bytes));
+                let bias = nb.map(|n| &bias[..n]);
+                let (x, want) = (as_i8(c.input), as_i8(c.output));
+                let mut out = [0i8; 256];
+                let fc = if c.kind == Kind::Int4 {
+                    FullyConnected::new_i4(c.weights, c.in_dim, bias, &q, Requant::Double, channels)
+                } else {
+                    FullyConnected::new(
+                        as_i8(c.weights),
+                        c.in_dim,
+                        bias,
+                        &q,
+                        Requant::Double,
+                        channels,
+                    )
+                };
+                let fc = fc.unwrap();
+                let range = fc.activation_range();
+                let ok = fc.run(x, b, &mut out[..nout]).is_ok() && out[..nout] == *want;
+                t.check(
+                    ok,
+                    format_args!(
+                        "golden FC case {i} ({:?} {}x{}): qkit {:?} want {:?}",
+                        c.kind,
+                        c.out_dim,
+                        c.in_dim,
+                        &out[..nout],
+                        want
+                    ),
+                );
+                if c.kind == Kind::Int8 {
+                    // The same layer through the prototype GEMV + output stage,
+                    // from the channels qkit's constructor filled.
+                    let mut got = [0i8; 256];
+                    let (ins, outs) = (
+                        x.chunks_exact(c.in_dim.max(1)),
+                        got[..nout].chunks_exact_mut(c.out_dim),
+                    );
+                    for (xr, yr) in ins.zip(outs) {
+                        proto_fc(
+                            as_i8(c.weights),
+                            channels,
+                            c.output_zero_point,
+                            range,
+                            xr,
+                            yr,
+                        );
+                    }
+                    t.check(
+                        got[..nout] == *want,
+                        format_args!(
+                            "golden FC case {i}: prototype {:?} want {:?}",
+                            &got[..nout],
+                            want
+                        ),
+                    );
+                }
+            }
+            Kind::Int16 => {
+                let mut bias = [0i64; 64];
+                let nb = c.bias.map(|b| read_le(b, &mut bias, i64::from_le_bytes));
+                let bias = nb.map(|n| &bias[..n]);
+                let (mut x, mut want, mut out) = ([0i16; 256], [0i16; 256], [0i16; 256]);
+                read_le(c.input, &mut x, i16::from_le_bytes);
+                read_le(c.output, &mut want, i16::from_le_bytes);
+                let fc = FullyConnected16x8::new(as_i8(c.weights), c.in_dim, bias, &q, channels)
+                    .unwrap();
+                let ok =
+                    fc.run(&x[..nin], b, &mut out[..nout]).is_ok() && out[..nout] == want[..nout];
+                t.check(
+                    ok,
+                    format_args!(
+                        "golden FC16x8 case {i}: qkit {:?} want {:?}",
+                        &out[..nout],
+                        &want[..nout]
+                    ),
+                );
+            }
+        }
+    }
+    hprintln!(
+        "golden FULLY_CONNECTED (TFLite Micro): {} cases, {} checks",
+        n_cases,
+        t.passed + t.failed - start
+    );
+}
+
+// ---- 4. random layers: qkit FC vs the prototype FC ---------------------------------
+
+fn random_fc(t: &mut Checks, rng: &mut Rng, w: &mut [i8], x: &mut [i8]) {
+    let start = t.passed + t.failed;
+    let mut scales = [0f32; 128];
+    for (trial, &(rows, cols)) in [
+        (64usize, 256usize),
+        (128, 512),
+        (13, 77),
+        (5, 3),
+        (128, 33),
+        (7, 300),
+        (1, 1024),
+    ]
+    .iter()
+    .enumerate()
+    {
+        for rep in 0..3 {
+            rng.fill_i8(&mut w[..rows * cols]);
+            rng.fill_i8(&mut x[..cols]);
+            let per_channel = rep == 1;
+            let s_in = 0.01 + (rng.next_u32() % 100) as f32 * 0.001;
+            for s in &mut scales[..rows] {
+                *s = 0.0005 + (rng.next_u32() % 100) as f32 * 0.0001;
+            }
+            // output scale near the accumulator spread (~74^2 sqrt(cols))
+            let s_out = s_in * scales[0] * 90.0 * (cols as f32).max(4.0)
+                / (8.0 + (rng.next_u32() % 64) as f32);
+            let mut bias = [0i32; 128];
+            for b in &mut bias[..rows] {
+                *b = (rng.next_u32() as i32) >> 14;
+            }
+            let q = Quantization {
+                input_scale: s_in,
+                input_zero_point: rng.range(-128, 127),
+                filter_scales: if per_channel {
+                    &scales[..rows]
+                } else {
+                    &scales[..1]
+                },
+                output_scale: s_out,
+                output_zero_point: rng.range(-128, 127),
+                activation: activation(rep as u8),
+            };
+            let mut chans = [Channel::default(); 128];
+            let chans = &mut chans[..rows];
+            let Ok(fc) = FullyConnected::new(
+                &w[..rows * cols],
+                cols,
+                Some(&bias[..rows]),
+                &q,
+                Requant::Double,
+                chans,
+            ) else {
+                t.check(
+                    false,
+                    format_args!("random FC {rows}x{cols}: constructor failed"),
+                );
+                continue;
+            };
+            let (mut want, mut got) = ([0i8; 128], [0i8; 128]);
+            let range = fc.activation_range();
+            fc.run(&x[..cols], 1, &mut want[..rows]).unwrap();
+            proto_fc(
+                &w[..rows * cols],
+                chans,
+                q.output_zero_point,
+                range,
+                &x[..cols],
+                &mut got[..rows],
+            );
+            let distinct = want[..rows].iter().any(|&v| v != want[0]);
+            t.check(
+                got[..rows] == want[..rows],
+                format_args!(
+                    "random FC {trial}/{rep} {rows}x{cols}: prototype {:?} qkit {:?}",
+                    &got[..rows.min(8)],
+                    &want[..rows.min(8)]
+                ),
+            );
+            t.check(
+                distinct || rows < 4 || cols < 64,
+                format_args!(
+                    "random FC {rows}x{cols}: degenerate output (all {})",
+                    want[0]
+                ),
+            );
+        }
+    }
+    hprintln!(
+        "random FC, qkit vs prototype: {} checks",
+        t.passed + t.failed - start
+    );
+}
+
+#[entry]
+fn main() -> ! {
+    hprintln!("qemu-test on {}", qemu::CORE);
+    let mut t = Checks::default();
+    let mut rng = Rng(0x2545_F491);
+    let wbuf = singleton!(: [i8; BIG] = [0; BIG]).unwrap();
+    let xbuf = singleton!(: [i8; 1024] = [0; 1024]).unwrap();
+    let x16 = singleton!(: [i16; MAX_LEN] = [0; MAX_LEN]).unwrap();
+    let mut acc = [0i32; 32];
+    kernel_paths(&mut t, &mut rng, &mut wbuf[..SWEEP], xbuf, x16, &mut acc);
+    prototypes(&mut t, &mut rng, &mut wbuf[..SWEEP], xbuf, &mut acc);
+    golden_fc(&mut t);
+    random_fc(&mut t, &mut rng, wbuf, xbuf);
+    t.finish("qemu-test")
+}
