@@ -26,8 +26,10 @@
 use core::arch::x86_64::*;
 
 use super::Byte;
+use crate::kernel::DepthwiseTile;
 use crate::kernel::Isa;
 use crate::kernel::dispatch::Kernels;
+use crate::kernel::simd::depthwise::{self, DepthwiseMac};
 use crate::kernel::simd::{Lanes, Mac, dot, gemm, isa_table};
 
 /// The AVX2 table, if this CPU has AVX2.
@@ -57,6 +59,9 @@ isa_table!(Isa::Avx2, "avx2", crate::kernel::dispatch::GENERIC, {
     }
     row_sums_i4: |packed: &[u8], cols: usize, out: &mut [i32]| {
         dot::row_sums_i4(I4::<false>(Avx2::new()), packed, cols, out)
+    }
+    depthwise_i8: |tile: &DepthwiseTile<'_, i8>, out: &mut [i32]| {
+        depthwise::depthwise_i8(Depthwise(Avx2::new()), tile, out)
     }
 });
 
@@ -288,6 +293,84 @@ impl<const PREPARED: bool> Mac for I4<PREPARED> {
                 _mm256_maddubs_epi16(w.1, x.1),
             );
             _mm256_add_epi32(acc, _mm256_madd_epi16(p, _mm256_set1_epi16(1)))
+        }
+    }
+}
+
+/// Depthwise convolution, 16 channels per step: the bytes of two taps
+/// interleaved (`vpunpcklbw`/`vpunpckhbw`), sign-extended to i16 pairs and
+/// multiplied pairwise into the channels' i32 lanes (`vpmaddwd`): 32
+/// multiply-accumulates in two instructions, exact for every int8 input.
+#[derive(Clone, Copy)]
+struct Depthwise(Avx2);
+
+impl Depthwise {
+    /// `(a[c], b[c])` as i16 pairs: channels 0..8, then 8..16.
+    #[inline(always)]
+    fn pairs(self, a: &[i8; 16], b: &[i8; 16]) -> (__m256i, __m256i) {
+        // SAFETY: `self.0` proves AVX2; `a` and `b` are 16 readable bytes
+        // each, loaded unaligned.
+        unsafe {
+            let a = _mm_loadu_si128(a.as_ptr().cast());
+            let b = _mm_loadu_si128(b.as_ptr().cast());
+            (
+                _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(a, b)),
+                _mm256_cvtepi8_epi16(_mm_unpackhi_epi8(a, b)),
+            )
+        }
+    }
+}
+
+impl DepthwiseMac for Depthwise {
+    type Block = [i8; 16];
+    type W = (__m256i, __m256i);
+    type Acc = (__m256i, __m256i);
+
+    #[inline(always)]
+    fn zero(self) -> Self::Acc {
+        (self.0.zero(), self.0.zero())
+    }
+
+    #[inline(always)]
+    fn weights(self, w0: &[i8; 16], w1: &[i8; 16]) -> Self::W {
+        self.pairs(w0, w1)
+    }
+
+    #[inline(always)]
+    fn mac(self, acc: Self::Acc, x0: &[i8; 16], x1: &[i8; 16], w: Self::W) -> Self::Acc {
+        let x = self.pairs(x0, x1);
+        // SAFETY: `self.0` proves AVX2.
+        unsafe {
+            (
+                _mm256_add_epi32(acc.0, _mm256_madd_epi16(x.0, w.0)),
+                _mm256_add_epi32(acc.1, _mm256_madd_epi16(x.1, w.1)),
+            )
+        }
+    }
+
+    #[inline(always)]
+    fn add_to(self, acc: Self::Acc, out: &mut [i32]) {
+        let mut all = [0i32; 16];
+        let whole = <&mut [i32; 16]>::try_from(&mut *out).ok();
+        let dst = match whole {
+            Some(o) => o,
+            None => {
+                all[..out.len()].copy_from_slice(out);
+                &mut all
+            }
+        };
+        let p = dst.as_mut_ptr();
+        // SAFETY: `self.0` proves AVX2; `dst` is 16 readable and writable
+        // i32s, accessed unaligned as two halves of 8.
+        unsafe {
+            let lo = _mm256_loadu_si256(p.cast());
+            let hi = _mm256_loadu_si256(p.add(8).cast());
+            _mm256_storeu_si256(p.cast(), _mm256_add_epi32(lo, acc.0));
+            _mm256_storeu_si256(p.add(8).cast(), _mm256_add_epi32(hi, acc.1));
+        }
+        let n = out.len();
+        if n < 16 {
+            out.copy_from_slice(&all[..n]);
         }
     }
 }
