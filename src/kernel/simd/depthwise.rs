@@ -61,8 +61,13 @@ fn tap_offsets(
     offsets: &mut [Option<usize>; 2 * PAIRS],
 ) {
     let fw = t.filter_size[1];
-    for (o, tap) in offsets.iter_mut().zip(taps.clone()) {
-        *o = t.tap(i, tap / fw, tap % fw);
+    let (mut ky, mut kx) = (taps.start / fw, taps.start % fw);
+    for o in offsets.iter_mut().take(taps.len()) {
+        *o = t.tap(i, ky, kx);
+        kx += 1;
+        if kx == fw {
+            (ky, kx) = (ky + 1, 0);
+        }
     }
 }
 
@@ -75,7 +80,7 @@ fn pass<K: DepthwiseMac>(
     out: &mut [i32],
 ) {
     let len = <K::Block as Block<i8>>::LEN;
-    let (o0, n) = (t.channel_start, t.channel_count);
+    let n = t.channel_count;
     let [in_h, in_w, in_c] = t.input_size;
     let fw = t.filter_size[1];
     let pairs = taps.len().div_ceil(2);
@@ -109,12 +114,7 @@ fn pass<K: DepthwiseMac>(
     let mut c = 0;
     while c < n {
         let lanes = len.min(n - c);
-        // Whole blocks of input and weights stay inside their pixel.
-        if o0 + c + len <= in_c {
-            chunk::<K, true>(k, t, &geometry, c, lanes, out);
-        } else {
-            chunk::<K, false>(k, t, &geometry, c, lanes, out);
-        }
+        chunk(k, t, &geometry, c, lanes, out);
         c += len;
     }
 }
@@ -133,20 +133,21 @@ struct Chunks<'a, B, F> {
     interior: &'a F,
 }
 
-/// `LEN` values from `s[at..]`: a whole block, or (`WHOLE == false`) the
-/// first `lanes` then zeros.
+/// `LEN` values from `s[at..]` of which the first `lanes` matter: a whole
+/// block where `s` holds one (the lanes past `lanes` then hold the next
+/// channels or pixels, whose sums are never stored), else, at the end of
+/// the image or the weights, the `lanes` values then zeros.
 #[inline(always)]
-fn load<B: Block<i8>, const WHOLE: bool>(s: &[i8], at: usize, lanes: usize) -> B {
-    if WHOLE {
-        B::split(&s[at..at + B::LEN]).0[0]
-    } else {
-        B::padded(&s[at..at + lanes])
+fn load<B: Block<i8>>(s: &[i8], at: usize, lanes: usize) -> B {
+    match s.get(at..at + B::LEN) {
+        Some(whole) => B::split(whole).0[0],
+        None => B::padded(&s[at..at + lanes]),
     }
 }
 
 /// Channels `c .. c + lanes` of the tile's output channels, every pixel.
 #[inline(always)]
-fn chunk<K: DepthwiseMac, const WHOLE: bool>(
+fn chunk<K: DepthwiseMac>(
     k: K,
     t: &DepthwiseTile<'_, i8>,
     g: &Chunks<'_, K::Block, impl Fn(usize) -> Option<usize>>,
@@ -159,9 +160,9 @@ fn chunk<K: DepthwiseMac, const WHOLE: bool>(
     let mut w = [k.weights(&zero, &zero); PAIRS];
     for (p, wp) in w.iter_mut().enumerate().take(g.pairs) {
         let tap = g.taps.start + 2 * p;
-        let w0 = load::<K::Block, WHOLE>(t.weights, tap * in_c + o0 + c, lanes);
+        let w0 = load::<K::Block>(t.weights, tap * in_c + o0 + c, lanes);
         let w1 = if tap + 1 < g.taps.end {
-            load::<K::Block, WHOLE>(t.weights, (tap + 1) * in_c + o0 + c, lanes)
+            load::<K::Block>(t.weights, (tap + 1) * in_c + o0 + c, lanes)
         } else {
             zero
         };
@@ -173,14 +174,14 @@ fn chunk<K: DepthwiseMac, const WHOLE: bool>(
         if let Some(base) = (g.interior)(i) {
             let at = base + o0 + c;
             for (p, &wp) in w.iter().enumerate().take(g.pairs) {
-                let x0 = load::<K::Block, WHOLE>(t.input, at + g.relative[2 * p], lanes);
-                let x1 = load::<K::Block, WHOLE>(t.input, at + g.relative[2 * p + 1], lanes);
+                let x0 = load::<K::Block>(t.input, at + g.relative[2 * p], lanes);
+                let x1 = load::<K::Block>(t.input, at + g.relative[2 * p + 1], lanes);
                 acc = k.mac(acc, &x0, &x1, wp);
             }
         } else {
             tap_offsets(t, i, &g.taps, &mut offsets);
             let x = |j: usize| match offsets[j] {
-                Some(p) => load::<K::Block, WHOLE>(t.input, p + o0 + c, lanes),
+                Some(p) => load::<K::Block>(t.input, p + o0 + c, lanes),
                 None => g.pad,
             };
             for (p, &wp) in w.iter().enumerate().take(g.pairs) {
