@@ -46,8 +46,17 @@ pub(crate) fn depthwise_i8<K: DepthwiseMac>(k: K, t: &DepthwiseTile<'_, i8>, out
         return depthwise(t, out);
     }
     let taps = t.filter_size[0] * t.filter_size[1];
-    for first in (0..taps).step_by(2 * PAIRS) {
-        pass(k, t, first..taps.min(first + 2 * PAIRS), out);
+    // The weights of a channel run live in `[W; P]`: as few pairs as the
+    // filter needs (3x3: 5), since the array is written out per run.
+    match taps.div_ceil(2) {
+        0 => {}
+        1..=5 => chunks::<K, 5>(k, t, 0..taps, out),
+        6..=8 => chunks::<K, 8>(k, t, 0..taps, out),
+        _ => {
+            for first in (0..taps).step_by(2 * PAIRS) {
+                chunks::<K, PAIRS>(k, t, first..taps.min(first + 2 * PAIRS), out);
+            }
+        }
     }
 }
 
@@ -71,9 +80,10 @@ fn tap_offsets(
     }
 }
 
-/// Taps `taps` (at most `2 · PAIRS`) of the tile, added into `out`.
+/// Taps `taps` (at most `2 · P`, `P <= PAIRS`) of the tile, added into
+/// `out`, one run of `LEN` channels after the other.
 #[inline(always)]
-fn pass<K: DepthwiseMac>(
+fn chunks<K: DepthwiseMac, const P: usize>(
     k: K,
     t: &DepthwiseTile<'_, i8>,
     taps: core::ops::Range<usize>,
@@ -114,7 +124,7 @@ fn pass<K: DepthwiseMac>(
     let mut c = 0;
     while c < n {
         let lanes = len.min(n - c);
-        chunk(k, t, &geometry, c, lanes, out);
+        chunk::<K, P>(k, t, &geometry, c, lanes, out);
         c += len;
     }
 }
@@ -147,7 +157,7 @@ fn load<B: Block<i8>>(s: &[i8], at: usize, lanes: usize) -> B {
 
 /// Channels `c .. c + lanes` of the tile's output channels, every pixel.
 #[inline(always)]
-fn chunk<K: DepthwiseMac>(
+fn chunk<K: DepthwiseMac, const P: usize>(
     k: K,
     t: &DepthwiseTile<'_, i8>,
     g: &Chunks<'_, K::Block, impl Fn(usize) -> Option<usize>>,
@@ -157,7 +167,7 @@ fn chunk<K: DepthwiseMac>(
 ) {
     let (o0, n, in_c) = (t.channel_start, t.channel_count, t.input_size[2]);
     let zero: K::Block = Block::padded(&[]);
-    let mut w = [k.weights(&zero, &zero); PAIRS];
+    let mut w = [k.weights(&zero, &zero); P];
     for (p, wp) in w.iter_mut().enumerate().take(g.pairs) {
         let tap = g.taps.start + 2 * p;
         let w0 = load::<K::Block>(t.weights, tap * in_c + o0 + c, lanes);
