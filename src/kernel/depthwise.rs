@@ -171,9 +171,16 @@ pub(crate) fn depthwise<T: Activation>(t: &DepthwiseTile<'_, T>, out: &mut [T::A
                         }
                     }
                     Some(p) => {
+                        // Output channel o0 + j reads input channel
+                        // (o0 + j) / m: count instead of dividing.
                         let x = &t.input[p..][..in_c];
-                        for (j, (a, &w)) in acc.iter_mut().zip(w).enumerate() {
-                            *a = T::mac(*a, w, x[(o0 + j) / m]);
+                        let (mut c, mut k) = (o0 / m, o0 % m);
+                        for (a, &w) in acc.iter_mut().zip(w) {
+                            *a = T::mac(*a, w, x[c]);
+                            k += 1;
+                            if k == m {
+                                (c, k) = (c + 1, 0);
+                            }
                         }
                     }
                     None => {

@@ -7,8 +7,10 @@
 //! taps in registers and adds the lanes to its accumulators once. An
 //! interior pixel (the whole window inside the image) reads each tap at a
 //! fixed offset from its first one; a border pixel looks each tap up and
-//! reads the padding value where it falls outside. Channel runs shorter than
-//! `LEN` at the end of the image go through zero-padded blocks; depth
+//! reads the padding value where it falls outside. A run shorter than `LEN`
+//! (the channel tail) still loads whole blocks, whose extra lanes hold
+//! neighbouring values that are never stored; only a block that would pass
+//! the end of the image or the weights is copied, zero-padded. Depth
 //! multipliers above one take the portable kernel.
 
 use super::Block;
@@ -60,8 +62,8 @@ pub(crate) fn depthwise_i8<K: DepthwiseMac>(k: K, t: &DepthwiseTile<'_, i8>, out
     }
 }
 
-/// The first tap and the offsets of every tap (`None`: padding) of pixel
-/// `i`, for `taps` of the filter.
+/// The input offset of each of `taps` (`None`: in the padding) for the
+/// tile's pixel `i`.
 #[inline(always)]
 fn tap_offsets(
     t: &DepthwiseTile<'_, i8>,
