@@ -1,4 +1,5 @@
-//! The depthwise convolution kernel (`Isa::depthwise_i8`) on every
+//! The depthwise convolution kernels (`Isa::depthwise_i8`, and
+//! `Isa::depthwise_i16` for 16x8) on every
 //! instruction set this CPU has equals a naive i64 reference over random
 //! geometries: every channel count 1..=70 (so every length of the channel
 //! tail of 16-, 32- and 64-lane kernels), depth multipliers 1..=3, strides,
@@ -26,14 +27,15 @@ impl Rng {
     }
 }
 
-/// `out[i][j] += Σ w · x` straight from the definition, in i64.
-fn reference(t: &DepthwiseTile<'_, i8>, out: &mut [i32]) {
+/// `out[i][j] + Σ w · x` straight from the definition, in i64.
+fn reference<T: Copy + Into<i64>>(t: &DepthwiseTile<'_, T>, start: &[i64]) -> Vec<i64> {
     let [h, w, c] = t.input_size;
     let out_c = c * t.depth_multiplier;
+    let mut out = start.to_vec();
     for i in 0..t.pixels {
         for j in 0..t.channel_count {
             let o = t.channel_start + j;
-            let mut acc = i64::from(out[i * t.channel_count + j]);
+            let acc = &mut out[i * t.channel_count + j];
             for ky in 0..t.filter_size[0] {
                 for kx in 0..t.filter_size[1] {
                     let iy = (t.origin[0] * t.stride[0] + ky * t.dilation[0]) as i64
@@ -47,30 +49,61 @@ fn reference(t: &DepthwiseTile<'_, i8>, out: &mut [i32]) {
                         t.pad_value
                     };
                     let wt = t.weights[(ky * t.filter_size[1] + kx) * out_c + o];
-                    acc += i64::from(wt) * i64::from(x);
+                    *acc += i64::from(wt) * x.into();
                 }
             }
-            out[i * t.channel_count + j] = acc as i32;
         }
     }
+    out
 }
 
 fn isas() -> Vec<Isa> {
     Isa::ALL.into_iter().filter(|i| i.is_available()).collect()
 }
 
-/// One random tile on every ISA against the reference, `out` starting
-/// from random accumulators (the kernel adds).
+/// One random int8 tile on every ISA against the reference, `out` starting
+/// from random accumulators (the kernel adds, wrapping in i32).
 fn check(rng: &mut Rng, t: &DepthwiseTile<'_, i8>) {
     let start: Vec<i32> = (0..t.pixels * t.channel_count)
         .map(|_| rng.next() as i32 >> 8)
         .collect();
-    let mut want = start.clone();
-    reference(t, &mut want);
+    let wide: Vec<i64> = start.iter().map(|&a| a.into()).collect();
+    let want: Vec<i32> = reference(t, &wide).iter().map(|&a| a as i32).collect();
     for isa in isas() {
         let mut got = start.clone();
         isa.depthwise_i8(t, &mut got).unwrap();
         assert_eq!(got, want, "{isa:?} {t:?}");
+    }
+}
+
+/// The same tile with int16 activations (`x · 257 + low byte`, so the
+/// values span the whole int16 range) through `depthwise_i16`.
+fn check_i16(rng: &mut Rng, t: &DepthwiseTile<'_, i8>) {
+    let wide = |x: i8, r: u64| i16::from(x) * 256 + (r & 0xFF) as i16;
+    let input: Vec<i16> = t.input.iter().map(|&x| wide(x, rng.next())).collect();
+    let t16 = DepthwiseTile {
+        input: &input,
+        input_size: t.input_size,
+        weights: t.weights,
+        filter_size: t.filter_size,
+        depth_multiplier: t.depth_multiplier,
+        stride: t.stride,
+        dilation: t.dilation,
+        padding: t.padding,
+        pad_value: wide(t.pad_value, rng.next()),
+        origin: t.origin,
+        pixels: t.pixels,
+        channel_start: t.channel_start,
+        channel_count: t.channel_count,
+    };
+    let start: Vec<i64> = (0..t.pixels * t.channel_count)
+        .map(|_| rng.next() as i64 >> 20)
+        .collect();
+    let want = reference(&t16, &start);
+    for isa in isas() {
+        let mut got = start.clone();
+        isa.depthwise_i16(&t16, &mut got).unwrap();
+        assert_eq!(got, want, "{isa:?} {t16:?}");
     }
 }
 
@@ -114,6 +147,7 @@ fn every_isa_equals_the_reference_for_every_channel_count() {
                 channel_count,
             };
             check(&mut rng, &t);
+            check_i16(&mut rng, &t);
         }
     }
 }
@@ -146,6 +180,7 @@ fn large_filters_take_several_passes() {
                 channel_count: channels,
             };
             check(&mut rng, &t);
+            check_i16(&mut rng, &t);
         }
     }
 }
@@ -175,6 +210,7 @@ fn extremes_are_exact() {
                 channel_count: channels,
             };
             check(&mut rng, &t);
+            check_i16(&mut rng, &t);
         }
     }
 }

@@ -125,7 +125,7 @@ impl<T: Copy> DepthwiseTile<'_, T> {
 }
 
 /// An activation type of the depthwise kernel and its accumulator.
-pub(crate) trait Activation: Copy {
+pub(crate) trait Activation: Copy + Default {
     /// `i32` for int8 activations (wrapping like TFLite's), `i64` for
     /// int16.
     type Acc: Copy;
@@ -204,10 +204,11 @@ impl DepthwiseTile<'_, i8> {
 }
 
 impl DepthwiseTile<'_, i16> {
-    /// Adds the tile's sums into `out` (`i64`; the portable kernel).
+    /// Adds the tile's sums into `out` (`i64`) with the best kernel of this
+    /// CPU (the 16x8 layer's path).
     #[inline]
     pub(crate) fn accumulate_i64(&self, out: &mut [i64]) {
-        depthwise(self, out)
+        (super::best().depthwise_i16)(self, out)
     }
 }
 
@@ -236,6 +237,34 @@ impl Isa {
     pub fn depthwise_i8(self, tile: &DepthwiseTile<'_, i8>, out: &mut [i32]) -> Result<(), Error> {
         tile.check(out.len())?;
         (self.table()?.depthwise_i8)(tile, out);
+        Ok(())
+    }
+
+    /// The 16x8 depthwise kernel on this instruction set: int16
+    /// activations, int8 weights, the exact sums added into `out` (`i64`,
+    /// `[pixels][channel_count]`). Errors as [`Isa::depthwise_i8`].
+    ///
+    /// ```
+    /// use qkit::kernel::{DepthwiseTile, Isa};
+    /// // 1x2 filter over a 1x2 image of one channel, VALID.
+    /// let tile = DepthwiseTile { input: &[i16::MIN, 1000], input_size: [1, 2, 1],
+    ///     weights: &[-128, 3], filter_size: [1, 2], depth_multiplier: 1, stride: [1, 1],
+    ///     dilation: [1, 1], padding: [0, 0], pad_value: 0, origin: [0, 0], pixels: 1,
+    ///     channel_start: 0, channel_count: 1 };
+    /// for isa in Isa::ALL.into_iter().filter(|i| i.is_available()) {
+    ///     let mut acc = [0i64];
+    ///     isa.depthwise_i16(&tile, &mut acc)?;
+    ///     assert_eq!(acc, [32768 * 128 + 3000]);
+    /// }
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn depthwise_i16(
+        self,
+        tile: &DepthwiseTile<'_, i16>,
+        out: &mut [i64],
+    ) -> Result<(), Error> {
+        tile.check(out.len())?;
+        (self.table()?.depthwise_i16)(tile, out);
         Ok(())
     }
 }

@@ -40,6 +40,8 @@ pub(crate) struct Kernels {
     pub(crate) row_sums_i4: fn(&[u8], usize, &mut [i32]),
     /// `(tile, out)`: adds a depthwise convolution tile's sums into `out`.
     pub(crate) depthwise_i8: fn(&DepthwiseTile<'_, i8>, &mut [i32]),
+    /// The same for int16 activations (exact `i64` sums).
+    pub(crate) depthwise_i16: fn(&DepthwiseTile<'_, i16>, &mut [i64]),
     // ---- The output stage (bias + requantization + clamp) goes here: one
     // field per entry, its portable version in `GENERIC` below, its SIMD
     // version in the `isa_table!` of `x86/avx2.rs` (the VNNI table inherits
@@ -60,6 +62,7 @@ pub(crate) const GENERIC: Kernels = Kernels {
     row_sums_i8: generic::row_sums_i8,
     row_sums_i4: generic::row_sums_i4,
     depthwise_i8: depthwise::depthwise::<i8>,
+    depthwise_i16: depthwise::depthwise::<i16>,
     // ---- output stage: the portable entries ----
 };
 

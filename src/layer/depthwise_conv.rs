@@ -148,6 +148,46 @@ impl Geometry {
         )
     }
 
+    /// Runs `f` on every tile of the images in `input`: up to
+    /// `acc.len() / nb` consecutive output pixels of one row times a block
+    /// of `nb <= BLOCK` output channels, with the kernel's description of
+    /// the tile, its accumulators (`[pixels][nb]`, zeroed) and the output
+    /// pixels it covers (`[pixels][out_c]`).
+    fn for_each_tile<X: Copy, A: Copy + Default, Y>(
+        &self,
+        input: &[X],
+        output: &mut [Y],
+        weights: &[i8],
+        pad: X,
+        acc: &mut [A],
+        mut f: impl FnMut(&DepthwiseTile<'_, X>, &mut [A], &mut [Y]) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let block = BLOCK.min(self.out_c);
+        let tile = (acc.len() / block).max(1);
+        let (out_h, out_w) = (self.window.h.output, self.window.w.output);
+        let in_len = self.window.input_pixels() * self.in_c;
+        for (image, out_image) in input
+            .chunks_exact(in_len)
+            .zip(output.chunks_exact_mut(out_h * out_w * self.out_c))
+        {
+            for oy in 0..out_h {
+                for ox0 in (0..out_w).step_by(tile) {
+                    let n = tile.min(out_w - ox0);
+                    let p0 = oy * out_w + ox0;
+                    let out_tile = &mut out_image[p0 * self.out_c..(p0 + n) * self.out_c];
+                    for o0 in (0..self.out_c).step_by(block) {
+                        let nb = block.min(self.out_c - o0);
+                        let acc = &mut acc[..n * nb];
+                        acc.fill(A::default());
+                        let t = self.tile(image, weights, pad, (oy, ox0), n, o0, nb);
+                        f(&t, acc, out_tile)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The kernel layer's description of output pixels `ox0 .. ox0 +
     /// pixels` of row `oy`, output channels `o0 .. o0 + nb`; a tap in the
     /// padding reads `pad` (the input zero point, whose contribution the
@@ -317,43 +357,27 @@ impl<'a> DepthwiseConv2D<'a> {
     pub fn run(&self, input: &[i8], batch: usize, output: &mut [i8]) -> Result<(), Error> {
         let g = &self.geometry;
         g.check_run(input.len(), batch, output.len())?;
-        let block = BLOCK.min(g.out_c);
-        let tile = ACC_TILE / block;
         let mut acc = [0i32; ACC_TILE];
-        let (out_h, out_w) = (g.window.h.output, g.window.w.output);
-        let in_len = g.window.input_pixels() * g.in_c;
-        for (image, out_image) in input
-            .chunks_exact(in_len)
-            .zip(output.chunks_exact_mut(out_h * out_w * g.out_c))
-        {
-            // Tiles of consecutive pixels within one output row.
-            for oy in 0..out_h {
-                for ox0 in (0..out_w).step_by(tile) {
-                    let n = tile.min(out_w - ox0);
-                    let p0 = oy * out_w + ox0;
-                    let out_tile = &mut out_image[p0 * g.out_c..(p0 + n) * g.out_c];
-                    for o0 in (0..g.out_c).step_by(block) {
-                        let nb = block.min(g.out_c - o0);
-                        let acc = &mut acc[..n * nb];
-                        acc.fill(0);
-                        let zp = self.input_zero_point;
-                        g.tile(image, self.weights, zp, (oy, ox0), n, o0, nb)
-                            .accumulate(acc);
-                        let chans = &self.channels[o0..o0 + nb];
-                        if nb == g.out_c {
-                            self.stage.apply(acc, chans, out_tile)?;
-                        } else {
-                            for (a, y) in
-                                acc.chunks_exact(nb).zip(out_tile.chunks_exact_mut(g.out_c))
-                            {
-                                self.stage.apply(a, chans, &mut y[o0..o0 + nb])?;
-                            }
-                        }
-                    }
+        let zp = self.input_zero_point;
+        g.for_each_tile(
+            input,
+            output,
+            self.weights,
+            zp,
+            &mut acc,
+            |t, acc, out_tile| {
+                t.accumulate(acc);
+                let (o0, nb) = (t.channel_start, t.channel_count);
+                let chans = &self.channels[o0..o0 + nb];
+                if nb == g.out_c {
+                    return self.stage.apply(acc, chans, out_tile);
                 }
-            }
-        }
-        Ok(())
+                for (a, y) in acc.chunks_exact(nb).zip(out_tile.chunks_exact_mut(g.out_c)) {
+                    self.stage.apply(a, chans, &mut y[o0..o0 + nb])?;
+                }
+                Ok(())
+            },
+        )
     }
 }
 
@@ -450,26 +474,20 @@ impl<'a> DepthwiseConv2D16x8<'a> {
     pub fn run(&self, input: &[i16], batch: usize, output: &mut [i16]) -> Result<(), Error> {
         let g = &self.geometry;
         g.check_run(input.len(), batch, output.len())?;
-        let mut acc = [0i64; BLOCK];
-        let pixels = g.window.output_pixels();
-        let in_len = g.window.input_pixels() * g.in_c;
-        for (image, out_image) in input
-            .chunks_exact(in_len)
-            .zip(output.chunks_exact_mut(pixels * g.out_c))
-        {
-            for (p, y) in out_image.chunks_exact_mut(g.out_c).enumerate() {
-                for o0 in (0..g.out_c).step_by(BLOCK) {
-                    let nb = BLOCK.min(g.out_c - o0);
-                    let acc = &mut acc[..nb];
-                    acc.fill(0);
-                    let (oy, ox) = (p / g.window.w.output, p % g.window.w.output);
-                    g.tile(image, self.weights, 0, (oy, ox), 1, o0, nb)
-                        .accumulate_i64(acc);
-                    for ((y, &a), ch) in y[o0..o0 + nb]
-                        .iter_mut()
-                        .zip(acc.iter())
-                        .zip(&self.channels[o0..o0 + nb])
-                    {
+        // As many bytes as the int8 layer's tile.
+        let mut acc = [0i64; ACC_TILE / 2];
+        g.for_each_tile(
+            input,
+            output,
+            self.weights,
+            0,
+            &mut acc,
+            |t, acc, out_tile| {
+                t.accumulate_i64(acc);
+                let (o0, nb) = (t.channel_start, t.channel_count);
+                let chans = &self.channels[o0..o0 + nb];
+                for (a, y) in acc.chunks_exact(nb).zip(out_tile.chunks_exact_mut(g.out_c)) {
+                    for ((y, &a), ch) in y[o0..o0 + nb].iter_mut().zip(a).zip(chans) {
                         let v = multiply_by_quantized_multiplier_i64(
                             a.wrapping_add(ch.bias64),
                             ch.multiplier,
@@ -477,8 +495,8 @@ impl<'a> DepthwiseConv2D16x8<'a> {
                         *y = v.clamp(self.act_min, self.act_max) as i16;
                     }
                 }
-            }
-        }
-        Ok(())
+                Ok(())
+            },
+        )
     }
 }

@@ -14,13 +14,17 @@
 //! multipliers above one take the portable kernel.
 
 use super::Block;
-use crate::kernel::depthwise::{DepthwiseTile, depthwise};
+use crate::kernel::depthwise::{Activation, DepthwiseTile, depthwise};
 
 /// What an instruction set supplies: `LEN` channels' multiply-add of two
-/// taps.
-pub(crate) trait DepthwiseMac: Copy {
-    /// `LEN` channels of one tap, `[i8; LEN]`.
-    type Block: Block<i8>;
+/// taps, for activations `X` (`i8`, or `i16` whose pair sums, at most
+/// `2^23`, the ISA keeps exact in i32 lanes: one pass of at most `PAIRS`
+/// pairs cannot overflow them).
+pub(crate) trait DepthwiseMac<X: Activation>: Copy {
+    /// `LEN` channels of one tap's activations, `[X; LEN]`.
+    type Block: Block<X>;
+    /// The same `LEN` channels' weights, `[i8; LEN]`.
+    type WBlock: Block<i8>;
     /// The weights of two taps, prepared.
     type W: Copy;
     /// The accumulators of `LEN` channels.
@@ -28,11 +32,11 @@ pub(crate) trait DepthwiseMac: Copy {
     /// Accumulators holding 0.
     fn zero(self) -> Self::Acc;
     /// Prepares the weights `w0` and `w1` of two taps.
-    fn weights(self, w0: &Self::Block, w1: &Self::Block) -> Self::W;
+    fn weights(self, w0: &Self::WBlock, w1: &Self::WBlock) -> Self::W;
     /// `acc[c] + w0[c]·x0[c] + w1[c]·x1[c]` (wrapping).
     fn mac(self, acc: Self::Acc, x0: &Self::Block, x1: &Self::Block, w: Self::W) -> Self::Acc;
     /// `out[c] += acc[c]` for the first `out.len()` (at most `LEN`) lanes.
-    fn add_to(self, acc: Self::Acc, out: &mut [i32]);
+    fn add_to(self, acc: Self::Acc, out: &mut [X::Acc]);
 }
 
 /// Tap pairs per pass (filters with more taps take several passes).
@@ -43,7 +47,11 @@ const MAX_LEN: usize = 64;
 
 /// Adds the tile's sums into `out`, as [`depthwise`] does.
 #[inline(always)]
-pub(crate) fn depthwise_i8<K: DepthwiseMac>(k: K, t: &DepthwiseTile<'_, i8>, out: &mut [i32]) {
+pub(crate) fn run<X: Activation, K: DepthwiseMac<X>>(
+    k: K,
+    t: &DepthwiseTile<'_, X>,
+    out: &mut [X::Acc],
+) {
     if t.depth_multiplier != 1 || t.channel_count == 0 {
         return depthwise(t, out);
     }
@@ -52,11 +60,11 @@ pub(crate) fn depthwise_i8<K: DepthwiseMac>(k: K, t: &DepthwiseTile<'_, i8>, out
     // filter needs (3x3: 5), since the array is written out per run.
     match taps.div_ceil(2) {
         0 => {}
-        1..=5 => chunks::<K, 5>(k, t, 0..taps, out),
-        6..=8 => chunks::<K, 8>(k, t, 0..taps, out),
+        1..=5 => chunks::<X, K, 5>(k, t, 0..taps, out),
+        6..=8 => chunks::<X, K, 8>(k, t, 0..taps, out),
         _ => {
             for first in (0..taps).step_by(2 * PAIRS) {
-                chunks::<K, PAIRS>(k, t, first..taps.min(first + 2 * PAIRS), out);
+                chunks::<X, K, PAIRS>(k, t, first..taps.min(first + 2 * PAIRS), out);
             }
         }
     }
@@ -65,8 +73,8 @@ pub(crate) fn depthwise_i8<K: DepthwiseMac>(k: K, t: &DepthwiseTile<'_, i8>, out
 /// The input offset of each of `taps` (`None`: in the padding) for the
 /// tile's pixel `i`.
 #[inline(always)]
-fn tap_offsets(
-    t: &DepthwiseTile<'_, i8>,
+fn tap_offsets<X: Activation>(
+    t: &DepthwiseTile<'_, X>,
     i: usize,
     taps: &core::ops::Range<usize>,
     offsets: &mut [Option<usize>; 2 * PAIRS],
@@ -85,13 +93,13 @@ fn tap_offsets(
 /// Taps `taps` (at most `2 · P`, `P <= PAIRS`) of the tile, added into
 /// `out`, one run of `LEN` channels after the other.
 #[inline(always)]
-fn chunks<K: DepthwiseMac, const P: usize>(
+fn chunks<X: Activation, K: DepthwiseMac<X>, const P: usize>(
     k: K,
-    t: &DepthwiseTile<'_, i8>,
+    t: &DepthwiseTile<'_, X>,
     taps: core::ops::Range<usize>,
-    out: &mut [i32],
+    out: &mut [X::Acc],
 ) {
-    let len = <K::Block as Block<i8>>::LEN;
+    let len = <K::Block as Block<X>>::LEN;
     let n = t.channel_count;
     let [in_h, in_w, in_c] = t.input_size;
     let fw = t.filter_size[1];
@@ -126,7 +134,7 @@ fn chunks<K: DepthwiseMac, const P: usize>(
     let mut c = 0;
     while c < n {
         let lanes = len.min(n - c);
-        chunk::<K, P>(k, t, &geometry, c, lanes, out);
+        chunk::<X, K, P>(k, t, &geometry, c, lanes, out);
         c += len;
     }
 }
@@ -150,7 +158,7 @@ struct Chunks<'a, B, F> {
 /// channels or pixels, whose sums are never stored), else, at the end of
 /// the image or the weights, the `lanes` values then zeros.
 #[inline(always)]
-fn load<B: Block<i8>>(s: &[i8], at: usize, lanes: usize) -> B {
+fn load<T: Copy, B: Block<T>>(s: &[T], at: usize, lanes: usize) -> B {
     match s.get(at..at + B::LEN) {
         Some(whole) => B::split(whole).0[0],
         None => B::padded(&s[at..at + lanes]),
@@ -159,22 +167,22 @@ fn load<B: Block<i8>>(s: &[i8], at: usize, lanes: usize) -> B {
 
 /// Channels `c .. c + lanes` of the tile's output channels, every pixel.
 #[inline(always)]
-fn chunk<K: DepthwiseMac, const P: usize>(
+fn chunk<X: Activation, K: DepthwiseMac<X>, const P: usize>(
     k: K,
-    t: &DepthwiseTile<'_, i8>,
+    t: &DepthwiseTile<'_, X>,
     g: &Chunks<'_, K::Block, impl Fn(usize) -> Option<usize>>,
     c: usize,
     lanes: usize,
-    out: &mut [i32],
+    out: &mut [X::Acc],
 ) {
     let (o0, n, in_c) = (t.channel_start, t.channel_count, t.input_size[2]);
-    let zero: K::Block = Block::padded(&[]);
+    let zero: K::WBlock = Block::padded(&[]);
     let mut w = [k.weights(&zero, &zero); P];
     for (p, wp) in w.iter_mut().enumerate().take(g.pairs) {
         let tap = g.taps.start + 2 * p;
-        let w0 = load::<K::Block>(t.weights, tap * in_c + o0 + c, lanes);
+        let w0 = load::<i8, K::WBlock>(t.weights, tap * in_c + o0 + c, lanes);
         let w1 = if tap + 1 < g.taps.end {
-            load::<K::Block>(t.weights, (tap + 1) * in_c + o0 + c, lanes)
+            load::<i8, K::WBlock>(t.weights, (tap + 1) * in_c + o0 + c, lanes)
         } else {
             zero
         };
@@ -186,14 +194,14 @@ fn chunk<K: DepthwiseMac, const P: usize>(
         if let Some(base) = (g.interior)(i) {
             let at = base + o0 + c;
             for (p, &wp) in w.iter().enumerate().take(g.pairs) {
-                let x0 = load::<K::Block>(t.input, at + g.relative[2 * p], lanes);
-                let x1 = load::<K::Block>(t.input, at + g.relative[2 * p + 1], lanes);
+                let x0 = load::<X, K::Block>(t.input, at + g.relative[2 * p], lanes);
+                let x1 = load::<X, K::Block>(t.input, at + g.relative[2 * p + 1], lanes);
                 acc = k.mac(acc, &x0, &x1, wp);
             }
         } else {
             tap_offsets(t, i, &g.taps, &mut offsets);
             let x = |j: usize| match offsets[j] {
-                Some(p) => load::<K::Block>(t.input, p + o0 + c, lanes),
+                Some(p) => load::<X, K::Block>(t.input, p + o0 + c, lanes),
                 None => g.pad,
             };
             for (p, &wp) in w.iter().enumerate().take(g.pairs) {

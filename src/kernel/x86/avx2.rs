@@ -61,7 +61,10 @@ isa_table!(Isa::Avx2, "avx2", crate::kernel::dispatch::GENERIC, {
         dot::row_sums_i4(I4::<false>(Avx2::new()), packed, cols, out)
     }
     depthwise_i8: |tile: &DepthwiseTile<'_, i8>, out: &mut [i32]| {
-        depthwise::depthwise_i8(Depthwise(Avx2::new()), tile, out)
+        depthwise::run(Depthwise(Avx2::new()), tile, out)
+    }
+    depthwise_i16: |tile: &DepthwiseTile<'_, i16>, out: &mut [i64]| {
+        depthwise::run(Depthwise16(Avx2::new()), tile, out)
     }
 });
 
@@ -321,8 +324,9 @@ impl Depthwise {
     }
 }
 
-impl DepthwiseMac for Depthwise {
+impl DepthwiseMac<i8> for Depthwise {
     type Block = [i8; 16];
+    type WBlock = [i8; 16];
     type W = (__m256i, __m256i);
     type Acc = (__m256i, __m256i);
 
@@ -372,5 +376,92 @@ impl DepthwiseMac for Depthwise {
         if n < 16 {
             out.copy_from_slice(&all[..n]);
         }
+    }
+}
+
+/// 16x8 depthwise convolution, 16 channels per step: the int16 activations
+/// of two taps interleaved per 128-bit lane (`vpunpcklwd`/`vpunpckhwd`), the
+/// weights sign-extended and interleaved the same way, multiplied pairwise
+/// into i32 lanes (`vpmaddwd`; a pair is at most `2·32768·128 = 2^23`, so
+/// the i32 sums of one pass are exact) and widened to the `i64`
+/// accumulators once per pixel.
+///
+/// The in-lane interleave puts channels 0..4 and 8..12 in the first
+/// accumulator, 4..8 and 12..16 in the second; `add_to` restores the order.
+#[derive(Clone, Copy)]
+struct Depthwise16(Avx2);
+
+impl Depthwise16 {
+    /// `(a[c], b[c])` as i16 pairs, in the order described above.
+    #[inline(always)]
+    fn pairs(self, a: __m256i, b: __m256i) -> (__m256i, __m256i) {
+        // SAFETY: `self.0` proves AVX2.
+        unsafe { (_mm256_unpacklo_epi16(a, b), _mm256_unpackhi_epi16(a, b)) }
+    }
+
+    /// 16 weights sign-extended to i16.
+    #[inline(always)]
+    fn widen(self, w: &[i8; 16]) -> __m256i {
+        // SAFETY: `self.0` proves AVX2; `w` is 16 readable bytes.
+        unsafe { _mm256_cvtepi8_epi16(_mm_loadu_si128(w.as_ptr().cast())) }
+    }
+}
+
+impl DepthwiseMac<i16> for Depthwise16 {
+    type Block = [i16; 16];
+    type WBlock = [i8; 16];
+    type W = (__m256i, __m256i);
+    type Acc = (__m256i, __m256i);
+
+    #[inline(always)]
+    fn zero(self) -> Self::Acc {
+        (self.0.zero(), self.0.zero())
+    }
+
+    #[inline(always)]
+    fn weights(self, w0: &[i8; 16], w1: &[i8; 16]) -> Self::W {
+        self.pairs(self.widen(w0), self.widen(w1))
+    }
+
+    #[inline(always)]
+    fn mac(self, acc: Self::Acc, x0: &[i16; 16], x1: &[i16; 16], w: Self::W) -> Self::Acc {
+        // SAFETY: `self.0` proves AVX2; `x0` and `x1` are 32 readable bytes
+        // each, loaded unaligned.
+        unsafe {
+            let x = self.pairs(
+                _mm256_loadu_si256(x0.as_ptr().cast()),
+                _mm256_loadu_si256(x1.as_ptr().cast()),
+            );
+            (
+                _mm256_add_epi32(acc.0, _mm256_madd_epi16(x.0, w.0)),
+                _mm256_add_epi32(acc.1, _mm256_madd_epi16(x.1, w.1)),
+            )
+        }
+    }
+
+    #[inline(always)]
+    fn add_to(self, acc: Self::Acc, out: &mut [i64]) {
+        let mut all = [0i64; 16];
+        let n = out.len().min(16);
+        all[..n].copy_from_slice(&out[..n]);
+        let p = all.as_mut_ptr();
+        // SAFETY: `self.0` proves AVX2; `all` is 16 readable and writable
+        // i64s, accessed unaligned in four quarters of 4.
+        unsafe {
+            let quarters = [
+                _mm256_castsi256_si128(acc.0),
+                _mm256_castsi256_si128(acc.1),
+                _mm256_extracti128_si256::<1>(acc.0),
+                _mm256_extracti128_si256::<1>(acc.1),
+            ];
+            for (q, &v) in quarters.iter().enumerate() {
+                let d = p.add(4 * q).cast::<__m256i>();
+                _mm256_storeu_si256(
+                    d,
+                    _mm256_add_epi64(_mm256_loadu_si256(d), _mm256_cvtepi32_epi64(v)),
+                );
+            }
+        }
+        out[..n].copy_from_slice(&all[..n]);
     }
 }

@@ -65,7 +65,7 @@ isa_table!(Isa::Avx512Vnni, "avx2,avx512f,avx512bw,avx512vnni", super::avx2::KER
         dot::row_sums_i4(I4::<false>(Avx512::new()), packed, cols, out)
     }
     depthwise_i8: |tile: &DepthwiseTile<'_, i8>, out: &mut [i32]| {
-        depthwise::depthwise_i8(Depthwise(Avx512::new()), tile, out)
+        depthwise::run(Depthwise(Avx512::new()), tile, out)
     }
 });
 
@@ -428,8 +428,9 @@ impl Depthwise {
     }
 }
 
-impl DepthwiseMac for Depthwise {
+impl DepthwiseMac<i8> for Depthwise {
     type Block = [i8; 32];
+    type WBlock = [i8; 32];
     type W = (__m512i, __m512i);
     type Acc = (__m512i, __m512i);
 
