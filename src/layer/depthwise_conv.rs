@@ -7,7 +7,7 @@ use super::stage::{ACC_TILE, BLOCK, Stage, prepare_16x8, prepare_int8};
 use super::window::{Padding, Window, product, window_options};
 use crate::Error;
 use crate::kernel::DepthwiseTile;
-use crate::requant::multiply_by_quantized_multiplier_i64;
+use crate::kernel::output_stage::{Clamp, requantize_tile_i64};
 
 /// The geometry of a depthwise convolution: input `[height, width,
 /// channels]` (NHWC), the filter's spatial size, `depth_multiplier` and the
@@ -476,6 +476,7 @@ impl<'a> DepthwiseConv2D16x8<'a> {
         g.check_run(input.len(), batch, output.len())?;
         // As many bytes as the int8 layer's tile.
         let mut acc = [0i64; ACC_TILE / 2];
+        let clamp = Clamp::new(0, self.act_min, self.act_max);
         g.for_each_tile(
             input,
             output,
@@ -487,13 +488,7 @@ impl<'a> DepthwiseConv2D16x8<'a> {
                 let (o0, nb) = (t.channel_start, t.channel_count);
                 let chans = &self.channels[o0..o0 + nb];
                 for (a, y) in acc.chunks_exact(nb).zip(out_tile.chunks_exact_mut(g.out_c)) {
-                    for ((y, &a), ch) in y[o0..o0 + nb].iter_mut().zip(a).zip(chans) {
-                        let v = multiply_by_quantized_multiplier_i64(
-                            a.wrapping_add(ch.bias64),
-                            ch.multiplier,
-                        );
-                        *y = v.clamp(self.act_min, self.act_max) as i16;
-                    }
+                    requantize_tile_i64(a, chans, clamp, &mut y[o0..o0 + nb]);
                 }
                 Ok(())
             },

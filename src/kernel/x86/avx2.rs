@@ -300,6 +300,30 @@ impl<const PREPARED: bool> Mac for I4<PREPARED> {
     }
 }
 
+/// The first `N` elements of `out` as one block, or, when `out` is
+/// shorter, `spare` holding a copy of `out` (then whatever `spare` held);
+/// see [`copy_back`].
+#[inline(always)]
+fn whole_block<'a, T: Copy, const N: usize>(
+    out: &'a mut [T],
+    spare: &'a mut [T; N],
+) -> &'a mut [T; N] {
+    if out.len() < N {
+        spare[..out.len()].copy_from_slice(out);
+        return spare;
+    }
+    out.first_chunk_mut::<N>().unwrap_or(spare)
+}
+
+/// After [`whole_block`] gave `spare`: its first `out.len()` elements back
+/// into `out` (nothing to do when `out` was the block itself).
+#[inline(always)]
+fn copy_back<T: Copy, const N: usize>(out: &mut [T], spare: &[T; N]) {
+    if out.len() < N {
+        out.copy_from_slice(&spare[..out.len()]);
+    }
+}
+
 /// Depthwise convolution, 16 channels per step: the bytes of two taps
 /// interleaved (`vpunpcklbw`/`vpunpckhbw`), sign-extended to i16 pairs and
 /// multiplied pairwise into the channels' i32 lanes (`vpmaddwd`): 32
@@ -354,28 +378,17 @@ impl DepthwiseMac<i8> for Depthwise {
 
     #[inline(always)]
     fn add_to(self, acc: Self::Acc, out: &mut [i32]) {
-        let mut all = [0i32; 16];
-        let whole = <&mut [i32; 16]>::try_from(&mut *out).ok();
-        let dst = match whole {
-            Some(o) => o,
-            None => {
-                all[..out.len()].copy_from_slice(out);
-                &mut all
-            }
-        };
-        let p = dst.as_mut_ptr();
-        // SAFETY: `self.0` proves AVX2; `dst` is 16 readable and writable
-        // i32s, accessed unaligned as two halves of 8.
+        let mut spare = [0i32; 16];
+        let p = whole_block(out, &mut spare).as_mut_ptr();
+        // SAFETY: `self.0` proves AVX2; `p` points to 16 readable and
+        // writable i32s, accessed unaligned as two halves of 8.
         unsafe {
             let lo = _mm256_loadu_si256(p.cast());
             let hi = _mm256_loadu_si256(p.add(8).cast());
             _mm256_storeu_si256(p.cast(), _mm256_add_epi32(lo, acc.0));
             _mm256_storeu_si256(p.add(8).cast(), _mm256_add_epi32(hi, acc.1));
         }
-        let n = out.len();
-        if n < 16 {
-            out.copy_from_slice(&all[..n]);
-        }
+        copy_back(out, &spare);
     }
 }
 
@@ -441,12 +454,10 @@ impl DepthwiseMac<i16> for Depthwise16 {
 
     #[inline(always)]
     fn add_to(self, acc: Self::Acc, out: &mut [i64]) {
-        let mut all = [0i64; 16];
-        let n = out.len().min(16);
-        all[..n].copy_from_slice(&out[..n]);
-        let p = all.as_mut_ptr();
-        // SAFETY: `self.0` proves AVX2; `all` is 16 readable and writable
-        // i64s, accessed unaligned in four quarters of 4.
+        let mut spare = [0i64; 16];
+        let p = whole_block(out, &mut spare).as_mut_ptr();
+        // SAFETY: `self.0` proves AVX2; `p` points to 16 readable and
+        // writable i64s, accessed unaligned in four quarters of 4.
         unsafe {
             let quarters = [
                 _mm256_castsi256_si128(acc.0),
@@ -462,6 +473,6 @@ impl DepthwiseMac<i16> for Depthwise16 {
                 );
             }
         }
-        out[..n].copy_from_slice(&all[..n]);
+        copy_back(out, &spare);
     }
 }
