@@ -116,9 +116,13 @@ impl<T: Copy> DepthwiseTile<'_, T> {
         check_len(mul(self.pixels, self.channel_count)?, out)?;
         // The largest input coordinate any tap forms, on each axis.
         let last = [self.origin[0], add(self.origin[1], self.pixels)?];
-        for a in 0..2 {
-            let reach = mul(self.filter_size[a].saturating_sub(1), self.dilation[a])?;
-            add(mul(last[a], self.stride[a])?, reach)?;
+        for (((&o, &f), &d), &s) in last
+            .iter()
+            .zip(&self.filter_size)
+            .zip(&self.dilation)
+            .zip(&self.stride)
+        {
+            add(mul(o, s)?, mul(f.saturating_sub(1), d)?)?;
         }
         Ok(())
     }

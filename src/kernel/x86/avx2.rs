@@ -300,6 +300,24 @@ impl<const PREPARED: bool> Mac for I4<PREPARED> {
     }
 }
 
+/// `acc + Σ x·w` per i32 lane of two registers of i16 pairs (`vpmaddwd`):
+/// the depthwise kernels' step on interleaved taps.
+#[inline(always)]
+fn madd_pairs(
+    _: Avx2,
+    acc: (__m256i, __m256i),
+    x: (__m256i, __m256i),
+    w: (__m256i, __m256i),
+) -> (__m256i, __m256i) {
+    // SAFETY: the `Avx2` argument proves AVX2.
+    unsafe {
+        (
+            _mm256_add_epi32(acc.0, _mm256_madd_epi16(x.0, w.0)),
+            _mm256_add_epi32(acc.1, _mm256_madd_epi16(x.1, w.1)),
+        )
+    }
+}
+
 /// The first `N` elements of `out` as one block, or, when `out` is
 /// shorter, `spare` holding a copy of `out` (then whatever `spare` held);
 /// see [`copy_back`].
@@ -366,14 +384,7 @@ impl DepthwiseMac<i8> for Depthwise {
 
     #[inline(always)]
     fn mac(self, acc: Self::Acc, x0: &[i8; 16], x1: &[i8; 16], w: Self::W) -> Self::Acc {
-        let x = self.pairs(x0, x1);
-        // SAFETY: `self.0` proves AVX2.
-        unsafe {
-            (
-                _mm256_add_epi32(acc.0, _mm256_madd_epi16(x.0, w.0)),
-                _mm256_add_epi32(acc.1, _mm256_madd_epi16(x.1, w.1)),
-            )
-        }
+        madd_pairs(self.0, acc, self.pairs(x0, x1), w)
     }
 
     #[inline(always)]
@@ -440,16 +451,13 @@ impl DepthwiseMac<i16> for Depthwise16 {
     fn mac(self, acc: Self::Acc, x0: &[i16; 16], x1: &[i16; 16], w: Self::W) -> Self::Acc {
         // SAFETY: `self.0` proves AVX2; `x0` and `x1` are 32 readable bytes
         // each, loaded unaligned.
-        unsafe {
-            let x = self.pairs(
+        let (x0, x1) = unsafe {
+            (
                 _mm256_loadu_si256(x0.as_ptr().cast()),
                 _mm256_loadu_si256(x1.as_ptr().cast()),
-            );
-            (
-                _mm256_add_epi32(acc.0, _mm256_madd_epi16(x.0, w.0)),
-                _mm256_add_epi32(acc.1, _mm256_madd_epi16(x.1, w.1)),
             )
-        }
+        };
+        madd_pairs(self.0, acc, self.pairs(x0, x1), w)
     }
 
     #[inline(always)]
