@@ -1,5 +1,6 @@
 //! Convolution throughput beside a naive direct loop in the same run: a
-//! 3x3 Conv2D 32x32x16 -> 16 and a 3x3 depthwise convolution on 32x32x32
+//! 3x3 Conv2D 32x32x16 -> 16 and 3x3 depthwise convolutions on 32x32x32,
+//! 32x32x64 and 16x16x128
 //! (qkit's layers vs TFLite Micro's reference loops written out in Rust,
 //! which compute the same integers), plus the digits CNN of
 //! `examples/tflite_cnn` per image. Throughput is in multiply-accumulates,
@@ -12,8 +13,8 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use qkit::layer::{
-    Activation, Channel, Conv2D, Conv2DShape, DepthwiseConv2D, DepthwiseConv2DShape, Quantization,
-    Requant,
+    Activation, Channel, Conv2D, Conv2DShape, DepthwiseConv2D, DepthwiseConv2D16x8,
+    DepthwiseConv2DShape, Quantization, Requant,
 };
 use qkit::requant::{
     QuantizedMultiplier, Rounding, conv_real_multiplier, multiply_by_quantized_multiplier,
@@ -128,25 +129,26 @@ fn naive_conv(c: &Case, in_c: usize, out_c: usize, out: &mut [i8]) {
     }
 }
 
-/// TFLite Micro's `DepthwiseConvPerChannel` reference loop, 3x3 SAME, m = 1.
-fn naive_depthwise(c: &Case, ch: usize, out: &mut [i8]) {
-    for oy in 0..H {
-        for ox in 0..W {
+/// TFLite Micro's `DepthwiseConvPerChannel` reference loop, 3x3 SAME, m = 1,
+/// on an `h x w x ch` image.
+fn naive_depthwise(c: &Case, (h, w, ch): (usize, usize, usize), out: &mut [i8]) {
+    for oy in 0..h {
+        for ox in 0..w {
             for o in 0..ch {
                 let mut acc = 0i32;
                 for ky in 0..3 {
                     let iy = oy as isize + ky as isize - 1;
                     for kx in 0..3 {
                         let ix = ox as isize + kx as isize - 1;
-                        if iy < 0 || ix < 0 || iy >= H as isize || ix >= W as isize {
+                        if iy < 0 || ix < 0 || iy >= h as isize || ix >= w as isize {
                             continue;
                         }
-                        let x = c.input[(iy as usize * W + ix as usize) * ch + o] as i32;
+                        let x = c.input[(iy as usize * w + ix as usize) * ch + o] as i32;
                         let w = c.weights[(ky * 3 + kx) * ch + o] as i32;
                         acc += w * (x - ZP_IN);
                     }
                 }
-                out[(oy * W + ox) * ch + o] = output_stage(acc + c.bias[o], c.multipliers[o]);
+                out[(oy * w + ox) * ch + o] = output_stage(acc + c.bias[o], c.multipliers[o]);
             }
         }
     }
@@ -187,32 +189,63 @@ fn conv(cr: &mut Criterion) {
     g.finish();
 }
 
+/// 3x3 SAME depthwise convolutions, m = 1: the 32x32x32 and two
+/// MobileNet-like layers (32x32x64, 16x16x128).
 fn depthwise(cr: &mut Criterion) {
-    let mut g = cr.benchmark_group("depthwise3x3_32x32x32");
-    let ch_n = 32;
+    for (h, w, ch_n) in [(32, 32, 32), (32, 32, 64), (16, 16, 128)] {
+        let mut g = cr.benchmark_group(format!("depthwise3x3_{h}x{w}x{ch_n}"));
+        let mut c = case(ch_n, 9 * ch_n, ch_n);
+        c.input = data(h * w * ch_n, 1);
+        let shape = DepthwiseConv2DShape::new([h, w, ch_n], [3, 3], 1);
+        let mut ch = vec![Channel::default(); ch_n];
+        let q = quantization(&c.scales);
+        let layer = DepthwiseConv2D::new(
+            &c.weights,
+            &shape,
+            Some(&c.bias),
+            &q,
+            Requant::Double,
+            &mut ch,
+        )
+        .unwrap();
+        let (mut a, mut b) = (vec![0i8; h * w * ch_n], vec![0i8; h * w * ch_n]);
+        layer.run(&c.input, 1, &mut a).unwrap();
+        naive_depthwise(&c, (h, w, ch_n), &mut b);
+        assert_eq!(a, b, "qkit and the reference loop agree");
+        g.throughput(Throughput::Elements((h * w * ch_n * 9) as u64));
+        g.bench_function("naive_direct", |bn| {
+            bn.iter(|| naive_depthwise(black_box(&c), (h, w, ch_n), &mut b))
+        });
+        g.bench_function("qkit", |bn| {
+            bn.iter(|| layer.run(black_box(&c.input), 1, &mut a).unwrap())
+        });
+        g.finish();
+    }
+}
+
+/// The 16x8 depthwise layer (int16 activations) on the MobileNet-like
+/// 32x32x64 shape: qkit only (its MAC rate against the int8 layer's).
+fn depthwise_16x8(cr: &mut Criterion) {
+    let (h, w, ch_n) = (32, 32, 64);
+    let mut g = cr.benchmark_group(format!("depthwise16x8_3x3_{h}x{w}x{ch_n}"));
     let c = case(ch_n, 9 * ch_n, ch_n);
-    let shape = DepthwiseConv2DShape::new([H, W, ch_n], [3, 3], 1);
+    let input: Vec<i16> = data(2 * h * w * ch_n, 4)
+        .chunks(2)
+        .map(|b| i16::from_le_bytes([b[0] as u8, b[1] as u8]))
+        .collect();
+    let bias: Vec<i64> = c.bias.iter().map(|&b| i64::from(b) << 8).collect();
+    let shape = DepthwiseConv2DShape::new([h, w, ch_n], [3, 3], 1);
     let mut ch = vec![Channel::default(); ch_n];
-    let q = quantization(&c.scales);
-    let layer = DepthwiseConv2D::new(
-        &c.weights,
-        &shape,
-        Some(&c.bias),
-        &q,
-        Requant::Double,
-        &mut ch,
-    )
-    .unwrap();
-    let (mut a, mut b) = (vec![0i8; H * W * ch_n], vec![0i8; H * W * ch_n]);
-    layer.run(&c.input, 1, &mut a).unwrap();
-    naive_depthwise(&c, ch_n, &mut b);
-    assert_eq!(a, b, "qkit and the reference loop agree");
-    g.throughput(Throughput::Elements((H * W * ch_n * 9) as u64));
-    g.bench_function("naive_direct", |bn| {
-        bn.iter(|| naive_depthwise(black_box(&c), ch_n, &mut b))
-    });
+    let q = Quantization {
+        input_zero_point: 0,
+        output_zero_point: 0,
+        ..quantization(&c.scales)
+    };
+    let layer = DepthwiseConv2D16x8::new(&c.weights, &shape, Some(&bias), &q, &mut ch).unwrap();
+    let mut out = vec![0i16; h * w * ch_n];
+    g.throughput(Throughput::Elements((h * w * ch_n * 9) as u64));
     g.bench_function("qkit", |bn| {
-        bn.iter(|| layer.run(black_box(&c.input), 1, &mut a).unwrap())
+        bn.iter(|| layer.run(black_box(&input), 1, &mut out).unwrap())
     });
     g.finish();
 }
@@ -238,5 +271,5 @@ fn clock(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, clock, conv, depthwise, cnn);
+criterion_group!(benches, clock, conv, depthwise, depthwise_16x8, cnn);
 criterion_main!(benches);

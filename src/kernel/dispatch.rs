@@ -9,6 +9,7 @@
 //! speeds up; the others are its base's: [`GENERIC`], or the table of an
 //! instruction set it implies.
 
+use super::depthwise::{self, DepthwiseTile};
 use super::{Isa, generic, prepared};
 
 /// The entry points of one instruction set. The public functions in
@@ -37,6 +38,10 @@ pub(crate) struct Kernels {
     pub(crate) row_sums_i8: fn(&[i8], usize, &mut [i32]),
     /// `(packed, cols, out)`: the same over packed int4.
     pub(crate) row_sums_i4: fn(&[u8], usize, &mut [i32]),
+    /// `(tile, out)`: adds a depthwise convolution tile's sums into `out`.
+    pub(crate) depthwise_i8: fn(&DepthwiseTile<'_, i8>, &mut [i32]),
+    /// The same for int16 activations (exact `i64` sums).
+    pub(crate) depthwise_i16: fn(&DepthwiseTile<'_, i16>, &mut [i64]),
     // ---- The output stage (bias + requantization + clamp) goes here: one
     // field per entry, its portable version in `GENERIC` below, its SIMD
     // version in the `isa_table!` of `x86/avx2.rs` (the VNNI table inherits
@@ -56,6 +61,8 @@ pub(crate) const GENERIC: Kernels = Kernels {
     gemv_i4_prepared: prepared::gemv_prepared,
     row_sums_i8: generic::row_sums_i8,
     row_sums_i4: generic::row_sums_i4,
+    depthwise_i8: depthwise::depthwise::<i8>,
+    depthwise_i16: depthwise::depthwise::<i16>,
     // ---- output stage: the portable entries ----
 };
 

@@ -74,6 +74,7 @@
 //! # Ok::<(), qkit::Error>(())
 //! ```
 
+mod depthwise;
 mod dispatch;
 mod generic;
 pub(crate) mod output_stage;
@@ -86,6 +87,7 @@ mod simd;
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 pub(crate) mod x86;
 
+pub use depthwise::DepthwiseTile;
 pub use output_stage::{
     Multipliers, OutputStage, Requant, RequantOutput, Scaling, requantize, requantize_scalar,
 };

@@ -6,7 +6,8 @@ use super::fully_connected::{Channel, Quantization, Requant, check_len};
 use super::stage::{ACC_TILE, BLOCK, Stage, prepare_16x8, prepare_int8};
 use super::window::{Padding, Window, product, window_options};
 use crate::Error;
-use crate::requant::multiply_by_quantized_multiplier_i64;
+use crate::kernel::DepthwiseTile;
+use crate::kernel::output_stage::{Clamp, requantize_tile_i64};
 
 /// The geometry of a depthwise convolution: input `[height, width,
 /// channels]` (NHWC), the filter's spatial size, `depth_multiplier` and the
@@ -147,191 +148,77 @@ impl Geometry {
         )
     }
 
-    /// Accumulates output channels `o0 .. o0 + acc.len()` of output pixel
-    /// `p`: `acc[j] += Σ_taps w[tap][o0 + j] · x[tap][(o0 + j) / m]`, where a
-    /// tap in the padding reads `pad` (the input zero point, whose
-    /// contribution the folded bias removes again).
-    fn accumulate<X, A>(
+    /// Runs `f` on every tile of the images in `input`: up to
+    /// `acc.len() / nb` consecutive output pixels of one row times a block
+    /// of `nb <= BLOCK` output channels, with the kernel's description of
+    /// the tile, its accumulators (`[pixels][nb]`, zeroed) and the output
+    /// pixels it covers (`[pixels][out_c]`).
+    fn for_each_tile<X: Copy, A: Copy + Default, Y>(
         &self,
-        image: &[X],
+        input: &[X],
+        output: &mut [Y],
         weights: &[i8],
-        p: usize,
-        o0: usize,
         pad: X,
         acc: &mut [A],
-    ) where
-        X: Copy,
-        A: Mac<X>,
-    {
-        let win = &self.window;
-        let (oy, ox) = (p / win.w.output, p % win.w.output);
-        let n = acc.len();
-        for ky in 0..win.h.filter {
-            let iy = win.h.tap(oy, ky);
-            for kx in 0..win.w.filter {
-                let tap = ky * win.w.filter + kx;
-                let w = &weights[tap * self.out_c + o0..][..n];
-                match (iy, win.w.tap(ox, kx)) {
-                    (Some(iy), Some(ix)) => {
-                        let pixel = &image[(iy * win.w.input + ix) * self.in_c..][..self.in_c];
-                        if self.mult == 1 {
-                            A::mac(acc, w, &pixel[o0..o0 + n]);
-                        } else {
-                            for (j, (a, &w)) in acc.iter_mut().zip(w).enumerate() {
-                                a.mac_one(w, pixel[(o0 + j) / self.mult]);
-                            }
-                        }
-                    }
-                    _ => {
-                        for (a, &w) in acc.iter_mut().zip(w) {
-                            a.mac_one(w, pad);
-                        }
+        mut f: impl FnMut(&DepthwiseTile<'_, X>, &mut [A], &mut [Y]) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let block = BLOCK.min(self.out_c);
+        let tile = (acc.len() / block).max(1);
+        let (out_h, out_w) = (self.window.h.output, self.window.w.output);
+        let in_len = self.window.input_pixels() * self.in_c;
+        for (image, out_image) in input
+            .chunks_exact(in_len)
+            .zip(output.chunks_exact_mut(out_h * out_w * self.out_c))
+        {
+            for oy in 0..out_h {
+                for ox0 in (0..out_w).step_by(tile) {
+                    let n = tile.min(out_w - ox0);
+                    let p0 = oy * out_w + ox0;
+                    let out_tile = &mut out_image[p0 * self.out_c..(p0 + n) * self.out_c];
+                    for o0 in (0..self.out_c).step_by(block) {
+                        let nb = block.min(self.out_c - o0);
+                        let acc = &mut acc[..n * nb];
+                        acc.fill(A::default());
+                        let t = self.tile(image, weights, pad, (oy, ox0), n, o0, nb);
+                        f(&t, acc, out_tile)?;
                     }
                 }
             }
         }
+        Ok(())
     }
-}
 
-impl Geometry {
-    /// [`accumulate`](Self::accumulate) for int8 with depth multiplier 1,
-    /// over `acc.len() / nb` consecutive output pixels of row `oy` from
-    /// column `ox0`, tap by tap: every tap reads `nb` contiguous activations
-    /// per pixel (or `pad_row` in the padding), and with narrow-range
-    /// weights two taps are summed in `i16` before widening
-    /// (`|w·x| <= 127·128`, so two products fit).
+    /// The kernel layer's description of output pixels `ox0 .. ox0 +
+    /// pixels` of row `oy`, output channels `o0 .. o0 + nb`; a tap in the
+    /// padding reads `pad` (the input zero point, whose contribution the
+    /// folded bias removes again).
     #[allow(clippy::too_many_arguments)]
-    fn accumulate_row_i8_m1(
+    fn tile<'a, X: Copy>(
         &self,
-        image: &[i8],
-        weights: &[i8],
+        image: &'a [X],
+        weights: &'a [i8],
+        pad: X,
         (oy, ox0): (usize, usize),
+        pixels: usize,
         o0: usize,
-        pad_row: &[i8],
-        narrow: bool,
-        acc: &mut [i32],
         nb: usize,
-    ) {
-        let win = &self.window;
-        let x_at = |iy: Option<usize>, kx: usize, ox: usize| -> &[i8] {
-            match (iy, win.w.tap(ox, kx)) {
-                (Some(iy), Some(ix)) => &image[(iy * win.w.input + ix) * self.in_c + o0..][..nb],
-                _ => &pad_row[..nb],
-            }
-        };
-        let mut pending: Option<(&[i8], Option<usize>, usize)> = None;
-        for ky in 0..win.h.filter {
-            let iy = win.h.tap(oy, ky);
-            for kx in 0..win.w.filter {
-                let w = &weights[(ky * win.w.filter + kx) * self.out_c + o0..][..nb];
-                if !narrow {
-                    for (i, a) in acc.chunks_exact_mut(nb).enumerate() {
-                        mac1(a, w, x_at(iy, kx, ox0 + i));
-                    }
-                } else if let Some((w0, iy0, kx0)) = pending.take() {
-                    for (i, a) in acc.chunks_exact_mut(nb).enumerate() {
-                        mac2_narrow(a, w0, x_at(iy0, kx0, ox0 + i), w, x_at(iy, kx, ox0 + i));
-                    }
-                } else {
-                    pending = Some((w, iy, kx));
-                }
-            }
+    ) -> DepthwiseTile<'a, X> {
+        let (h, w) = (&self.window.h, &self.window.w);
+        DepthwiseTile {
+            input: image,
+            input_size: [h.input, w.input, self.in_c],
+            weights,
+            filter_size: [h.filter, w.filter],
+            depth_multiplier: self.mult,
+            stride: [h.stride, w.stride],
+            dilation: [h.dilation, w.dilation],
+            padding: [h.pad_before, w.pad_before],
+            pad_value: pad,
+            origin: [oy, ox0],
+            pixels,
+            channel_start: o0,
+            channel_count: nb,
         }
-        if let Some((w0, iy0, kx0)) = pending {
-            for (i, a) in acc.chunks_exact_mut(nb).enumerate() {
-                mac1(a, w0, x_at(iy0, kx0, ox0 + i));
-            }
-        }
-    }
-}
-
-/// Lanes per chunk of the int8 depthwise kernels: fixed 16-lane chunks let
-/// the compiler use full vectors of i16 products rather than the 4 lanes an
-/// i32 accumulator would size them to.
-const LANES: usize = 16;
-
-/// `acc[i] += w[i]·x[i]`.
-#[inline]
-fn mac1(acc: &mut [i32], w: &[i8], x: &[i8]) {
-    let n = acc.len().min(w.len()).min(x.len());
-    let full = n - n % LANES;
-    for ((a, w), x) in acc[..full]
-        .chunks_exact_mut(LANES)
-        .zip(w.chunks_exact(LANES))
-        .zip(x.chunks_exact(LANES))
-    {
-        let mut p = [0i16; LANES];
-        for k in 0..LANES {
-            p[k] = i16::from(w[k]) * i16::from(x[k]);
-        }
-        for k in 0..LANES {
-            a[k] = a[k].wrapping_add(i32::from(p[k]));
-        }
-    }
-    for i in full..n {
-        acc[i] = acc[i].wrapping_add(i32::from(i16::from(w[i]) * i16::from(x[i])));
-    }
-}
-
-/// `acc[i] += w0[i]·x0[i] + w1[i]·x1[i]` for weights in `[-127, 127]`: the
-/// two products and their sum are exact in `i16` (at most `2·127·128`).
-#[inline]
-fn mac2_narrow(acc: &mut [i32], w0: &[i8], x0: &[i8], w1: &[i8], x1: &[i8]) {
-    const L: usize = LANES;
-    let n = acc
-        .len()
-        .min(w0.len())
-        .min(x0.len())
-        .min(w1.len())
-        .min(x1.len());
-    let full = n - n % L;
-    for ((((a, w0), x0), w1), x1) in acc[..full]
-        .chunks_exact_mut(L)
-        .zip(w0.chunks_exact(L))
-        .zip(x0.chunks_exact(L))
-        .zip(w1.chunks_exact(L))
-        .zip(x1.chunks_exact(L))
-    {
-        let mut pair = [0i16; L];
-        for k in 0..L {
-            pair[k] = (i16::from(w0[k]) * i16::from(x0[k]))
-                .wrapping_add(i16::from(w1[k]) * i16::from(x1[k]));
-        }
-        for k in 0..L {
-            a[k] = a[k].wrapping_add(i32::from(pair[k]));
-        }
-    }
-    for i in full..n {
-        let pair =
-            (i16::from(w0[i]) * i16::from(x0[i])).wrapping_add(i16::from(w1[i]) * i16::from(x1[i]));
-        acc[i] = acc[i].wrapping_add(i32::from(pair));
-    }
-}
-
-/// Multiply-accumulate of int8 weights with activations `X` into `Self`.
-trait Mac<X: Copy>: Copy + Default {
-    fn mac_one(&mut self, w: i8, x: X);
-    #[inline]
-    fn mac(acc: &mut [Self], w: &[i8], x: &[X]) {
-        for ((a, &w), &x) in acc.iter_mut().zip(w).zip(x) {
-            a.mac_one(w, x);
-        }
-    }
-}
-
-impl Mac<i8> for i32 {
-    #[inline]
-    fn mac_one(&mut self, w: i8, x: i8) {
-        // |w·x| <= 2^14: the product is exact in i16, the sum wraps in i32
-        // like TFLite's accumulator.
-        *self = self.wrapping_add(i32::from(i16::from(w) * i16::from(x)));
-    }
-}
-
-impl Mac<i16> for i64 {
-    #[inline]
-    fn mac_one(&mut self, w: i8, x: i16) {
-        *self = self.wrapping_add(i64::from(i32::from(w) * i32::from(x)));
     }
 }
 
@@ -370,8 +257,6 @@ impl Mac<i16> for i64 {
 #[derive(Debug)]
 pub struct DepthwiseConv2D<'a> {
     weights: &'a [i8],
-    /// No weight is -128 (the paired-tap kernel applies).
-    narrow: bool,
     geometry: Geometry,
     channels: &'a [Channel],
     stage: Stage,
@@ -415,7 +300,6 @@ impl<'a> DepthwiseConv2D<'a> {
         let stage = prepare_int8(q, requant, bias, channels, weight_sum)?;
         Ok(Self {
             weights,
-            narrow: weights.iter().all(|&w| w != i8::MIN),
             geometry,
             channels,
             stage,
@@ -473,59 +357,27 @@ impl<'a> DepthwiseConv2D<'a> {
     pub fn run(&self, input: &[i8], batch: usize, output: &mut [i8]) -> Result<(), Error> {
         let g = &self.geometry;
         g.check_run(input.len(), batch, output.len())?;
-        let block = BLOCK.min(g.out_c);
-        let tile = ACC_TILE / block;
         let mut acc = [0i32; ACC_TILE];
-        let pad_row = [self.input_zero_point; BLOCK];
-        let (out_h, out_w) = (g.window.h.output, g.window.w.output);
-        let in_len = g.window.input_pixels() * g.in_c;
-        for (image, out_image) in input
-            .chunks_exact(in_len)
-            .zip(output.chunks_exact_mut(out_h * out_w * g.out_c))
-        {
-            // Tiles of consecutive pixels within one output row.
-            for oy in 0..out_h {
-                for ox0 in (0..out_w).step_by(tile) {
-                    let n = tile.min(out_w - ox0);
-                    let p0 = oy * out_w + ox0;
-                    let out_tile = &mut out_image[p0 * g.out_c..(p0 + n) * g.out_c];
-                    for o0 in (0..g.out_c).step_by(block) {
-                        let nb = block.min(g.out_c - o0);
-                        let acc = &mut acc[..n * nb];
-                        acc.fill(0);
-                        if g.mult == 1 {
-                            let (w, narrow) = (self.weights, self.narrow);
-                            g.accumulate_row_i8_m1(
-                                image,
-                                w,
-                                (oy, ox0),
-                                o0,
-                                &pad_row,
-                                narrow,
-                                acc,
-                                nb,
-                            );
-                        } else {
-                            for (i, a) in acc.chunks_exact_mut(nb).enumerate() {
-                                let zp = self.input_zero_point;
-                                g.accumulate(image, self.weights, p0 + i, o0, zp, a);
-                            }
-                        }
-                        let chans = &self.channels[o0..o0 + nb];
-                        if nb == g.out_c {
-                            self.stage.apply(acc, chans, out_tile)?;
-                        } else {
-                            for (a, y) in
-                                acc.chunks_exact(nb).zip(out_tile.chunks_exact_mut(g.out_c))
-                            {
-                                self.stage.apply(a, chans, &mut y[o0..o0 + nb])?;
-                            }
-                        }
-                    }
+        let zp = self.input_zero_point;
+        g.for_each_tile(
+            input,
+            output,
+            self.weights,
+            zp,
+            &mut acc,
+            |t, acc, out_tile| {
+                t.accumulate(acc);
+                let (o0, nb) = (t.channel_start, t.channel_count);
+                let chans = &self.channels[o0..o0 + nb];
+                if nb == g.out_c {
+                    return self.stage.apply(acc, chans, out_tile);
                 }
-            }
-        }
-        Ok(())
+                for (a, y) in acc.chunks_exact(nb).zip(out_tile.chunks_exact_mut(g.out_c)) {
+                    self.stage.apply(a, chans, &mut y[o0..o0 + nb])?;
+                }
+                Ok(())
+            },
+        )
     }
 }
 
@@ -622,33 +474,24 @@ impl<'a> DepthwiseConv2D16x8<'a> {
     pub fn run(&self, input: &[i16], batch: usize, output: &mut [i16]) -> Result<(), Error> {
         let g = &self.geometry;
         g.check_run(input.len(), batch, output.len())?;
-        let mut acc = [0i64; BLOCK];
-        let pixels = g.window.output_pixels();
-        let in_len = g.window.input_pixels() * g.in_c;
-        for (image, out_image) in input
-            .chunks_exact(in_len)
-            .zip(output.chunks_exact_mut(pixels * g.out_c))
-        {
-            for (p, y) in out_image.chunks_exact_mut(g.out_c).enumerate() {
-                for o0 in (0..g.out_c).step_by(BLOCK) {
-                    let nb = BLOCK.min(g.out_c - o0);
-                    let acc = &mut acc[..nb];
-                    acc.fill(0);
-                    g.accumulate(image, self.weights, p, o0, 0, acc);
-                    for ((y, &a), ch) in y[o0..o0 + nb]
-                        .iter_mut()
-                        .zip(acc.iter())
-                        .zip(&self.channels[o0..o0 + nb])
-                    {
-                        let v = multiply_by_quantized_multiplier_i64(
-                            a.wrapping_add(ch.bias64),
-                            ch.multiplier,
-                        );
-                        *y = v.clamp(self.act_min, self.act_max) as i16;
-                    }
+        // As many bytes as the int8 layer's tile.
+        let mut acc = [0i64; ACC_TILE / 2];
+        let clamp = Clamp::new(0, self.act_min, self.act_max);
+        g.for_each_tile(
+            input,
+            output,
+            self.weights,
+            0,
+            &mut acc,
+            |t, acc, out_tile| {
+                t.accumulate_i64(acc);
+                let (o0, nb) = (t.channel_start, t.channel_count);
+                let chans = &self.channels[o0..o0 + nb];
+                for (a, y) in acc.chunks_exact(nb).zip(out_tile.chunks_exact_mut(g.out_c)) {
+                    requantize_tile_i64(a, chans, clamp, &mut y[o0..o0 + nb]);
                 }
-            }
-        }
-        Ok(())
+                Ok(())
+            },
+        )
     }
 }

@@ -24,6 +24,7 @@
 //! int4 kernels use the same traits with `Elem = u8` (two weights per byte)
 //! and `W_BIAS = 8` (a nibble `n ^ 8 = w + 8` is a small unsigned number).
 
+pub(crate) mod depthwise;
 pub(crate) mod dot;
 pub(crate) mod gemm;
 

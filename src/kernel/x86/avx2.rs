@@ -26,8 +26,10 @@
 use core::arch::x86_64::*;
 
 use super::Byte;
+use crate::kernel::DepthwiseTile;
 use crate::kernel::Isa;
 use crate::kernel::dispatch::Kernels;
+use crate::kernel::simd::depthwise::{self, DepthwiseMac};
 use crate::kernel::simd::{Lanes, Mac, dot, gemm, isa_table};
 
 /// The AVX2 table, if this CPU has AVX2.
@@ -57,6 +59,12 @@ isa_table!(Isa::Avx2, "avx2", crate::kernel::dispatch::GENERIC, {
     }
     row_sums_i4: |packed: &[u8], cols: usize, out: &mut [i32]| {
         dot::row_sums_i4(I4::<false>(Avx2::new()), packed, cols, out)
+    }
+    depthwise_i8: |tile: &DepthwiseTile<'_, i8>, out: &mut [i32]| {
+        depthwise::run(Depthwise(Avx2::new()), tile, out)
+    }
+    depthwise_i16: |tile: &DepthwiseTile<'_, i16>, out: &mut [i64]| {
+        depthwise::run(Depthwise16(Avx2::new()), tile, out)
     }
 });
 
@@ -289,5 +297,190 @@ impl<const PREPARED: bool> Mac for I4<PREPARED> {
             );
             _mm256_add_epi32(acc, _mm256_madd_epi16(p, _mm256_set1_epi16(1)))
         }
+    }
+}
+
+/// `acc + Σ x·w` per i32 lane of two registers of i16 pairs (`vpmaddwd`):
+/// the depthwise kernels' step on interleaved taps.
+#[inline(always)]
+fn madd_pairs(
+    _: Avx2,
+    acc: (__m256i, __m256i),
+    x: (__m256i, __m256i),
+    w: (__m256i, __m256i),
+) -> (__m256i, __m256i) {
+    // SAFETY: the `Avx2` argument proves AVX2.
+    unsafe {
+        (
+            _mm256_add_epi32(acc.0, _mm256_madd_epi16(x.0, w.0)),
+            _mm256_add_epi32(acc.1, _mm256_madd_epi16(x.1, w.1)),
+        )
+    }
+}
+
+/// The first `N` elements of `out` as one block, or, when `out` is
+/// shorter, `spare` holding a copy of `out` (then whatever `spare` held);
+/// see [`copy_back`].
+#[inline(always)]
+fn whole_block<'a, T: Copy, const N: usize>(
+    out: &'a mut [T],
+    spare: &'a mut [T; N],
+) -> &'a mut [T; N] {
+    if out.len() < N {
+        spare[..out.len()].copy_from_slice(out);
+        return spare;
+    }
+    out.first_chunk_mut::<N>().unwrap_or(spare)
+}
+
+/// After [`whole_block`] gave `spare`: its first `out.len()` elements back
+/// into `out` (nothing to do when `out` was the block itself).
+#[inline(always)]
+fn copy_back<T: Copy, const N: usize>(out: &mut [T], spare: &[T; N]) {
+    if out.len() < N {
+        out.copy_from_slice(&spare[..out.len()]);
+    }
+}
+
+/// Depthwise convolution, 16 channels per step: the bytes of two taps
+/// interleaved (`vpunpcklbw`/`vpunpckhbw`), sign-extended to i16 pairs and
+/// multiplied pairwise into the channels' i32 lanes (`vpmaddwd`): 32
+/// multiply-accumulates in two instructions, exact for every int8 input.
+#[derive(Clone, Copy)]
+struct Depthwise(Avx2);
+
+impl Depthwise {
+    /// `(a[c], b[c])` as i16 pairs: channels 0..8, then 8..16.
+    #[inline(always)]
+    fn pairs(self, a: &[i8; 16], b: &[i8; 16]) -> (__m256i, __m256i) {
+        // SAFETY: `self.0` proves AVX2; `a` and `b` are 16 readable bytes
+        // each, loaded unaligned.
+        unsafe {
+            let a = _mm_loadu_si128(a.as_ptr().cast());
+            let b = _mm_loadu_si128(b.as_ptr().cast());
+            (
+                _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(a, b)),
+                _mm256_cvtepi8_epi16(_mm_unpackhi_epi8(a, b)),
+            )
+        }
+    }
+}
+
+impl DepthwiseMac<i8> for Depthwise {
+    type Block = [i8; 16];
+    type WBlock = [i8; 16];
+    type W = (__m256i, __m256i);
+    type Acc = (__m256i, __m256i);
+
+    #[inline(always)]
+    fn zero(self) -> Self::Acc {
+        (self.0.zero(), self.0.zero())
+    }
+
+    #[inline(always)]
+    fn weights(self, w0: &[i8; 16], w1: &[i8; 16]) -> Self::W {
+        self.pairs(w0, w1)
+    }
+
+    #[inline(always)]
+    fn mac(self, acc: Self::Acc, x0: &[i8; 16], x1: &[i8; 16], w: Self::W) -> Self::Acc {
+        madd_pairs(self.0, acc, self.pairs(x0, x1), w)
+    }
+
+    #[inline(always)]
+    fn add_to(self, acc: Self::Acc, out: &mut [i32]) {
+        let mut spare = [0i32; 16];
+        let p = whole_block(out, &mut spare).as_mut_ptr();
+        // SAFETY: `self.0` proves AVX2; `p` points to 16 readable and
+        // writable i32s, accessed unaligned as two halves of 8.
+        unsafe {
+            let lo = _mm256_loadu_si256(p.cast());
+            let hi = _mm256_loadu_si256(p.add(8).cast());
+            _mm256_storeu_si256(p.cast(), _mm256_add_epi32(lo, acc.0));
+            _mm256_storeu_si256(p.add(8).cast(), _mm256_add_epi32(hi, acc.1));
+        }
+        copy_back(out, &spare);
+    }
+}
+
+/// 16x8 depthwise convolution, 16 channels per step: the int16 activations
+/// of two taps interleaved per 128-bit lane (`vpunpcklwd`/`vpunpckhwd`), the
+/// weights sign-extended and interleaved the same way, multiplied pairwise
+/// into i32 lanes (`vpmaddwd`; a pair is at most `2·32768·128 = 2^23`, so
+/// the i32 sums of one pass are exact) and widened to the `i64`
+/// accumulators once per pixel.
+///
+/// The in-lane interleave puts channels 0..4 and 8..12 in the first
+/// accumulator, 4..8 and 12..16 in the second; `add_to` restores the order.
+#[derive(Clone, Copy)]
+struct Depthwise16(Avx2);
+
+impl Depthwise16 {
+    /// `(a[c], b[c])` as i16 pairs, in the order described above.
+    #[inline(always)]
+    fn pairs(self, a: __m256i, b: __m256i) -> (__m256i, __m256i) {
+        // SAFETY: `self.0` proves AVX2.
+        unsafe { (_mm256_unpacklo_epi16(a, b), _mm256_unpackhi_epi16(a, b)) }
+    }
+
+    /// 16 weights sign-extended to i16.
+    #[inline(always)]
+    fn widen(self, w: &[i8; 16]) -> __m256i {
+        // SAFETY: `self.0` proves AVX2; `w` is 16 readable bytes.
+        unsafe { _mm256_cvtepi8_epi16(_mm_loadu_si128(w.as_ptr().cast())) }
+    }
+}
+
+impl DepthwiseMac<i16> for Depthwise16 {
+    type Block = [i16; 16];
+    type WBlock = [i8; 16];
+    type W = (__m256i, __m256i);
+    type Acc = (__m256i, __m256i);
+
+    #[inline(always)]
+    fn zero(self) -> Self::Acc {
+        (self.0.zero(), self.0.zero())
+    }
+
+    #[inline(always)]
+    fn weights(self, w0: &[i8; 16], w1: &[i8; 16]) -> Self::W {
+        self.pairs(self.widen(w0), self.widen(w1))
+    }
+
+    #[inline(always)]
+    fn mac(self, acc: Self::Acc, x0: &[i16; 16], x1: &[i16; 16], w: Self::W) -> Self::Acc {
+        // SAFETY: `self.0` proves AVX2; `x0` and `x1` are 32 readable bytes
+        // each, loaded unaligned.
+        let (x0, x1) = unsafe {
+            (
+                _mm256_loadu_si256(x0.as_ptr().cast()),
+                _mm256_loadu_si256(x1.as_ptr().cast()),
+            )
+        };
+        madd_pairs(self.0, acc, self.pairs(x0, x1), w)
+    }
+
+    #[inline(always)]
+    fn add_to(self, acc: Self::Acc, out: &mut [i64]) {
+        let mut spare = [0i64; 16];
+        let p = whole_block(out, &mut spare).as_mut_ptr();
+        // SAFETY: `self.0` proves AVX2; `p` points to 16 readable and
+        // writable i64s, accessed unaligned in four quarters of 4.
+        unsafe {
+            let quarters = [
+                _mm256_castsi256_si128(acc.0),
+                _mm256_castsi256_si128(acc.1),
+                _mm256_extracti128_si256::<1>(acc.0),
+                _mm256_extracti128_si256::<1>(acc.1),
+            ];
+            for (q, &v) in quarters.iter().enumerate() {
+                let d = p.add(4 * q).cast::<__m256i>();
+                _mm256_storeu_si256(
+                    d,
+                    _mm256_add_epi64(_mm256_loadu_si256(d), _mm256_cvtepi32_epi64(v)),
+                );
+            }
+        }
+        copy_back(out, &spare);
     }
 }

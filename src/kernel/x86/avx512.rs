@@ -30,8 +30,10 @@
 use core::arch::x86_64::*;
 
 use super::Byte;
+use crate::kernel::DepthwiseTile;
 use crate::kernel::Isa;
 use crate::kernel::dispatch::Kernels;
+use crate::kernel::simd::depthwise::{self, DepthwiseMac};
 use crate::kernel::simd::{Lanes, Mac, dot, gemm, isa_table};
 
 /// The AVX-512 VNNI table, if this CPU has it (and AVX2).
@@ -61,6 +63,9 @@ isa_table!(Isa::Avx512Vnni, "avx2,avx512f,avx512bw,avx512vnni", super::avx2::KER
     }
     row_sums_i4: |packed: &[u8], cols: usize, out: &mut [i32]| {
         dot::row_sums_i4(I4::<false>(Avx512::new()), packed, cols, out)
+    }
+    depthwise_i8: |tile: &DepthwiseTile<'_, i8>, out: &mut [i32]| {
+        depthwise::run(Depthwise(Avx512::new()), tile, out)
     }
 });
 
@@ -391,5 +396,85 @@ impl<const PREPARED: bool> Mac for I4<PREPARED> {
     #[inline(always)]
     fn mac(self, acc: __m512i, x: Self::X, w: Self::W) -> __m512i {
         dpbusd(self.0, dpbusd(self.0, acc, w.0, x.0), w.1, x.1)
+    }
+}
+
+/// Depthwise convolution, 32 channels per step: the bytes of two taps
+/// interleaved per 128-bit lane (`vpunpcklbw`/`vpunpckhbw` on 32 bytes),
+/// sign-extended to i16 pairs and multiplied pairwise into the channels'
+/// i32 lanes with the add fused (`vpdpwssd`, wrapping): 64
+/// multiply-accumulates in two instructions, exact for every int8 input.
+///
+/// The in-lane interleave puts channels 0..8 and 16..24 in the first
+/// accumulator, 8..16 and 24..32 in the second; the weights go through the
+/// same interleave, and [`DepthwiseMac::add_to`] restores the order.
+#[derive(Clone, Copy)]
+struct Depthwise(Avx512);
+
+impl Depthwise {
+    /// `(a[c], b[c])` as i16 pairs, in the order described above.
+    #[inline(always)]
+    fn pairs(self, a: &[i8; 32], b: &[i8; 32]) -> (__m512i, __m512i) {
+        // SAFETY: `self.0` proves AVX2 and AVX-512 BW; `a` and `b` are 32
+        // readable bytes each, loaded unaligned.
+        unsafe {
+            let a = _mm256_loadu_si256(a.as_ptr().cast());
+            let b = _mm256_loadu_si256(b.as_ptr().cast());
+            (
+                _mm512_cvtepi8_epi16(_mm256_unpacklo_epi8(a, b)),
+                _mm512_cvtepi8_epi16(_mm256_unpackhi_epi8(a, b)),
+            )
+        }
+    }
+}
+
+impl DepthwiseMac<i8> for Depthwise {
+    type Block = [i8; 32];
+    type WBlock = [i8; 32];
+    type W = (__m512i, __m512i);
+    type Acc = (__m512i, __m512i);
+
+    #[inline(always)]
+    fn zero(self) -> Self::Acc {
+        (self.0.zero(), self.0.zero())
+    }
+
+    #[inline(always)]
+    fn weights(self, w0: &[i8; 32], w1: &[i8; 32]) -> Self::W {
+        self.pairs(w0, w1)
+    }
+
+    #[inline(always)]
+    fn mac(self, acc: Self::Acc, x0: &[i8; 32], x1: &[i8; 32], w: Self::W) -> Self::Acc {
+        let x = self.pairs(x0, x1);
+        // SAFETY: `self.0` proves AVX-512 VNNI.
+        unsafe {
+            (
+                _mm512_dpwssd_epi32(acc.0, x.0, w.0),
+                _mm512_dpwssd_epi32(acc.1, x.1, w.1),
+            )
+        }
+    }
+
+    #[inline(always)]
+    fn add_to(self, acc: Self::Acc, out: &mut [i32]) {
+        let n = out.len().min(32);
+        let mask = |k: usize| -> __mmask16 { (((1u32 << k) - 1) & 0xFFFF) as __mmask16 };
+        let (m0, m1) = (mask(n.min(16)), mask(n.saturating_sub(16)));
+        let p = out.as_mut_ptr();
+        // SAFETY: `self.0` proves AVX-512 F. The masks select the first
+        // `n <= out.len()` i32s (channels 0..16 at `p`, 16..32 at
+        // `p + 16`); masked loads and stores touch no other element, and
+        // `p.wrapping_add(16)` is only dereferenced under a nonzero mask,
+        // i.e. when `out` holds more than 16 elements.
+        unsafe {
+            let lo = _mm512_shuffle_i64x2::<0x44>(acc.0, acc.1);
+            let hi = _mm512_shuffle_i64x2::<0xEE>(acc.0, acc.1);
+            let q = p.wrapping_add(16);
+            let sum_lo = _mm512_add_epi32(_mm512_maskz_loadu_epi32(m0, p), lo);
+            _mm512_mask_storeu_epi32(p, m0, sum_lo);
+            let sum_hi = _mm512_add_epi32(_mm512_maskz_loadu_epi32(m1, q), hi);
+            _mm512_mask_storeu_epi32(q, m1, sum_hi);
+        }
     }
 }
