@@ -12,9 +12,10 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use qkit::layer::{
-    Activation, Channel, Conv2D, Conv2DShape, DepthwiseConv2D, DepthwiseConv2DShape, Quantization,
-    Requant,
+    Activation, Channel, Conv2D, Conv2DShape, DepthwiseConv2D, DepthwiseConv2DShape,
+    FilterQuantizer, Quantization, Requant,
 };
+use qkit::quant::Quantizer;
 use qkit::requant::{
     QuantizedMultiplier, Rounding, conv_real_multiplier, multiply_by_quantized_multiplier,
     quantize_multiplier,
@@ -89,11 +90,9 @@ fn case(in_c: usize, weights: usize, out_c: usize) -> Case {
 
 fn quantization(scales: &[f32]) -> Quantization<'_> {
     Quantization {
-        input_scale: S_IN,
-        input_zero_point: ZP_IN,
-        filter_scales: scales,
-        output_scale: S_OUT,
-        output_zero_point: ZP_OUT,
+        input: Quantizer::new(S_IN, ZP_IN).unwrap(),
+        filter: FilterQuantizer::symmetric(scales).unwrap(),
+        output: Quantizer::new(S_OUT, ZP_OUT).unwrap(),
         activation: Activation::Relu,
     }
 }

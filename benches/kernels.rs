@@ -17,7 +17,8 @@ use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group};
 use qkit::kernel::{Isa, NarrowI8, PreparedI4};
-use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
+use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, Requant};
+use qkit::quant::Quantizer;
 
 fn data(n: usize, seed: u64, narrow: bool) -> Vec<i8> {
     let mut s = seed | 1;
@@ -454,11 +455,9 @@ fn fc(c: &mut Criterion) {
     let x = data(in_dim, 10, false);
     let bias: Vec<i32> = (0..out_dim as i32).map(|i| i * 37 - 2000).collect();
     let q = Quantization {
-        input_scale: 0.02,
-        input_zero_point: -5,
-        filter_scales: &[0.003],
-        output_scale: 0.1,
-        output_zero_point: 3,
+        input: Quantizer::new(0.02, -5).unwrap(),
+        filter: FilterQuantizer::symmetric(&[0.003]).unwrap(),
+        output: Quantizer::new(0.1, 3).unwrap(),
         activation: Activation::None,
     };
     let mut ch = vec![Channel::default(); out_dim];

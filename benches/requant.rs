@@ -8,7 +8,8 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, black_box, criterion_group, criterion_main};
 use qkit::kernel::{Isa, Multipliers, OutputStage, Scaling};
-use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
+use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, Requant};
+use qkit::quant::Quantizer;
 use qkit::requant::{QuantizedMultiplier, quantize_multiplier};
 
 fn data(n: usize, seed: u64) -> Vec<i32> {
@@ -88,11 +89,9 @@ fn fully_connected(c: &mut Criterion) {
         let bias = data(out_dim, 11);
         let scales: Vec<f32> = (0..out_dim).map(|o| 0.002 + 0.00001 * o as f32).collect();
         let q = Quantization {
-            input_scale: 0.02,
-            input_zero_point: -3,
-            filter_scales: &scales,
-            output_scale: 0.05,
-            output_zero_point: 5,
+            input: Quantizer::new(0.02, -3).unwrap(),
+            filter: FilterQuantizer::symmetric(&scales).unwrap(),
+            output: Quantizer::new(0.05, 5).unwrap(),
             activation: Activation::Relu,
         };
         let mut ch = vec![Channel::default(); out_dim];

@@ -49,7 +49,8 @@ use core::slice;
 use crate::Error;
 use crate::kernel;
 use crate::kernel::{Multipliers, OutputStage, Scaling};
-use crate::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
+use crate::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, Requant};
+use crate::quant::Quantizer;
 use crate::requant::{self, QuantizedMultiplier, Rounding};
 
 /// Status code returned by every C function: `QKIT_OK` or a negative error.
@@ -489,6 +490,7 @@ fn fc_pass<'a>(
     in_dim: usize,
     bias: Option<&[i32]>,
     q: &Quantization<'_>,
+    scales: &[f32],
     requant: Requant,
     (start, end): (usize, usize),
     channels: &'a mut [Channel; CHANNELS_PER_PASS],
@@ -499,12 +501,12 @@ fn fc_pass<'a>(
         Some(b) => Some(b.get(start..end).ok_or(QKIT_ERR_OTHER)?),
         None => None,
     };
-    let filter_scales = match q.filter_scales {
+    let scales = match scales {
         [s] => core::slice::from_ref(s),
         all => all.get(start..end).ok_or(QKIT_ERR_OTHER)?,
     };
     let q = Quantization {
-        filter_scales,
+        filter: FilterQuantizer::symmetric(scales).map_err(status)?,
         ..*q
     };
     let channels = channels.get_mut(..end - start).ok_or(QKIT_ERR_OTHER)?;
@@ -584,11 +586,9 @@ pub unsafe extern "C" fn qkit_fully_connected_i8(
         // SAFETY: as above (`bias` is read only when non-NULL).
         let bias = (!bias.is_null()).then(|| unsafe { bias_b.read() });
         let q = Quantization {
-            input_scale,
-            input_zero_point,
-            filter_scales: scales,
-            output_scale,
-            output_zero_point,
+            input: Quantizer::new(input_scale, input_zero_point).map_err(status)?,
+            filter: FilterQuantizer::symmetric(scales).map_err(status)?,
+            output: Quantizer::new(output_scale, output_zero_point).map_err(status)?,
             activation: act,
         };
         let passes = || {
@@ -599,13 +599,22 @@ pub unsafe extern "C" fn qkit_fully_connected_i8(
         let mut channels = [Channel::default(); CHANNELS_PER_PASS];
         // Validate every pass before writing anything.
         for span in passes() {
-            fc_pass(w, in_dim, bias, &q, requant, span, &mut channels)?;
+            fc_pass(w, in_dim, bias, &q, scales, requant, span, &mut channels)?;
         }
         // SAFETY: checked, disjoint from every input, valid per the contract.
         let y = unsafe { y_b.write() };
         let mut rows = [0i8; CHANNELS_PER_PASS];
         for (start, end) in passes() {
-            let fc = fc_pass(w, in_dim, bias, &q, requant, (start, end), &mut channels)?;
+            let fc = fc_pass(
+                w,
+                in_dim,
+                bias,
+                &q,
+                scales,
+                requant,
+                (start, end),
+                &mut channels,
+            )?;
             let rows = rows.get_mut(..end - start).ok_or(QKIT_ERR_OTHER)?;
             // `batch` rows each; with in_dim == 0 every input row is empty.
             let mut x_rows = x.chunks_exact(in_dim.max(1));

@@ -12,7 +12,7 @@ use qkit::calib::dynfixed::{DfpLayer, LayerFormat, Norm, greedy_layerwise, quant
 use qkit::calib::observer::{MovingAverageMinMaxObserver, PerChannelMinMaxObserver};
 use qkit::calib::{Histogram, amax_quantizer};
 use qkit::int4::{I4, U4};
-use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
+use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, Requant};
 use qkit::ops::{MulParams, RequantizeParams, mul_i8, requantize_tensor};
 use qkit::quant::{CodeRange, QuantizeSlice};
 use qkit::quant::{PerBlock, PerChannel, Quantizer};
@@ -91,11 +91,9 @@ fn multipliers_beyond_shift_30_are_errors_everywhere() {
         (1e-30, Requant::LiteRtOptimized),
     ] {
         let q = Quantization {
-            input_scale: 1.0,
-            input_zero_point: 0,
-            filter_scales: &[1.0],
-            output_scale: out_scale,
-            output_zero_point: 0,
+            input: Quantizer::new(1.0, 0).unwrap(),
+            filter: FilterQuantizer::symmetric(&[1.0]).unwrap(),
+            output: Quantizer::new(out_scale, 0).unwrap(),
             activation: Activation::None,
         };
         let mut ch = [Channel::default(); 2];
@@ -109,11 +107,9 @@ fn multipliers_beyond_shift_30_are_errors_everywhere() {
     // defined (`acc · M` in f32 / f64), so the outputs saturate exactly.
     for requant in [Requant::Float32, Requant::LiteRtReference] {
         let q = Quantization {
-            input_scale: 1.0,
-            input_zero_point: 0,
-            filter_scales: &[1.0],
-            output_scale: 1e-30,
-            output_zero_point: 0,
+            input: Quantizer::new(1.0, 0).unwrap(),
+            filter: FilterQuantizer::symmetric(&[1.0]).unwrap(),
+            output: Quantizer::new(1e-30, 0).unwrap(),
             activation: Activation::None,
         };
         let mut ch = [Channel::default(); 2];

@@ -7,8 +7,8 @@
 use proptest::prelude::*;
 use qkit::layer::{
     Activation, AveragePool2D, Channel, Conv2D, Conv2D16x8, Conv2DShape, DepthwiseConv2D,
-    DepthwiseConv2D16x8, DepthwiseConv2DShape, Logistic, Logistic16, MaxPool2D, Padding,
-    Pool2DShape, Quantization, Requant, Softmax, Softmax16, TableMode, Tanh, Tanh16,
+    DepthwiseConv2D16x8, DepthwiseConv2DShape, FilterQuantizer, Logistic, Logistic16, MaxPool2D,
+    Padding, Pool2DShape, Quantization, Requant, Softmax, Softmax16, TableMode, Tanh, Tanh16,
 };
 use qkit::quant::Quantizer;
 use qkit::requant::{
@@ -196,8 +196,12 @@ proptest! {
         let input: Vec<i8> = (0..c.batch * c.h * c.w * in_c).map(|_| rng.i8()).collect();
         let scales: Vec<f32> = (0..if c.per_channel { out_c } else { 1 }).map(|_| rng.scale(0.001, 0.02)).collect();
         let (s_in, s_out) = (rng.scale(0.01, 0.1), rng.scale(0.05, 0.5));
-        let q = Quantization { input_scale: s_in, input_zero_point: c.zp_in, filter_scales: &scales,
-            output_scale: s_out, output_zero_point: c.zp_out, activation: act(c.act) };
+        let q = Quantization {
+            input: Quantizer::new(s_in, c.zp_in).unwrap(),
+            filter: FilterQuantizer::symmetric(&scales).unwrap(),
+            output: Quantizer::new(s_out, c.zp_out).unwrap(),
+            activation: act(c.act),
+        };
         let shape = Conv2DShape::new([c.h, c.w, in_c], [c.fh, c.fw, c.fin])
             .stride(c.sh, c.sw).dilation(c.dh, c.dw)
             .padding(if c.same { Padding::Same } else { Padding::Valid });
@@ -257,8 +261,12 @@ proptest! {
         let input: Vec<i16> = (0..c.batch * c.h * c.w * in_c).map(|_| rng.range(-32768, 32767) as i16).collect();
         let scales: Vec<f32> = (0..if c.per_channel { out_c } else { 1 }).map(|_| rng.scale(0.001, 0.02)).collect();
         let (s_in, s_out) = (rng.scale(0.0001, 0.001), rng.scale(0.001, 0.01));
-        let q = Quantization { input_scale: s_in, input_zero_point: 0, filter_scales: &scales,
-            output_scale: s_out, output_zero_point: 0, activation: act(c.act) };
+        let q = Quantization {
+            input: Quantizer::new(s_in, 0).unwrap(),
+            filter: FilterQuantizer::symmetric(&scales).unwrap(),
+            output: Quantizer::new(s_out, 0).unwrap(),
+            activation: act(c.act),
+        };
         let shape = Conv2DShape::new([c.h, c.w, in_c], [c.fh, c.fw, c.fin])
             .stride(c.sh, c.sw).dilation(c.dh, c.dw)
             .padding(if c.same { Padding::Same } else { Padding::Valid });
@@ -331,13 +339,22 @@ proptest! {
             .stride(c.sh, c.sw).dilation(c.dh, c.dw)
             .padding(if c.same { Padding::Same } else { Padding::Valid });
         let requant = requant_mode(c.requant);
-        let q = Quantization { input_scale: s_in, input_zero_point: c.zp_in, filter_scales: &scales,
-            output_scale: s_out, output_zero_point: c.zp_out, activation: act(c.act) };
+        let q = Quantization {
+            input: Quantizer::new(s_in, c.zp_in).unwrap(),
+            filter: FilterQuantizer::symmetric(&scales).unwrap(),
+            output: Quantizer::new(s_out, c.zp_out).unwrap(),
+            activation: act(c.act),
+        };
         let mut ch = vec![Channel::default(); out_c];
         let dw = DepthwiseConv2D::new(&weights, &shape, c.bias.then_some(&bias[..]), &q, requant, &mut ch).unwrap();
         let mut got = vec![0i8; c.batch * out_h * out_w * out_c];
         dw.run(&input, c.batch, &mut got).unwrap();
-        let q16 = Quantization { input_zero_point: 0, output_zero_point: 0, input_scale: s_in / 100.0, ..q };
+        let q16 = Quantization {
+            input: Quantizer::<i16>::new(s_in / 100.0, 0).unwrap(),
+            filter: q.filter,
+            output: Quantizer::new(s_out, 0).unwrap(),
+            activation: q.activation,
+        };
         let mut ch16 = vec![Channel::default(); out_c];
         let dw16 = DepthwiseConv2D16x8::new(&weights, &shape, c.bias.then_some(&bias64[..]), &q16, &mut ch16).unwrap();
         let mut got16 = vec![0i16; got.len()];
@@ -368,7 +385,7 @@ proptest! {
                         let s_w = scales[if c.per_channel { o } else { 0 }];
                         let i = ((b * out_h + oy) * out_w + ox) * out_c + o;
                         want[i] = requant8(acc, s_in, s_w, s_out, requant, c.zp_out, lo, hi);
-                        let m16 = quantize_multiplier(conv_real_multiplier(q16.input_scale, s_w, s_out).unwrap()).unwrap();
+                        let m16 = quantize_multiplier(conv_real_multiplier(q16.input.scale(), s_w, s_out).unwrap()).unwrap();
                         want16[i] = multiply_by_quantized_multiplier_i64(acc16, m16).clamp(lo16, hi16) as i16;
                     }
                 }
@@ -531,11 +548,9 @@ proptest! {
 #[test]
 fn bad_parameters_are_errors() {
     let q = Quantization {
-        input_scale: 0.1,
-        input_zero_point: 0,
-        filter_scales: &[0.01],
-        output_scale: 0.1,
-        output_zero_point: 0,
+        input: Quantizer::new(0.1, 0).unwrap(),
+        filter: FilterQuantizer::symmetric(&[0.01]).unwrap(),
+        output: Quantizer::new(0.1, 0).unwrap(),
         activation: Activation::None,
     };
     let mut ch = [Channel::default(); 2];
@@ -567,29 +582,23 @@ fn bad_parameters_are_errors() {
     let mut ch3 = [Channel::default(); 3];
     let grouped = Conv2DShape::new([4, 4, 2], [3, 3, 1]);
     assert!(Conv2D::new(&[1; 27], &grouped, None, &q, Requant::Double, &mut ch3).is_err()); // 3 % 2
+    // Bad scales and zero points cannot reach a layer: the quantizers
+    // reject them.
+    assert!(Quantizer::<i8>::new(0.0, 0).is_err());
+    assert!(Quantizer::<i8>::new(f32::NAN, 0).is_err());
+    assert!(Quantizer::<i8>::new(0.1, 128).is_err());
+    assert!(FilterQuantizer::symmetric(&[-1.0]).is_err());
     for bad in [
         Quantization {
-            input_scale: 0.0,
+            filter: FilterQuantizer::symmetric(&[0.1, 0.1, 0.1]).unwrap(),
             ..q
         },
         Quantization {
-            output_scale: f32::NAN,
+            filter: Quantizer::new(0.1, 1).unwrap().into(),
             ..q
-        },
+        }, // weights must be symmetric
         Quantization {
-            input_zero_point: 128,
-            ..q
-        },
-        Quantization {
-            filter_scales: &[0.1, 0.1, 0.1],
-            ..q
-        },
-        Quantization {
-            filter_scales: &[-1.0],
-            ..q
-        },
-        Quantization {
-            output_scale: 1e-30,
+            output: Quantizer::new(1e-30, 0).unwrap(),
             ..q
         }, // multiplier beyond 2^30
     ] {

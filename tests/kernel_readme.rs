@@ -21,16 +21,17 @@ fn readme_example_0() {
 
 #[test]
 fn readme_example_1() {
-    use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
+    use qkit::layer::{
+        Activation, Channel, FilterQuantizer, FullyConnected, Quantization, Requant,
+    };
+    use qkit::quant::Quantizer;
 
     let weights = [10i8, -20, 30, 127, 0, -127]; // 2 outputs x 3 inputs
     let q = Quantization {
-        // as the .tflite file stores them
-        input_scale: 0.5,
-        input_zero_point: -1,
-        filter_scales: &[0.01], // one: per-tensor; out_dim: per-channel
-        output_scale: 0.1,
-        output_zero_point: 3,
+        input: Quantizer::new(0.5, -1).unwrap(),
+        // one scale: per-tensor; out_dim scales: per-channel
+        filter: FilterQuantizer::symmetric(&[0.01]).unwrap(),
+        output: Quantizer::new(0.1, 3).unwrap(),
         activation: Activation::None,
     };
     let mut channels = [Channel::default(); 2]; // folded bias + multiplier, no allocation

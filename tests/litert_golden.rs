@@ -312,7 +312,7 @@ fn the_data_is_discriminating() {
 // (and TFLM's `Double`, XNNPACK's `Float32`) against the same runtime outputs.
 mod fully_connected_modes {
     use super::*;
-    use qkit::layer::{Channel, FullyConnected, Quantization, Requant};
+    use qkit::layer::{Channel, FilterQuantizer, FullyConnected, Quantization, Requant};
 
     fn run(c: &Value, requant: Requant) -> Vec<i64> {
         let fcv = fc(c);
@@ -326,11 +326,9 @@ mod fully_connected_modes {
             _ => Activation::Relu6,
         };
         let q = Quantization {
-            input_scale: fcv.s_in,
-            input_zero_point: fcv.zp_in as i32,
-            filter_scales: &fcv.s_w,
-            output_scale: fcv.s_out,
-            output_zero_point: fcv.zp_out,
+            input: Quantizer::new(fcv.s_in, fcv.zp_in as i32).unwrap(),
+            filter: FilterQuantizer::symmetric(&fcv.s_w).unwrap(),
+            output: Quantizer::new(fcv.s_out, fcv.zp_out).unwrap(),
             activation,
         };
         let mut ch = vec![Channel::default(); fcv.out_dim];

@@ -15,7 +15,8 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use qkit::capi::*;
-use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
+use qkit::layer::{Activation, Channel, FullyConnected, FilterQuantizer, Quantization, Requant};
+use qkit::quant::Quantizer;
 use qkit::requant::{self, Multipliers, OutputStage, Rounding};
 
 const ARENA: usize = 4096;
@@ -292,11 +293,9 @@ fuzz_target!(|inp: Input| {
                 return;
             }
             let q = Quantization {
-                input_scale: s_in,
-                input_zero_point: zps.0,
-                filter_scales: &[],
-                output_scale: s_out,
-                output_zero_point: zps.1,
+                input: Quantizer::new(s_in, zps.0).unwrap(),
+                filter: FilterQuantizer::symmetric(&[]).unwrap(),
+                output: Quantizer::new(s_out, zps.1).unwrap(),
                 activation: Activation::None,
             };
             // SAFETY: every buffer is inside the arena with its full length,

@@ -10,7 +10,7 @@ use libfuzzer_sys::fuzz_target;
 use qkit::layer::{
     Activation, AveragePool2D, Channel, Conv2D, Conv2D16x8, Conv2DShape, DepthwiseConv2D,
     DepthwiseConv2D16x8, DepthwiseConv2DShape, Logistic, MaxPool2D, Padding, Pool2DShape,
-    Quantization, Requant, Softmax, Softmax16, TableMode, Tanh, Logistic16, Tanh16,
+    FilterQuantizer, Quantization, Requant, Softmax, Softmax16, TableMode, Tanh, Logistic16, Tanh16,
 };
 use qkit::quant::Quantizer;
 use qkit::requant::{
@@ -56,11 +56,9 @@ fuzz_target!(|f: Input| {
     let mode = [Requant::Double, Requant::Single, Requant::Float32][f.mode as usize % 3];
     let act = [Activation::None, Activation::Relu, Activation::Relu6, Activation::ReluN1To1][f.act as usize % 4];
     let q = Quantization {
-        input_scale: f.s_in,
-        input_zero_point: f.zp_in,
-        filter_scales: &f.s_w,
-        output_scale: f.s_out,
-        output_zero_point: f.zp_out,
+        input: Quantizer::new(f.s_in, f.zp_in).unwrap(),
+        filter: FilterQuantizer::symmetric(&f.s_w).unwrap(),
+        output: Quantizer::new(f.s_out, f.zp_out).unwrap(),
         activation: act,
     };
     let shape = Conv2DShape::new([h, w, c], [fh, fw, fin]).stride(sh, sw).dilation(dh, dw).padding(padding);

@@ -9,7 +9,8 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use qkit::kernel::PreparedI4;
-use qkit::layer::{Activation, Channel, FullyConnected, FullyConnected16x8, Quantization, Requant};
+use qkit::layer::{Activation, Channel, FullyConnected, FullyConnected16x8, FilterQuantizer, Quantization, Requant};
+use qkit::quant::Quantizer;
 use qkit::Error;
 use qkit::requant::{
     Rounding, conv_real_multiplier, multiply_by_quantized_multiplier, quantize_multiplier,
@@ -46,11 +47,9 @@ fuzz_target!(|f: Input| {
     let packed: Vec<u8> = w.iter().take(n.div_ceil(2)).map(|&v| v as u8).collect();
     let scales: Vec<f32> = if f.per_channel { f.s_w.clone() } else { f.s_w.iter().take(1).copied().collect() };
     let q = Quantization {
-        input_scale: f.s_in,
-        input_zero_point: f.zp_in,
-        filter_scales: &scales,
-        output_scale: f.s_out,
-        output_zero_point: f.zp_out,
+        input: Quantizer::new(f.s_in, f.zp_in).unwrap(),
+        filter: FilterQuantizer::symmetric(&scales).unwrap(),
+        output: Quantizer::new(f.s_out, f.zp_out).unwrap(),
         activation: act,
     };
     let mut ch = vec![Channel::default(); out_dim];

@@ -589,9 +589,14 @@ impl Channel {
     /// int8 layer; int64 for 16x8).
     ///
     /// ```
-    /// use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
-    /// let q = Quantization { input_scale: 1.0, input_zero_point: 2, filter_scales: &[1.0],
-    ///     output_scale: 1.0, output_zero_point: 0, activation: Activation::None };
+    /// use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, Requant};
+    /// use qkit::quant::Quantizer;
+    /// let q = Quantization {
+    ///     input: Quantizer::new(1.0, 2)?,
+    ///     filter: FilterQuantizer::symmetric(&[1.0])?,
+    ///     output: Quantizer::new(1.0, 0)?,
+    ///     activation: Activation::None,
+    /// };
     /// let mut ch = [Channel::default(); 1];
     /// FullyConnected::new(&[3, 4], 2, Some(&[10]), &q, Requant::Double, &mut ch)?;
     /// assert_eq!(ch[0].folded_bias(), 10 - 2 * 7);
@@ -606,9 +611,14 @@ impl Channel {
     /// no Q31 form.
     ///
     /// ```
-    /// use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
-    /// let q = Quantization { input_scale: 0.5, input_zero_point: 0, filter_scales: &[0.5],
-    ///     output_scale: 1.0, output_zero_point: 0, activation: Activation::None };
+    /// use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, Requant};
+    /// use qkit::quant::Quantizer;
+    /// let q = Quantization {
+    ///     input: Quantizer::new(0.5, 0)?,
+    ///     filter: FilterQuantizer::symmetric(&[0.5])?,
+    ///     output: Quantizer::new(1.0, 0)?,
+    ///     activation: Activation::None,
+    /// };
     /// let mut ch = [Channel::default(); 1];
     /// FullyConnected::new(&[1], 1, None, &q, Requant::Double, &mut ch)?;
     /// assert_eq!((ch[0].multiplier().multiplier, ch[0].multiplier().shift), (1 << 30, -1));
@@ -622,9 +632,14 @@ impl Channel {
     /// evaluated in `f32`, as ONNX Runtime and XNNPACK form it.
     ///
     /// ```
-    /// use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
-    /// let q = Quantization { input_scale: 0.5, input_zero_point: 0, filter_scales: &[0.25],
-    ///     output_scale: 0.1, output_zero_point: 0, activation: Activation::None };
+    /// use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, Requant};
+    /// use qkit::quant::Quantizer;
+    /// let q = Quantization {
+    ///     input: Quantizer::new(0.5, 0)?,
+    ///     filter: FilterQuantizer::symmetric(&[0.25])?,
+    ///     output: Quantizer::new(0.1, 0)?,
+    ///     activation: Activation::None,
+    /// };
     /// let mut ch = [Channel::default(); 1];
     /// FullyConnected::new(&[1], 1, None, &q, Requant::Float32, &mut ch)?;
     /// assert_eq!(ch[0].scale(), 0.5f32 * 0.25 / 0.1);
@@ -638,9 +653,14 @@ impl Channel {
     /// [`Requant::LiteRtReference`] (and the source of the Q31 one).
     ///
     /// ```
-    /// use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
-    /// let q = Quantization { input_scale: 0.5, input_zero_point: 0, filter_scales: &[0.25],
-    ///     output_scale: 0.1, output_zero_point: 0, activation: Activation::None };
+    /// use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, Requant};
+    /// use qkit::quant::Quantizer;
+    /// let q = Quantization {
+    ///     input: Quantizer::new(0.5, 0)?,
+    ///     filter: FilterQuantizer::symmetric(&[0.25])?,
+    ///     output: Quantizer::new(0.1, 0)?,
+    ///     activation: Activation::None,
+    /// };
     /// let mut ch = [Channel::default(); 1];
     /// FullyConnected::new(&[1], 1, None, &q, Requant::LiteRtReference, &mut ch)?;
     /// assert_eq!(ch[0].real_multiplier(), 0.5 * 0.25 / f64::from(0.1f32));

@@ -43,16 +43,15 @@
 //! point or LiteRT's float table, [`TableMode`]), [`Logistic16`] / [`Tanh16`].
 //!
 //! ```
-//! use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
+//! use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, Requant};
+//! use qkit::quant::Quantizer;
 //! // 2 outputs × 3 inputs, as a .tflite file stores them.
 //! let weights = [10i8, -20, 30, 127, 0, -127];
 //! let bias = [100i32, -50];
 //! let q = Quantization {
-//!     input_scale: 0.5,
-//!     input_zero_point: -1,
-//!     filter_scales: &[0.01],
-//!     output_scale: 0.1,
-//!     output_zero_point: 3,
+//!     input: Quantizer::new(0.5, -1)?,
+//!     filter: FilterQuantizer::symmetric(&[0.01])?,
+//!     output: Quantizer::new(0.1, 3)?,
 //!     activation: Activation::None,
 //! };
 //! let mut channels = [Channel::default(); 2];
@@ -72,6 +71,7 @@ mod gemmlowp;
 mod logistic;
 mod matmul;
 mod pool;
+mod quantization;
 mod softmax;
 mod stage;
 mod window;
@@ -81,12 +81,15 @@ mod window;
 pub use crate::ops::Activation;
 pub use conv::{Conv2D, Conv2D16x8, Conv2DShape};
 pub use depthwise_conv::{DepthwiseConv2D, DepthwiseConv2D16x8, DepthwiseConv2DShape};
-pub use fully_connected::{Channel, FullyConnected, FullyConnected16x8, Quantization, Requant};
+pub use fully_connected::{
+    Channel, FullyConnected, FullyConnected16x8, FullyConnected16x8Buf, FullyConnectedBuf, Requant,
+};
 pub use logistic::{Logistic, Logistic16, TableMode, Tanh, Tanh16};
 pub use matmul::{
     MatMulColumn, MatMulInteger, MatMulOperand, MatMulQuantization, QLinearMatMul,
     matmul_buffer_len, ort_output_scale,
 };
 pub use pool::{AveragePool2D, MaxPool2D, Pool2DShape, PoolElement};
+pub use quantization::{FilterQuantizer, Quantization};
 pub use softmax::{Softmax, Softmax16};
 pub use window::Padding;

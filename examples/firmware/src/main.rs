@@ -21,7 +21,7 @@ mod model;
 use core::panic::PanicInfo;
 
 use qkit::Q15;
-use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
+use qkit::layer::{Activation, Channel, FullyConnected, FilterQuantizer, Quantization, Requant};
 
 // The C runtime provides `_start` (which calls `main`), `write` and mem*.
 #[link(name = "c")]
@@ -82,27 +82,21 @@ fn say_fmt(args: core::fmt::Arguments<'_>) {
 fn run_model() -> Result<(usize, usize), qkit::Error> {
     use model::*;
     let q0 = Quantization {
-        input_scale: INPUT_SCALE_0,
-        input_zero_point: INPUT_ZERO_POINT_0,
-        filter_scales: &FILTER_SCALES_0,
-        output_scale: OUTPUT_SCALE_0,
-        output_zero_point: OUTPUT_ZERO_POINT_0,
+        input: Quantizer::new(INPUT_SCALE_0, INPUT_ZERO_POINT_0)?,
+        filter: FilterQuantizer::symmetric(&FILTER_SCALES_0)?,
+        output: Quantizer::new(OUTPUT_SCALE_0, OUTPUT_ZERO_POINT_0)?,
         activation: activation(RELU_0),
     };
     let q1 = Quantization {
-        input_scale: INPUT_SCALE_1,
-        input_zero_point: INPUT_ZERO_POINT_1,
-        filter_scales: &FILTER_SCALES_1,
-        output_scale: OUTPUT_SCALE_1,
-        output_zero_point: OUTPUT_ZERO_POINT_1,
+        input: Quantizer::new(INPUT_SCALE_1, INPUT_ZERO_POINT_1)?,
+        filter: FilterQuantizer::symmetric(&FILTER_SCALES_1)?,
+        output: Quantizer::new(OUTPUT_SCALE_1, OUTPUT_ZERO_POINT_1)?,
         activation: activation(RELU_1),
     };
     let q2 = Quantization {
-        input_scale: INPUT_SCALE_2,
-        input_zero_point: INPUT_ZERO_POINT_2,
-        filter_scales: &FILTER_SCALES_2,
-        output_scale: OUTPUT_SCALE_2,
-        output_zero_point: OUTPUT_ZERO_POINT_2,
+        input: Quantizer::new(INPUT_SCALE_2, INPUT_ZERO_POINT_2)?,
+        filter: FilterQuantizer::symmetric(&FILTER_SCALES_2)?,
+        output: Quantizer::new(OUTPUT_SCALE_2, OUTPUT_ZERO_POINT_2)?,
         activation: activation(RELU_2),
     };
     // Per-channel requantization data lives on the stack: no allocator.
@@ -178,11 +172,9 @@ fn run_cnn() -> Result<(usize, usize, usize), qkit::Error> {
                  output_zero_point,
                  activation| {
         Quantization {
-            input_scale,
-            input_zero_point,
-            filter_scales,
-            output_scale,
-            output_zero_point,
+            input: Quantizer::new(input_scale, input_zero_point)?,
+            filter: FilterQuantizer::symmetric(filter_scales)?,
+            output: Quantizer::new(output_scale, output_zero_point)?,
             activation,
         }
     };

@@ -23,7 +23,8 @@ use cortex_m_semihosting::hprintln;
 use qemu::golden::{self, Kind, as_i8, read_le};
 use qemu::{Checks, Rng};
 use qkit::kernel::{self, Isa, NarrowI8, PreparedI4};
-use qkit::layer::{Activation, Channel, FullyConnected, FullyConnected16x8, Quantization, Requant};
+use qkit::layer::{Activation, Channel, FullyConnected, FullyConnected16x8, FilterQuantizer, Quantization, Requant};
+use qkit::quant::Quantizer;
 
 /// Longest vector of the sweeps.
 const MAX_LEN: usize = 300;
@@ -302,11 +303,9 @@ fn golden_fc(t: &mut Checks) {
         let mut scales = [0f32; 64];
         let ns = read_le(c.filter_scales, &mut scales, f32::from_le_bytes);
         let q = Quantization {
-            input_scale: c.input_scale,
-            input_zero_point: c.input_zero_point,
-            filter_scales: &scales[..ns],
-            output_scale: c.output_scale,
-            output_zero_point: c.output_zero_point,
+            input: Quantizer::new(c.input_scale, c.input_zero_point)?,
+            filter: FilterQuantizer::symmetric(&scales[..ns])?,
+            output: Quantizer::new(c.output_scale, c.output_zero_point)?,
             activation: activation(c.activation),
         };
         let mut channels = [Channel::default(); 64];
@@ -435,15 +434,9 @@ fn random_fc(t: &mut Checks, rng: &mut Rng, w: &mut [i8], x: &mut [i8]) {
                 *b = (rng.next_u32() as i32) >> 14;
             }
             let q = Quantization {
-                input_scale: s_in,
-                input_zero_point: rng.range(-128, 127),
-                filter_scales: if per_channel {
-                    &scales[..rows]
-                } else {
-                    &scales[..1]
-                },
-                output_scale: s_out,
-                output_zero_point: rng.range(-128, 127),
+                input: Quantizer::new(s_in, rng.range(-128, 127))?,
+                filter: FilterQuantizer::symmetric(if per_channel { &scales[..rows] } else { &scales[..1] })?,
+                output: Quantizer::new(s_out, rng.range(-128, 127))?,
                 activation: activation(rep as u8),
             };
             let mut chans = [Channel::default(); 128];
