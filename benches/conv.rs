@@ -13,7 +13,7 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use qkit::layer::{
     Activation, Channel, Conv2D, Conv2DShape, DepthwiseConv2D, DepthwiseConv2DShape,
-    FilterQuantizer, Quantization, Requant,
+    FilterQuantizer, Quantization, RequantMode,
 };
 use qkit::quant::Quantizer;
 use qkit::requant::{
@@ -163,7 +163,7 @@ fn conv(cr: &mut Criterion) {
         &shape,
         Some(&c.bias),
         &q,
-        Requant::Double,
+        RequantMode::Double,
         &mut ch,
     )
     .unwrap();
@@ -198,7 +198,7 @@ fn depthwise(cr: &mut Criterion) {
         &shape,
         Some(&c.bias),
         &q,
-        Requant::Double,
+        RequantMode::Double,
         &mut ch,
     )
     .unwrap();

@@ -17,7 +17,9 @@ use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group};
 use qkit::kernel::{Isa, NarrowI8, PreparedI4};
-use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, Requant};
+use qkit::layer::{
+    Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode,
+};
 use qkit::quant::Quantizer;
 
 fn data(n: usize, seed: u64, narrow: bool) -> Vec<i8> {
@@ -148,7 +150,7 @@ fn dot(c: &mut Criterion) {
                 g.bench_with_input(
                     BenchmarkId::new(format!("{isa:?}/narrow/{place}"), n),
                     &n,
-                    |bch, _| bch.iter(|| isa.dot_i8_narrow(black_box(a.get()), wn).unwrap()),
+                    |bch, _| bch.iter(|| isa.dot_i8_narrow(wn, black_box(a.get())).unwrap()),
                 );
             }
         }
@@ -461,7 +463,8 @@ fn fc(c: &mut Criterion) {
         activation: Activation::None,
     };
     let mut ch = vec![Channel::default(); out_dim];
-    let layer = FullyConnected::new(&w, in_dim, Some(&bias), &q, Requant::Double, &mut ch).unwrap();
+    let layer =
+        FullyConnected::new(&w, in_dim, Some(&bias), &q, RequantMode::Double, &mut ch).unwrap();
     let m = qkit::requant::quantize_multiplier(
         qkit::requant::conv_real_multiplier(0.02, 0.003, 0.1).unwrap(),
     )
@@ -527,7 +530,7 @@ fn best_of_report() {
             let tn = best(50, || {
                 for _ in 0..inner {
                     black_box(
-                        isa.dot_i8_narrow(black_box(a.get()), black_box(wn))
+                        isa.dot_i8_narrow(black_box(wn), black_box(a.get()))
                             .unwrap(),
                     );
                 }

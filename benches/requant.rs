@@ -8,7 +8,9 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, black_box, criterion_group, criterion_main};
 use qkit::kernel::{Isa, Multipliers, OutputStage, Scaling};
-use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, Requant};
+use qkit::layer::{
+    Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode,
+};
 use qkit::quant::Quantizer;
 use qkit::requant::{QuantizedMultiplier, quantize_multiplier};
 
@@ -96,7 +98,7 @@ fn fully_connected(c: &mut Criterion) {
         };
         let mut ch = vec![Channel::default(); out_dim];
         let fc =
-            FullyConnected::new(&w, in_dim, Some(&bias), &q, Requant::Double, &mut ch).unwrap();
+            FullyConnected::new(&w, in_dim, Some(&bias), &q, RequantMode::Double, &mut ch).unwrap();
         let mut out = vec![0i8; out_dim];
         let mut g = c.benchmark_group("fc_int8_per_channel_double");
         g.throughput(Throughput::Elements((in_dim * out_dim) as u64));

@@ -49,7 +49,9 @@ use core::slice;
 use crate::Error;
 use crate::kernel;
 use crate::kernel::{Multipliers, OutputStage, Scaling};
-use crate::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, Requant};
+use crate::layer::{
+    Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode,
+};
 use crate::quant::Quantizer;
 use crate::requant::{self, QuantizedMultiplier, Rounding};
 
@@ -146,11 +148,11 @@ fn rounding(r: qkit_rounding) -> Result<Rounding, qkit_status> {
     }
 }
 
-fn requant_mode(r: qkit_rounding) -> Result<Requant, qkit_status> {
+fn requant_mode(r: qkit_rounding) -> Result<RequantMode, qkit_status> {
     match r {
-        QKIT_ROUNDING_DOUBLE => Ok(Requant::Double),
-        QKIT_ROUNDING_SINGLE => Ok(Requant::Single),
-        QKIT_ROUNDING_FLOAT32 => Ok(Requant::Float32),
+        QKIT_ROUNDING_DOUBLE => Ok(RequantMode::Double),
+        QKIT_ROUNDING_SINGLE => Ok(RequantMode::Single),
+        QKIT_ROUNDING_FLOAT32 => Ok(RequantMode::Float32),
         _ => Err(QKIT_ERR_PARAM),
     }
 }
@@ -491,7 +493,7 @@ fn fc_pass<'a>(
     bias: Option<&[i32]>,
     q: &Quantization<'_>,
     scales: &[f32],
-    requant: Requant,
+    requant: RequantMode,
     (start, end): (usize, usize),
     channels: &'a mut [Channel; CHANNELS_PER_PASS],
 ) -> Result<FullyConnected<'a>, qkit_status> {

@@ -11,7 +11,7 @@ use qkit::QInt;
 use qkit::layer::{
     Activation, AveragePool2D, Channel, Conv2D, Conv2D16x8, Conv2DShape, DepthwiseConv2D,
     DepthwiseConv2D16x8, DepthwiseConv2DShape, FilterQuantizer, Logistic, Logistic16, MaxPool2D,
-    Padding, Pool2DShape, Quantization, Requant, Softmax, Softmax16, TableMode, Tanh, Tanh16,
+    Padding, Pool2DShape, Quantization, RequantMode, Softmax, Softmax16, TableMode, Tanh, Tanh16,
 };
 use qkit::quant::Quantizer;
 use serde_json::Value;
@@ -104,7 +104,7 @@ enum Mode16 {
 
 /// Runs a conv/depthwise case; `mode16` overrides the runtime's choice for
 /// 16x8 (to test the rejected candidate), `requant` for int8.
-fn run_conv(c: &Value, requant: Requant, mode16: Option<Mode16>) -> (Vec<i64>, Vec<i64>) {
+fn run_conv(c: &Value, requant: RequantMode, mode16: Option<Mode16>) -> (Vec<i64>, Vec<i64>) {
     let scales: Vec<f32> = c["filter_scales"]
         .as_array()
         .unwrap()
@@ -346,7 +346,7 @@ fn every_case_matches_the_runtime() {
         *seen.entry(key).or_default() += 1;
         match op {
             "conv" | "depthwise" => {
-                let (got, want) = run_conv(c, Requant::Double, None);
+                let (got, want) = run_conv(c, RequantMode::Double, None);
                 assert_eq!(got, want, "{name}");
             }
             "avgpool" | "maxpool" => {
@@ -409,7 +409,7 @@ fn sixteen_by_eight_requantization_is_told_apart() {
     {
         let int32 = c["bias_type"].as_str() == Some("int32");
         let other = if int32 { Mode16::I64 } else { Mode16::I32 };
-        let (got, want) = run_conv(c, Requant::Double, Some(other));
+        let (got, want) = run_conv(c, RequantMode::Double, Some(other));
         if got != want {
             separated[usize::from(int32)] += 1;
         }
@@ -432,7 +432,7 @@ fn int8_convolutions_are_double_rounded() {
         .iter()
         .filter(|c| (c["op"] == "conv" || c["op"] == "depthwise") && c["kind"] == "int8")
         .filter(|c| {
-            let (got, want) = run_conv(c, Requant::Single, None);
+            let (got, want) = run_conv(c, RequantMode::Single, None);
             got != want
         })
         .count();

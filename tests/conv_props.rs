@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use qkit::layer::{
     Activation, AveragePool2D, Channel, Conv2D, Conv2D16x8, Conv2DShape, DepthwiseConv2D,
     DepthwiseConv2D16x8, DepthwiseConv2DShape, FilterQuantizer, Logistic, Logistic16, MaxPool2D,
-    Padding, Pool2DShape, Quantization, Requant, Softmax, Softmax16, TableMode, Tanh, Tanh16,
+    Padding, Pool2DShape, Quantization, RequantMode, Softmax, Softmax16, TableMode, Tanh, Tanh16,
 };
 use qkit::quant::Quantizer;
 use qkit::requant::{
@@ -50,7 +50,7 @@ fn requant8(
     s_in: f32,
     s_w: f32,
     s_out: f32,
-    requant: Requant,
+    requant: RequantMode,
     zp: i32,
     lo: i32,
     hi: i32,
@@ -58,14 +58,14 @@ fn requant8(
     let real = conv_real_multiplier(s_in, s_w, s_out).unwrap();
     let acc = acc as i32;
     let v = match requant {
-        Requant::Double => {
+        RequantMode::Double => {
             multiply_by_quantized_multiplier(
                 acc,
                 quantize_multiplier(real).unwrap(),
                 Rounding::Double,
             ) + zp
         }
-        Requant::Single => {
+        RequantMode::Single => {
             multiply_by_quantized_multiplier(
                 acc,
                 quantize_multiplier_single_rounding(real).unwrap(),
@@ -174,8 +174,12 @@ impl Lcg {
     }
 }
 
-fn requant_mode(i: u8) -> Requant {
-    [Requant::Double, Requant::Single, Requant::Float32][i as usize % 3]
+fn requant_mode(i: u8) -> RequantMode {
+    [
+        RequantMode::Double,
+        RequantMode::Single,
+        RequantMode::Float32,
+    ][i as usize % 3]
 }
 
 proptest! {
@@ -575,13 +579,13 @@ fn bad_parameters_are_errors() {
         Conv2DShape::new([2, 2, 2], [3, 3, 2]).padding(Padding::Valid),
     ] {
         assert!(
-            Conv2D::new(&w, &s, None, &q, Requant::Double, &mut ch).is_err(),
+            Conv2D::new(&w, &s, None, &q, RequantMode::Double, &mut ch).is_err(),
             "{s:?}"
         );
     }
     let mut ch3 = [Channel::default(); 3];
     let grouped = Conv2DShape::new([4, 4, 2], [3, 3, 1]);
-    assert!(Conv2D::new(&[1; 27], &grouped, None, &q, Requant::Double, &mut ch3).is_err()); // 3 % 2
+    assert!(Conv2D::new(&[1; 27], &grouped, None, &q, RequantMode::Double, &mut ch3).is_err()); // 3 % 2
     // Bad scales and zero points cannot reach a layer: the quantizers
     // reject them.
     assert!(Quantizer::<i8>::new(0.0, 0).is_err());
@@ -604,12 +608,12 @@ fn bad_parameters_are_errors() {
     ] {
         let mut ch = [Channel::default(); 2];
         assert!(
-            Conv2D::new(&w, &shape, None, &bad, Requant::Double, &mut ch).is_err(),
+            Conv2D::new(&w, &shape, None, &bad, RequantMode::Double, &mut ch).is_err(),
             "{bad:?}"
         );
     }
     let mut ch = [Channel::default(); 2];
-    let conv = Conv2D::new(&w, &shape, Some(&[1, 2]), &q, Requant::Double, &mut ch).unwrap();
+    let conv = Conv2D::new(&w, &shape, Some(&[1, 2]), &q, RequantMode::Double, &mut ch).unwrap();
     let mut out = [0i8; 32];
     assert!(conv.run(&[0; 32], 1, &mut out, &mut [0; 17]).is_err()); // scratch < one field
     assert!(conv.run(&[0; 31], 1, &mut out, &mut [0; 18]).is_err());
@@ -618,11 +622,13 @@ fn bad_parameters_are_errors() {
     assert!(Conv2D::buffer_len(&shape.stride(0, 0)).is_err());
     // Huge sizes overflow cleanly.
     let huge = Conv2DShape::new([1 << 20, 1 << 20, 1 << 20], [1, 1, 1 << 20]);
-    assert!(Conv2D::new(&w, &huge, None, &q, Requant::Double, &mut ch).is_err());
+    assert!(Conv2D::new(&w, &huge, None, &q, RequantMode::Double, &mut ch).is_err());
 
     let dshape = DepthwiseConv2DShape::new([4, 4, 2], [3, 3], 0);
     let mut ch = [Channel::default(); 2];
-    assert!(DepthwiseConv2D::new(&[1; 18], &dshape, None, &q, Requant::Double, &mut ch).is_err());
+    assert!(
+        DepthwiseConv2D::new(&[1; 18], &dshape, None, &q, RequantMode::Double, &mut ch).is_err()
+    );
     let pq = Quantizer::<i8>::new(0.1, 0).unwrap();
     assert!(
         AveragePool2D::new(

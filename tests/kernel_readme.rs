@@ -11,7 +11,7 @@ fn readme_example_0() {
     let w = NarrowI8::new(&[1, 2, 3, -127, 0, 127]).unwrap(); // 2 rows x 3 columns
     // ...and the AVX2 sign trick (vpsignb + vpmaddubsw) runs with no per-call check.
     assert_eq!(
-        dot_i8_narrow(&x, NarrowI8::new(&[1, 2, 3]).unwrap()).unwrap(),
+        dot_i8_narrow(NarrowI8::new(&[1, 2, 3]).unwrap(), &x).unwrap(),
         -128 + 254 + 9
     );
     let mut acc = [0i32; 2];
@@ -22,7 +22,7 @@ fn readme_example_0() {
 #[test]
 fn readme_example_1() {
     use qkit::layer::{
-        Activation, Channel, FilterQuantizer, FullyConnected, Quantization, Requant,
+        Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode,
     };
     use qkit::quant::Quantizer;
 
@@ -40,7 +40,7 @@ fn readme_example_1() {
         3,
         Some(&[100, -50]),
         &q,
-        Requant::Double,
+        RequantMode::Double,
         &mut channels,
     )
     .unwrap();

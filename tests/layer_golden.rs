@@ -2,7 +2,8 @@
 //! Vectors: tests/data/fc_golden.json, from tools/gen_fc_golden.py.
 
 use qkit::layer::{
-    Activation, Channel, FilterQuantizer, FullyConnected, FullyConnected16x8, Quantization, Requant,
+    Activation, Channel, FilterQuantizer, FullyConnected, FullyConnected16x8, Quantization,
+    RequantMode,
 };
 use qkit::quant::Quantizer;
 use serde_json::Value;
@@ -83,7 +84,7 @@ fn fully_connected_matches_tflite_micro() {
                         in_dim,
                         bias.as_deref(),
                         &q,
-                        Requant::Double,
+                        RequantMode::Double,
                         &mut channels,
                     )
                 } else {
@@ -92,7 +93,7 @@ fn fully_connected_matches_tflite_micro() {
                         in_dim,
                         bias.as_deref(),
                         &q,
-                        Requant::Double,
+                        RequantMode::Double,
                         &mut channels,
                     )
                 }
@@ -108,7 +109,7 @@ fn fully_connected_matches_tflite_micro() {
                         in_dim,
                         bias.as_deref(),
                         &q,
-                        Requant::Double,
+                        RequantMode::Double,
                         &mut ch8,
                     )
                     .unwrap();
@@ -124,7 +125,7 @@ fn fully_connected_matches_tflite_micro() {
                         prepared,
                         bias.as_deref(),
                         &q,
-                        Requant::Double,
+                        RequantMode::Double,
                         &mut chp,
                     )
                     .unwrap();

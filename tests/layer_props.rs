@@ -5,7 +5,8 @@
 use proptest::prelude::*;
 use qkit::kernel::PreparedI4;
 use qkit::layer::{
-    Activation, Channel, FilterQuantizer, FullyConnected, FullyConnected16x8, Quantization, Requant,
+    Activation, Channel, FilterQuantizer, FullyConnected, FullyConnected16x8, Quantization,
+    RequantMode,
 };
 use qkit::quant::{PerChannel, Quantizer};
 use qkit::requant::{
@@ -31,7 +32,7 @@ fn reference(
     out_dim: usize,
     bias: Option<&[i32]>,
     q: &Quantization<'_>,
-    requant: Requant,
+    requant: RequantMode,
     x: &[i8],
     batch: usize,
 ) -> Vec<i8> {
@@ -53,27 +54,27 @@ fn reference(
             let s_w = q.filter.scale(o).unwrap();
             let real = conv_real_multiplier(q.input.scale(), s_w, q.output.scale()).unwrap();
             let y = match requant {
-                Requant::Double => {
+                RequantMode::Double => {
                     let m = quantize_multiplier(real).unwrap();
                     (multiply_by_quantized_multiplier(acc, m, Rounding::Double)
                         + q.output.zero_point())
                     .clamp(lo, hi)
                 }
-                Requant::Single => {
+                RequantMode::Single => {
                     let m = quantize_multiplier_single_rounding(real).unwrap();
                     (multiply_by_quantized_multiplier(acc, m, Rounding::Single)
                         + q.output.zero_point())
                     .clamp(lo, hi)
                 }
-                Requant::LiteRtOptimized => {
+                RequantMode::LiteRtOptimized => {
                     let m = quantize_multiplier(real).unwrap();
                     (multiply_by_quantized_multiplier_ties_up(acc, m) + q.output.zero_point())
                         .clamp(lo, hi)
                 }
-                Requant::LiteRtReference => {
+                RequantMode::LiteRtReference => {
                     requantize_f64(acc.into(), real, q.output.zero_point(), lo, hi)
                 }
-                Requant::Float32 => requantize_f32(
+                RequantMode::Float32 => requantize_f32(
                     acc,
                     q.input.scale() * s_w / q.output.scale(),
                     q.output.zero_point(),
@@ -97,13 +98,13 @@ fn activation() -> impl Strategy<Value = Activation> {
     ]
 }
 
-fn requant() -> impl Strategy<Value = Requant> {
+fn requant() -> impl Strategy<Value = RequantMode> {
     prop_oneof![
-        Just(Requant::Double),
-        Just(Requant::Single),
-        Just(Requant::LiteRtOptimized),
-        Just(Requant::LiteRtReference),
-        Just(Requant::Float32)
+        Just(RequantMode::Double),
+        Just(RequantMode::Single),
+        Just(RequantMode::LiteRtOptimized),
+        Just(RequantMode::LiteRtReference),
+        Just(RequantMode::Float32)
     ]
 }
 
@@ -252,13 +253,13 @@ fn bad_inputs_are_errors_not_panics() {
     };
     let mut ch = [Channel::default(); 2];
     // Three filter scales for two channels.
-    assert!(FullyConnected::new(&[0; 4], 2, None, &q, Requant::Double, &mut ch).is_err());
+    assert!(FullyConnected::new(&[0; 4], 2, None, &q, RequantMode::Double, &mut ch).is_err());
     let q = Quantization {
         filter: FilterQuantizer::symmetric(&[0.1]).unwrap(),
         ..q
     };
-    assert!(FullyConnected::new(&[0; 4], 2, Some(&[1]), &q, Requant::Double, &mut ch).is_err());
-    assert!(FullyConnected::new_i4(&[0; 1], 2, None, &q, Requant::Double, &mut ch).is_err());
+    assert!(FullyConnected::new(&[0; 4], 2, Some(&[1]), &q, RequantMode::Double, &mut ch).is_err());
+    assert!(FullyConnected::new_i4(&[0; 1], 2, None, &q, RequantMode::Double, &mut ch).is_err());
     // Bad scales and zero points cannot reach a layer: the quantizers
     // reject them.
     for bad in [0.0, -1.0, f32::NAN, f32::INFINITY] {
@@ -271,7 +272,7 @@ fn bad_inputs_are_errors_not_panics() {
         filter: Quantizer::new(0.1, 3).unwrap().into(),
         ..q
     };
-    assert!(FullyConnected::new(&[0; 4], 2, None, &qb, Requant::Double, &mut ch).is_err());
+    assert!(FullyConnected::new(&[0; 4], 2, None, &qb, RequantMode::Double, &mut ch).is_err());
     let scales = [0.1, 0.2];
     let qb = Quantization {
         filter: PerChannel::new(&scales, &[0, 1], &[2, 2], 0)
@@ -279,8 +280,8 @@ fn bad_inputs_are_errors_not_panics() {
             .into(),
         ..q
     };
-    assert!(FullyConnected::new(&[0; 4], 2, None, &qb, Requant::Double, &mut ch).is_err());
-    let fc = FullyConnected::new(&[0; 4], 2, None, &q, Requant::Double, &mut ch).unwrap();
+    assert!(FullyConnected::new(&[0; 4], 2, None, &qb, RequantMode::Double, &mut ch).is_err());
+    let fc = FullyConnected::new(&[0; 4], 2, None, &q, RequantMode::Double, &mut ch).unwrap();
     let mut out = [0i8; 4];
     assert!(fc.run(&[0; 3], 2, &mut out).is_err());
     assert!(fc.run(&[0; 4], 2, &mut out[..3]).is_err());

@@ -94,7 +94,7 @@ fn issue_13_layer_names_keep_their_signatures() {
     use qkit::layer::{
         AveragePool2D, Channel, Conv2D, Conv2D16x8, Conv2DShape, DepthwiseConv2D,
         DepthwiseConv2D16x8, DepthwiseConv2DShape, Logistic, Logistic16, MaxPool2D, Pool2DShape,
-        Quantization, Requant, Softmax, Softmax16, TableMode, Tanh, Tanh16,
+        Quantization, RequantMode, Softmax, Softmax16, TableMode, Tanh, Tanh16,
     };
     use qkit::ops::Activation;
     type ConvNew = fn(
@@ -102,7 +102,7 @@ fn issue_13_layer_names_keep_their_signatures() {
         &Conv2DShape,
         Option<&[i32]>,
         &Quantization<'_>,
-        Requant,
+        RequantMode,
         &'static mut [Channel],
     ) -> Result<Conv2D<'static>, Error>;
     let _: ConvNew = Conv2D::new;
@@ -115,7 +115,7 @@ fn issue_13_layer_names_keep_their_signatures() {
         &DepthwiseConv2DShape,
         Option<&[i32]>,
         &Quantization<'_>,
-        Requant,
+        RequantMode,
         &'static mut [Channel],
     ) -> Result<DepthwiseConv2D<'static>, Error>;
     let _: DwNew = DepthwiseConv2D::new;
@@ -181,7 +181,7 @@ fn issue_14_eco_names_keep_their_signatures() {
 /// modes.
 #[test]
 fn output_stage_names_keep_their_signatures() {
-    use qkit::kernel::{Isa, Multipliers, OutputStage, Requant, Scaling, requantize};
+    use qkit::kernel::{Isa, Multipliers, OutputStage, RequantMode, Scaling, requantize};
     use qkit::requant::{
         multiply_by_quantized_multiplier_ties_up, requantize_f64, rounding_right_shift_ties_up,
     };
@@ -194,16 +194,16 @@ fn output_stage_names_keep_their_signatures() {
     let _: fn(i32, QuantizedMultiplier) -> i32 = multiply_by_quantized_multiplier_ties_up;
     let _: fn(i64, f64, i32, i32, i32) -> i32 = requantize_f64;
     let _: fn(i32, i32) -> i32 = rounding_right_shift_ties_up;
-    let _: [Requant; 5] = [
-        Requant::Double,
-        Requant::Single,
-        Requant::LiteRtOptimized,
-        Requant::LiteRtReference,
-        Requant::Float32,
+    let _: [RequantMode; 5] = [
+        RequantMode::Double,
+        RequantMode::Single,
+        RequantMode::LiteRtOptimized,
+        RequantMode::LiteRtReference,
+        RequantMode::Float32,
     ];
-    let _: [qkit::layer::Requant; 2] = [
-        qkit::layer::Requant::LiteRtOptimized,
-        qkit::layer::Requant::LiteRtReference,
+    let _: [qkit::layer::RequantMode; 2] = [
+        qkit::layer::RequantMode::LiteRtOptimized,
+        qkit::layer::RequantMode::LiteRtReference,
     ];
     let m = Multipliers::PerTensor(QuantizedMultiplier::ONE);
     let _: [Scaling<'_>; 5] = [

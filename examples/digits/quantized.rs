@@ -3,7 +3,9 @@
 
 use qkit::calib::{EntropyOptions, Histogram, ZeroBin};
 use qkit::int4::{self, I4};
-use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, Requant};
+use qkit::layer::{
+    Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode,
+};
 use qkit::quant::{CodeRange, QuantizeSlice, Quantizer};
 use qkit::{Error, Round};
 
@@ -224,7 +226,7 @@ impl<'a> Runner<'a> {
     pub fn new(
         model: &'a QModel,
         channels: &'a mut [Vec<Channel>],
-        requant: Requant,
+        requant: RequantMode,
     ) -> Result<Self, Error> {
         let mut fcs = Vec::new();
         for (layer, ch) in model.layers.iter().zip(channels.iter_mut()) {

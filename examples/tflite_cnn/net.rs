@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use qkit::Error;
 use qkit::layer::{
     Activation, AveragePool2D, Channel, Conv2D, Conv2DShape, DepthwiseConv2D, DepthwiseConv2DShape,
-    FilterQuantizer, FullyConnected, MaxPool2D, Padding, Pool2DShape, Quantization, Requant,
+    FilterQuantizer, FullyConnected, MaxPool2D, Padding, Pool2DShape, Quantization, RequantMode,
     Softmax,
 };
 use qkit::quant::Quantizer;
@@ -391,7 +391,7 @@ impl<'a> Net<'a> {
                         shape,
                         graph.bias_of(step),
                         &graph.quantization(step, *activation)?,
-                        Requant::Double,
+                        RequantMode::Double,
                         ch,
                     )?)
                 }
@@ -400,7 +400,7 @@ impl<'a> Net<'a> {
                     shape,
                     graph.bias_of(step),
                     &graph.quantization(step, *activation)?,
-                    Requant::Double,
+                    RequantMode::Double,
                     ch,
                 )?),
                 Op::AveragePool { shape, activation } | Op::MaxPool { shape, activation } => {
@@ -428,7 +428,7 @@ impl<'a> Net<'a> {
                         *in_dim,
                         graph.bias_of(step),
                         &graph.quantization(step, *activation)?,
-                        Requant::Double,
+                        RequantMode::Double,
                         ch,
                     )?)
                 }

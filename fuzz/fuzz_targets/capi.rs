@@ -15,7 +15,7 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use qkit::capi::*;
-use qkit::layer::{Activation, Channel, FullyConnected, FilterQuantizer, Quantization, Requant};
+use qkit::layer::{Activation, Channel, FullyConnected, FilterQuantizer, Quantization, RequantMode};
 use qkit::quant::Quantizer;
 use qkit::requant::{self, Multipliers, OutputStage, Rounding};
 
@@ -337,7 +337,7 @@ fuzz_target!(|inp: Input| {
                 let ss: Vec<f32> = read(&before, base, s_p);
                 let bs: Option<Vec<i32>> = b_p.map(|b| read(&before, base, b));
                 let activation = [Activation::None, Activation::Relu, Activation::Relu6, Activation::ReluN1To1][act as usize];
-                let requant = [Requant::Double, Requant::Single, Requant::Float32][rounding as usize];
+                let requant = [RequantMode::Double, RequantMode::Single, RequantMode::Float32][rounding as usize];
                 let q = Quantization { filter_scales: &ss, activation, ..q };
                 let mut ch = vec![Channel::default(); out_dim];
                 let fc = FullyConnected::new(&ws, in_dim, bs.as_deref(), &q, requant, &mut ch).unwrap();

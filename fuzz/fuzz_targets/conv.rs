@@ -10,7 +10,7 @@ use libfuzzer_sys::fuzz_target;
 use qkit::layer::{
     Activation, AveragePool2D, Channel, Conv2D, Conv2D16x8, Conv2DShape, DepthwiseConv2D,
     DepthwiseConv2D16x8, DepthwiseConv2DShape, Logistic, MaxPool2D, Padding, Pool2DShape,
-    FilterQuantizer, Quantization, Requant, Softmax, Softmax16, TableMode, Tanh, Logistic16, Tanh16,
+    FilterQuantizer, Quantization, RequantMode, Softmax, Softmax16, TableMode, Tanh, Logistic16, Tanh16,
 };
 use qkit::quant::Quantizer;
 use qkit::requant::{
@@ -53,7 +53,7 @@ fuzz_target!(|f: Input| {
     let out_c = f.out_c as usize % 80;
     let batch = f.batch as usize % 3;
     let padding = if f.valid { Padding::Valid } else { Padding::Same };
-    let mode = [Requant::Double, Requant::Single, Requant::Float32][f.mode as usize % 3];
+    let mode = [RequantMode::Double, RequantMode::Single, RequantMode::Float32][f.mode as usize % 3];
     let act = [Activation::None, Activation::Relu, Activation::Relu6, Activation::ReluN1To1][f.act as usize % 4];
     let q = Quantization {
         input: Quantizer::new(f.s_in, f.zp_in).unwrap(),
@@ -72,7 +72,7 @@ fuzz_target!(|f: Input| {
     let mut ch = vec![Channel::default(); out_c];
     if let Ok(conv) = Conv2D::new(&weights, &shape, f.bias.as_deref(), &q, mode, &mut ch) {
         let mut y = vec![0i8; out_len];
-        if conv.run(&x, batch, &mut y, &mut scratch).is_ok() && mode == Requant::Double {
+        if conv.run(&x, batch, &mut y, &mut scratch).is_ok() && mode == RequantMode::Double {
             let (out_h, out_w) = shape.output_size().unwrap();
             let eff = |k: usize, d: usize| (k - 1) * d + 1;
             let pad = |n: usize, k: usize, s: usize, d: usize, o: usize| {

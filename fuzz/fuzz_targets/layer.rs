@@ -9,7 +9,7 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use qkit::kernel::PreparedI4;
-use qkit::layer::{Activation, Channel, FullyConnected, FullyConnected16x8, FilterQuantizer, Quantization, Requant};
+use qkit::layer::{Activation, Channel, FullyConnected, FullyConnected16x8, FilterQuantizer, Quantization, RequantMode};
 use qkit::quant::Quantizer;
 use qkit::Error;
 use qkit::requant::{
@@ -39,7 +39,7 @@ fuzz_target!(|f: Input| {
     let in_dim = f.in_dim as usize % 80;
     let out_dim = f.out_dim as usize % 80;
     let batch = f.batch as usize % 3;
-    let mode = [Requant::Double, Requant::Single, Requant::Float32][f.mode as usize % 3];
+    let mode = [RequantMode::Double, RequantMode::Single, RequantMode::Float32][f.mode as usize % 3];
     let act = [Activation::None, Activation::Relu, Activation::Relu6, Activation::ReluN1To1][f.act as usize % 4];
     let n = in_dim * out_dim;
     let w: Vec<i8> = f.data.iter().copied().cycle().take(if f.data.is_empty() { 0 } else { n }).collect();
@@ -119,16 +119,16 @@ fuzz_target!(|f: Input| {
             let real = conv_real_multiplier(f.s_in, sw, f.s_out).unwrap();
             let m = quantize_multiplier_checked(real).unwrap();
             let y = match mode {
-                Requant::Double => (multiply_by_quantized_multiplier(acc, m, Rounding::Double)
+                RequantMode::Double => (multiply_by_quantized_multiplier(acc, m, Rounding::Double)
                     .saturating_add(f.zp_out))
                 .clamp(lo, hi),
-                Requant::Single => (multiply_by_quantized_multiplier(acc, m, Rounding::Single)
+                RequantMode::Single => (multiply_by_quantized_multiplier(acc, m, Rounding::Single)
                     .saturating_add(f.zp_out))
                 .clamp(lo, hi),
                 // ONNX Runtime's f32 scale may underflow to 0 or overflow to
                 // inf where the checked function wants a positive finite one:
                 // then the MLAS formula itself (NaN gives the minimum).
-                Requant::Float32 => {
+                RequantMode::Float32 => {
                     let s = f.s_in * sw / f.s_out;
                     requantize_f32(acc, s, f.zp_out, lo, hi).unwrap_or_else(|_| {
                         let (l, h) = ((lo - f.zp_out) as f32, (hi - f.zp_out) as f32);

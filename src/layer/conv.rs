@@ -2,7 +2,7 @@
 //! weights), bit for bit as TensorFlow Lite Micro's `ConvPerChannel`
 //! reference kernels compute them.
 
-use super::fully_connected::{Channel, Requant, check_len};
+use super::fully_connected::{Channel, RequantMode, check_len};
 use super::quantization::Quantization;
 use super::stage::{ACC_TILE, BLOCK, GemmWeights, Stage, prepare_16x8, prepare_int8};
 use super::window::{Padding, Window, product, window_options};
@@ -223,7 +223,7 @@ impl Geometry {
 /// buffer first ([`Conv2D::buffer_len`]).
 ///
 /// ```
-/// use qkit::layer::{Activation, Channel, Conv2D, Conv2DShape, FilterQuantizer, Quantization, Requant};
+/// use qkit::layer::{Activation, Channel, Conv2D, Conv2DShape, FilterQuantizer, Quantization, RequantMode};
 /// use qkit::quant::Quantizer;
 /// // One 2x2 filter summing a 3x3x1 image; SAME padding, stride 1.
 /// let shape = Conv2DShape::new([3, 3, 1], [2, 2, 1]);
@@ -234,7 +234,7 @@ impl Geometry {
 ///     activation: Activation::None,
 /// };
 /// let mut ch = [Channel::default(); 1];
-/// let conv = Conv2D::new(&[1, 1, 1, 1], &shape, None, &q, Requant::Double, &mut ch)?;
+/// let conv = Conv2D::new(&[1, 1, 1, 1], &shape, None, &q, RequantMode::Double, &mut ch)?;
 /// let mut scratch = vec![0i8; Conv2D::buffer_len(&shape)?];
 /// let x = [-1, 0, 1, 2, 3, 4, 5, 6, 7]; // real values 0..=8
 /// let mut y = [0i8; 9];
@@ -267,7 +267,7 @@ impl<'a> Conv2D<'a> {
     /// output stage's range, an empty output.
     ///
     /// ```
-    /// use qkit::layer::{Activation, Channel, Conv2D, Conv2DShape, FilterQuantizer, Quantization, Requant};
+    /// use qkit::layer::{Activation, Channel, Conv2D, Conv2DShape, FilterQuantizer, Quantization, RequantMode};
     /// use qkit::quant::Quantizer;
     /// let q = Quantization {
     ///     input: Quantizer::new(1.0, 0)?,
@@ -277,9 +277,9 @@ impl<'a> Conv2D<'a> {
     /// };
     /// let mut ch = [Channel::default(); 2];
     /// let shape = Conv2DShape::new([4, 4, 3], [3, 3, 3]);
-    /// assert!(Conv2D::new(&[0; 54], &shape, None, &q, Requant::Double, &mut ch).is_ok());
+    /// assert!(Conv2D::new(&[0; 54], &shape, None, &q, RequantMode::Double, &mut ch).is_ok());
     /// let mut ch = [Channel::default(); 2];
-    /// assert!(Conv2D::new(&[0; 53], &shape, None, &q, Requant::Double, &mut ch).is_err());
+    /// assert!(Conv2D::new(&[0; 53], &shape, None, &q, RequantMode::Double, &mut ch).is_err());
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn new(
@@ -287,7 +287,7 @@ impl<'a> Conv2D<'a> {
         shape: &Conv2DShape,
         bias: Option<&[i32]>,
         q: &Quantization<'_>,
-        requant: Requant,
+        requant: RequantMode,
         channels: &'a mut [Channel],
     ) -> Result<Self, Error> {
         let geometry = Geometry::new(shape, channels.len(), weights.len())?;
@@ -337,7 +337,7 @@ impl<'a> Conv2D<'a> {
     /// # };
     /// let mut ch = [Channel::default(); 4];
     /// let shape = Conv2DShape::new([9, 9, 2], [3, 3, 2]).stride(2, 2);
-    /// let conv = Conv2D::new(&[1; 72], &shape, None, &q, Requant::Double, &mut ch)?;
+    /// let conv = Conv2D::new(&[1; 72], &shape, None, &q, RequantMode::Double, &mut ch)?;
     /// assert_eq!(conv.output_shape(), [5, 5, 4]);
     /// # Ok::<(), qkit::Error>(())
     /// ```
@@ -359,7 +359,7 @@ impl<'a> Conv2D<'a> {
     /// };
     /// let mut ch = [Channel::default(); 1];
     /// let conv = Conv2D::new(&[1], &Conv2DShape::new([1, 1, 1], [1, 1, 1]), None, &q,
-    ///     Requant::Double, &mut ch)?;
+    ///     RequantMode::Double, &mut ch)?;
     /// assert_eq!(conv.activation_range(), (-28, 92));
     /// # Ok::<(), qkit::Error>(())
     /// ```
@@ -373,7 +373,7 @@ impl<'a> Conv2D<'a> {
     /// convolution is 1x1 with stride 1).
     ///
     /// ```
-    /// use qkit::layer::{Activation, Channel, Conv2D, Conv2DShape, FilterQuantizer, Padding, Quantization, Requant};
+    /// use qkit::layer::{Activation, Channel, Conv2D, Conv2DShape, FilterQuantizer, Padding, Quantization, RequantMode};
     /// use qkit::quant::Quantizer;
     /// // Two 1x1 filters over 2x2x2 pixels: channel swap and channel sum.
     /// let q = Quantization {
@@ -384,7 +384,7 @@ impl<'a> Conv2D<'a> {
     /// };
     /// let mut ch = [Channel::default(); 2];
     /// let shape = Conv2DShape::new([2, 2, 2], [1, 1, 2]);
-    /// let conv = Conv2D::new(&[0, 1, 1, 1], &shape, None, &q, Requant::Double, &mut ch)?;
+    /// let conv = Conv2D::new(&[0, 1, 1, 1], &shape, None, &q, RequantMode::Double, &mut ch)?;
     /// let mut y = [0i8; 8];
     /// conv.run(&[1, 2, 3, 4, -5, 6, 7, -8], 1, &mut y, &mut [])?;
     /// assert_eq!(y, [2, 2, 4, 4, 6, 1, 0, 0]); // 1.5 -> 2 with rounding; RELU

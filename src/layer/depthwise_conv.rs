@@ -2,7 +2,7 @@
 //! [`DepthwiseConv2D16x8`], bit for bit as TensorFlow Lite Micro's
 //! `DepthwiseConvPerChannel` reference kernels compute them.
 
-use super::fully_connected::{Channel, Requant, check_len};
+use super::fully_connected::{Channel, RequantMode, check_len};
 use super::quantization::Quantization;
 use super::stage::{ACC_TILE, BLOCK, Stage, prepare_16x8, prepare_int8};
 use super::window::{Padding, Window, product, window_options};
@@ -354,7 +354,7 @@ impl Mac<i16> for i64 {
 ///
 /// ```
 /// use qkit::layer::{
-///     Activation, Channel, DepthwiseConv2D, DepthwiseConv2DShape, Padding, Quantization, Requant,
+///     Activation, Channel, DepthwiseConv2D, DepthwiseConv2DShape, Padding, Quantization, RequantMode,
 /// };
 /// // 2 channels, 3x1 image, a 3x1 filter per channel, SAME.
 /// let shape = DepthwiseConv2DShape::new([3, 1, 2], [3, 1], 1);
@@ -366,7 +366,7 @@ impl Mac<i16> for i64 {
 ///     activation: Activation::None,
 /// };
 /// let mut ch = [Channel::default(); 2];
-/// let dw = DepthwiseConv2D::new(&w, &shape, None, &q, Requant::Double, &mut ch)?;
+/// let dw = DepthwiseConv2D::new(&w, &shape, None, &q, RequantMode::Double, &mut ch)?;
 /// let mut y = [0i8; 6];
 /// dw.run(&[1, 10, 2, 20, 3, 30], 1, &mut y)?;
 /// assert_eq!(y, [3, 10, 6, 20, 5, 30]);
@@ -401,9 +401,9 @@ impl<'a> DepthwiseConv2D<'a> {
     /// };
     /// let shape = DepthwiseConv2DShape::new([4, 4, 2], [3, 3], 2);
     /// let mut ch = [Channel::default(); 4];
-    /// assert!(DepthwiseConv2D::new(&[1; 36], &shape, None, &q, Requant::Double, &mut ch).is_ok());
+    /// assert!(DepthwiseConv2D::new(&[1; 36], &shape, None, &q, RequantMode::Double, &mut ch).is_ok());
     /// let mut ch = [Channel::default(); 3];
-    /// assert!(DepthwiseConv2D::new(&[1; 36], &shape, None, &q, Requant::Double, &mut ch).is_err());
+    /// assert!(DepthwiseConv2D::new(&[1; 36], &shape, None, &q, RequantMode::Double, &mut ch).is_err());
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn new(
@@ -411,7 +411,7 @@ impl<'a> DepthwiseConv2D<'a> {
         shape: &DepthwiseConv2DShape,
         bias: Option<&[i32]>,
         q: &Quantization<'_>,
-        requant: Requant,
+        requant: RequantMode,
         channels: &'a mut [Channel],
     ) -> Result<Self, Error> {
         let geometry = Geometry::new(shape, channels.len(), weights.len())?;
@@ -447,7 +447,7 @@ impl<'a> DepthwiseConv2D<'a> {
     /// # };
     /// let mut ch = [Channel::default(); 6];
     /// let shape = DepthwiseConv2DShape::new([5, 5, 3], [3, 3], 2).stride(2, 2);
-    /// let dw = DepthwiseConv2D::new(&[1; 54], &shape, None, &q, Requant::Double, &mut ch)?;
+    /// let dw = DepthwiseConv2D::new(&[1; 54], &shape, None, &q, RequantMode::Double, &mut ch)?;
     /// assert_eq!(dw.output_shape(), [3, 3, 6]);
     /// # Ok::<(), qkit::Error>(())
     /// ```
@@ -469,7 +469,7 @@ impl<'a> DepthwiseConv2D<'a> {
     /// };
     /// let mut ch = [Channel::default(); 1];
     /// let dw = DepthwiseConv2D::new(&[1], &DepthwiseConv2DShape::new([1, 1, 1], [1, 1], 1),
-    ///     None, &q, Requant::Double, &mut ch)?;
+    ///     None, &q, RequantMode::Double, &mut ch)?;
     /// assert_eq!(dw.activation_range(), (-10, 10));
     /// # Ok::<(), qkit::Error>(())
     /// ```
@@ -490,7 +490,7 @@ impl<'a> DepthwiseConv2D<'a> {
     /// };
     /// let mut ch = [Channel::default(); 1];
     /// let shape = DepthwiseConv2DShape::new([1, 3, 1], [1, 3], 1);
-    /// let dw = DepthwiseConv2D::new(&[1, 2, 3], &shape, None, &q, Requant::Double, &mut ch)?;
+    /// let dw = DepthwiseConv2D::new(&[1, 2, 3], &shape, None, &q, RequantMode::Double, &mut ch)?;
     /// let mut y = [0i8; 3];
     /// dw.run(&[6, 7, 8], 1, &mut y)?; // real values 1, 2, 3; padding is real 0
     /// assert_eq!(y, [2 + 6, 1 + 4 + 9, 2 + 6]);

@@ -20,7 +20,7 @@ use crate::requant::{
 
 /// How the accumulator is mapped back to the output type: which runtime's
 /// requantization a layer reproduces.
-pub use crate::kernel::Requant;
+pub use crate::kernel::RequantMode;
 /// Per-output-channel data computed once by a layer constructor (folded
 /// bias, multipliers), kept in caller storage: the table the kernel output
 /// stage reads.
@@ -48,7 +48,7 @@ const ROWS_PER_PASS: usize = 64;
 /// See the [module documentation](crate::layer) for the arithmetic.
 ///
 /// ```
-/// use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, Requant};
+/// use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode};
 /// use qkit::quant::Quantizer;
 /// // Per-channel weight scales, RELU, a batch of two rows.
 /// let q = Quantization {
@@ -58,7 +58,7 @@ const ROWS_PER_PASS: usize = 64;
 ///     activation: Activation::Relu,
 /// };
 /// let mut ch = [Channel::default(); 2];
-/// let fc = FullyConnected::new(&[4, 4, -8, 8], 2, None, &q, Requant::Double, &mut ch)?;
+/// let fc = FullyConnected::new(&[4, 4, -8, 8], 2, None, &q, RequantMode::Double, &mut ch)?;
 /// let mut out = [0i8; 4];
 /// fc.run(&[1, 2, 3, 1], 2, &mut out)?;
 /// // row 0: 12·0.25 = 3, 8·0.125 = 1; row 1: 16·0.25 = 4, -16·0.125 -> RELU 0
@@ -78,7 +78,7 @@ struct Plan<'w> {
     weights: Weights<'w>,
     in_dim: usize,
     clamp: Clamp,
-    requant: Requant,
+    requant: RequantMode,
     isa: Isa,
 }
 
@@ -128,7 +128,7 @@ pub(crate) fn int8_clamp(q: &Quantization<'_>) -> Result<Clamp, Error> {
 /// output pixel's channels, or several pixels' as whole rows).
 pub(crate) fn fill_channels<A: QInt>(
     q: &Quantization<'_, A>,
-    requant: Requant,
+    requant: RequantMode,
     channels: &mut [Channel],
     bias: impl Fn(usize) -> i64,
 ) -> Result<(), Error> {
@@ -144,11 +144,11 @@ pub(crate) fn fill_channels<A: QInt>(
         // error, never a silently wrapped or saturated multiplier. Inside
         // that range single rounding's multiplier equals double rounding's.
         let multiplier = match requant {
-            Requant::Double | Requant::Single | Requant::LiteRtOptimized => {
+            RequantMode::Double | RequantMode::Single | RequantMode::LiteRtOptimized => {
                 quantize_multiplier_checked(real)?
             }
             // Informative only in the float modes.
-            Requant::LiteRtReference | Requant::Float32 => {
+            RequantMode::LiteRtReference | RequantMode::Float32 => {
                 quantize_multiplier(real).unwrap_or_default()
             }
         };
@@ -235,7 +235,7 @@ impl<'a> FullyConnected<'a> {
     /// zero points outside `[-128, 127]`, invalid scales.
     ///
     /// ```
-    /// use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, Requant};
+    /// use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode};
     /// use qkit::quant::Quantizer;
     /// let q = Quantization {
     ///     input: Quantizer::new(1.0, 0)?,
@@ -244,11 +244,11 @@ impl<'a> FullyConnected<'a> {
     ///     activation: Activation::Relu,
     /// };
     /// let mut ch = [Channel::default(); 2];
-    /// let fc = FullyConnected::new(&[1, 1, -1, -1], 2, None, &q, Requant::Double, &mut ch)?;
+    /// let fc = FullyConnected::new(&[1, 1, -1, -1], 2, None, &q, RequantMode::Double, &mut ch)?;
     /// let mut out = [0i8; 2];
     /// fc.run(&[3, 4], 1, &mut out)?;
     /// assert_eq!(out, [7, 0]); // RELU
-    /// assert!(FullyConnected::new(&[1, 2, 3], 2, None, &q, Requant::Double, &mut ch).is_err());
+    /// assert!(FullyConnected::new(&[1, 2, 3], 2, None, &q, RequantMode::Double, &mut ch).is_err());
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn new(
@@ -256,7 +256,7 @@ impl<'a> FullyConnected<'a> {
         in_dim: usize,
         bias: Option<&[i32]>,
         q: &Quantization<'_>,
-        requant: Requant,
+        requant: RequantMode,
         channels: &'a mut [Channel],
     ) -> Result<Self, Error> {
         let plan = Plan::i8(weights, in_dim, bias, q, requant, channels)?;
@@ -269,7 +269,7 @@ impl<'a> FullyConnected<'a> {
     /// per-tensor scales; qkit accepts both.
     ///
     /// ```
-    /// use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, Requant};
+    /// use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode};
     /// use qkit::quant::Quantizer;
     /// let q = Quantization {
     ///     input: Quantizer::new(1.0, 0)?,
@@ -279,7 +279,7 @@ impl<'a> FullyConnected<'a> {
     /// };
     /// let mut ch = [Channel::default(); 1];
     /// // One row [7, -1]: 0xF7.
-    /// let fc = FullyConnected::new_i4(&[0xF7], 2, None, &q, Requant::Double, &mut ch)?;
+    /// let fc = FullyConnected::new_i4(&[0xF7], 2, None, &q, RequantMode::Double, &mut ch)?;
     /// let mut out = [0i8; 1];
     /// fc.run(&[2, 3], 1, &mut out)?;
     /// assert_eq!(out, [11]);
@@ -290,7 +290,7 @@ impl<'a> FullyConnected<'a> {
         in_dim: usize,
         bias: Option<&[i32]>,
         q: &Quantization<'_>,
-        requant: Requant,
+        requant: RequantMode,
         channels: &'a mut [Channel],
     ) -> Result<Self, Error> {
         let plan = Plan::i4(packed, in_dim, bias, q, requant, channels)?;
@@ -303,7 +303,7 @@ impl<'a> FullyConnected<'a> {
     ///
     /// ```
     /// use qkit::kernel::PreparedI4;
-    /// use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, Requant};
+    /// use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode};
     /// use qkit::quant::Quantizer;
     /// let q = Quantization {
     ///     input: Quantizer::new(1.0, 1)?,
@@ -314,7 +314,7 @@ impl<'a> FullyConnected<'a> {
     /// let mut buf = [0u8; 32];
     /// let w = PreparedI4::new(&[0xF7], 1, 2, &mut buf)?; // one row [7, -1]
     /// let mut ch = [Channel::default(); 1];
-    /// let fc = FullyConnected::new_i4_prepared(w, None, &q, Requant::Double, &mut ch)?;
+    /// let fc = FullyConnected::new_i4_prepared(w, None, &q, RequantMode::Double, &mut ch)?;
     /// let mut out = [0i8; 1];
     /// fc.run(&[3, 4], 1, &mut out)?;
     /// assert_eq!(out, [11]); // 7·2 - 1·3
@@ -324,7 +324,7 @@ impl<'a> FullyConnected<'a> {
         weights: PreparedI4<'a>,
         bias: Option<&[i32]>,
         q: &Quantization<'_>,
-        requant: Requant,
+        requant: RequantMode,
         channels: &'a mut [Channel],
     ) -> Result<Self, Error> {
         let plan = Plan::i4_prepared(weights, bias, q, requant, channels)?;
@@ -343,7 +343,7 @@ impl<'a> FullyConnected<'a> {
     /// #     activation: Activation::None,
     /// # };
     /// let mut ch = [Channel::default(); 2];
-    /// let fc = FullyConnected::new(&[0; 6], 3, None, &q, Requant::Double, &mut ch)?;
+    /// let fc = FullyConnected::new(&[0; 6], 3, None, &q, RequantMode::Double, &mut ch)?;
     /// assert_eq!((fc.in_dim(), fc.out_dim()), (3, 2));
     /// # Ok::<(), qkit::Error>(())
     /// ```
@@ -363,7 +363,7 @@ impl<'a> FullyConnected<'a> {
     /// #     activation: Activation::None,
     /// # };
     /// let mut ch = [Channel::default(); 5];
-    /// let fc = FullyConnected::new(&[0; 10], 2, None, &q, Requant::Double, &mut ch)?;
+    /// let fc = FullyConnected::new(&[0; 10], 2, None, &q, RequantMode::Double, &mut ch)?;
     /// assert_eq!(fc.out_dim(), 5);
     /// # Ok::<(), qkit::Error>(())
     /// ```
@@ -383,7 +383,7 @@ impl<'a> FullyConnected<'a> {
     ///     activation: Activation::Relu6,
     /// };
     /// let mut ch = [Channel::default(); 1];
-    /// let fc = FullyConnected::new(&[1], 1, None, &q, Requant::Double, &mut ch)?;
+    /// let fc = FullyConnected::new(&[1], 1, None, &q, RequantMode::Double, &mut ch)?;
     /// assert_eq!(fc.activation_range(), (-28, 92));
     /// # Ok::<(), qkit::Error>(())
     /// ```
@@ -404,7 +404,7 @@ impl<'a> FullyConnected<'a> {
     ///     activation: Activation::None,
     /// };
     /// let mut ch = [Channel::default(); 1];
-    /// let fc = FullyConnected::new(&[2, 1], 2, None, &q, Requant::Double, &mut ch)?;
+    /// let fc = FullyConnected::new(&[2, 1], 2, None, &q, RequantMode::Double, &mut ch)?;
     /// let mut out = [0i8; 3];
     /// fc.run(&[1, 1, 100, 100, -1, 0], 3, &mut out)?;
     /// assert_eq!(out, [3, 127, -2]); // saturates at 127
@@ -419,7 +419,7 @@ impl<'a> FullyConnected<'a> {
     /// bias, multipliers), one [`Channel`] per output.
     ///
     /// ```
-    /// use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, Requant};
+    /// use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode};
     /// use qkit::quant::Quantizer;
     /// let q = Quantization {
     ///     input: Quantizer::new(1.0, 1)?,
@@ -428,7 +428,7 @@ impl<'a> FullyConnected<'a> {
     ///     activation: Activation::None,
     /// };
     /// let mut ch = [Channel::default(); 2];
-    /// let fc = FullyConnected::new(&[1, 2, 3, 4], 2, Some(&[5, 6]), &q, Requant::Double, &mut ch)?;
+    /// let fc = FullyConnected::new(&[1, 2, 3, 4], 2, Some(&[5, 6]), &q, RequantMode::Double, &mut ch)?;
     /// let folded: Vec<i64> = fc.channels().iter().map(Channel::folded_bias).collect();
     /// assert_eq!(folded, [5 - 3, 6 - 7]); // bias - zp_in · Σw
     /// # Ok::<(), qkit::Error>(())
@@ -442,7 +442,7 @@ impl<'a> FullyConnected<'a> {
     ///
     /// ```
     /// use qkit::kernel::Isa;
-    /// use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, Requant};
+    /// use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode};
     /// use qkit::quant::Quantizer;
     /// let q = Quantization {
     ///     input: Quantizer::new(1.0, 0)?,
@@ -451,7 +451,7 @@ impl<'a> FullyConnected<'a> {
     ///     activation: Activation::None,
     /// };
     /// let mut ch = [Channel::default(); 1];
-    /// let fc = FullyConnected::new(&[1, 2], 2, None, &q, Requant::Double, &mut ch)?;
+    /// let fc = FullyConnected::new(&[1, 2], 2, None, &q, RequantMode::Double, &mut ch)?;
     /// assert_eq!(fc.isa(), Isa::detect());
     /// # Ok::<(), qkit::Error>(())
     /// ```
@@ -466,7 +466,7 @@ impl<'a> FullyConnected<'a> {
     ///
     /// ```
     /// use qkit::kernel::Isa;
-    /// use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, Requant};
+    /// use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode};
     /// use qkit::quant::Quantizer;
     /// let q = Quantization {
     ///     input: Quantizer::new(1.0, 0)?,
@@ -475,7 +475,7 @@ impl<'a> FullyConnected<'a> {
     ///     activation: Activation::None,
     /// };
     /// let mut ch = [Channel::default(); 1];
-    /// let fc = FullyConnected::new(&[1, 2], 2, None, &q, Requant::Double, &mut ch)?;
+    /// let fc = FullyConnected::new(&[1, 2], 2, None, &q, RequantMode::Double, &mut ch)?;
     /// let generic = fc.with_isa(Isa::Generic)?;
     /// let (mut a, mut b) = ([0i8; 1], [0i8; 1]);
     /// fc.run(&[3, 4], 1, &mut a)?;
@@ -501,7 +501,7 @@ impl<'w> Plan<'w> {
         in_dim: usize,
         bias: Option<&[i32]>,
         q: &Quantization<'_>,
-        requant: Requant,
+        requant: RequantMode,
         channels: &mut [Channel],
     ) -> Result<Self, Error> {
         let out_dim = channels.len();
@@ -526,7 +526,7 @@ impl<'w> Plan<'w> {
         in_dim: usize,
         bias: Option<&[i32]>,
         q: &Quantization<'_>,
-        requant: Requant,
+        requant: RequantMode,
         channels: &mut [Channel],
     ) -> Result<Self, Error> {
         let n = channels.len().checked_mul(in_dim).ok_or(Error::Overflow)?;
@@ -552,7 +552,7 @@ impl<'w> Plan<'w> {
         weights: PreparedI4<'w>,
         bias: Option<&[i32]>,
         q: &Quantization<'_>,
-        requant: Requant,
+        requant: RequantMode,
         channels: &mut [Channel],
     ) -> Result<Self, Error> {
         check_len(channels.len(), weights.rows())?;
@@ -574,7 +574,7 @@ impl<'w> Plan<'w> {
         in_dim: usize,
         bias: Option<&[i32]>,
         q: &Quantization<'_>,
-        requant: Requant,
+        requant: RequantMode,
         channels: &mut [Channel],
         row_sum: impl Fn(usize) -> i32,
     ) -> Result<Self, Error> {
@@ -588,7 +588,8 @@ impl<'w> Plan<'w> {
             // bias + input_offset · Σw, input_offset = -zp_in (wrapping i32).
             i64::from(b.wrapping_sub(zp_in.wrapping_mul(row_sum(o))))
         })?;
-        if requant == Requant::LiteRtOptimized && matches!(q.filter, FilterQuantizer::PerTensor(_))
+        if requant == RequantMode::LiteRtOptimized
+            && matches!(q.filter, FilterQuantizer::PerTensor(_))
         {
             litert_per_tensor_multipliers(q, channels)?;
         }

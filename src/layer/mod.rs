@@ -43,7 +43,7 @@
 //! point or LiteRT's float table, [`TableMode`]), [`Logistic16`] / [`Tanh16`].
 //!
 //! ```
-//! use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, Requant};
+//! use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode};
 //! use qkit::quant::Quantizer;
 //! // 2 outputs × 3 inputs, as a .tflite file stores them.
 //! let weights = [10i8, -20, 30, 127, 0, -127];
@@ -55,7 +55,7 @@
 //!     activation: Activation::None,
 //! };
 //! let mut channels = [Channel::default(); 2];
-//! let fc = FullyConnected::new(&weights, 3, Some(&bias), &q, Requant::Double, &mut channels)?;
+//! let fc = FullyConnected::new(&weights, 3, Some(&bias), &q, RequantMode::Double, &mut channels)?;
 //! let mut out = [0i8; 2];
 //! fc.run(&[4, 5, -6], 1, &mut out)?;
 //! // acc0 = 5·10 + 6·(-20) + (-5)·30 + 100 = -120; · 0.05 = -6, + 3
@@ -82,7 +82,8 @@ pub use crate::ops::Activation;
 pub use conv::{Conv2D, Conv2D16x8, Conv2DShape};
 pub use depthwise_conv::{DepthwiseConv2D, DepthwiseConv2D16x8, DepthwiseConv2DShape};
 pub use fully_connected::{
-    Channel, FullyConnected, FullyConnected16x8, FullyConnected16x8Buf, FullyConnectedBuf, Requant,
+    Channel, FullyConnected, FullyConnected16x8, FullyConnected16x8Buf, FullyConnectedBuf,
+    RequantMode,
 };
 pub use logistic::{Logistic, Logistic16, TableMode, Tanh, Tanh16};
 pub use matmul::{

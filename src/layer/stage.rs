@@ -4,7 +4,7 @@
 //! CPU has it, every requantization mode), and the GEMM weight dispatch.
 
 use super::fully_connected::{
-    Channel, Requant, check_len, check_zero_point, fill_channels, int8_clamp,
+    Channel, RequantMode, check_len, check_zero_point, fill_channels, int8_clamp,
 };
 use super::quantization::Quantization;
 use crate::Error;
@@ -23,7 +23,7 @@ pub(super) const ACC_TILE: usize = 256;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Stage {
     clamp: Clamp,
-    requant: Requant,
+    requant: RequantMode,
 }
 
 impl Stage {
@@ -50,7 +50,7 @@ impl Stage {
 /// `bias[o] - zp_in · Σw[o]` (int32, wrapping; `weight_sum(o)` is `Σw[o]`).
 pub(super) fn prepare_int8(
     q: &Quantization<'_>,
-    requant: Requant,
+    requant: RequantMode,
     bias: Option<&[i32]>,
     channels: &mut [Channel],
     weight_sum: impl Fn(usize) -> i32,
@@ -77,7 +77,7 @@ pub(super) fn prepare_16x8(
     check_zero_point(q.input.zero_point(), 0, 0)?;
     check_zero_point(q.output.zero_point(), 0, 0)?;
     let (act_min, act_max) = activation_range(q.activation, q.output)?;
-    fill_channels(q, Requant::Double, channels, |o| {
+    fill_channels(q, RequantMode::Double, channels, |o| {
         bias.as_ref().map_or(0, |b| b(o))
     })?;
     Ok((i32::from(act_min), i32::from(act_max)))

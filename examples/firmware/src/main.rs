@@ -21,7 +21,7 @@ mod model;
 use core::panic::PanicInfo;
 
 use qkit::Q15;
-use qkit::layer::{Activation, Channel, FullyConnected, FilterQuantizer, Quantization, Requant};
+use qkit::layer::{Activation, Channel, FullyConnected, FilterQuantizer, Quantization, RequantMode};
 
 // The C runtime provides `_start` (which calls `main`), `write` and mem*.
 #[link(name = "c")]
@@ -108,7 +108,7 @@ fn run_model() -> Result<(usize, usize), qkit::Error> {
         IN_0,
         Some(&BIAS_0),
         &q0,
-        Requant::Double,
+        RequantMode::Double,
         &mut c0,
     )?;
     let fc1 = FullyConnected::new(
@@ -116,7 +116,7 @@ fn run_model() -> Result<(usize, usize), qkit::Error> {
         IN_1,
         Some(&BIAS_1),
         &q1,
-        Requant::Double,
+        RequantMode::Double,
         &mut c1,
     )?;
     let fc2 = FullyConnected::new(
@@ -124,7 +124,7 @@ fn run_model() -> Result<(usize, usize), qkit::Error> {
         IN_2,
         Some(&BIAS_2),
         &q2,
-        Requant::Double,
+        RequantMode::Double,
         &mut c2,
     )?;
 
@@ -195,7 +195,7 @@ fn run_cnn() -> Result<(usize, usize, usize), qkit::Error> {
         &L0_SHAPE,
         Some(&L0_BIAS),
         &q0,
-        Requant::Double,
+        RequantMode::Double,
         c0,
     )?;
     let q1 = quant(
@@ -211,7 +211,7 @@ fn run_cnn() -> Result<(usize, usize, usize), qkit::Error> {
         &L1_SHAPE,
         Some(&L1_BIAS),
         &q1,
-        Requant::Double,
+        RequantMode::Double,
         c1,
     )?;
     let q2 = quant(
@@ -227,7 +227,7 @@ fn run_cnn() -> Result<(usize, usize, usize), qkit::Error> {
         &L2_SHAPE,
         Some(&L2_BIAS),
         &q2,
-        Requant::Double,
+        RequantMode::Double,
         c2,
     )?;
     let pool = AveragePool2D::new(
@@ -248,7 +248,7 @@ fn run_cnn() -> Result<(usize, usize, usize), qkit::Error> {
         L5_IN_DIM,
         Some(&L5_BIAS),
         &q5,
-        Requant::Double,
+        RequantMode::Double,
         c5,
     )?;
     let softmax = Softmax::new(

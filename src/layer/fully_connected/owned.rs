@@ -6,7 +6,7 @@
 
 use heapless::Vec;
 
-use super::{Channel, FullyConnected, FullyConnected16x8, Plan, Plan16x8, Requant};
+use super::{Channel, FullyConnected, FullyConnected16x8, Plan, Plan16x8, RequantMode};
 use crate::Error;
 use crate::kernel::{Isa, PreparedI4};
 use crate::layer::Quantization;
@@ -38,7 +38,7 @@ fn rows(len: usize, in_dim: usize) -> Result<usize, Error> {
 /// borrowed form.
 ///
 /// ```
-/// use qkit::layer::{Activation, FilterQuantizer, FullyConnectedBuf, Quantization, Requant};
+/// use qkit::layer::{Activation, FilterQuantizer, FullyConnectedBuf, Quantization, RequantMode};
 /// use qkit::quant::Quantizer;
 ///
 /// static WEIGHTS: [i8; 6] = [10, -20, 30, 127, 0, -127]; // 2 outputs x 3 inputs
@@ -52,7 +52,7 @@ fn rows(len: usize, in_dim: usize) -> Result<usize, Error> {
 ///         output: Quantizer::new(0.1, 3)?,
 ///         activation: Activation::None,
 /// };
-///     FullyConnectedBuf::new(&WEIGHTS, 3, Some(&BIAS), &q, Requant::Double)
+///     FullyConnectedBuf::new(&WEIGHTS, 3, Some(&BIAS), &q, RequantMode::Double)
 /// }
 ///
 /// fn main() -> Result<(), qkit::Error> {
@@ -77,7 +77,7 @@ impl<'w, const N: usize> FullyConnectedBuf<'w, N> {
     /// and every error of the borrowed constructor.
     ///
     /// ```
-    /// use qkit::layer::{Activation, FilterQuantizer, FullyConnectedBuf, Quantization, Requant};
+    /// use qkit::layer::{Activation, FilterQuantizer, FullyConnectedBuf, Quantization, RequantMode};
     /// use qkit::quant::Quantizer;
     /// let q = Quantization {
     ///     input: Quantizer::new(1.0, 0)?,
@@ -86,9 +86,9 @@ impl<'w, const N: usize> FullyConnectedBuf<'w, N> {
     ///     activation: Activation::None,
     /// };
     /// let w = [1i8, 2, 3, 4, 5, 6];
-    /// assert!(FullyConnectedBuf::<4>::new(&w, 3, None, &q, Requant::Double).is_ok());
-    /// assert!(FullyConnectedBuf::<1>::new(&w, 3, None, &q, Requant::Double).is_err());
-    /// assert!(FullyConnectedBuf::<4>::new(&w, 4, None, &q, Requant::Double).is_err());
+    /// assert!(FullyConnectedBuf::<4>::new(&w, 3, None, &q, RequantMode::Double).is_ok());
+    /// assert!(FullyConnectedBuf::<1>::new(&w, 3, None, &q, RequantMode::Double).is_err());
+    /// assert!(FullyConnectedBuf::<4>::new(&w, 4, None, &q, RequantMode::Double).is_err());
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn new(
@@ -96,7 +96,7 @@ impl<'w, const N: usize> FullyConnectedBuf<'w, N> {
         in_dim: usize,
         bias: Option<&[i32]>,
         q: &Quantization<'_>,
-        requant: Requant,
+        requant: RequantMode,
     ) -> Result<Self, Error> {
         let mut channels = table(rows(weights.len(), in_dim)?)?;
         let plan = Plan::i8(weights, in_dim, bias, q, requant, &mut channels)?;
@@ -107,7 +107,7 @@ impl<'w, const N: usize> FullyConnectedBuf<'w, N> {
     /// not say how many: a last odd nibble is padding).
     ///
     /// ```
-    /// use qkit::layer::{Activation, FilterQuantizer, FullyConnectedBuf, Quantization, Requant};
+    /// use qkit::layer::{Activation, FilterQuantizer, FullyConnectedBuf, Quantization, RequantMode};
     /// use qkit::quant::Quantizer;
     /// let q = Quantization {
     ///     input: Quantizer::new(1.0, 0)?,
@@ -115,7 +115,7 @@ impl<'w, const N: usize> FullyConnectedBuf<'w, N> {
     ///     output: Quantizer::new(1.0, 0)?,
     ///     activation: Activation::None,
     /// };
-    /// let fc = FullyConnectedBuf::<2>::new_i4(&[0xF7], 2, 1, None, &q, Requant::Double)?;
+    /// let fc = FullyConnectedBuf::<2>::new_i4(&[0xF7], 2, 1, None, &q, RequantMode::Double)?;
     /// let mut out = [0i8; 1];
     /// fc.run(&[2, 3], 1, &mut out)?;
     /// assert_eq!(out, [11]); // row [7, -1]
@@ -127,7 +127,7 @@ impl<'w, const N: usize> FullyConnectedBuf<'w, N> {
         out_dim: usize,
         bias: Option<&[i32]>,
         q: &Quantization<'_>,
-        requant: Requant,
+        requant: RequantMode,
     ) -> Result<Self, Error> {
         let mut channels = table(out_dim)?;
         let plan = Plan::i4(packed, in_dim, bias, q, requant, &mut channels)?;
@@ -138,7 +138,7 @@ impl<'w, const N: usize> FullyConnectedBuf<'w, N> {
     ///
     /// ```
     /// use qkit::kernel::PreparedI4;
-    /// use qkit::layer::{Activation, FilterQuantizer, FullyConnectedBuf, Quantization, Requant};
+    /// use qkit::layer::{Activation, FilterQuantizer, FullyConnectedBuf, Quantization, RequantMode};
     /// use qkit::quant::Quantizer;
     /// let q = Quantization {
     ///     input: Quantizer::new(1.0, 1)?,
@@ -148,7 +148,7 @@ impl<'w, const N: usize> FullyConnectedBuf<'w, N> {
     /// };
     /// let mut buf = [0u8; 32];
     /// let w = PreparedI4::new(&[0xF7], 1, 2, &mut buf)?; // one row [7, -1]
-    /// let fc = FullyConnectedBuf::<1>::new_i4_prepared(w, None, &q, Requant::Double)?;
+    /// let fc = FullyConnectedBuf::<1>::new_i4_prepared(w, None, &q, RequantMode::Double)?;
     /// let mut out = [0i8; 1];
     /// fc.run(&[3, 4], 1, &mut out)?;
     /// assert_eq!(out, [11]);
@@ -158,7 +158,7 @@ impl<'w, const N: usize> FullyConnectedBuf<'w, N> {
         weights: PreparedI4<'w>,
         bias: Option<&[i32]>,
         q: &Quantization<'_>,
-        requant: Requant,
+        requant: RequantMode,
     ) -> Result<Self, Error> {
         let mut channels = table(weights.rows())?;
         let plan = Plan::i4_prepared(weights, bias, q, requant, &mut channels)?;
@@ -169,7 +169,7 @@ impl<'w, const N: usize> FullyConnectedBuf<'w, N> {
     /// [`FullyConnected`]: dimensions, clamp, channels, instruction set).
     ///
     /// ```
-    /// use qkit::layer::{Activation, FilterQuantizer, FullyConnectedBuf, Quantization, Requant};
+    /// use qkit::layer::{Activation, FilterQuantizer, FullyConnectedBuf, Quantization, RequantMode};
     /// use qkit::quant::Quantizer;
     /// let q = Quantization {
     ///     input: Quantizer::new(1.0, 0)?,
@@ -177,7 +177,7 @@ impl<'w, const N: usize> FullyConnectedBuf<'w, N> {
     ///     output: Quantizer::new(1.0, 0)?,
     ///     activation: Activation::Relu,
     /// };
-    /// let fc = FullyConnectedBuf::<8>::new(&[1; 6], 2, None, &q, Requant::Double)?;
+    /// let fc = FullyConnectedBuf::<8>::new(&[1; 6], 2, None, &q, RequantMode::Double)?;
     /// let layer = fc.as_layer();
     /// assert_eq!((layer.in_dim(), layer.out_dim(), layer.channels().len()), (2, 3, 3));
     /// # Ok::<(), qkit::Error>(())
@@ -192,7 +192,7 @@ impl<'w, const N: usize> FullyConnectedBuf<'w, N> {
     /// Runs `batch` rows, as [`FullyConnected::run`].
     ///
     /// ```
-    /// use qkit::layer::{Activation, FilterQuantizer, FullyConnectedBuf, Quantization, Requant};
+    /// use qkit::layer::{Activation, FilterQuantizer, FullyConnectedBuf, Quantization, RequantMode};
     /// use qkit::quant::Quantizer;
     /// let q = Quantization {
     ///     input: Quantizer::new(1.0, 0)?,
@@ -200,7 +200,7 @@ impl<'w, const N: usize> FullyConnectedBuf<'w, N> {
     ///     output: Quantizer::new(1.0, 0)?,
     ///     activation: Activation::None,
     /// };
-    /// let fc = FullyConnectedBuf::<1>::new(&[2, 1], 2, None, &q, Requant::Double)?;
+    /// let fc = FullyConnectedBuf::<1>::new(&[2, 1], 2, None, &q, RequantMode::Double)?;
     /// let mut out = [0i8; 2];
     /// fc.run(&[1, 1, 100, 100], 2, &mut out)?;
     /// assert_eq!(out, [3, 127]);
@@ -215,7 +215,7 @@ impl<'w, const N: usize> FullyConnectedBuf<'w, N> {
     ///
     /// ```
     /// use qkit::kernel::Isa;
-    /// use qkit::layer::{Activation, FilterQuantizer, FullyConnectedBuf, Quantization, Requant};
+    /// use qkit::layer::{Activation, FilterQuantizer, FullyConnectedBuf, Quantization, RequantMode};
     /// use qkit::quant::Quantizer;
     /// let q = Quantization {
     ///     input: Quantizer::new(1.0, 0)?,
@@ -223,7 +223,7 @@ impl<'w, const N: usize> FullyConnectedBuf<'w, N> {
     ///     output: Quantizer::new(1.0, 0)?,
     ///     activation: Activation::None,
     /// };
-    /// let fc = FullyConnectedBuf::<1>::new(&[2, 1], 2, None, &q, Requant::Double)?;
+    /// let fc = FullyConnectedBuf::<1>::new(&[2, 1], 2, None, &q, RequantMode::Double)?;
     /// let fc = fc.with_isa(Isa::Generic)?;
     /// assert_eq!(fc.as_layer().isa(), Isa::Generic);
     /// # Ok::<(), qkit::Error>(())

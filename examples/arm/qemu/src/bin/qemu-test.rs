@@ -23,7 +23,7 @@ use cortex_m_semihosting::hprintln;
 use qemu::golden::{self, Kind, as_i8, read_le};
 use qemu::{Checks, Rng};
 use qkit::kernel::{self, Isa, NarrowI8, PreparedI4};
-use qkit::layer::{Activation, Channel, FullyConnected, FullyConnected16x8, FilterQuantizer, Quantization, Requant};
+use qkit::layer::{Activation, Channel, FullyConnected, FullyConnected16x8, FilterQuantizer, Quantization, RequantMode};
 use qkit::quant::Quantizer;
 
 /// Longest vector of the sweeps.
@@ -100,7 +100,7 @@ fn kernel_paths(
                 let want = spec_dot(a, b);
                 let nb = NarrowI8::new(b).unwrap();
                 t.check(
-                    isa.dot_i8_narrow(a, nb) == Ok(want),
+                    isa.dot_i8_narrow(nb, a) == Ok(want),
                     format_args!("{isa:?} dot_i8_narrow n={n} align=({oa},{ob})"),
                 );
             }
@@ -118,7 +118,7 @@ fn kernel_paths(
             }
             let w = &wbuf[..n];
             t.check(
-                kernel::dot_i16_i8(&x16[..n], w) == Ok(spec_dot_i16(&x16[..n], w)),
+                kernel::dot_i16_i8(w, &x16[..n]) == Ok(spec_dot_i16(&x16[..n], w)),
                 format_args!("dot_i16_i8 n={n}"),
             );
 
@@ -319,14 +319,14 @@ fn golden_fc(t: &mut Checks) {
                 let (x, want) = (as_i8(c.input), as_i8(c.output));
                 let mut out = [0i8; 256];
                 let fc = if c.kind == Kind::Int4 {
-                    FullyConnected::new_i4(c.weights, c.in_dim, bias, &q, Requant::Double, channels)
+                    FullyConnected::new_i4(c.weights, c.in_dim, bias, &q, RequantMode::Double, channels)
                 } else {
                     FullyConnected::new(
                         as_i8(c.weights),
                         c.in_dim,
                         bias,
                         &q,
-                        Requant::Double,
+                        RequantMode::Double,
                         channels,
                     )
                 };
@@ -446,7 +446,7 @@ fn random_fc(t: &mut Checks, rng: &mut Rng, w: &mut [i8], x: &mut [i8]) {
                 cols,
                 Some(&bias[..rows]),
                 &q,
-                Requant::Double,
+                RequantMode::Double,
                 chans,
             ) else {
                 t.check(
