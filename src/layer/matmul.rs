@@ -6,7 +6,7 @@
 use core::marker::PhantomData;
 
 use crate::kernel::{self, NarrowI8};
-use crate::requant::requantize_f32_raw;
+use crate::kernel::{Multipliers, OutputStage, RequantOutput, Scaling, requantize};
 use crate::{Error, QInt};
 
 /// Columns of `K` per tile of the transposed `B` (and `A` values converted
@@ -348,7 +348,7 @@ impl<'a> Prepared<'a> {
     fn row<A: MatMulOperand>(
         &self,
         a: &[A],
-        mut emit: impl FnMut(usize, i32),
+        mut emit: impl FnMut(usize, &[i32]) -> Result<(), Error>,
     ) -> Result<(), Error> {
         let n = self.n();
         // Σ_k A'[k], wrapping: the row term of the zero-point folding.
@@ -371,17 +371,17 @@ impl<'a> Prepared<'a> {
                     *s = s.wrapping_add(p);
                 }
             }
-            for (i, (&dot, col)) in acc.iter().zip(&self.columns[j0..j0 + cols]).enumerate() {
-                let v = kernel::fold_zero_points(
-                    dot,
+            for (v, col) in acc.iter_mut().zip(&self.columns[j0..j0 + cols]) {
+                *v = kernel::fold_zero_points(
+                    *v,
                     a_sum,
                     col.b_sum,
                     self.k,
                     self.a_zero_point,
                     col.b_zero_point,
                 );
-                emit(j0 + i, v);
             }
+            emit(j0, acc)?;
         }
         Ok(())
     }
@@ -473,7 +473,10 @@ impl<'a, A: MatMulOperand> MatMulInteger<'a, A> {
     pub fn run(&self, a: &[A], m: usize, y: &mut [i32]) -> Result<(), Error> {
         let p = &self.prepared;
         p.check_run(a.len(), m, y.len())?;
-        for_each_row(p, a, y, |y_row, j, acc| y_row[j] = acc)
+        for_each_row(p, a, y, |y_row, j0, acc| {
+            y_row[j0..j0 + acc.len()].copy_from_slice(acc);
+            Ok(())
+        })
     }
 }
 
@@ -566,7 +569,7 @@ pub struct QLinearMatMul<'a, A: MatMulOperand, Y: MatMulOperand> {
     _types: PhantomData<(A, Y)>,
 }
 
-impl<'a, A: MatMulOperand, Y: MatMulOperand> QLinearMatMul<'a, A, Y> {
+impl<'a, A: MatMulOperand, Y: MatMulOperand + RequantOutput> QLinearMatMul<'a, A, Y> {
     /// Builds the op from `B` (`k` rows of `columns.len()` values, `u8` or
     /// `i8`) and the node's quantization. `bt` receives `B` transposed
     /// ([`matmul_buffer_len`] bytes); `columns` gets each column's sum, zero
@@ -644,13 +647,17 @@ impl<'a, A: MatMulOperand, Y: MatMulOperand> QLinearMatMul<'a, A, Y> {
     pub fn run(&self, a: &[A], m: usize, y: &mut [Y]) -> Result<(), Error> {
         let p = &self.prepared;
         p.check_run(a.len(), m, y.len())?;
-        let zp = self.y_zero_point;
-        for_each_row(p, a, y, |y_row, j, acc| {
-            let col = &p.columns[j];
-            // TODO(after merge): requantize a whole block of accumulators at
-            // once with the SIMD slice form of the Float32 output stage.
-            y_row[j] =
-                Y::saturating_from_i32(requantize_f32_raw(acc, col.scale, zp, Y::MIN, Y::MAX));
+        let mut scales = [0f32; COLS_PER_PASS];
+        for_each_row(p, a, y, |y_row, j0, acc| {
+            // ORT's `MlasRequantizeOutput` on a block of columns: the kernel
+            // output stage's `Float32` mode (SIMD), one scale per column.
+            let scales = &mut scales[..acc.len()];
+            for (s, col) in scales.iter_mut().zip(&p.columns[j0..]) {
+                *s = col.scale;
+            }
+            let stage = OutputStage::new::<Y>(Scaling::Float32(Multipliers::PerChannel(scales)))
+                .with_zero_point(self.y_zero_point);
+            requantize(acc, None, &stage, &mut y_row[j0..j0 + acc.len()])
         })
     }
 }
@@ -662,7 +669,7 @@ fn for_each_row<A: MatMulOperand, T>(
     p: &Prepared<'_>,
     a: &[A],
     y: &mut [T],
-    mut emit: impl FnMut(&mut [T], usize, i32),
+    mut emit: impl FnMut(&mut [T], usize, &[i32]) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let n = p.n();
     if n == 0 {
@@ -670,7 +677,7 @@ fn for_each_row<A: MatMulOperand, T>(
     }
     for (r, y_row) in y.chunks_exact_mut(n).enumerate() {
         let a_row = &a[r * p.k..(r + 1) * p.k];
-        p.row(a_row, |j, acc| emit(y_row, j, acc))?;
+        p.row(a_row, |j0, acc| emit(y_row, j0, acc))?;
     }
     Ok(())
 }
