@@ -1,6 +1,7 @@
 //! The fully-connected layer, bit for bit as TensorFlow Lite Micro computes it.
 //!
-//! For every batch row `b` and output channel `o` (SEMANTICS §3.2, §3.3):
+//! For every batch row `b` and output channel `o` (TFLite Micro's reference
+//! `FullyConnected` kernel):
 //!
 //! ```text
 //! acc    = Σ_k (x[b,k] - zp_in) · w[o,k] + bias[o]          (int32, wrapping)
@@ -9,7 +10,7 @@
 //! ```
 //!
 //! The input zero point is folded into the bias once, when the layer is
-//! built (`bias'[o] = bias[o] - zp_in · Σ_k w[o,k]`, SEMANTICS §3.5), so the
+//! built (`bias'[o] = bias[o] - zp_in · Σ_k w[o,k]`), so the
 //! hot loop is a plain GEMV on the raw int8 values ([`crate::kernel`]); the
 //! result is identical to the reference loop because int32 wrapping addition
 //! is associative.
@@ -17,8 +18,8 @@
 //! The multipliers `M[o]` are formed from the scales exactly as the TFLite
 //! Micro runtime does: `(double)s_in · (double)s_w[o] / (double)s_out`, then
 //! [`quantize_multiplier`](crate::requant::quantize_multiplier) — for per-channel **and per-tensor** layers.
-//! SEMANTICS §1.3 (and TFLite's `GetQuantizedConvolutionMultipler` source)
-//! round the per-tensor product `s_in · s_w` to `f32` first, but the
+//! TFLite's `GetQuantizedConvolutionMultipler` rounds the per-tensor
+//! product `s_in · s_w` to `f32` first, but the
 //! `tflite-micro` interpreter does not: golden probes whose scales make the
 //! two compositions give different outputs match the all-`f64` form only
 //! (`tests/layer_golden.rs`). The activation clamp follows
@@ -29,10 +30,22 @@
 //!   per-channel scales) or int4 weights (TFLite-packed, or a
 //!   [`PreparedI4`](crate::kernel::PreparedI4)), int32 bias.
 //! * [`FullyConnected16x8`] — int16 activations, int8 weights, int64 bias,
-//!   the 64-bit requantization with a Q15 multiplier (SEMANTICS §2.4).
+//!   the 64-bit requantization with a Q15 multiplier (TFLite's
+//!   `MultiplyByQuantizedMultiplier` for int64 accumulators).
+//!
+//! Every layer is built from the quantizers it is defined by, the form the
+//! elementwise `ops` take: [`Quantization`] holds the input and output
+//! [`Quantizer`](crate::quant::Quantizer)s, the weights' [`FilterQuantizer`]
+//! (per tensor or per channel) and the fused [`Activation`]; pools, softmax
+//! and the lookup-table activations take their input/output quantizers
+//! directly. [`RequantMode`] picks which runtime's output stage a layer
+//! reproduces (TFLM / CMSIS-NN double or single rounding, LiteRT optimized,
+//! LiteRT reference, `Float32` for XNNPACK and ONNX Runtime).
 //!
 //! No allocation: the per-channel data (folded bias, multiplier) lives in a
-//! caller-provided `&mut [Channel]`, one per output channel.
+//! caller-provided `&mut [Channel]`, one per output channel, or inside an
+//! owned layer with a fixed capacity ([`FullyConnectedBuf`]), which a helper
+//! function can return and firmware can keep for the program's lifetime.
 //!
 //! The convolutional-network layers follow the same conventions, with the
 //! integers of TFLite Micro's reference kernels: [`Conv2D`] /
