@@ -145,13 +145,11 @@ fn issue_14_eco_names_keep_their_signatures() {
     let _: fn(f32, f32, f32) -> Result<f32, Error> = ort_output_scale;
     let _: fn(usize, usize) -> Result<usize, Error> = matmul_buffer_len;
     // Methods of lifetime-generic types are pinned through typed calls.
-    let q = MatMulQuantization {
-        a_scale: 1.0,
-        a_zero_point: 128,
-        b_scales: &[1.0],
-        b_zero_points: &[0],
-        y_scale: 1.0,
-        y_zero_point: 128,
+    let u = Quantizer::<u8>::new(1.0, 128).unwrap();
+    let q: MatMulQuantization<'_, u8, i8, u8> = MatMulQuantization {
+        a: u,
+        b: Quantizer::<i8>::new(1.0, 0).unwrap().into(),
+        y: u,
     };
     let (mut bt, mut cols) = ([0i8; 2], [MatMulColumn::default(); 1]);
     let b: &[i8] = &[1, 2];

@@ -5,10 +5,12 @@
 use crate::quant::{Activation, PerChannel, Quantizer};
 use crate::{Error, QInt};
 
-/// How a layer's weights are quantized: one symmetric quantizer for the
-/// whole tensor, or one per output channel (TFLite's per-axis weights).
-/// Weight zero points must be 0 (TFLite's symmetric weights): a layer
-/// constructor returns `Err(ZeroPointOutOfRange)` otherwise. int4 weights
+/// How a layer's weights (storage `W`, `i8` unless said) are quantized: one
+/// quantizer for the whole tensor, or one per output channel (TFLite's
+/// per-axis weights, ONNX's per-column `B` of a matmul).
+/// The FULLY_CONNECTED and convolution layers need zero points 0 (TFLite's
+/// symmetric weights) and return `Err(ZeroPointOutOfRange)` otherwise;
+/// [`QLinearMatMul`](crate::layer::QLinearMatMul) takes any. int4 weights
 /// use the same (`i8`) quantizers; only their scales matter.
 ///
 /// ```
@@ -25,15 +27,15 @@ use crate::{Error, QInt};
 /// # Ok::<(), qkit::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum FilterQuantizer<'a> {
+pub enum FilterQuantizer<'a, W: QInt = i8> {
     /// One scale for every weight.
-    PerTensor(Quantizer<i8>),
+    PerTensor(Quantizer<W>),
     /// One scale per output channel.
-    PerChannel(PerChannel<'a, i8>),
+    PerChannel(PerChannel<'a, W>),
 }
 
 impl<'a> FilterQuantizer<'a> {
-    /// Symmetric weights (zero point 0) with these scales: one scale is per
+    /// Symmetric int8 weights (zero point 0) with these scales: one scale is per
     /// tensor, more are one per output channel (as a .tflite file stores
     /// them). Errors: no scale, or an invalid one (0, negative, NaN, inf).
     ///
@@ -56,7 +58,9 @@ impl<'a> FilterQuantizer<'a> {
             )?)),
         }
     }
+}
 
+impl<'a, W: QInt> FilterQuantizer<'a, W> {
     /// Number of scales: 1 per tensor, else the channel count.
     ///
     /// ```
@@ -89,6 +93,24 @@ impl<'a> FilterQuantizer<'a> {
         }
     }
 
+    /// The zero point of output channel `c` (`None` past the last channel
+    /// of a per-channel quantizer).
+    ///
+    /// ```
+    /// use qkit::{layer::FilterQuantizer, quant::{PerChannel, Quantizer}};
+    /// let f = FilterQuantizer::from(PerChannel::<u8>::new(&[0.5, 1.0], &[3, 9], &[4, 2], 1)?);
+    /// assert_eq!((f.zero_point(1), f.zero_point(2)), (Some(9), None));
+    /// let t = FilterQuantizer::from(Quantizer::<u8>::new(0.5, 128)?);
+    /// assert_eq!(t.zero_point(5), Some(128));
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn zero_point(&self, c: usize) -> Option<i32> {
+        match self {
+            Self::PerTensor(q) => Some(q.zero_point()),
+            Self::PerChannel(pc) => pc.zero_point(c),
+        }
+    }
+
     /// `Err(ZeroPointOutOfRange)` unless every zero point is 0, and
     /// `Err(LengthMismatch)` unless there is one scale or `channels`.
     pub(crate) fn check(&self, channels: usize) -> Result<(), Error> {
@@ -118,7 +140,7 @@ impl<'a> FilterQuantizer<'a> {
     }
 }
 
-impl From<Quantizer<i8>> for FilterQuantizer<'_> {
+impl<W: QInt> From<Quantizer<W>> for FilterQuantizer<'_, W> {
     /// Per-tensor weights.
     ///
     /// ```
@@ -127,12 +149,12 @@ impl From<Quantizer<i8>> for FilterQuantizer<'_> {
     /// assert_eq!(f.len(), 1);
     /// # Ok::<(), qkit::Error>(())
     /// ```
-    fn from(q: Quantizer<i8>) -> Self {
+    fn from(q: Quantizer<W>) -> Self {
         Self::PerTensor(q)
     }
 }
 
-impl<'a> From<PerChannel<'a, i8>> for FilterQuantizer<'a> {
+impl<'a, W: QInt> From<PerChannel<'a, W>> for FilterQuantizer<'a, W> {
     /// Per-channel weights.
     ///
     /// ```
@@ -141,7 +163,7 @@ impl<'a> From<PerChannel<'a, i8>> for FilterQuantizer<'a> {
     /// assert_eq!(f.len(), 2);
     /// # Ok::<(), qkit::Error>(())
     /// ```
-    fn from(pc: PerChannel<'a, i8>) -> Self {
+    fn from(pc: PerChannel<'a, W>) -> Self {
         Self::PerChannel(pc)
     }
 }
