@@ -26,11 +26,11 @@ struct Input {
     per_channel: bool,
     mode: u8,
     act: u8,
-    s_in: f32,
-    s_out: f32,
+    // Valid quantizers from qkit's `arbitrary` feature (any finite positive
+    // scale, subnormals included; any zero point of the type).
+    input: Quantizer<i8>,
+    output: Quantizer<i8>,
     s_w: Vec<f32>,
-    zp_in: i32,
-    zp_out: i32,
     bias: Option<Vec<i32>>,
     data: Vec<i8>,
 }
@@ -46,12 +46,13 @@ fuzz_target!(|f: Input| {
     let x: Vec<i8> = f.data.iter().rev().copied().cycle().take(if f.data.is_empty() { 0 } else { batch * in_dim }).collect();
     let packed: Vec<u8> = w.iter().take(n.div_ceil(2)).map(|&v| v as u8).collect();
     let scales: Vec<f32> = if f.per_channel { f.s_w.clone() } else { f.s_w.iter().take(1).copied().collect() };
-    let q = Quantization {
-        input: Quantizer::new(f.s_in, f.zp_in).unwrap(),
-        filter: FilterQuantizer::symmetric(&scales).unwrap(),
-        output: Quantizer::new(f.s_out, f.zp_out).unwrap(),
-        activation: act,
+    // Raw weight scales: invalid ones must be errors, never panics.
+    let Ok(filter) = FilterQuantizer::symmetric(&scales) else {
+        assert!(scales.is_empty() || scales.iter().any(|s| !(s.is_finite() && *s > 0.0)));
+        return;
     };
+    let q = Quantization { input: f.input, filter, output: f.output, activation: act };
+    let (s_in, s_out) = (f.input.scale(), f.output.scale());
     let mut ch = vec![Channel::default(); out_dim];
     let built = if f.int4 {
         FullyConnected::new_i4(&packed, in_dim, f.bias.as_deref(), &q, mode, &mut ch)
@@ -63,8 +64,14 @@ fuzz_target!(|f: Input| {
         let x16: Vec<i16> = x.iter().map(|&v| i16::from(v).wrapping_mul(257)).collect();
         let bias64: Option<Vec<i64>> = f.bias.as_ref().map(|b| b.iter().map(|&v| i64::from(v) << 12).collect());
         let mut ch16 = vec![Channel::default(); out_dim];
-        if let Ok(fc16) = FullyConnected16x8::new(&w, in_dim, bias64.as_deref(), &q, &mut ch16) {
-            assert!(f.zp_in == 0 && f.zp_out == 0);
+        let q16 = Quantization {
+            input: Quantizer::<i16>::new(s_in, f.input.zero_point()).unwrap(),
+            filter,
+            output: Quantizer::<i16>::new(s_out, f.output.zero_point()).unwrap(),
+            activation: act,
+        };
+        if let Ok(fc16) = FullyConnected16x8::new(&w, in_dim, bias64.as_deref(), &q16, &mut ch16) {
+            assert!(f.input.zero_point() == 0 && f.output.zero_point() == 0);
             let mut out16 = vec![0i16; batch * out_dim];
             let _ = fc16.run(&x16, batch, &mut out16);
         }
@@ -73,7 +80,7 @@ fuzz_target!(|f: Input| {
     // ShiftOutOfRange (other errors may come first).
     let shift_too_big = (0..out_dim).any(|o| {
         let sw = scales.get(if scales.len() > 1 { o } else { 0 }).copied().unwrap_or(1.0);
-        conv_real_multiplier(f.s_in, sw, f.s_out)
+        conv_real_multiplier(s_in, sw, s_out)
             .is_ok_and(|r| quantize_multiplier(r).is_ok_and(|m| m.shift > 30))
     });
     if built.is_ok() {
@@ -112,28 +119,28 @@ fuzz_target!(|f: Input| {
         for o in 0..out_dim {
             let mut acc = f.bias.as_ref().map_or(0, |v| v[o]);
             for k in 0..in_dim {
-                acc = acc.wrapping_add((x[b * in_dim + k] as i32 - f.zp_in) * weight(o, k));
+                acc = acc.wrapping_add((x[b * in_dim + k] as i32 - f.input.zero_point()) * weight(o, k));
             }
             let pc = scales.len() > 1;
             let sw = scales[if pc { o } else { 0 }];
-            let real = conv_real_multiplier(f.s_in, sw, f.s_out).unwrap();
+            let real = conv_real_multiplier(s_in, sw, s_out).unwrap();
             let m = quantize_multiplier_checked(real).unwrap();
             let y = match mode {
                 RequantMode::Double => (multiply_by_quantized_multiplier(acc, m, Rounding::Double)
-                    .saturating_add(f.zp_out))
+                    .saturating_add(f.output.zero_point()))
                 .clamp(lo, hi),
                 RequantMode::Single => (multiply_by_quantized_multiplier(acc, m, Rounding::Single)
-                    .saturating_add(f.zp_out))
+                    .saturating_add(f.output.zero_point()))
                 .clamp(lo, hi),
                 // ONNX Runtime's f32 scale may underflow to 0 or overflow to
                 // inf where the checked function wants a positive finite one:
                 // then the MLAS formula itself (NaN gives the minimum).
                 RequantMode::Float32 => {
-                    let s = f.s_in * sw / f.s_out;
-                    requantize_f32(acc, s, f.zp_out, lo, hi).unwrap_or_else(|_| {
-                        let (l, h) = ((lo - f.zp_out) as f32, (hi - f.zp_out) as f32);
+                    let s = s_in * sw / s_out;
+                    requantize_f32(acc, s, f.output.zero_point(), lo, hi).unwrap_or_else(|_| {
+                        let (l, h) = ((lo - f.output.zero_point()) as f32, (hi - f.output.zero_point()) as f32);
                         let v = (acc as f32 * s).max(l).min(h);
-                        (v.round_ties_even() as i64 + f.zp_out as i64).clamp(lo as i64, hi as i64) as i32
+                        (v.round_ties_even() as i64 + f.output.zero_point() as i64).clamp(lo as i64, hi as i64) as i32
                     })
                 }
             };

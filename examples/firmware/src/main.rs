@@ -21,7 +21,8 @@ mod model;
 use core::panic::PanicInfo;
 
 use qkit::Q15;
-use qkit::layer::{Activation, Channel, FullyConnected, FilterQuantizer, Quantization, RequantMode};
+use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode};
+use qkit::quant::Quantizer;
 
 // The C runtime provides `_start` (which calls `main`), `write` and mem*.
 #[link(name = "c")]
@@ -152,7 +153,6 @@ const CNN_CHANNELS: usize = 42;
 fn run_cnn() -> Result<(usize, usize, usize), qkit::Error> {
     use cnn::*;
     use qkit::layer::{AveragePool2D, Conv2D, DepthwiseConv2D, Softmax};
-    use qkit::quant::Quantizer;
     const EXPECTED_OPS: [&str; 7] = [
         "CONV_2D",
         "DEPTHWISE_CONV_2D",
@@ -171,12 +171,12 @@ fn run_cnn() -> Result<(usize, usize, usize), qkit::Error> {
                  output_scale,
                  output_zero_point,
                  activation| {
-        Quantization {
+        Ok::<_, qkit::Error>(Quantization {
             input: Quantizer::new(input_scale, input_zero_point)?,
             filter: FilterQuantizer::symmetric(filter_scales)?,
             output: Quantizer::new(output_scale, output_zero_point)?,
             activation,
-        }
+        })
     };
     let mut channels = [Channel::default(); CNN_CHANNELS];
     let (c0, rest) = channels.split_at_mut(8);
@@ -189,7 +189,7 @@ fn run_cnn() -> Result<(usize, usize, usize), qkit::Error> {
         L0_OUTPUT_SCALE,
         L0_OUTPUT_ZERO_POINT,
         L0_ACTIVATION,
-    );
+    )?;
     let conv0 = Conv2D::new(
         &L0_WEIGHTS,
         &L0_SHAPE,
@@ -205,7 +205,7 @@ fn run_cnn() -> Result<(usize, usize, usize), qkit::Error> {
         L1_OUTPUT_SCALE,
         L1_OUTPUT_ZERO_POINT,
         L1_ACTIVATION,
-    );
+    )?;
     let dw = DepthwiseConv2D::new(
         &L1_WEIGHTS,
         &L1_SHAPE,
@@ -221,7 +221,7 @@ fn run_cnn() -> Result<(usize, usize, usize), qkit::Error> {
         L2_OUTPUT_SCALE,
         L2_OUTPUT_ZERO_POINT,
         L2_ACTIVATION,
-    );
+    )?;
     let conv1 = Conv2D::new(
         &L2_WEIGHTS,
         &L2_SHAPE,
@@ -242,7 +242,7 @@ fn run_cnn() -> Result<(usize, usize, usize), qkit::Error> {
         L5_OUTPUT_SCALE,
         L5_OUTPUT_ZERO_POINT,
         L5_ACTIVATION,
-    );
+    )?;
     let fc = FullyConnected::new(
         &L5_WEIGHTS,
         L5_IN_DIM,

@@ -200,9 +200,9 @@ fn fc(rows: usize, cols: usize, w: &[i8], x: &[i8]) -> bool {
         .map(|i| (i * 7919 % 20000) - 10000)
         .collect();
     let q = Quantization {
-        input: Quantizer::new(0.05, -3)?,
-        filter: FilterQuantizer::symmetric(&[0.004])?,
-        output: Quantizer::new(0.05 * 0.004 * 3.0 * (cols as f32).sqrt(), 5)?,
+        input: Quantizer::new(0.05, -3).unwrap(),
+        filter: FilterQuantizer::symmetric(&[0.004]).unwrap(),
+        output: Quantizer::new(0.05 * 0.004 * 3.0 * (cols as f32).sqrt(), 5).unwrap(),
         activation: Activation::Relu6,
     };
     let mut chans = vec![Channel::default(); rows];

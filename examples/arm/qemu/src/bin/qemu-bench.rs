@@ -148,9 +148,9 @@ fn main() -> ! {
         }
         let s_in = 0.05;
         let q = Quantization {
-            input: Quantizer::new(s_in, -3)?,
-            filter: FilterQuantizer::symmetric(&[0.004])?,
-            output: Quantizer::new(s_in * 0.004 * 90.0 * libm_sqrt(cols as f32) / 30.0, 5)?,
+            input: Quantizer::new(s_in, -3).unwrap(),
+            filter: FilterQuantizer::symmetric(&[0.004]).unwrap(),
+            output: Quantizer::new(s_in * 0.004 * 90.0 * libm_sqrt(cols as f32) / 30.0, 5).unwrap(),
             activation: Activation::Relu6,
         };
         let mut chans = [Channel::default(); 128];

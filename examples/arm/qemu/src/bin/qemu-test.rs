@@ -303,9 +303,9 @@ fn golden_fc(t: &mut Checks) {
         let mut scales = [0f32; 64];
         let ns = read_le(c.filter_scales, &mut scales, f32::from_le_bytes);
         let q = Quantization {
-            input: Quantizer::new(c.input_scale, c.input_zero_point)?,
-            filter: FilterQuantizer::symmetric(&scales[..ns])?,
-            output: Quantizer::new(c.output_scale, c.output_zero_point)?,
+            input: Quantizer::new(c.input_scale, c.input_zero_point).unwrap(),
+            filter: FilterQuantizer::symmetric(&scales[..ns]).unwrap(),
+            output: Quantizer::new(c.output_scale, c.output_zero_point).unwrap(),
             activation: activation(c.activation),
         };
         let mut channels = [Channel::default(); 64];
@@ -379,7 +379,13 @@ fn golden_fc(t: &mut Checks) {
                 let (mut x, mut want, mut out) = ([0i16; 256], [0i16; 256], [0i16; 256]);
                 read_le(c.input, &mut x, i16::from_le_bytes);
                 read_le(c.output, &mut want, i16::from_le_bytes);
-                let fc = FullyConnected16x8::new(as_i8(c.weights), c.in_dim, bias, &q, channels)
+                let q16 = Quantization {
+                    input: Quantizer::<i16>::new(c.input_scale, c.input_zero_point).unwrap(),
+                    filter: q.filter,
+                    output: Quantizer::<i16>::new(c.output_scale, c.output_zero_point).unwrap(),
+                    activation: q.activation,
+                };
+                let fc = FullyConnected16x8::new(as_i8(c.weights), c.in_dim, bias, &q16, channels)
                     .unwrap();
                 let ok =
                     fc.run(&x[..nin], b, &mut out[..nout]).is_ok() && out[..nout] == want[..nout];
@@ -434,9 +440,9 @@ fn random_fc(t: &mut Checks, rng: &mut Rng, w: &mut [i8], x: &mut [i8]) {
                 *b = (rng.next_u32() as i32) >> 14;
             }
             let q = Quantization {
-                input: Quantizer::new(s_in, rng.range(-128, 127))?,
-                filter: FilterQuantizer::symmetric(if per_channel { &scales[..rows] } else { &scales[..1] })?,
-                output: Quantizer::new(s_out, rng.range(-128, 127))?,
+                input: Quantizer::new(s_in, rng.range(-128, 127)).unwrap(),
+                filter: FilterQuantizer::symmetric(if per_channel { &scales[..rows] } else { &scales[..1] }).unwrap(),
+                output: Quantizer::new(s_out, rng.range(-128, 127)).unwrap(),
                 activation: activation(rep as u8),
             };
             let mut chans = [Channel::default(); 128];
