@@ -15,9 +15,10 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use qkit::capi::*;
-use qkit::layer::{Activation, Channel, FullyConnected, FilterQuantizer, Quantization, RequantMode};
+use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode};
+use qkit::kernel::{self, Multipliers, OutputStage, Scaling};
 use qkit::quant::Quantizer;
-use qkit::requant::{self, Multipliers, OutputStage, Rounding};
+use qkit::requant::{self, Rounding};
 
 const ARENA: usize = 4096;
 
@@ -232,15 +233,15 @@ fuzz_target!(|inp: Input| {
                 let accs: Vec<i32> = read(&before, base, acc_p);
                 let ms: Vec<qkit_quantized_multiplier> = read(&before, base, ms_p);
                 let bias: Option<Vec<i32>> = bias_p.filter(|b| b.ptr != 0).map(|b| read(&before, base, b));
+                let multipliers = if ms.len() == 1 { Multipliers::PerTensor(ms[0]) } else { Multipliers::PerChannel(&ms) };
                 let stage = OutputStage {
-                    multipliers: if ms.len() == 1 { Multipliers::PerTensor(ms[0]) } else { Multipliers::PerChannel(&ms) },
-                    rounding: if rounding == 0 { Rounding::Double } else { Rounding::Single },
+                    scaling: if rounding == 0 { Scaling::Double(multipliers) } else { Scaling::Single(multipliers) },
                     zero_point: zp,
                     act_min: act.0,
                     act_max: act.1,
                 };
                 let mut want = vec![0i8; accs.len()];
-                requant::requantize_scalar(&accs, bias.as_deref(), &stage, &mut want).unwrap();
+                kernel::requantize_scalar(&accs, bias.as_deref(), &stage, &mut want).unwrap();
                 let got: Vec<i8> = read(arena, base, out_p);
                 assert_eq!(got, want);
             }
