@@ -6,11 +6,11 @@ mod owned;
 pub use owned::{FullyConnected16x8Buf, FullyConnectedBuf};
 
 use super::quantization::{FilterQuantizer, Quantization};
-use super::stage::prepare_16x8;
+use super::stage::{Stage, prepare_16x8, prepare_int8};
 use crate::Error;
 use crate::QInt;
 use crate::int4::{self, I4};
-use crate::kernel::output_stage::{Clamp, requantize_tile, requantize_tile_i64};
+use crate::kernel::output_stage::{Clamp, requantize_tile_i64};
 use crate::kernel::{self, Isa, NarrowI8, PreparedI4};
 use crate::ops::activation_range;
 use crate::requant::{
@@ -77,8 +77,7 @@ pub struct FullyConnected<'a> {
 struct Plan<'w> {
     weights: Weights<'w>,
     in_dim: usize,
-    clamp: Clamp,
-    requant: RequantMode,
+    stage: Stage,
     isa: Isa,
 }
 
@@ -197,7 +196,7 @@ fn run_tiles<X, A: Copy + Default, Y>(
     batch: usize,
     output: &mut [Y],
     gemv: impl Fn(usize, &[X], &mut [A]) -> Result<(), Error>,
-    stage: impl Fn(&[A], &[Channel], &mut [Y]),
+    stage: impl Fn(&[A], &[Channel], &mut [Y]) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let out_dim = channels.len();
     check_len(
@@ -220,7 +219,7 @@ fn run_tiles<X, A: Copy + Default, Y>(
         for (t, (chans, out)) in tiles.enumerate() {
             let acc = &mut acc[..chans.len()];
             gemv(t * ROWS_PER_PASS, x, acc)?;
-            stage(acc, chans, out);
+            stage(acc, chans, out)?;
         }
     }
     Ok(())
@@ -388,7 +387,7 @@ impl<'a> FullyConnected<'a> {
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn activation_range(&self) -> (i32, i32) {
-        (self.plan.clamp.act_min, self.plan.clamp.act_max)
+        self.plan.stage.activation_range()
     }
 
     /// Runs `batch` rows: `input` is `batch × in_dim`, `output` is
@@ -578,16 +577,7 @@ impl<'w> Plan<'w> {
         channels: &mut [Channel],
         row_sum: impl Fn(usize) -> i32,
     ) -> Result<Self, Error> {
-        if let Some(b) = bias {
-            check_len(channels.len(), b.len())?;
-        }
-        let clamp = int8_clamp(q)?;
-        let zp_in = q.input.zero_point();
-        fill_channels(q, requant, channels, |o| {
-            let b = bias.and_then(|b| b.get(o)).copied().unwrap_or(0);
-            // bias + input_offset · Σw, input_offset = -zp_in (wrapping i32).
-            i64::from(b.wrapping_sub(zp_in.wrapping_mul(row_sum(o))))
-        })?;
+        let stage = prepare_int8(q, requant, bias, channels, row_sum)?;
         if requant == RequantMode::LiteRtOptimized
             && matches!(q.filter, FilterQuantizer::PerTensor(_))
         {
@@ -596,8 +586,7 @@ impl<'w> Plan<'w> {
         Ok(Self {
             weights,
             in_dim,
-            clamp,
-            requant,
+            stage,
             isa: Isa::detect(),
         })
     }
@@ -628,7 +617,7 @@ impl<'w> Plan<'w> {
             batch,
             output,
             |start, x, acc| self.gemv(start, acc.len(), x, acc),
-            |acc, channels, out| requantize_tile(acc, channels, self.requant, self.clamp, out),
+            |acc, channels, out| self.stage.apply(acc, channels, out),
         )
     }
 
@@ -747,7 +736,10 @@ impl<'w> Plan16x8<'w> {
                     .ok_or(Error::Overflow)?;
                 kernel::gemv_i16_i8(w, x, acc)
             },
-            |acc, channels, out| requantize_tile_i64(acc, channels, self.clamp, out),
+            |acc, channels, out| {
+                requantize_tile_i64(acc, channels, self.clamp, out);
+                Ok(())
+            },
         )
     }
 }
