@@ -227,11 +227,13 @@ fn run_tiles<X, A: Copy + Default, Y>(
 
 impl<'a> FullyConnected<'a> {
     /// Builds the layer from int8 weights (`channels.len()` rows of `in_dim`)
-    /// and the quantization a .tflite file stores. Weights without -128 run
+    /// and the quantizers the layer is defined by. Weights without -128 run
     /// the faster narrow-range kernels automatically.
     ///
     /// Errors: weights/bias lengths, filter scale count (1 or out_dim),
-    /// zero points outside `[-128, 127]`, invalid scales.
+    /// weight zero points other than 0, a multiplier outside TFLite's range
+    /// (`ShiftOutOfRange`). Scales and zero points were checked by the
+    /// quantizers already.
     ///
     /// ```
     /// use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode};
