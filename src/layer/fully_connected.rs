@@ -434,7 +434,7 @@ impl<'a> FullyConnected<'a> {
     /// assert_eq!(folded, [5 - 3, 6 - 7]); // bias - zp_in · Σw
     /// # Ok::<(), qkit::Error>(())
     /// ```
-    pub fn channels(&self) -> &[Channel] {
+    pub fn channels(&self) -> &'a [Channel] {
         self.channels
     }
 
@@ -814,7 +814,7 @@ impl<'a> FullyConnected16x8<'a> {
     /// assert_eq!(fc.channels()[1].folded_bias(), -9);
     /// # Ok::<(), qkit::Error>(())
     /// ```
-    pub fn channels(&self) -> &[Channel] {
+    pub fn channels(&self) -> &'a [Channel] {
         self.channels
     }
 }
