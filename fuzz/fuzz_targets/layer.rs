@@ -8,8 +8,11 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use qkit::kernel::PreparedI4;
-use qkit::layer::{Activation, Channel, FullyConnected, FullyConnected16x8, FilterQuantizer, Quantization, RequantMode};
+use qkit::kernel::{Isa, PreparedI4};
+use qkit::layer::{
+    Activation, Channel, FilterQuantizer, FullyConnected, FullyConnected16x8, FullyConnectedBuf,
+    Quantization, RequantMode,
+};
 use qkit::quant::Quantizer;
 use qkit::Error;
 use qkit::requant::{
@@ -94,6 +97,26 @@ fuzz_target!(|f: Input| {
     if fc.run(&x, batch, &mut out).is_err() {
         assert!(x.len() != batch * in_dim);
         return;
+    }
+    // Every available instruction set computes the same integers, and so
+    // does the owned form (capacity 80 > out_dim).
+    for isa in Isa::ALL.into_iter().filter(|i| i.is_available()) {
+        let mut other = vec![0i8; batch * out_dim];
+        fc.with_isa(isa).unwrap().run(&x, batch, &mut other).unwrap();
+        assert_eq!(other, out, "{isa:?}");
+    }
+    let owned = if f.int4 {
+        FullyConnectedBuf::<80>::new_i4(&packed, in_dim, out_dim, f.bias.as_deref(), &q, mode)
+    } else if in_dim > 0 {
+        FullyConnectedBuf::<80>::new(&w, in_dim, f.bias.as_deref(), &q, mode)
+    } else {
+        Err(Error::InvalidParameter("in_dim 0: the owned form cannot infer out_dim"))
+    };
+    if let Ok(owned) = owned {
+        let mut other = vec![0i8; batch * out_dim];
+        owned.run(&x, batch, &mut other).unwrap();
+        assert_eq!(other, out);
+        assert_eq!(owned.as_layer().channels(), fc.channels());
     }
     let weight = |o: usize, k: usize| -> i32 {
         let i = o * in_dim + k;
