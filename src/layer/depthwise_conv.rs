@@ -354,8 +354,10 @@ impl Mac<i16> for i64 {
 ///
 /// ```
 /// use qkit::layer::{
-///     Activation, Channel, DepthwiseConv2D, DepthwiseConv2DShape, Padding, Quantization, RequantMode,
+///     Activation, Channel, DepthwiseConv2D, DepthwiseConv2DShape, FilterQuantizer, Padding,
+///     Quantization, RequantMode,
 /// };
+/// use qkit::quant::Quantizer;
 /// // 2 channels, 3x1 image, a 3x1 filter per channel, SAME.
 /// let shape = DepthwiseConv2DShape::new([3, 1, 2], [3, 1], 1);
 /// let w = [1, 0, 1, 1, 1, 0]; // [ky][channel]: channel 0 sums 3 rows, channel 1 copies

@@ -177,9 +177,9 @@ impl<'a, W: QInt> From<PerChannel<'a, W>> for FilterQuantizer<'a, W> {
 /// use qkit::layer::{Activation, FilterQuantizer, Quantization};
 /// use qkit::quant::Quantizer;
 /// let q = Quantization {
-///     input: Quantizer::new(0.02, -3)?,
+///     input: Quantizer::<i8>::new(0.02, -3)?,
 ///     filter: FilterQuantizer::symmetric(&[0.004, 0.005])?,
-///     output: Quantizer::new(0.1, 7)?,
+///     output: Quantizer::<i8>::new(0.1, 7)?,
 ///     activation: Activation::Relu,
 /// };
 /// assert_eq!(q.filter.len(), 2);
