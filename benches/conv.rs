@@ -14,8 +14,9 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use qkit::layer::{
     Activation, Channel, Conv2D, Conv2DShape, DepthwiseConv2D, DepthwiseConv2D16x8,
-    DepthwiseConv2DShape, Quantization, Requant,
+    DepthwiseConv2DShape, FilterQuantizer, Quantization, RequantMode,
 };
+use qkit::quant::Quantizer;
 use qkit::requant::{
     QuantizedMultiplier, Rounding, conv_real_multiplier, multiply_by_quantized_multiplier,
     quantize_multiplier,
@@ -90,11 +91,9 @@ fn case(in_c: usize, weights: usize, out_c: usize) -> Case {
 
 fn quantization(scales: &[f32]) -> Quantization<'_> {
     Quantization {
-        input_scale: S_IN,
-        input_zero_point: ZP_IN,
-        filter_scales: scales,
-        output_scale: S_OUT,
-        output_zero_point: ZP_OUT,
+        input: Quantizer::new(S_IN, ZP_IN).unwrap(),
+        filter: FilterQuantizer::symmetric(scales).unwrap(),
+        output: Quantizer::new(S_OUT, ZP_OUT).unwrap(),
         activation: Activation::Relu,
     }
 }
@@ -166,7 +165,7 @@ fn conv(cr: &mut Criterion) {
         &shape,
         Some(&c.bias),
         &q,
-        Requant::Double,
+        RequantMode::Double,
         &mut ch,
     )
     .unwrap();
@@ -204,7 +203,7 @@ fn depthwise(cr: &mut Criterion) {
             &shape,
             Some(&c.bias),
             &q,
-            Requant::Double,
+            RequantMode::Double,
             &mut ch,
         )
         .unwrap();
@@ -236,10 +235,11 @@ fn depthwise_16x8(cr: &mut Criterion) {
     let bias: Vec<i64> = c.bias.iter().map(|&b| i64::from(b) << 8).collect();
     let shape = DepthwiseConv2DShape::new([h, w, ch_n], [3, 3], 1);
     let mut ch = vec![Channel::default(); ch_n];
-    let q = Quantization {
-        input_zero_point: 0,
-        output_zero_point: 0,
-        ..quantization(&c.scales)
+    let q = Quantization::<i16> {
+        input: Quantizer::new(S_IN, 0).unwrap(),
+        filter: FilterQuantizer::symmetric(&c.scales).unwrap(),
+        output: Quantizer::new(S_OUT, 0).unwrap(),
+        activation: Activation::Relu,
     };
     let layer = DepthwiseConv2D16x8::new(&c.weights, &shape, Some(&bias), &q, &mut ch).unwrap();
     let mut out = vec![0i16; h * w * ch_n];

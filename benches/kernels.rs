@@ -17,7 +17,10 @@ use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group};
 use qkit::kernel::{Isa, NarrowI8, PreparedI4};
-use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
+use qkit::layer::{
+    Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode,
+};
+use qkit::quant::Quantizer;
 
 fn data(n: usize, seed: u64, narrow: bool) -> Vec<i8> {
     let mut s = seed | 1;
@@ -147,7 +150,7 @@ fn dot(c: &mut Criterion) {
                 g.bench_with_input(
                     BenchmarkId::new(format!("{isa:?}/narrow/{place}"), n),
                     &n,
-                    |bch, _| bch.iter(|| isa.dot_i8_narrow(black_box(a.get()), wn).unwrap()),
+                    |bch, _| bch.iter(|| isa.dot_i8_narrow(wn, black_box(a.get())).unwrap()),
                 );
             }
         }
@@ -454,15 +457,14 @@ fn fc(c: &mut Criterion) {
     let x = data(in_dim, 10, false);
     let bias: Vec<i32> = (0..out_dim as i32).map(|i| i * 37 - 2000).collect();
     let q = Quantization {
-        input_scale: 0.02,
-        input_zero_point: -5,
-        filter_scales: &[0.003],
-        output_scale: 0.1,
-        output_zero_point: 3,
+        input: Quantizer::new(0.02, -5).unwrap(),
+        filter: FilterQuantizer::symmetric(&[0.003]).unwrap(),
+        output: Quantizer::new(0.1, 3).unwrap(),
         activation: Activation::None,
     };
     let mut ch = vec![Channel::default(); out_dim];
-    let layer = FullyConnected::new(&w, in_dim, Some(&bias), &q, Requant::Double, &mut ch).unwrap();
+    let layer =
+        FullyConnected::new(&w, in_dim, Some(&bias), &q, RequantMode::Double, &mut ch).unwrap();
     let m = qkit::requant::quantize_multiplier(
         qkit::requant::conv_real_multiplier(0.02, 0.003, 0.1).unwrap(),
     )
@@ -528,7 +530,7 @@ fn best_of_report() {
             let tn = best(50, || {
                 for _ in 0..inner {
                     black_box(
-                        isa.dot_i8_narrow(black_box(a.get()), black_box(wn))
+                        isa.dot_i8_narrow(black_box(wn), black_box(a.get()))
                             .unwrap(),
                     );
                 }

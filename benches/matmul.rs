@@ -10,6 +10,7 @@
 use criterion::{BenchmarkId, Criterion, Throughput, black_box, criterion_group, criterion_main};
 use qkit::kernel::gemv_i8;
 use qkit::layer::{MatMulColumn, MatMulQuantization, QLinearMatMul, ort_output_scale};
+use qkit::quant::Quantizer;
 use qkit::requant::requantize_f32;
 
 fn bytes(n: usize, seed: u64) -> Vec<u8> {
@@ -32,30 +33,27 @@ fn naive(
     m: usize,
     k: usize,
     n: usize,
-    q: &MatMulQuantization<'_>,
+    q: &MatMulQuantization<'_, u8, i8, u8>,
     y: &mut [u8],
 ) {
-    let s = ort_output_scale(q.a_scale, q.b_scales[0], q.y_scale).unwrap();
+    let s = ort_output_scale(q.a.scale(), q.b.scale(0).unwrap(), q.y.scale()).unwrap();
+    let (za, zb) = (q.a.zero_point(), q.b.zero_point(0).unwrap());
     for r in 0..m {
         for j in 0..n {
             let mut acc = 0i32;
             for i in 0..k {
-                acc += (i32::from(a[r * k + i]) - q.a_zero_point)
-                    * (i32::from(b[i * n + j]) - q.b_zero_points[0]);
+                acc += (i32::from(a[r * k + i]) - za) * (i32::from(b[i * n + j]) - zb);
             }
-            y[r * n + j] = requantize_f32(acc, s, q.y_zero_point, 0, 255).unwrap() as u8;
+            y[r * n + j] = requantize_f32(acc, s, q.y.zero_point(), 0, 255).unwrap() as u8;
         }
     }
 }
 
 fn bench(c: &mut Criterion) {
     let q = MatMulQuantization {
-        a_scale: 0.02,
-        a_zero_point: 131,
-        b_scales: &[0.003],
-        b_zero_points: &[0],
-        y_scale: 0.9,
-        y_zero_point: 120,
+        a: Quantizer::<u8>::new(0.02, 131).unwrap(),
+        b: Quantizer::<i8>::new(0.003, 0).unwrap().into(),
+        y: Quantizer::<u8>::new(0.9, 120).unwrap(),
     };
     for (m, k, n) in [(1, 1024, 1024), (16, 512, 512)] {
         let a = bytes(m * k, 1);

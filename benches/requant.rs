@@ -8,7 +8,10 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, black_box, criterion_group, criterion_main};
 use qkit::kernel::{Isa, Multipliers, OutputStage, Scaling};
-use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
+use qkit::layer::{
+    Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode,
+};
+use qkit::quant::Quantizer;
 use qkit::requant::{QuantizedMultiplier, quantize_multiplier};
 
 fn data(n: usize, seed: u64) -> Vec<i32> {
@@ -88,16 +91,14 @@ fn fully_connected(c: &mut Criterion) {
         let bias = data(out_dim, 11);
         let scales: Vec<f32> = (0..out_dim).map(|o| 0.002 + 0.00001 * o as f32).collect();
         let q = Quantization {
-            input_scale: 0.02,
-            input_zero_point: -3,
-            filter_scales: &scales,
-            output_scale: 0.05,
-            output_zero_point: 5,
+            input: Quantizer::new(0.02, -3).unwrap(),
+            filter: FilterQuantizer::symmetric(&scales).unwrap(),
+            output: Quantizer::new(0.05, 5).unwrap(),
             activation: Activation::Relu,
         };
         let mut ch = vec![Channel::default(); out_dim];
         let fc =
-            FullyConnected::new(&w, in_dim, Some(&bias), &q, Requant::Double, &mut ch).unwrap();
+            FullyConnected::new(&w, in_dim, Some(&bias), &q, RequantMode::Double, &mut ch).unwrap();
         let mut out = vec![0i8; out_dim];
         let mut g = c.benchmark_group("fc_int8_per_channel_double");
         g.throughput(Throughput::Elements((in_dim * out_dim) as u64));

@@ -49,7 +49,10 @@ use core::slice;
 use crate::Error;
 use crate::kernel;
 use crate::kernel::{Multipliers, OutputStage, Scaling};
-use crate::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
+use crate::layer::{
+    Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode,
+};
+use crate::quant::Quantizer;
 use crate::requant::{self, QuantizedMultiplier, Rounding};
 
 /// Status code returned by every C function: `QKIT_OK` or a negative error.
@@ -145,11 +148,11 @@ fn rounding(r: qkit_rounding) -> Result<Rounding, qkit_status> {
     }
 }
 
-fn requant_mode(r: qkit_rounding) -> Result<Requant, qkit_status> {
+fn requant_mode(r: qkit_rounding) -> Result<RequantMode, qkit_status> {
     match r {
-        QKIT_ROUNDING_DOUBLE => Ok(Requant::Double),
-        QKIT_ROUNDING_SINGLE => Ok(Requant::Single),
-        QKIT_ROUNDING_FLOAT32 => Ok(Requant::Float32),
+        QKIT_ROUNDING_DOUBLE => Ok(RequantMode::Double),
+        QKIT_ROUNDING_SINGLE => Ok(RequantMode::Single),
+        QKIT_ROUNDING_FLOAT32 => Ok(RequantMode::Float32),
         _ => Err(QKIT_ERR_PARAM),
     }
 }
@@ -489,7 +492,8 @@ fn fc_pass<'a>(
     in_dim: usize,
     bias: Option<&[i32]>,
     q: &Quantization<'_>,
-    requant: Requant,
+    scales: &[f32],
+    requant: RequantMode,
     (start, end): (usize, usize),
     channels: &'a mut [Channel; CHANNELS_PER_PASS],
 ) -> Result<FullyConnected<'a>, qkit_status> {
@@ -499,12 +503,12 @@ fn fc_pass<'a>(
         Some(b) => Some(b.get(start..end).ok_or(QKIT_ERR_OTHER)?),
         None => None,
     };
-    let filter_scales = match q.filter_scales {
+    let scales = match scales {
         [s] => core::slice::from_ref(s),
         all => all.get(start..end).ok_or(QKIT_ERR_OTHER)?,
     };
     let q = Quantization {
-        filter_scales,
+        filter: FilterQuantizer::symmetric(scales).map_err(status)?,
         ..*q
     };
     let channels = channels.get_mut(..end - start).ok_or(QKIT_ERR_OTHER)?;
@@ -584,11 +588,9 @@ pub unsafe extern "C" fn qkit_fully_connected_i8(
         // SAFETY: as above (`bias` is read only when non-NULL).
         let bias = (!bias.is_null()).then(|| unsafe { bias_b.read() });
         let q = Quantization {
-            input_scale,
-            input_zero_point,
-            filter_scales: scales,
-            output_scale,
-            output_zero_point,
+            input: Quantizer::new(input_scale, input_zero_point).map_err(status)?,
+            filter: FilterQuantizer::symmetric(scales).map_err(status)?,
+            output: Quantizer::new(output_scale, output_zero_point).map_err(status)?,
             activation: act,
         };
         let passes = || {
@@ -599,13 +601,22 @@ pub unsafe extern "C" fn qkit_fully_connected_i8(
         let mut channels = [Channel::default(); CHANNELS_PER_PASS];
         // Validate every pass before writing anything.
         for span in passes() {
-            fc_pass(w, in_dim, bias, &q, requant, span, &mut channels)?;
+            fc_pass(w, in_dim, bias, &q, scales, requant, span, &mut channels)?;
         }
         // SAFETY: checked, disjoint from every input, valid per the contract.
         let y = unsafe { y_b.write() };
         let mut rows = [0i8; CHANNELS_PER_PASS];
         for (start, end) in passes() {
-            let fc = fc_pass(w, in_dim, bias, &q, requant, (start, end), &mut channels)?;
+            let fc = fc_pass(
+                w,
+                in_dim,
+                bias,
+                &q,
+                scales,
+                requant,
+                (start, end),
+                &mut channels,
+            )?;
             let rows = rows.get_mut(..end - start).ok_or(QKIT_ERR_OTHER)?;
             // `batch` rows each; with in_dim == 0 every input row is empty.
             let mut x_rows = x.chunks_exact(in_dim.max(1));

@@ -32,3 +32,6 @@ macro_rules! readme_snippet {
 readme_snippet!(fixed_point, "readme/fixed.rs");
 readme_snippet!(quantizers, "readme/quant.rs");
 readme_snippet!(calibration, "readme/calib.rs");
+readme_snippet!(requantization, "readme/requant.rs");
+readme_snippet!(kernels, "readme/kernel.rs");
+readme_snippet!(layers, "readme/layer.rs");

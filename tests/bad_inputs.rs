@@ -12,7 +12,9 @@ use qkit::calib::dynfixed::{DfpLayer, LayerFormat, Norm, greedy_layerwise, quant
 use qkit::calib::observer::{MovingAverageMinMaxObserver, PerChannelMinMaxObserver};
 use qkit::calib::{Histogram, amax_quantizer};
 use qkit::int4::{I4, U4};
-use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
+use qkit::layer::{
+    Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode,
+};
 use qkit::ops::{MulParams, RequantizeParams, mul_i8, requantize_tensor};
 use qkit::quant::{CodeRange, QuantizeSlice};
 use qkit::quant::{PerBlock, PerChannel, Quantizer};
@@ -85,17 +87,15 @@ fn multipliers_beyond_shift_30_are_errors_everywhere() {
         shift_31
     );
     for (out_scale, requant) in [
-        (2f32.powi(-30), Requant::Double),
-        (2f32.powi(-30), Requant::Single),
-        (2f32.powi(-31), Requant::Double),
-        (1e-30, Requant::LiteRtOptimized),
+        (2f32.powi(-30), RequantMode::Double),
+        (2f32.powi(-30), RequantMode::Single),
+        (2f32.powi(-31), RequantMode::Double),
+        (1e-30, RequantMode::LiteRtOptimized),
     ] {
         let q = Quantization {
-            input_scale: 1.0,
-            input_zero_point: 0,
-            filter_scales: &[1.0],
-            output_scale: out_scale,
-            output_zero_point: 0,
+            input: Quantizer::new(1.0, 0).unwrap(),
+            filter: FilterQuantizer::symmetric(&[1.0]).unwrap(),
+            output: Quantizer::new(out_scale, 0).unwrap(),
             activation: Activation::None,
         };
         let mut ch = [Channel::default(); 2];
@@ -107,13 +107,11 @@ fn multipliers_beyond_shift_30_are_errors_everywhere() {
     }
     // The float modes have no shift: they compute the huge multiplier as
     // defined (`acc · M` in f32 / f64), so the outputs saturate exactly.
-    for requant in [Requant::Float32, Requant::LiteRtReference] {
+    for requant in [RequantMode::Float32, RequantMode::LiteRtReference] {
         let q = Quantization {
-            input_scale: 1.0,
-            input_zero_point: 0,
-            filter_scales: &[1.0],
-            output_scale: 1e-30,
-            output_zero_point: 0,
+            input: Quantizer::new(1.0, 0).unwrap(),
+            filter: FilterQuantizer::symmetric(&[1.0]).unwrap(),
+            output: Quantizer::new(1e-30, 0).unwrap(),
             activation: Activation::None,
         };
         let mut ch = [Channel::default(); 2];

@@ -7,10 +7,11 @@
 //! shows the vectors separate the candidates: the rejected candidate fails
 //! on them.
 
+use qkit::QInt;
 use qkit::layer::{
     Activation, AveragePool2D, Channel, Conv2D, Conv2D16x8, Conv2DShape, DepthwiseConv2D,
-    DepthwiseConv2D16x8, DepthwiseConv2DShape, Logistic, Logistic16, MaxPool2D, Padding,
-    Pool2DShape, Quantization, Requant, Softmax, Softmax16, TableMode, Tanh, Tanh16,
+    DepthwiseConv2D16x8, DepthwiseConv2DShape, FilterQuantizer, Logistic, Logistic16, MaxPool2D,
+    Padding, Pool2DShape, Quantization, RequantMode, Softmax, Softmax16, TableMode, Tanh, Tanh16,
 };
 use qkit::quant::Quantizer;
 use serde_json::Value;
@@ -75,13 +76,19 @@ fn f32_of(v: &Value) -> f32 {
 }
 
 /// A convolution case's quantization (filter scales owned by the caller).
-fn quantization<'a>(c: &Value, filter_scales: &'a [f32]) -> Quantization<'a> {
+fn quantization<'a, A: QInt>(c: &Value, filter_scales: &'a [f32]) -> Quantization<'a, A> {
     Quantization {
-        input_scale: f32_of(&c["input_scale"]),
-        input_zero_point: c["input_zero_point"].as_i64().unwrap() as i32,
-        filter_scales,
-        output_scale: f32_of(&c["output_scale"]),
-        output_zero_point: c["output_zero_point"].as_i64().unwrap() as i32,
+        input: Quantizer::new(
+            f32_of(&c["input_scale"]),
+            c["input_zero_point"].as_i64().unwrap() as i32,
+        )
+        .unwrap(),
+        filter: FilterQuantizer::symmetric(filter_scales).unwrap(),
+        output: Quantizer::new(
+            f32_of(&c["output_scale"]),
+            c["output_zero_point"].as_i64().unwrap() as i32,
+        )
+        .unwrap(),
         activation: activation(&c["activation"]),
     }
 }
@@ -97,14 +104,15 @@ enum Mode16 {
 
 /// Runs a conv/depthwise case; `mode16` overrides the runtime's choice for
 /// 16x8 (to test the rejected candidate), `requant` for int8.
-fn run_conv(c: &Value, requant: Requant, mode16: Option<Mode16>) -> (Vec<i64>, Vec<i64>) {
+fn run_conv(c: &Value, requant: RequantMode, mode16: Option<Mode16>) -> (Vec<i64>, Vec<i64>) {
     let scales: Vec<f32> = c["filter_scales"]
         .as_array()
         .unwrap()
         .iter()
         .map(f32_of)
         .collect();
-    let q = quantization(c, &scales);
+    let q = quantization::<i8>(c, &scales);
+    let q16 = quantization::<i16>(c, &scales);
     let batch = c["batch"].as_u64().unwrap() as usize;
     let [h, w, cin] = usizes(&c["input_shape"])[..] else {
         panic!()
@@ -147,8 +155,8 @@ fn run_conv(c: &Value, requant: Requant, mode16: Option<Mode16>) -> (Vec<i64>, V
         .dilation(dh, dw)
         .padding(padding(&c["padding"]));
         if kind == "16x8" {
-            let dw =
-                DepthwiseConv2D16x8::new(&weights, &shape, bias64.as_deref(), &q, &mut ch).unwrap();
+            let dw = DepthwiseConv2D16x8::new(&weights, &shape, bias64.as_deref(), &q16, &mut ch)
+                .unwrap();
             let mut y = vec![0i16; out_len];
             dw.run(&i16s(&c["input"]), batch, &mut y).unwrap();
             y.into_iter().map(i64::from).collect()
@@ -173,9 +181,9 @@ fn run_conv(c: &Value, requant: Requant, mode16: Option<Mode16>) -> (Vec<i64>, V
                 Mode16::I64
             };
             let conv = match mode16.unwrap_or(runtime) {
-                Mode16::I64 => Conv2D16x8::new(&weights, &shape, bias64.as_deref(), &q, &mut ch),
+                Mode16::I64 => Conv2D16x8::new(&weights, &shape, bias64.as_deref(), &q16, &mut ch),
                 Mode16::I32 => {
-                    Conv2D16x8::new_i32_bias(&weights, &shape, bias32.as_deref(), &q, &mut ch)
+                    Conv2D16x8::new_i32_bias(&weights, &shape, bias32.as_deref(), &q16, &mut ch)
                 }
             }
             .unwrap();
@@ -338,7 +346,7 @@ fn every_case_matches_the_runtime() {
         *seen.entry(key).or_default() += 1;
         match op {
             "conv" | "depthwise" => {
-                let (got, want) = run_conv(c, Requant::Double, None);
+                let (got, want) = run_conv(c, RequantMode::Double, None);
                 assert_eq!(got, want, "{name}");
             }
             "avgpool" | "maxpool" => {
@@ -401,7 +409,7 @@ fn sixteen_by_eight_requantization_is_told_apart() {
     {
         let int32 = c["bias_type"].as_str() == Some("int32");
         let other = if int32 { Mode16::I64 } else { Mode16::I32 };
-        let (got, want) = run_conv(c, Requant::Double, Some(other));
+        let (got, want) = run_conv(c, RequantMode::Double, Some(other));
         if got != want {
             separated[usize::from(int32)] += 1;
         }
@@ -424,7 +432,7 @@ fn int8_convolutions_are_double_rounded() {
         .iter()
         .filter(|c| (c["op"] == "conv" || c["op"] == "depthwise") && c["kind"] == "int8")
         .filter(|c| {
-            let (got, want) = run_conv(c, Requant::Single, None);
+            let (got, want) = run_conv(c, RequantMode::Single, None);
             got != want
         })
         .count();

@@ -7,8 +7,8 @@
 use proptest::prelude::*;
 use qkit::layer::{
     Activation, AveragePool2D, Channel, Conv2D, Conv2D16x8, Conv2DShape, DepthwiseConv2D,
-    DepthwiseConv2D16x8, DepthwiseConv2DShape, Logistic, Logistic16, MaxPool2D, Padding,
-    Pool2DShape, Quantization, Requant, Softmax, Softmax16, TableMode, Tanh, Tanh16,
+    DepthwiseConv2D16x8, DepthwiseConv2DShape, FilterQuantizer, Logistic, Logistic16, MaxPool2D,
+    Padding, Pool2DShape, Quantization, RequantMode, Softmax, Softmax16, TableMode, Tanh, Tanh16,
 };
 use qkit::quant::Quantizer;
 use qkit::requant::{
@@ -50,7 +50,7 @@ fn requant8(
     s_in: f32,
     s_w: f32,
     s_out: f32,
-    requant: Requant,
+    requant: RequantMode,
     zp: i32,
     lo: i32,
     hi: i32,
@@ -58,14 +58,14 @@ fn requant8(
     let real = conv_real_multiplier(s_in, s_w, s_out).unwrap();
     let acc = acc as i32;
     let v = match requant {
-        Requant::Double => {
+        RequantMode::Double => {
             multiply_by_quantized_multiplier(
                 acc,
                 quantize_multiplier(real).unwrap(),
                 Rounding::Double,
             ) + zp
         }
-        Requant::Single => {
+        RequantMode::Single => {
             multiply_by_quantized_multiplier(
                 acc,
                 quantize_multiplier_single_rounding(real).unwrap(),
@@ -174,8 +174,12 @@ impl Lcg {
     }
 }
 
-fn requant_mode(i: u8) -> Requant {
-    [Requant::Double, Requant::Single, Requant::Float32][i as usize % 3]
+fn requant_mode(i: u8) -> RequantMode {
+    [
+        RequantMode::Double,
+        RequantMode::Single,
+        RequantMode::Float32,
+    ][i as usize % 3]
 }
 
 proptest! {
@@ -196,8 +200,12 @@ proptest! {
         let input: Vec<i8> = (0..c.batch * c.h * c.w * in_c).map(|_| rng.i8()).collect();
         let scales: Vec<f32> = (0..if c.per_channel { out_c } else { 1 }).map(|_| rng.scale(0.001, 0.02)).collect();
         let (s_in, s_out) = (rng.scale(0.01, 0.1), rng.scale(0.05, 0.5));
-        let q = Quantization { input_scale: s_in, input_zero_point: c.zp_in, filter_scales: &scales,
-            output_scale: s_out, output_zero_point: c.zp_out, activation: act(c.act) };
+        let q = Quantization {
+            input: Quantizer::new(s_in, c.zp_in).unwrap(),
+            filter: FilterQuantizer::symmetric(&scales).unwrap(),
+            output: Quantizer::new(s_out, c.zp_out).unwrap(),
+            activation: act(c.act),
+        };
         let shape = Conv2DShape::new([c.h, c.w, in_c], [c.fh, c.fw, c.fin])
             .stride(c.sh, c.sw).dilation(c.dh, c.dw)
             .padding(if c.same { Padding::Same } else { Padding::Valid });
@@ -257,8 +265,12 @@ proptest! {
         let input: Vec<i16> = (0..c.batch * c.h * c.w * in_c).map(|_| rng.range(-32768, 32767) as i16).collect();
         let scales: Vec<f32> = (0..if c.per_channel { out_c } else { 1 }).map(|_| rng.scale(0.001, 0.02)).collect();
         let (s_in, s_out) = (rng.scale(0.0001, 0.001), rng.scale(0.001, 0.01));
-        let q = Quantization { input_scale: s_in, input_zero_point: 0, filter_scales: &scales,
-            output_scale: s_out, output_zero_point: 0, activation: act(c.act) };
+        let q = Quantization {
+            input: Quantizer::new(s_in, 0).unwrap(),
+            filter: FilterQuantizer::symmetric(&scales).unwrap(),
+            output: Quantizer::new(s_out, 0).unwrap(),
+            activation: act(c.act),
+        };
         let shape = Conv2DShape::new([c.h, c.w, in_c], [c.fh, c.fw, c.fin])
             .stride(c.sh, c.sw).dilation(c.dh, c.dw)
             .padding(if c.same { Padding::Same } else { Padding::Valid });
@@ -331,13 +343,22 @@ proptest! {
             .stride(c.sh, c.sw).dilation(c.dh, c.dw)
             .padding(if c.same { Padding::Same } else { Padding::Valid });
         let requant = requant_mode(c.requant);
-        let q = Quantization { input_scale: s_in, input_zero_point: c.zp_in, filter_scales: &scales,
-            output_scale: s_out, output_zero_point: c.zp_out, activation: act(c.act) };
+        let q = Quantization {
+            input: Quantizer::new(s_in, c.zp_in).unwrap(),
+            filter: FilterQuantizer::symmetric(&scales).unwrap(),
+            output: Quantizer::new(s_out, c.zp_out).unwrap(),
+            activation: act(c.act),
+        };
         let mut ch = vec![Channel::default(); out_c];
         let dw = DepthwiseConv2D::new(&weights, &shape, c.bias.then_some(&bias[..]), &q, requant, &mut ch).unwrap();
         let mut got = vec![0i8; c.batch * out_h * out_w * out_c];
         dw.run(&input, c.batch, &mut got).unwrap();
-        let q16 = Quantization { input_zero_point: 0, output_zero_point: 0, input_scale: s_in / 100.0, ..q };
+        let q16 = Quantization {
+            input: Quantizer::<i16>::new(s_in / 100.0, 0).unwrap(),
+            filter: q.filter,
+            output: Quantizer::new(s_out, 0).unwrap(),
+            activation: q.activation,
+        };
         let mut ch16 = vec![Channel::default(); out_c];
         let dw16 = DepthwiseConv2D16x8::new(&weights, &shape, c.bias.then_some(&bias64[..]), &q16, &mut ch16).unwrap();
         let mut got16 = vec![0i16; got.len()];
@@ -368,7 +389,7 @@ proptest! {
                         let s_w = scales[if c.per_channel { o } else { 0 }];
                         let i = ((b * out_h + oy) * out_w + ox) * out_c + o;
                         want[i] = requant8(acc, s_in, s_w, s_out, requant, c.zp_out, lo, hi);
-                        let m16 = quantize_multiplier(conv_real_multiplier(q16.input_scale, s_w, s_out).unwrap()).unwrap();
+                        let m16 = quantize_multiplier(conv_real_multiplier(q16.input.scale(), s_w, s_out).unwrap()).unwrap();
                         want16[i] = multiply_by_quantized_multiplier_i64(acc16, m16).clamp(lo16, hi16) as i16;
                     }
                 }
@@ -531,11 +552,9 @@ proptest! {
 #[test]
 fn bad_parameters_are_errors() {
     let q = Quantization {
-        input_scale: 0.1,
-        input_zero_point: 0,
-        filter_scales: &[0.01],
-        output_scale: 0.1,
-        output_zero_point: 0,
+        input: Quantizer::new(0.1, 0).unwrap(),
+        filter: FilterQuantizer::symmetric(&[0.01]).unwrap(),
+        output: Quantizer::new(0.1, 0).unwrap(),
         activation: Activation::None,
     };
     let mut ch = [Channel::default(); 2];
@@ -560,47 +579,41 @@ fn bad_parameters_are_errors() {
         Conv2DShape::new([2, 2, 2], [3, 3, 2]).padding(Padding::Valid),
     ] {
         assert!(
-            Conv2D::new(&w, &s, None, &q, Requant::Double, &mut ch).is_err(),
+            Conv2D::new(&w, &s, None, &q, RequantMode::Double, &mut ch).is_err(),
             "{s:?}"
         );
     }
     let mut ch3 = [Channel::default(); 3];
     let grouped = Conv2DShape::new([4, 4, 2], [3, 3, 1]);
-    assert!(Conv2D::new(&[1; 27], &grouped, None, &q, Requant::Double, &mut ch3).is_err()); // 3 % 2
+    assert!(Conv2D::new(&[1; 27], &grouped, None, &q, RequantMode::Double, &mut ch3).is_err()); // 3 % 2
+    // Bad scales and zero points cannot reach a layer: the quantizers
+    // reject them.
+    assert!(Quantizer::<i8>::new(0.0, 0).is_err());
+    assert!(Quantizer::<i8>::new(f32::NAN, 0).is_err());
+    assert!(Quantizer::<i8>::new(0.1, 128).is_err());
+    assert!(FilterQuantizer::symmetric(&[-1.0]).is_err());
     for bad in [
         Quantization {
-            input_scale: 0.0,
+            filter: FilterQuantizer::symmetric(&[0.1, 0.1, 0.1]).unwrap(),
             ..q
         },
         Quantization {
-            output_scale: f32::NAN,
+            filter: Quantizer::new(0.1, 1).unwrap().into(),
             ..q
-        },
+        }, // weights must be symmetric
         Quantization {
-            input_zero_point: 128,
-            ..q
-        },
-        Quantization {
-            filter_scales: &[0.1, 0.1, 0.1],
-            ..q
-        },
-        Quantization {
-            filter_scales: &[-1.0],
-            ..q
-        },
-        Quantization {
-            output_scale: 1e-30,
+            output: Quantizer::new(1e-30, 0).unwrap(),
             ..q
         }, // multiplier beyond 2^30
     ] {
         let mut ch = [Channel::default(); 2];
         assert!(
-            Conv2D::new(&w, &shape, None, &bad, Requant::Double, &mut ch).is_err(),
+            Conv2D::new(&w, &shape, None, &bad, RequantMode::Double, &mut ch).is_err(),
             "{bad:?}"
         );
     }
     let mut ch = [Channel::default(); 2];
-    let conv = Conv2D::new(&w, &shape, Some(&[1, 2]), &q, Requant::Double, &mut ch).unwrap();
+    let conv = Conv2D::new(&w, &shape, Some(&[1, 2]), &q, RequantMode::Double, &mut ch).unwrap();
     let mut out = [0i8; 32];
     assert!(conv.run(&[0; 32], 1, &mut out, &mut [0; 17]).is_err()); // scratch < one field
     assert!(conv.run(&[0; 31], 1, &mut out, &mut [0; 18]).is_err());
@@ -609,11 +622,13 @@ fn bad_parameters_are_errors() {
     assert!(Conv2D::buffer_len(&shape.stride(0, 0)).is_err());
     // Huge sizes overflow cleanly.
     let huge = Conv2DShape::new([1 << 20, 1 << 20, 1 << 20], [1, 1, 1 << 20]);
-    assert!(Conv2D::new(&w, &huge, None, &q, Requant::Double, &mut ch).is_err());
+    assert!(Conv2D::new(&w, &huge, None, &q, RequantMode::Double, &mut ch).is_err());
 
     let dshape = DepthwiseConv2DShape::new([4, 4, 2], [3, 3], 0);
     let mut ch = [Channel::default(); 2];
-    assert!(DepthwiseConv2D::new(&[1; 18], &dshape, None, &q, Requant::Double, &mut ch).is_err());
+    assert!(
+        DepthwiseConv2D::new(&[1; 18], &dshape, None, &q, RequantMode::Double, &mut ch).is_err()
+    );
     let pq = Quantizer::<i8>::new(0.1, 0).unwrap();
     assert!(
         AveragePool2D::new(

@@ -9,7 +9,7 @@ use qkit::calib::observer::{
 use qkit::calib::{EntropyOptions, EntropyResult, Histogram};
 use qkit::fixed::FixedI16;
 use qkit::int4::{I4, U4};
-use qkit::layer::{Activation, Requant};
+use qkit::layer::{Activation, RequantMode};
 use qkit::quant::ggml::BlockQ8_0;
 use qkit::quant::{CodeRange, QuantizeSlice};
 use qkit::quant::{PerBlockBuf, PerChannelBuf, Quantizer};
@@ -70,7 +70,7 @@ fn scalars_and_quantizers_are_valid() {
         let _ = (
             Round::arbitrary(&mut u),
             Activation::arbitrary(&mut u),
-            Requant::arbitrary(&mut u),
+            RequantMode::arbitrary(&mut u),
         );
         let _ = (
             EntropyOptions::arbitrary(&mut u),

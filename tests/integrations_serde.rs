@@ -6,7 +6,7 @@ use qkit::calib::dynfixed::LayerFormat;
 use qkit::calib::{Domain, EntropyOptions, EntropyResult, Histogram};
 use qkit::fixed::{Fixed, FixedI16, FixedU8};
 use qkit::int4::{I4, U4};
-use qkit::layer::{Activation, Requant};
+use qkit::layer::{Activation, RequantMode};
 use qkit::quant::{CodeRange, QuantizeSlice};
 use qkit::quant::{PerBlock, PerBlockBuf, PerChannel, PerChannelBuf, Quantizer};
 use qkit::requant::{QuantizedMultiplier, Rounding};
@@ -199,7 +199,7 @@ fn multipliers_follow_the_constructor_rule() {
 #[test]
 fn enums_by_name() {
     assert_eq!(json(&Round::HalfToEven), r#""HalfToEven""#);
-    assert_eq!(json(&Requant::Float32), r#""Float32""#);
+    assert_eq!(json(&RequantMode::Float32), r#""Float32""#);
     round_trip(Round::HalfAwayFromZero);
     round_trip(Rounding::Single);
     for a in [
@@ -211,11 +211,11 @@ fn enums_by_name() {
         round_trip(a);
     }
     for r in [
-        Requant::Double,
-        Requant::Single,
-        Requant::Float32,
-        Requant::LiteRtOptimized,
-        Requant::LiteRtReference,
+        RequantMode::Double,
+        RequantMode::Single,
+        RequantMode::Float32,
+        RequantMode::LiteRtOptimized,
+        RequantMode::LiteRtReference,
     ] {
         round_trip(r);
     }

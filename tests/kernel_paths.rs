@@ -194,7 +194,7 @@ fn dot_i8_every_path_equals_reference() {
                 for isa in isas() {
                     let ctx = format!("{isa:?} n={n} kind={kind} off={off}");
                     assert_eq!(isa.dot_i8(a, b).unwrap(), want, "{ctx}");
-                    assert_eq!(isa.dot_i8_narrow(a, wn).unwrap(), want_n, "narrow {ctx}");
+                    assert_eq!(isa.dot_i8_narrow(wn, a).unwrap(), want_n, "narrow {ctx}");
                 }
             }
         }

@@ -11,7 +11,7 @@ fn readme_example_0() {
     let w = NarrowI8::new(&[1, 2, 3, -127, 0, 127]).unwrap(); // 2 rows x 3 columns
     // ...and the AVX2 sign trick (vpsignb + vpmaddubsw) runs with no per-call check.
     assert_eq!(
-        dot_i8_narrow(&x, NarrowI8::new(&[1, 2, 3]).unwrap()).unwrap(),
+        dot_i8_narrow(NarrowI8::new(&[1, 2, 3]).unwrap(), &x).unwrap(),
         -128 + 254 + 9
     );
     let mut acc = [0i32; 2];
@@ -21,16 +21,17 @@ fn readme_example_0() {
 
 #[test]
 fn readme_example_1() {
-    use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
+    use qkit::layer::{
+        Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode,
+    };
+    use qkit::quant::Quantizer;
 
     let weights = [10i8, -20, 30, 127, 0, -127]; // 2 outputs x 3 inputs
     let q = Quantization {
-        // as the .tflite file stores them
-        input_scale: 0.5,
-        input_zero_point: -1,
-        filter_scales: &[0.01], // one: per-tensor; out_dim: per-channel
-        output_scale: 0.1,
-        output_zero_point: 3,
+        input: Quantizer::new(0.5, -1).unwrap(),
+        // one scale: per-tensor; out_dim scales: per-channel
+        filter: FilterQuantizer::symmetric(&[0.01]).unwrap(),
+        output: Quantizer::new(0.1, 3).unwrap(),
         activation: Activation::None,
     };
     let mut channels = [Channel::default(); 2]; // folded bias + multiplier, no allocation
@@ -39,7 +40,7 @@ fn readme_example_1() {
         3,
         Some(&[100, -50]),
         &q,
-        Requant::Double,
+        RequantMode::Double,
         &mut channels,
     )
     .unwrap();

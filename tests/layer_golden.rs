@@ -1,7 +1,11 @@
 //! FULLY_CONNECTED outputs equal TensorFlow Lite Micro's, bit for bit.
 //! Vectors: tests/data/fc_golden.json, from tools/gen_fc_golden.py.
 
-use qkit::layer::{Activation, Channel, FullyConnected, FullyConnected16x8, Quantization, Requant};
+use qkit::layer::{
+    Activation, Channel, FilterQuantizer, FullyConnected, FullyConnected16x8, Quantization,
+    RequantMode,
+};
+use qkit::quant::Quantizer;
 use serde_json::Value;
 
 fn ints<T: TryFrom<i64>>(v: &Value) -> Vec<T> {
@@ -49,11 +53,17 @@ fn fully_connected_matches_tflite_micro() {
             }
         );
         let q = Quantization {
-            input_scale: c["input_scale"].as_f64().unwrap() as f32,
-            input_zero_point: c["input_zero_point"].as_i64().unwrap() as i32,
-            filter_scales: &filter_scales,
-            output_scale: c["output_scale"].as_f64().unwrap() as f32,
-            output_zero_point: c["output_zero_point"].as_i64().unwrap() as i32,
+            input: Quantizer::new(
+                c["input_scale"].as_f64().unwrap() as f32,
+                c["input_zero_point"].as_i64().unwrap() as i32,
+            )
+            .unwrap(),
+            filter: FilterQuantizer::symmetric(&filter_scales).unwrap(),
+            output: Quantizer::new(
+                c["output_scale"].as_f64().unwrap() as f32,
+                c["output_zero_point"].as_i64().unwrap() as i32,
+            )
+            .unwrap(),
             activation: activation(c["activation"].as_str().unwrap()),
         };
         let mut channels = vec![Channel::default(); out_dim];
@@ -74,7 +84,7 @@ fn fully_connected_matches_tflite_micro() {
                         in_dim,
                         bias.as_deref(),
                         &q,
-                        Requant::Double,
+                        RequantMode::Double,
                         &mut channels,
                     )
                 } else {
@@ -83,7 +93,7 @@ fn fully_connected_matches_tflite_micro() {
                         in_dim,
                         bias.as_deref(),
                         &q,
-                        Requant::Double,
+                        RequantMode::Double,
                         &mut channels,
                     )
                 }
@@ -99,7 +109,7 @@ fn fully_connected_matches_tflite_micro() {
                         in_dim,
                         bias.as_deref(),
                         &q,
-                        Requant::Double,
+                        RequantMode::Double,
                         &mut ch8,
                     )
                     .unwrap();
@@ -115,7 +125,7 @@ fn fully_connected_matches_tflite_micro() {
                         prepared,
                         bias.as_deref(),
                         &q,
-                        Requant::Double,
+                        RequantMode::Double,
                         &mut chp,
                     )
                     .unwrap();
@@ -129,8 +139,14 @@ fn fully_connected_matches_tflite_micro() {
                 let input: Vec<i16> = ints(&c["input"]);
                 let want: Vec<i16> = ints(&c["output"]);
                 let weights: Vec<i8> = ints(&c["weights"]);
+                let q16 = Quantization {
+                    input: Quantizer::new(q.input.scale(), q.input.zero_point()).unwrap(),
+                    filter: q.filter,
+                    output: Quantizer::new(q.output.scale(), q.output.zero_point()).unwrap(),
+                    activation: q.activation,
+                };
                 let fc =
-                    FullyConnected16x8::new(&weights, in_dim, bias.as_deref(), &q, &mut channels)
+                    FullyConnected16x8::new(&weights, in_dim, bias.as_deref(), &q16, &mut channels)
                         .unwrap();
                 let mut got = vec![0i16; batch * out_dim];
                 fc.run(&input, batch, &mut got).unwrap();

@@ -4,7 +4,11 @@
 
 use proptest::prelude::*;
 use qkit::kernel::PreparedI4;
-use qkit::layer::{Activation, Channel, FullyConnected, FullyConnected16x8, Quantization, Requant};
+use qkit::layer::{
+    Activation, Channel, FilterQuantizer, FullyConnected, FullyConnected16x8, Quantization,
+    RequantMode,
+};
+use qkit::quant::{PerChannel, Quantizer};
 use qkit::requant::{
     Rounding, conv_real_multiplier, multiply_by_quantized_multiplier,
     multiply_by_quantized_multiplier_i64, multiply_by_quantized_multiplier_ties_up,
@@ -28,13 +32,13 @@ fn reference(
     out_dim: usize,
     bias: Option<&[i32]>,
     q: &Quantization<'_>,
-    requant: Requant,
+    requant: RequantMode,
     x: &[i8],
     batch: usize,
 ) -> Vec<i8> {
     let (lo, hi) = qkit::ops::activation_range(
         q.activation,
-        qkit::quant::Quantizer::<i8>::new(q.output_scale, q.output_zero_point).unwrap(),
+        qkit::quant::Quantizer::<i8>::new(q.output.scale(), q.output.zero_point()).unwrap(),
     )
     .unwrap();
     let (lo, hi) = (lo as i32, hi as i32);
@@ -43,38 +47,37 @@ fn reference(
         for o in 0..out_dim {
             let mut acc = 0i32;
             for k in 0..in_dim {
-                let xv = x[b * in_dim + k] as i32 - q.input_zero_point;
+                let xv = x[b * in_dim + k] as i32 - q.input.zero_point();
                 acc = acc.wrapping_add(xv * w[o * in_dim + k] as i32);
             }
             acc = acc.wrapping_add(bias.map_or(0, |b| b[o]));
-            let per_channel = q.filter_scales.len() > 1;
-            let s_w = q.filter_scales[if per_channel { o } else { 0 }];
-            let real = conv_real_multiplier(q.input_scale, s_w, q.output_scale).unwrap();
+            let s_w = q.filter.scale(o).unwrap();
+            let real = conv_real_multiplier(q.input.scale(), s_w, q.output.scale()).unwrap();
             let y = match requant {
-                Requant::Double => {
+                RequantMode::Double => {
                     let m = quantize_multiplier(real).unwrap();
                     (multiply_by_quantized_multiplier(acc, m, Rounding::Double)
-                        + q.output_zero_point)
-                        .clamp(lo, hi)
+                        + q.output.zero_point())
+                    .clamp(lo, hi)
                 }
-                Requant::Single => {
+                RequantMode::Single => {
                     let m = quantize_multiplier_single_rounding(real).unwrap();
                     (multiply_by_quantized_multiplier(acc, m, Rounding::Single)
-                        + q.output_zero_point)
-                        .clamp(lo, hi)
+                        + q.output.zero_point())
+                    .clamp(lo, hi)
                 }
-                Requant::LiteRtOptimized => {
+                RequantMode::LiteRtOptimized => {
                     let m = quantize_multiplier(real).unwrap();
-                    (multiply_by_quantized_multiplier_ties_up(acc, m) + q.output_zero_point)
+                    (multiply_by_quantized_multiplier_ties_up(acc, m) + q.output.zero_point())
                         .clamp(lo, hi)
                 }
-                Requant::LiteRtReference => {
-                    requantize_f64(acc.into(), real, q.output_zero_point, lo, hi)
+                RequantMode::LiteRtReference => {
+                    requantize_f64(acc.into(), real, q.output.zero_point(), lo, hi)
                 }
-                Requant::Float32 => requantize_f32(
+                RequantMode::Float32 => requantize_f32(
                     acc,
-                    q.input_scale * s_w / q.output_scale,
-                    q.output_zero_point,
+                    q.input.scale() * s_w / q.output.scale(),
+                    q.output.zero_point(),
                     lo,
                     hi,
                 )
@@ -95,13 +98,13 @@ fn activation() -> impl Strategy<Value = Activation> {
     ]
 }
 
-fn requant() -> impl Strategy<Value = Requant> {
+fn requant() -> impl Strategy<Value = RequantMode> {
     prop_oneof![
-        Just(Requant::Double),
-        Just(Requant::Single),
-        Just(Requant::LiteRtOptimized),
-        Just(Requant::LiteRtReference),
-        Just(Requant::Float32)
+        Just(RequantMode::Double),
+        Just(RequantMode::Single),
+        Just(RequantMode::LiteRtOptimized),
+        Just(RequantMode::LiteRtReference),
+        Just(RequantMode::Float32)
     ]
 }
 
@@ -165,8 +168,10 @@ proptest! {
     fn int8_layer_equals_reference(c in case(), act in activation(), mode in requant(), narrow in any::<bool>()) {
         let w: Vec<i8> = if narrow { c.w.iter().map(|&v| v.max(-127)).collect() } else { c.w.clone() };
         let q = Quantization {
-            input_scale: c.s_in, input_zero_point: c.zp_in, filter_scales: &c.scales,
-            output_scale: c.s_out, output_zero_point: c.zp_out, activation: act,
+            input: Quantizer::new(c.s_in, c.zp_in).unwrap(),
+            filter: FilterQuantizer::symmetric(&c.scales).unwrap(),
+            output: Quantizer::new(c.s_out, c.zp_out).unwrap(),
+            activation: act,
         };
         let mut ch = vec![Channel::default(); c.out_dim];
         let fc = FullyConnected::new(&w, c.in_dim, c.bias.as_deref(), &q, mode, &mut ch).unwrap();
@@ -180,8 +185,10 @@ proptest! {
     fn int4_layer_equals_reference(c in case(), act in activation(), mode in requant()) {
         let w: Vec<i8> = (0..c.in_dim * c.out_dim).map(|i| nibble(&c.packed, i)).collect();
         let q = Quantization {
-            input_scale: c.s_in, input_zero_point: c.zp_in, filter_scales: &c.scales,
-            output_scale: c.s_out, output_zero_point: c.zp_out, activation: act,
+            input: Quantizer::new(c.s_in, c.zp_in).unwrap(),
+            filter: FilterQuantizer::symmetric(&c.scales).unwrap(),
+            output: Quantizer::new(c.s_out, c.zp_out).unwrap(),
+            activation: act,
         };
         let mut ch = vec![Channel::default(); c.out_dim];
         let fc = FullyConnected::new_i4(&c.packed, c.in_dim, c.bias.as_deref(), &q, mode, &mut ch).unwrap();
@@ -209,8 +216,10 @@ proptest! {
         let x = &x16[..c.batch * c.in_dim];
         let bias = &bias[..c.out_dim];
         let q = Quantization {
-            input_scale: c.s_in * 0.01, input_zero_point: 0, filter_scales: &c.scales,
-            output_scale: c.s_out, output_zero_point: 0, activation: act,
+            input: Quantizer::new(c.s_in * 0.01, 0).unwrap(),
+            filter: FilterQuantizer::symmetric(&c.scales).unwrap(),
+            output: Quantizer::new(c.s_out, 0).unwrap(),
+            activation: act,
         };
         let mut ch = vec![Channel::default(); c.out_dim];
         let fc = FullyConnected16x8::new(&c.w, c.in_dim, Some(bias), &q, &mut ch).unwrap();
@@ -218,16 +227,15 @@ proptest! {
         fc.run(x, c.batch, &mut got).unwrap();
         let (lo, hi) = qkit::ops::activation_range(
             act,
-            qkit::quant::Quantizer::<i16>::new(q.output_scale, 0).unwrap(),
+            qkit::quant::Quantizer::<i16>::new(q.output.scale(), 0).unwrap(),
         )
         .unwrap();
         let (lo, hi) = (lo as i32, hi as i32);
         for b in 0..c.batch {
             for o in 0..c.out_dim {
                 let acc: i64 = (0..c.in_dim).map(|k| x[b * c.in_dim + k] as i64 * c.w[o * c.in_dim + k] as i64).sum::<i64>() + bias[o];
-                let per_channel = c.scales.len() > 1;
-                let s_w = c.scales[if per_channel { o } else { 0 }];
-                let real = conv_real_multiplier(q.input_scale, s_w, q.output_scale).unwrap();
+                let s_w = q.filter.scale(o).unwrap();
+                let real = conv_real_multiplier(q.input.scale(), s_w, q.output.scale()).unwrap();
                 let y = multiply_by_quantized_multiplier_i64(acc, quantize_multiplier(real).unwrap()).clamp(lo, hi);
                 prop_assert_eq!(got[b * c.out_dim + o], y as i16);
             }
@@ -238,40 +246,42 @@ proptest! {
 #[test]
 fn bad_inputs_are_errors_not_panics() {
     let q = Quantization {
-        input_scale: 0.1,
-        input_zero_point: 0,
-        filter_scales: &[0.1, 0.2, 0.3],
-        output_scale: 0.1,
-        output_zero_point: 0,
+        input: Quantizer::new(0.1, 0).unwrap(),
+        filter: FilterQuantizer::symmetric(&[0.1, 0.2, 0.3]).unwrap(),
+        output: Quantizer::new(0.1, 0).unwrap(),
         activation: Activation::None,
     };
     let mut ch = [Channel::default(); 2];
     // Three filter scales for two channels.
-    assert!(FullyConnected::new(&[0; 4], 2, None, &q, Requant::Double, &mut ch).is_err());
+    assert!(FullyConnected::new(&[0; 4], 2, None, &q, RequantMode::Double, &mut ch).is_err());
     let q = Quantization {
-        filter_scales: &[0.1],
+        filter: FilterQuantizer::symmetric(&[0.1]).unwrap(),
         ..q
     };
-    assert!(FullyConnected::new(&[0; 4], 2, Some(&[1]), &q, Requant::Double, &mut ch).is_err());
-    assert!(FullyConnected::new_i4(&[0; 1], 2, None, &q, Requant::Double, &mut ch).is_err());
+    assert!(FullyConnected::new(&[0; 4], 2, Some(&[1]), &q, RequantMode::Double, &mut ch).is_err());
+    assert!(FullyConnected::new_i4(&[0; 1], 2, None, &q, RequantMode::Double, &mut ch).is_err());
+    // Bad scales and zero points cannot reach a layer: the quantizers
+    // reject them.
     for bad in [0.0, -1.0, f32::NAN, f32::INFINITY] {
-        let qb = Quantization {
-            output_scale: bad,
-            ..q
-        };
-        assert!(FullyConnected::new(&[0; 4], 2, None, &qb, Requant::Double, &mut ch).is_err());
-        let qb = Quantization {
-            input_scale: bad,
-            ..q
-        };
-        assert!(FullyConnected::new(&[0; 4], 2, None, &qb, Requant::Double, &mut ch).is_err());
+        assert!(Quantizer::<i8>::new(bad, 0).is_err());
+        assert!(FilterQuantizer::symmetric(&[0.1, bad]).is_err());
     }
+    assert!(Quantizer::<i8>::new(0.1, 128).is_err());
+    // Weights with a zero point other than 0 (not TFLite's symmetric weights).
     let qb = Quantization {
-        input_zero_point: 128,
+        filter: Quantizer::new(0.1, 3).unwrap().into(),
         ..q
     };
-    assert!(FullyConnected::new(&[0; 4], 2, None, &qb, Requant::Double, &mut ch).is_err());
-    let fc = FullyConnected::new(&[0; 4], 2, None, &q, Requant::Double, &mut ch).unwrap();
+    assert!(FullyConnected::new(&[0; 4], 2, None, &qb, RequantMode::Double, &mut ch).is_err());
+    let scales = [0.1, 0.2];
+    let qb = Quantization {
+        filter: PerChannel::new(&scales, &[0, 1], &[2, 2], 0)
+            .unwrap()
+            .into(),
+        ..q
+    };
+    assert!(FullyConnected::new(&[0; 4], 2, None, &qb, RequantMode::Double, &mut ch).is_err());
+    let fc = FullyConnected::new(&[0; 4], 2, None, &q, RequantMode::Double, &mut ch).unwrap();
     let mut out = [0i8; 4];
     assert!(fc.run(&[0; 3], 2, &mut out).is_err());
     assert!(fc.run(&[0; 4], 2, &mut out[..3]).is_err());

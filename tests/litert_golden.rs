@@ -308,13 +308,13 @@ fn the_data_is_discriminating() {
 }
 
 // ---------------------------------------------------------------------------
-// `FullyConnected` with `Requant::LiteRtOptimized` / `Requant::LiteRtReference`
+// `FullyConnected` with `RequantMode::LiteRtOptimized` / `RequantMode::LiteRtReference`
 // (and TFLM's `Double`, XNNPACK's `Float32`) against the same runtime outputs.
 mod fully_connected_modes {
     use super::*;
-    use qkit::layer::{Channel, FullyConnected, Quantization, Requant};
+    use qkit::layer::{Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode};
 
-    fn run(c: &Value, requant: Requant) -> Vec<i64> {
+    fn run(c: &Value, requant: RequantMode) -> Vec<i64> {
         let fcv = fc(c);
         let w: Vec<i8> = ints(&c["weights"]).into_iter().map(|v| v as i8).collect();
         let x: Vec<i8> = ints(&c["input"]).into_iter().map(|v| v as i8).collect();
@@ -326,11 +326,9 @@ mod fully_connected_modes {
             _ => Activation::Relu6,
         };
         let q = Quantization {
-            input_scale: fcv.s_in,
-            input_zero_point: fcv.zp_in as i32,
-            filter_scales: &fcv.s_w,
-            output_scale: fcv.s_out,
-            output_zero_point: fcv.zp_out,
+            input: Quantizer::new(fcv.s_in, fcv.zp_in as i32).unwrap(),
+            filter: FilterQuantizer::symmetric(&fcv.s_w).unwrap(),
+            output: Quantizer::new(fcv.s_out, fcv.zp_out).unwrap(),
             activation,
         };
         let mut ch = vec![Channel::default(); fcv.out_dim];
@@ -347,18 +345,22 @@ mod fully_connected_modes {
         for c in d["cases"].as_array().unwrap() {
             let name = c["name"].as_str().unwrap();
             assert_eq!(
-                run(c, Requant::LiteRtReference),
+                run(c, RequantMode::LiteRtReference),
                 ints(&c["output_reference"]),
                 "{name}"
             );
             assert_eq!(
-                run(c, Requant::LiteRtOptimized),
+                run(c, RequantMode::LiteRtOptimized),
                 ints(&c["output_optimized"]),
                 "{name}"
             );
-            assert_eq!(run(c, Requant::Double), ints(&c["output_tflm"]), "{name}");
             assert_eq!(
-                run(c, Requant::Float32),
+                run(c, RequantMode::Double),
+                ints(&c["output_tflm"]),
+                "{name}"
+            );
+            assert_eq!(
+                run(c, RequantMode::Float32),
                 ints(&c["output_xnnpack"]),
                 "{name}"
             );

@@ -5,6 +5,7 @@
 use qkit::layer::{
     MatMulColumn, MatMulInteger, MatMulOperand, MatMulQuantization, QLinearMatMul, ort_output_scale,
 };
+use qkit::quant::{PerChannel, Quantizer};
 use serde_json::Value;
 
 mod golden;
@@ -68,22 +69,54 @@ fn run_integer<A: FromI64, B: FromI64>(c: &Case<'_>) -> Vec<i64> {
 fn run_qlinear<A: FromI64, B: FromI64, Y: FromI64>(c: &Case<'_>) -> Vec<i64> {
     let a: Vec<A> = ints(c.get("a")).into_iter().map(A::from_i64).collect();
     let b: Vec<B> = ints(c.get("b")).into_iter().map(B::from_i64).collect();
-    let b_scales = floats(c.get("b_scales"));
-    let b_zps = c.i32s("b_zero_points");
-    let q = MatMulQuantization {
-        a_scale: c.get("a_scale").as_f64().unwrap() as f32,
-        a_zero_point: c.get("a_zero_point").as_i64().unwrap() as i32,
-        b_scales: &b_scales,
-        b_zero_points: &b_zps,
-        y_scale: c.get("y_scale").as_f64().unwrap() as f32,
-        y_zero_point: c.get("y_zero_point").as_i64().unwrap() as i32,
-    };
+    let (b_scales, b_zps) = per_column(floats(c.get("b_scales")), c.i32s("b_zero_points"));
+    let q = quantization(
+        (
+            c.get("a_scale").as_f64().unwrap() as f32,
+            c.get("a_zero_point").as_i64().unwrap() as i32,
+        ),
+        (&b_scales, &b_zps),
+        (
+            c.get("y_scale").as_f64().unwrap() as f32,
+            c.get("y_zero_point").as_i64().unwrap() as i32,
+        ),
+    );
     let mut bt = vec![0i8; c.k * c.n];
     let mut cols = vec![MatMulColumn::default(); c.n];
     let mm = QLinearMatMul::<A, Y>::new(&b, c.k, &q, &mut bt, &mut cols).unwrap();
     let mut y = vec![Y::from_i64(0); c.m * c.n];
     mm.run(&a, c.m, &mut y).unwrap();
     y.into_iter().map(Y::to_i64).collect()
+}
+
+/// B's scales and zero points as one table each: both of length 1 (per
+/// tensor) or both of the larger length (per column; a single entry repeats).
+fn per_column(scales: Vec<f32>, zps: Vec<i32>) -> (Vec<f32>, Vec<i32>) {
+    let n = scales.len().max(zps.len());
+    let at = |i: usize, len: usize| if len == 1 { 0 } else { i };
+    (
+        (0..n).map(|i| scales[at(i, scales.len())]).collect(),
+        (0..n).map(|i| zps[at(i, zps.len())]).collect(),
+    )
+}
+
+/// The node's quantizers from (scale, zero point) pairs and B's tables.
+fn quantization<'a, A: FromI64, B: FromI64, Y: FromI64>(
+    (a_scale, a_zp): (f32, i32),
+    (b_scales, b_zps): (&'a [f32], &'a [i32]),
+    (y_scale, y_zp): (f32, i32),
+) -> MatMulQuantization<'a, A, B, Y> {
+    let b = match (b_scales, b_zps) {
+        ([s], [z]) => Quantizer::new(*s, *z).unwrap().into(),
+        _ => PerChannel::new(b_scales, b_zps, &[b_scales.len()], 0)
+            .unwrap()
+            .into(),
+    };
+    MatMulQuantization {
+        a: Quantizer::new(a_scale, a_zp).unwrap(),
+        b,
+        y: Quantizer::new(y_scale, y_zp).unwrap(),
+    }
 }
 
 fn qkit_output(c: &Case<'_>) -> Vec<i64> {
@@ -246,26 +279,26 @@ fn reference<A: FromI64, B: FromI64, Y: FromI64>(
     m: usize,
     k: usize,
     n: usize,
-    q: &MatMulQuantization<'_>,
+    q: &MatMulQuantization<'_, A, B, Y>,
 ) -> (Vec<i64>, Vec<i64>) {
     let mut acc = vec![0i64; m * n];
     let mut y = vec![0i64; m * n];
     for r in 0..m {
         for j in 0..n {
-            let zb = i64::from(q.b_zero_points[if q.b_zero_points.len() == 1 { 0 } else { j }]);
+            let zb = i64::from(q.b.zero_point(j).unwrap());
             let s: i64 = (0..k)
                 .map(|i| {
-                    (a[r * k + i].to_i64() - i64::from(q.a_zero_point))
+                    (a[r * k + i].to_i64() - i64::from(q.a.zero_point()))
                         * (b[i * n + j].to_i64() - zb)
                 })
                 .sum();
             acc[r * n + j] = s;
-            let sc = q.b_scales[if q.b_scales.len() == 1 { 0 } else { j }];
-            let scale = q.a_scale * sc / q.y_scale;
-            let zp = q.y_zero_point as f32;
+            let sc = q.b.scale(j).unwrap();
+            let scale = q.a.scale() * sc / q.y.scale();
+            let zp = q.y.zero_point() as f32;
             let (lo, hi) = range::<Y>();
             let v = (s as i32 as f32 * scale).clamp(lo as f32 - zp, hi as f32 - zp);
-            y[r * n + j] = v.round_ties_even() as i64 + i64::from(q.y_zero_point);
+            y[r * n + j] = v.round_ties_even() as i64 + i64::from(q.y.zero_point());
         }
     }
     (acc, y)
@@ -293,14 +326,11 @@ fn random_check<A: FromI64, B: FromI64, Y: FromI64>(rng: &mut Rng) {
             .map(|_| 1e-3 * (1 + rng.below(1000)) as f32)
             .collect();
         let (ylo, yhi) = range::<Y>();
-        let q = MatMulQuantization {
-            a_scale: 0.01,
-            a_zero_point: rng.int(alo, ahi) as i32,
-            b_scales: &b_scales,
-            b_zero_points: &b_zps,
-            y_scale: 0.5 + rng.below(100) as f32,
-            y_zero_point: rng.int(ylo, yhi) as i32,
-        };
+        let q = quantization::<A, B, Y>(
+            (0.01, rng.int(alo, ahi) as i32),
+            (&b_scales, &b_zps),
+            (0.5 + rng.below(100) as f32, rng.int(ylo, yhi) as i32),
+        );
         let (acc, want) = reference::<A, B, Y>(&a, &b, m, k, n, &q);
         let mut bt = vec![0i8; k * n];
         let mut cols = vec![MatMulColumn::default(); n];
@@ -315,7 +345,7 @@ fn random_check<A: FromI64, B: FromI64, Y: FromI64>(rng: &mut Rng) {
         let mut bt = vec![0i8; k * n];
         let mut cols = vec![MatMulColumn::default(); n];
         let mi =
-            MatMulInteger::<A>::new(&b, k, q.a_zero_point, &b_zps, &mut bt, &mut cols).unwrap();
+            MatMulInteger::<A>::new(&b, k, q.a.zero_point(), &b_zps, &mut bt, &mut cols).unwrap();
         let mut y = vec![0i32; m * n];
         mi.run(&a, m, &mut y).unwrap();
         assert_eq!(
@@ -339,42 +369,25 @@ fn random_shapes_match_the_exact_reference_for_every_type_combination() {
 
 #[test]
 fn bad_inputs_are_errors() {
+    let one = Quantizer::<i8>::new(1.0, 0).unwrap();
+    let two = PerChannel::<i8>::new(&[1.0, 1.0], &[], &[2], 0).unwrap();
     let q = MatMulQuantization {
-        a_scale: 1.0,
-        a_zero_point: 0,
-        b_scales: &[1.0, 1.0],
-        b_zero_points: &[0],
-        y_scale: 1.0,
-        y_zero_point: 0,
+        a: one,
+        b: two.into(),
+        y: one,
     };
     let mut bt = [0i8; 6];
     let mut cols = [MatMulColumn::default(); 3];
     // Two scales for three columns.
     assert!(QLinearMatMul::<i8, i8>::new(&[0i8; 6], 2, &q, &mut bt, &mut cols).is_err());
+    // Bad scales and zero points are rejected by the quantizers.
     for bad in [0.0, -1.0, f32::NAN, f32::INFINITY] {
-        let q = MatMulQuantization {
-            a_scale: bad,
-            b_scales: &[1.0],
-            ..q
-        };
-        assert!(QLinearMatMul::<i8, i8>::new(&[0i8; 6], 2, &q, &mut bt, &mut cols).is_err());
+        assert!(Quantizer::<i8>::new(bad, 0).is_err());
     }
-    let q1 = MatMulQuantization {
-        b_scales: &[1.0],
-        ..q
-    };
+    assert!(Quantizer::<i8>::new(1.0, 200).is_err());
+    assert!(Quantizer::<u8>::new(1.0, -1).is_err());
+    let q1 = MatMulQuantization { b: one.into(), ..q };
     assert!(QLinearMatMul::<i8, i8>::new(&[0i8; 6], 2, &q1, &mut bt, &mut cols).is_ok());
-    // A u8 zero point for an i8 A; B zero points outside B's type.
-    let q2 = MatMulQuantization {
-        a_zero_point: 200,
-        ..q1
-    };
-    assert!(QLinearMatMul::<i8, i8>::new(&[0i8; 6], 2, &q2, &mut bt, &mut cols).is_err());
-    let q3 = MatMulQuantization {
-        b_zero_points: &[-1],
-        ..q1
-    };
-    assert!(QLinearMatMul::<i8, i8>::new(&[0u8; 6], 2, &q3, &mut bt, &mut cols).is_err());
     // Buffer and data lengths.
     let mut short = [0i8; 5];
     assert!(QLinearMatMul::<i8, i8>::new(&[0i8; 6], 2, &q1, &mut short, &mut cols).is_err());

@@ -94,7 +94,7 @@ fn issue_13_layer_names_keep_their_signatures() {
     use qkit::layer::{
         AveragePool2D, Channel, Conv2D, Conv2D16x8, Conv2DShape, DepthwiseConv2D,
         DepthwiseConv2D16x8, DepthwiseConv2DShape, Logistic, Logistic16, MaxPool2D, Pool2DShape,
-        Quantization, Requant, Softmax, Softmax16, TableMode, Tanh, Tanh16,
+        Quantization, RequantMode, Softmax, Softmax16, TableMode, Tanh, Tanh16,
     };
     use qkit::ops::Activation;
     type ConvNew = fn(
@@ -102,7 +102,7 @@ fn issue_13_layer_names_keep_their_signatures() {
         &Conv2DShape,
         Option<&[i32]>,
         &Quantization<'_>,
-        Requant,
+        RequantMode,
         &'static mut [Channel],
     ) -> Result<Conv2D<'static>, Error>;
     let _: ConvNew = Conv2D::new;
@@ -115,7 +115,7 @@ fn issue_13_layer_names_keep_their_signatures() {
         &DepthwiseConv2DShape,
         Option<&[i32]>,
         &Quantization<'_>,
-        Requant,
+        RequantMode,
         &'static mut [Channel],
     ) -> Result<DepthwiseConv2D<'static>, Error>;
     let _: DwNew = DepthwiseConv2D::new;
@@ -145,13 +145,11 @@ fn issue_14_eco_names_keep_their_signatures() {
     let _: fn(f32, f32, f32) -> Result<f32, Error> = ort_output_scale;
     let _: fn(usize, usize) -> Result<usize, Error> = matmul_buffer_len;
     // Methods of lifetime-generic types are pinned through typed calls.
-    let q = MatMulQuantization {
-        a_scale: 1.0,
-        a_zero_point: 128,
-        b_scales: &[1.0],
-        b_zero_points: &[0],
-        y_scale: 1.0,
-        y_zero_point: 128,
+    let u = Quantizer::<u8>::new(1.0, 128).unwrap();
+    let q: MatMulQuantization<'_, u8, i8, u8> = MatMulQuantization {
+        a: u,
+        b: Quantizer::<i8>::new(1.0, 0).unwrap().into(),
+        y: u,
     };
     let (mut bt, mut cols) = ([0i8; 2], [MatMulColumn::default(); 1]);
     let b: &[i8] = &[1, 2];
@@ -181,7 +179,7 @@ fn issue_14_eco_names_keep_their_signatures() {
 /// modes.
 #[test]
 fn output_stage_names_keep_their_signatures() {
-    use qkit::kernel::{Isa, Multipliers, OutputStage, Requant, Scaling, requantize};
+    use qkit::kernel::{Isa, Multipliers, OutputStage, RequantMode, Scaling, requantize};
     use qkit::requant::{
         multiply_by_quantized_multiplier_ties_up, requantize_f64, rounding_right_shift_ties_up,
     };
@@ -194,16 +192,16 @@ fn output_stage_names_keep_their_signatures() {
     let _: fn(i32, QuantizedMultiplier) -> i32 = multiply_by_quantized_multiplier_ties_up;
     let _: fn(i64, f64, i32, i32, i32) -> i32 = requantize_f64;
     let _: fn(i32, i32) -> i32 = rounding_right_shift_ties_up;
-    let _: [Requant; 5] = [
-        Requant::Double,
-        Requant::Single,
-        Requant::LiteRtOptimized,
-        Requant::LiteRtReference,
-        Requant::Float32,
+    let _: [RequantMode; 5] = [
+        RequantMode::Double,
+        RequantMode::Single,
+        RequantMode::LiteRtOptimized,
+        RequantMode::LiteRtReference,
+        RequantMode::Float32,
     ];
-    let _: [qkit::layer::Requant; 2] = [
-        qkit::layer::Requant::LiteRtOptimized,
-        qkit::layer::Requant::LiteRtReference,
+    let _: [qkit::layer::RequantMode; 2] = [
+        qkit::layer::RequantMode::LiteRtOptimized,
+        qkit::layer::RequantMode::LiteRtReference,
     ];
     let m = Multipliers::PerTensor(QuantizedMultiplier::ONE);
     let _: [Scaling<'_>; 5] = [
@@ -339,4 +337,81 @@ fn issue_14_quant_api_names_keep_their_signatures() {
     let _: fn(Q7) -> f16 = <f16 as From<Q7>>::from;
     let _: fn(Q7) -> bf16 = <bf16 as From<Q7>>::from;
     assert_eq!(Q15::try_from(0.5f32), Ok(Q15::from_bits(0x4000)));
+}
+
+/// Issue 14, layer side: one parameter form (quantizers), owned layers, an
+/// instruction-set choice, one requantization-mode name, one operand order.
+#[test]
+fn issue_14_layer_names_keep_their_signatures() {
+    use qkit::kernel::{Isa, NarrowI8, dot_i8_narrow, dot_i16_i8};
+    use qkit::layer::{
+        Activation, Channel, FilterQuantizer, FullyConnected, FullyConnected16x8,
+        FullyConnected16x8Buf, FullyConnectedBuf, Quantization, RequantMode,
+    };
+    use qkit::quant::PerChannel;
+
+    // The quantization a layer is defined by.
+    let q: Quantization<'static> = Quantization {
+        input: Quantizer::new(0.5, -1).unwrap(),
+        filter: FilterQuantizer::symmetric(&[0.01]).unwrap(),
+        output: Quantizer::new(0.1, 3).unwrap(),
+        activation: Activation::None,
+    };
+    let _: Quantization<'static, i16> = Quantization {
+        input: Quantizer::new(0.5, 0).unwrap(),
+        filter: q.filter,
+        output: Quantizer::new(0.1, 0).unwrap(),
+        activation: Activation::Relu,
+    };
+    let _: fn(&'static [f32]) -> Result<FilterQuantizer<'static>, Error> =
+        FilterQuantizer::symmetric;
+    let _: fn(Quantizer<i8>) -> FilterQuantizer<'static> = FilterQuantizer::from;
+    let _: fn(PerChannel<'static, i8>) -> FilterQuantizer<'static> = FilterQuantizer::from;
+    let _: fn(&FilterQuantizer<'static>, usize) -> Option<f32> = FilterQuantizer::scale;
+
+    // Getters and the instruction set of the borrowed layer.
+    let _: for<'r> fn(&'r FullyConnected<'static>) -> &'r [Channel] = FullyConnected::channels;
+    let _: fn(&FullyConnected<'static>) -> Isa = FullyConnected::isa;
+    let _: fn(FullyConnected<'static>, Isa) -> Result<FullyConnected<'static>, Error> =
+        FullyConnected::with_isa;
+    let _: for<'r> fn(&'r FullyConnected16x8<'static>) -> &'r [Channel] =
+        FullyConnected16x8::channels;
+
+    // Owned forms: built in a function, returned, no lifetime on the table.
+    type FcBufNew = fn(
+        &'static [i8],
+        usize,
+        Option<&[i32]>,
+        &Quantization<'_>,
+        RequantMode,
+    ) -> Result<FullyConnectedBuf<'static, 8>, Error>;
+    let _: FcBufNew = FullyConnectedBuf::new;
+    let _: for<'r> fn(&'r FullyConnectedBuf<'static, 8>) -> FullyConnected<'r> =
+        FullyConnectedBuf::as_layer;
+    type Fc16BufNew = fn(
+        &'static [i8],
+        usize,
+        Option<&[i64]>,
+        &Quantization<'_, i16>,
+    ) -> Result<FullyConnected16x8Buf<'static, 8>, Error>;
+    let _: Fc16BufNew = FullyConnected16x8Buf::new;
+    static W: [i8; 4] = [1, 2, 3, 4];
+    fn build(q: &Quantization<'_>) -> Result<FullyConnectedBuf<'static, 2>, Error> {
+        FullyConnectedBuf::new(&W, 2, None, q, RequantMode::Double)
+    }
+    assert_eq!(build(&q).unwrap().as_layer().out_dim(), 2);
+
+    // One mode enum, one name, in kernel and layer.
+    let _: [qkit::kernel::RequantMode; 5] = [
+        RequantMode::Double,
+        RequantMode::Single,
+        RequantMode::LiteRtOptimized,
+        RequantMode::LiteRtReference,
+        RequantMode::Float32,
+    ];
+
+    // Operand order: weights first, then activations.
+    let _: fn(NarrowI8<'_>, &[i8]) -> Result<i32, Error> = dot_i8_narrow;
+    let _: fn(&[i8], &[i16]) -> Result<i64, Error> = dot_i16_i8;
+    let _: fn(&[u8], &[i8]) -> Result<i32, Error> = qkit::kernel::dot_i4_i8;
 }

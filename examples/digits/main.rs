@@ -15,7 +15,7 @@ mod quantized;
 
 use std::time::Instant;
 
-use qkit::layer::Requant;
+use qkit::layer::RequantMode;
 use quantized::{Calibration, Calibrator, Runner, WeightBits};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -66,7 +66,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (cal, bits) in configs {
         let model = quantized::quantize(&net, &calib, cal, bits)?;
         let mut channels = quantized::channels_for(&model);
-        let mut runner = Runner::new(&model, &mut channels, Requant::Double)?;
+        let mut runner = Runner::new(&model, &mut channels, RequantMode::Double)?;
         let mut correct = 0;
         for s in &test {
             correct += (runner.predict(&s.x)? == s.label) as usize;
@@ -128,7 +128,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             WeightBits::Eight,
         )?;
         let mut channels = quantized::channels_for(&model);
-        let mut runner = Runner::new(&model, &mut channels, Requant::Double)?;
+        let mut runner = Runner::new(&model, &mut channels, RequantMode::Double)?;
         let src = firmware::emit(&model, &mut runner, &test[..16])?;
         std::fs::write(&path, src)?;
         println!("\nwrote the int8 (percentile 99.99) model for examples/firmware to {path}");

@@ -3,7 +3,9 @@
 
 use qkit::calib::{EntropyOptions, Histogram, ZeroBin};
 use qkit::int4::{self, I4};
-use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
+use qkit::layer::{
+    Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode,
+};
 use qkit::quant::{CodeRange, QuantizeSlice, Quantizer};
 use qkit::{Error, Round};
 
@@ -73,15 +75,13 @@ pub struct QLayer {
 }
 
 impl QLayer {
-    pub fn quantization(&self) -> Quantization<'_> {
-        Quantization {
-            input_scale: self.input.scale(),
-            input_zero_point: self.input.zero_point(),
-            filter_scales: &self.filter_scales,
-            output_scale: self.output.scale(),
-            output_zero_point: self.output.zero_point(),
+    pub fn quantization(&self) -> Result<Quantization<'_>, qkit::Error> {
+        Ok(Quantization {
+            input: self.input,
+            filter: FilterQuantizer::symmetric(&self.filter_scales)?,
+            output: self.output,
             activation: self.activation,
-        }
+        })
     }
 
     /// Bytes of weights and biases.
@@ -226,11 +226,11 @@ impl<'a> Runner<'a> {
     pub fn new(
         model: &'a QModel,
         channels: &'a mut [Vec<Channel>],
-        requant: Requant,
+        requant: RequantMode,
     ) -> Result<Self, Error> {
         let mut fcs = Vec::new();
         for (layer, ch) in model.layers.iter().zip(channels.iter_mut()) {
-            let q = layer.quantization();
+            let q = layer.quantization()?;
             let fc = match &layer.weights {
                 QWeights::Int8(w) => {
                     FullyConnected::new(w, layer.n_in, Some(&layer.bias), &q, requant, ch)?

@@ -13,7 +13,8 @@ use std::collections::HashMap;
 use qkit::Error;
 use qkit::layer::{
     Activation, AveragePool2D, Channel, Conv2D, Conv2DShape, DepthwiseConv2D, DepthwiseConv2DShape,
-    FullyConnected, MaxPool2D, Padding, Pool2DShape, Quantization, Requant, Softmax,
+    FilterQuantizer, FullyConnected, MaxPool2D, Padding, Pool2DShape, Quantization, RequantMode,
+    Softmax,
 };
 use qkit::quant::Quantizer;
 
@@ -328,11 +329,9 @@ impl Graph {
         let (i, o) = (&self.tensors[step.input], &self.tensors[step.output]);
         let w = &self.tensors[step.weights.ok_or(bad("missing weights"))?];
         Ok(Quantization {
-            input_scale: i.scale(),
-            input_zero_point: i.zero_point,
-            filter_scales: &w.scales,
-            output_scale: o.scale(),
-            output_zero_point: o.zero_point,
+            input: Quantizer::new(i.scale(), i.zero_point)?,
+            filter: FilterQuantizer::symmetric(&w.scales)?,
+            output: Quantizer::new(o.scale(), o.zero_point)?,
             activation,
         })
     }
@@ -392,7 +391,7 @@ impl<'a> Net<'a> {
                         shape,
                         graph.bias_of(step),
                         &graph.quantization(step, *activation)?,
-                        Requant::Double,
+                        RequantMode::Double,
                         ch,
                     )?)
                 }
@@ -401,7 +400,7 @@ impl<'a> Net<'a> {
                     shape,
                     graph.bias_of(step),
                     &graph.quantization(step, *activation)?,
-                    Requant::Double,
+                    RequantMode::Double,
                     ch,
                 )?),
                 Op::AveragePool { shape, activation } | Op::MaxPool { shape, activation } => {
@@ -429,7 +428,7 @@ impl<'a> Net<'a> {
                         *in_dim,
                         graph.bias_of(step),
                         &graph.quantization(step, *activation)?,
-                        Requant::Double,
+                        RequantMode::Double,
                         ch,
                     )?)
                 }

@@ -15,8 +15,9 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use qkit::capi::*;
-use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
+use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode};
 use qkit::kernel::{self, Multipliers, OutputStage, Scaling};
+use qkit::quant::Quantizer;
 use qkit::requant::{self, Rounding};
 
 const ARENA: usize = 4096;
@@ -292,14 +293,6 @@ fuzz_target!(|inp: Input| {
             {
                 return;
             }
-            let q = Quantization {
-                input_scale: s_in,
-                input_zero_point: zps.0,
-                filter_scales: &[],
-                output_scale: s_out,
-                output_zero_point: zps.1,
-                activation: Activation::None,
-            };
             // SAFETY: every buffer is inside the arena with its full length,
             // or the batch is huge and the call must fail before any access.
             let s = unsafe {
@@ -310,12 +303,12 @@ fuzz_target!(|inp: Input| {
                     w_p.ptr as *const i8,
                     out_dim,
                     b_p.map_or(core::ptr::null(), |b| b.ptr as *const i32),
-                    q.input_scale,
-                    q.input_zero_point,
+                    s_in,
+                    zps.0,
                     s_p.ptr as *const f32,
                     n_scales,
-                    q.output_scale,
-                    q.output_zero_point,
+                    s_out,
+                    zps.1,
                     act,
                     rounding,
                     y_p.ptr as *mut i8,
@@ -339,8 +332,14 @@ fuzz_target!(|inp: Input| {
                 let ss: Vec<f32> = read(&before, base, s_p);
                 let bs: Option<Vec<i32>> = b_p.map(|b| read(&before, base, b));
                 let activation = [Activation::None, Activation::Relu, Activation::Relu6, Activation::ReluN1To1][act as usize];
-                let requant = [Requant::Double, Requant::Single, Requant::Float32][rounding as usize];
-                let q = Quantization { filter_scales: &ss, activation, ..q };
+                let requant = [RequantMode::Double, RequantMode::Single, RequantMode::Float32][rounding as usize];
+                // The C call succeeded, so every parameter is valid.
+                let q = Quantization {
+                    input: Quantizer::new(s_in, zps.0).unwrap(),
+                    filter: FilterQuantizer::symmetric(&ss).unwrap(),
+                    output: Quantizer::new(s_out, zps.1).unwrap(),
+                    activation,
+                };
                 let mut ch = vec![Channel::default(); out_dim];
                 let fc = FullyConnected::new(&ws, in_dim, bs.as_deref(), &q, requant, &mut ch).unwrap();
                 let mut want = vec![0i8; batch * out_dim];

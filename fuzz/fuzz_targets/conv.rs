@@ -10,7 +10,7 @@ use libfuzzer_sys::fuzz_target;
 use qkit::layer::{
     Activation, AveragePool2D, Channel, Conv2D, Conv2D16x8, Conv2DShape, DepthwiseConv2D,
     DepthwiseConv2D16x8, DepthwiseConv2DShape, Logistic, MaxPool2D, Padding, Pool2DShape,
-    Quantization, Requant, Softmax, Softmax16, TableMode, Tanh, Logistic16, Tanh16,
+    FilterQuantizer, Quantization, RequantMode, Softmax, Softmax16, TableMode, Tanh, Logistic16, Tanh16,
 };
 use qkit::quant::Quantizer;
 use qkit::requant::{
@@ -53,15 +53,22 @@ fuzz_target!(|f: Input| {
     let out_c = f.out_c as usize % 80;
     let batch = f.batch as usize % 3;
     let padding = if f.valid { Padding::Valid } else { Padding::Same };
-    let mode = [Requant::Double, Requant::Single, Requant::Float32][f.mode as usize % 3];
+    let mode = [RequantMode::Double, RequantMode::Single, RequantMode::Float32][f.mode as usize % 3];
     let act = [Activation::None, Activation::Relu, Activation::Relu6, Activation::ReluN1To1][f.act as usize % 4];
-    let q = Quantization {
-        input_scale: f.s_in,
-        input_zero_point: f.zp_in,
-        filter_scales: &f.s_w,
-        output_scale: f.s_out,
-        output_zero_point: f.zp_out,
-        activation: act,
+    // Layers built from valid quantizers only; invalid raw parameters are
+    // the quantizers' errors (fuzzed below through the pools and softmax).
+    let quants = match (
+        Quantizer::<i8>::new(f.s_in, f.zp_in),
+        Quantizer::<i16>::new(f.s_in, f.zp_in),
+        FilterQuantizer::symmetric(&f.s_w),
+        Quantizer::<i8>::new(f.s_out, f.zp_out),
+        Quantizer::<i16>::new(f.s_out, f.zp_out),
+    ) {
+        (Ok(i8in), Ok(i16in), Ok(filter), Ok(i8out), Ok(i16out)) => Some((
+            Quantization { input: i8in, filter, output: i8out, activation: act },
+            Quantization { input: i16in, filter, output: i16out, activation: act },
+        )),
+        _ => None,
     };
     let shape = Conv2DShape::new([h, w, c], [fh, fw, fin]).stride(sh, sw).dilation(dh, dw).padding(padding);
     let weights = take(&f.data, out_c * fh * fw * fin);
@@ -70,75 +77,77 @@ fuzz_target!(|f: Input| {
     let out_len = shape.output_size().map(|(a, b)| batch * a * b * out_c).unwrap_or(0);
     let mut scratch = vec![0i8; f.scratch as usize % 4096];
 
-    // CONV_2D int8, checked against the reference loop when it runs.
-    let mut ch = vec![Channel::default(); out_c];
-    if let Ok(conv) = Conv2D::new(&weights, &shape, f.bias.as_deref(), &q, mode, &mut ch) {
-        let mut y = vec![0i8; out_len];
-        if conv.run(&x, batch, &mut y, &mut scratch).is_ok() && mode == Requant::Double {
-            let (out_h, out_w) = shape.output_size().unwrap();
-            let eff = |k: usize, d: usize| (k - 1) * d + 1;
-            let pad = |n: usize, k: usize, s: usize, d: usize, o: usize| {
-                ((o as i64 - 1) * s as i64 + eff(k, d) as i64 - n as i64).max(0) / 2
-            };
-            let (ph, pw) = (pad(h, fh, sh, dh, out_h), pad(w, fw, sw, dw, out_w));
-            let per_group = out_c / (c / fin);
-            let (lo, hi) = conv.activation_range();
-            for b in 0..batch {
-                for oy in 0..out_h {
-                    for ox in 0..out_w {
-                        for o in 0..out_c {
-                            let g = o / per_group;
-                            let mut acc = 0i32;
-                            for ky in 0..fh {
-                                for kx in 0..fw {
-                                    let iy = (oy * sh + ky * dh) as i64 - ph;
-                                    let ix = (ox * sw + kx * dw) as i64 - pw;
-                                    if iy < 0 || ix < 0 || iy >= h as i64 || ix >= w as i64 {
-                                        continue;
-                                    }
-                                    for ci in 0..fin {
-                                        let xv = x[((b * h + iy as usize) * w + ix as usize) * c + g * fin + ci] as i32;
-                                        let wv = weights[((o * fh + ky) * fw + kx) * fin + ci] as i32;
-                                        acc = acc.wrapping_add(wv * (xv - f.zp_in));
+    if let Some((q, q16)) = quants {
+        // CONV_2D int8, checked against the reference loop when it runs.
+        let mut ch = vec![Channel::default(); out_c];
+        if let Ok(conv) = Conv2D::new(&weights, &shape, f.bias.as_deref(), &q, mode, &mut ch) {
+            let mut y = vec![0i8; out_len];
+            if conv.run(&x, batch, &mut y, &mut scratch).is_ok() && mode == RequantMode::Double {
+                let (out_h, out_w) = shape.output_size().unwrap();
+                let eff = |k: usize, d: usize| (k - 1) * d + 1;
+                let pad = |n: usize, k: usize, s: usize, d: usize, o: usize| {
+                    ((o as i64 - 1) * s as i64 + eff(k, d) as i64 - n as i64).max(0) / 2
+                };
+                let (ph, pw) = (pad(h, fh, sh, dh, out_h), pad(w, fw, sw, dw, out_w));
+                let per_group = out_c / (c / fin);
+                let (lo, hi) = conv.activation_range();
+                for b in 0..batch {
+                    for oy in 0..out_h {
+                        for ox in 0..out_w {
+                            for o in 0..out_c {
+                                let g = o / per_group;
+                                let mut acc = 0i32;
+                                for ky in 0..fh {
+                                    for kx in 0..fw {
+                                        let iy = (oy * sh + ky * dh) as i64 - ph;
+                                        let ix = (ox * sw + kx * dw) as i64 - pw;
+                                        if iy < 0 || ix < 0 || iy >= h as i64 || ix >= w as i64 {
+                                            continue;
+                                        }
+                                        for ci in 0..fin {
+                                            let xv = x[((b * h + iy as usize) * w + ix as usize) * c + g * fin + ci] as i32;
+                                            let wv = weights[((o * fh + ky) * fw + kx) * fin + ci] as i32;
+                                            acc = acc.wrapping_add(wv * (xv - f.zp_in));
+                                        }
                                     }
                                 }
+                                acc = acc.wrapping_add(f.bias.as_ref().map_or(0, |bv| bv[o]));
+                                let s_w = f.s_w[if f.s_w.len() == 1 { 0 } else { o }];
+                                let m = quantize_multiplier(conv_real_multiplier(f.s_in, s_w, f.s_out).unwrap()).unwrap();
+                                let want = multiply_by_quantized_multiplier(acc, m, Rounding::Double)
+                                    .wrapping_add(f.zp_out)
+                                    .clamp(lo, hi);
+                                assert_eq!(y[((b * out_h + oy) * out_w + ox) * out_c + o] as i32, want);
                             }
-                            acc = acc.wrapping_add(f.bias.as_ref().map_or(0, |bv| bv[o]));
-                            let s_w = f.s_w[if f.s_w.len() == 1 { 0 } else { o }];
-                            let m = quantize_multiplier(conv_real_multiplier(f.s_in, s_w, f.s_out).unwrap()).unwrap();
-                            let want = multiply_by_quantized_multiplier(acc, m, Rounding::Double)
-                                .wrapping_add(f.zp_out)
-                                .clamp(lo, hi);
-                            assert_eq!(y[((b * out_h + oy) * out_w + ox) * out_c + o] as i32, want);
                         }
                     }
                 }
             }
         }
-    }
-    // CONV_2D 16x8 (both bias types), never panics.
-    let bias64: Option<Vec<i64>> = f.bias.as_ref().map(|b| b.iter().map(|&v| i64::from(v) * 3).collect());
-    let mut ch = vec![Channel::default(); out_c];
-    if let Ok(conv) = Conv2D16x8::new(&weights, &shape, bias64.as_deref(), &q, &mut ch) {
-        let _ = conv.run(&x16, batch, &mut vec![0i16; out_len], &mut vec![0i16; f.scratch as usize % 512]);
-    }
-    let mut ch = vec![Channel::default(); out_c];
-    if let Ok(conv) = Conv2D16x8::new_i32_bias(&weights, &shape, f.bias.as_deref(), &q, &mut ch) {
-        let _ = conv.run(&x16, batch, &mut vec![0i16; out_len], &mut vec![0i16; 64]);
-    }
+        // CONV_2D 16x8 (both bias types), never panics.
+        let bias64: Option<Vec<i64>> = f.bias.as_ref().map(|b| b.iter().map(|&v| i64::from(v) * 3).collect());
+        let mut ch = vec![Channel::default(); out_c];
+        if let Ok(conv) = Conv2D16x8::new(&weights, &shape, bias64.as_deref(), &q16, &mut ch) {
+            let _ = conv.run(&x16, batch, &mut vec![0i16; out_len], &mut vec![0i16; f.scratch as usize % 512]);
+        }
+        let mut ch = vec![Channel::default(); out_c];
+        if let Ok(conv) = Conv2D16x8::new_i32_bias(&weights, &shape, f.bias.as_deref(), &q16, &mut ch) {
+            let _ = conv.run(&x16, batch, &mut vec![0i16; out_len], &mut vec![0i16; 64]);
+        }
 
-    // DEPTHWISE_CONV_2D: fin is the depth multiplier here.
-    let dshape = DepthwiseConv2DShape::new([h, w, c], [fh, fw], fin).stride(sh, sw).dilation(dh, dw).padding(padding);
-    let dout = dshape.output_channels();
-    let dweights = take(&f.data, fh * fw * dout);
-    let dlen = dshape.output_size().map(|(a, b)| batch * a * b * dout).unwrap_or(0);
-    let mut ch = vec![Channel::default(); dout];
-    if let Ok(dw) = DepthwiseConv2D::new(&dweights, &dshape, f.bias.as_deref(), &q, mode, &mut ch) {
-        let _ = dw.run(&x, batch, &mut vec![0i8; dlen]);
-    }
-    let mut ch = vec![Channel::default(); dout];
-    if let Ok(dw) = DepthwiseConv2D16x8::new(&dweights, &dshape, bias64.as_deref(), &q, &mut ch) {
-        let _ = dw.run(&x16, batch, &mut vec![0i16; dlen]);
+        // DEPTHWISE_CONV_2D: fin is the depth multiplier here.
+        let dshape = DepthwiseConv2DShape::new([h, w, c], [fh, fw], fin).stride(sh, sw).dilation(dh, dw).padding(padding);
+        let dout = dshape.output_channels();
+        let dweights = take(&f.data, fh * fw * dout);
+        let dlen = dshape.output_size().map(|(a, b)| batch * a * b * dout).unwrap_or(0);
+        let mut ch = vec![Channel::default(); dout];
+        if let Ok(dw) = DepthwiseConv2D::new(&dweights, &dshape, f.bias.as_deref(), &q, mode, &mut ch) {
+            let _ = dw.run(&x, batch, &mut vec![0i8; dlen]);
+        }
+        let mut ch = vec![Channel::default(); dout];
+        if let Ok(dw) = DepthwiseConv2D16x8::new(&dweights, &dshape, bias64.as_deref(), &q16, &mut ch) {
+            let _ = dw.run(&x16, batch, &mut vec![0i16; dlen]);
+        }
     }
 
     // Pools, int8 and int16.

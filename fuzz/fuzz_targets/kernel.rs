@@ -33,7 +33,7 @@ fuzz_target!(|input: (u8, u8, u16, Vec<i8>, Vec<i8>)| {
     // 16x8, offset folding and GEMM through the public free functions.
     let x16: Vec<i16> = x.iter().zip(y).map(|(&p, &q)| i16::from_le_bytes([p as u8, q as u8])).collect();
     let want16: i64 = x16.iter().zip(y).map(|(&p, &q)| p as i64 * q as i64).sum();
-    assert_eq!(qkit::kernel::dot_i16_i8(&x16, y).unwrap(), want16);
+    assert_eq!(qkit::kernel::dot_i16_i8(y, &x16).unwrap(), want16);
     let (zx, zw) = (i32::from(rows as i8) - 4, i32::from(off as i8) - 16);
     let direct = x.iter().zip(y).fold(0i32, |acc, (&p, &q)| {
         acc.wrapping_add((p as i32 - zx).wrapping_mul(q as i32 - zw))
@@ -112,7 +112,7 @@ fuzz_target!(|input: (u8, u8, u16, Vec<i8>, Vec<i8>)| {
             }
         }
         assert_eq!(isa.dot_i8(x, y).unwrap(), want, "{isa:?}");
-        assert_eq!(isa.dot_i8_narrow(x, wn).unwrap(), want_narrow, "{isa:?}");
+        assert_eq!(isa.dot_i8_narrow(wn, x).unwrap(), want_narrow, "{isa:?}");
         if packed.len() == n.div_ceil(2) {
             assert_eq!(isa.dot_i4_i8(&packed, x).unwrap(), reference(&w4[..n], x), "{isa:?}");
         }

@@ -35,7 +35,7 @@ use crate::calib::{
 };
 use crate::fixed::Fixed;
 use crate::int4::{I4, U4};
-use crate::layer::Requant;
+use crate::layer::RequantMode;
 use crate::quant::ggml::{BlockQ4_0, BlockQ8_0, QK};
 use crate::quant::{Activation, CodeRange, PerBlockBuf, PerChannelBuf, Quantizer};
 use crate::requant::{QuantizedMultiplier, Rounding};
@@ -67,7 +67,7 @@ unit_enums! {
     Round { HalfAwayFromZero, HalfToEven }
     Rounding { Double, Single }
     Activation { None, Relu, Relu6, ReluN1To1 }
-    Requant { Double, Single, Float32, LiteRtOptimized, LiteRtReference }
+    RequantMode { Double, Single, Float32, LiteRtOptimized, LiteRtReference }
     Domain { Magnitude, Signed }
     CodeRange { Full, Narrow }
     Norm { L1, L2 }

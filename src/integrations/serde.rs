@@ -22,7 +22,7 @@
 //! | `MinMaxObserver`, `MovingAverageMinMaxObserver`, `PerChannelMinMaxObserver<C>` | `{min_max, nonfinite}` (`constant` too; per channel `ranges`, `null` for a channel without a finite sample) |
 //! | `EntropyResult` | `{threshold, bin, kl}` (`kl: null` for the `+inf` of the max fallback) |
 //! | `EntropyOptions`, `LayerFormat` | their public fields |
-//! | `Round`, `Rounding`, `Activation`, `CodeRange`, `layer::Requant`, `Domain`, `Norm`, `Upper`, `ZeroBin`, `Merge`, `Ties`, `ThresholdRule` | the variant name |
+//! | `Round`, `Rounding`, `Activation`, `CodeRange`, `layer::RequantMode`, `Domain`, `Norm`, `Upper`, `ZeroBin`, `Merge`, `Ties`, `ThresholdRule` | the variant name |
 //!
 //! ```
 //! use qkit::calib::Histogram;
@@ -66,7 +66,7 @@ use crate::calib::{
 };
 use crate::fixed::Fixed;
 use crate::int4::{I4, U4};
-use crate::layer::Requant;
+use crate::layer::RequantMode;
 use crate::quant::{
     Activation, CodeRange, PerBlock, PerBlockBuf, PerChannel, PerChannelBuf, Quantizer,
 };
@@ -107,7 +107,7 @@ remote! {
     Round via RoundDef = "Round" { HalfAwayFromZero, HalfToEven }
     Rounding via RoundingDef = "Rounding" { Double, Single }
     Activation via ActivationDef = "Activation" { None, Relu, Relu6, ReluN1To1 }
-    Requant via RequantDef = "Requant" { Double, Single, Float32, LiteRtOptimized, LiteRtReference }
+    RequantMode via RequantDef = "RequantMode" { Double, Single, Float32, LiteRtOptimized, LiteRtReference }
     Domain via DomainDef = "Domain" { Magnitude, Signed }
     CodeRange via CodeRangeDef = "CodeRange" { Full, Narrow }
     Norm via NormDef = "Norm" { L1, L2 }

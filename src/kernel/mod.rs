@@ -4,7 +4,9 @@
 //! wrap-around** (mod 2^32), the contract of TFLite's reference loops,
 //! `SMLAD`, Helium `vmladav` and x86 `vpmaddwd`; the 16x8 forms accumulate
 //! exactly in int64. Weights are `[out][in]` row-major as TFLite stores
-//! them, outputs go into caller buffers.
+//! them, outputs go into caller buffers. Every kernel takes its operands
+//! in one order: **weights first, then activations** (`w, x`), then the
+//! output.
 //!
 //! * [`dot_i8`], [`gemv_i8`], [`gemm_i8`]: any int8 inputs.
 //! * [`dot_i8_narrow`], [`gemv_i8_narrow`], [`gemm_i8_narrow`]: weights
@@ -70,7 +72,7 @@
 //! let x = [-128i8, 127, 3];
 //! let w = NarrowI8::new(&[-127, 127, -2])?;
 //! assert_eq!(dot_i8(&x, w.as_slice())?, 128 * 127 + 127 * 127 - 6);
-//! assert_eq!(dot_i8_narrow(&x, w)?, 128 * 127 + 127 * 127 - 6);
+//! assert_eq!(dot_i8_narrow(w, &x)?, 128 * 127 + 127 * 127 - 6);
 //! # Ok::<(), qkit::Error>(())
 //! ```
 
@@ -89,7 +91,7 @@ pub(crate) mod x86;
 
 pub use depthwise::DepthwiseTile;
 pub use output_stage::{
-    Multipliers, OutputStage, Requant, RequantOutput, Scaling, requantize, requantize_scalar,
+    Multipliers, OutputStage, RequantMode, RequantOutput, Scaling, requantize, requantize_scalar,
 };
 pub use prepared::PreparedI4;
 pub use weights::NarrowI8;
@@ -301,10 +303,10 @@ impl Isa {
     /// ```
     /// use qkit::kernel::{Isa, NarrowI8};
     /// let w = NarrowI8::new(&[-127; 40])?;
-    /// assert_eq!(Isa::detect().dot_i8_narrow(&[-128; 40], w)?, 40 * 128 * 127);
+    /// assert_eq!(Isa::detect().dot_i8_narrow(w, &[-128; 40])?, 40 * 128 * 127);
     /// # Ok::<(), qkit::Error>(())
     /// ```
-    pub fn dot_i8_narrow(self, x: &[i8], w: NarrowI8<'_>) -> Result<i32, Error> {
+    pub fn dot_i8_narrow(self, w: NarrowI8<'_>, x: &[i8]) -> Result<i32, Error> {
         self.table()?.dot_i8_narrow(x, w)
     }
 
@@ -478,10 +480,10 @@ pub fn dot_i8(a: &[i8], b: &[i8]) -> Result<i32, Error> {
 /// ```
 /// use qkit::kernel::{dot_i8_narrow, NarrowI8};
 /// let w = NarrowI8::new(&[127, -127])?;
-/// assert_eq!(dot_i8_narrow(&[-128, -128], w)?, 0);
+/// assert_eq!(dot_i8_narrow(w, &[-128, -128])?, 0);
 /// # Ok::<(), qkit::Error>(())
 /// ```
-pub fn dot_i8_narrow(x: &[i8], w: NarrowI8<'_>) -> Result<i32, Error> {
+pub fn dot_i8_narrow(w: NarrowI8<'_>, x: &[i8]) -> Result<i32, Error> {
     best().dot_i8_narrow(x, w)
 }
 
@@ -501,15 +503,15 @@ pub fn dot_i4_i8(packed: &[u8], x: &[i8]) -> Result<i32, Error> {
     best().dot_i4_i8(packed, x)
 }
 
-/// `Σ x[k]·w[k]` for int16 activations and int8 weights (16x8 kernels),
+/// `Σ w[k]·x[k]` for int8 weights and int16 activations (16x8 kernels),
 /// exact in int64 (TFLite accumulates 16x8 in int64 with an int64 bias).
 ///
 /// ```
 /// use qkit::kernel::dot_i16_i8;
-/// assert_eq!(dot_i16_i8(&[-32768; 1000], &[-128; 1000])?, 1000 * 4194304);
+/// assert_eq!(dot_i16_i8(&[-128; 1000], &[-32768; 1000])?, 1000 * 4194304);
 /// # Ok::<(), qkit::Error>(())
 /// ```
-pub fn dot_i16_i8(x: &[i16], w: &[i8]) -> Result<i64, Error> {
+pub fn dot_i16_i8(w: &[i8], x: &[i16]) -> Result<i64, Error> {
     check_len(x.len(), w.len())?;
     Ok(generic::dot_i16_i8(x, w))
 }

@@ -16,7 +16,7 @@
 //! point is added exactly (where the runtimes' C code would overflow an
 //! `int32`, which is undefined behaviour there, qkit clamps the exact sum).
 //! `requantize` is one of the runtimes' arithmetics ([`Scaling`] for the
-//! slice API, [`Requant`] for layers):
+//! slice API, [`RequantMode`] for layers):
 //!
 //! | mode | runtime | `requantize(x, M)` |
 //! | --- | --- | --- |
@@ -112,15 +112,21 @@ impl<M> Multipliers<'_, M> {
 
 /// Which runtime's requantization a layer reproduces (the modes of the
 /// output stage, without their multipliers; a layer computes those from its
-/// scales). Also available as [`layer::Requant`](crate::layer::Requant).
+/// scales). Also available as [`layer::RequantMode`](crate::layer::RequantMode).
+///
+/// Three names, three concepts: `RequantMode` picks a runtime's whole
+/// output stage (each variant is named after the runtime it reproduces);
+/// [`Rounding`](crate::requant::Rounding) is the integer rounding of one
+/// fixed-point multiply (TFLite's double or single rounding);
+/// [`Round`](crate::Round) is how a quantizer rounds a float.
 ///
 /// ```
-/// use qkit::kernel::Requant;
-/// assert_eq!(Requant::default(), Requant::Double); // TFLite Micro's default build
+/// use qkit::kernel::RequantMode;
+/// assert_eq!(RequantMode::default(), RequantMode::Double); // TFLite Micro's default build
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Requant {
+pub enum RequantMode {
     /// TFLite Micro / CMSIS-NN default: double rounding
     /// ([`Rounding::Double`](crate::requant::Rounding::Double)).
     #[default]
@@ -142,28 +148,28 @@ pub enum Requant {
 }
 
 /// How the slice API scales accumulators: a runtime's arithmetic
-/// ([`Requant`]) together with its multipliers, per tensor or per channel.
+/// ([`RequantMode`]) together with its multipliers, per tensor or per channel.
 ///
 /// ```
-/// use qkit::kernel::{Multipliers, Requant, Scaling};
+/// use qkit::kernel::{Multipliers, RequantMode, Scaling};
 /// use qkit::requant::quantize_multiplier;
 /// let tflm = Scaling::Double(Multipliers::PerTensor(quantize_multiplier(0.25)?));
 /// let ort = Scaling::Float32(Multipliers::PerChannel(&[0.25, 0.5]));
-/// assert_eq!((tflm.requant(), ort.requant()), (Requant::Double, Requant::Float32));
+/// assert_eq!((tflm.requant(), ort.requant()), (RequantMode::Double, RequantMode::Float32));
 /// assert_eq!(ort.channels(), Some(2));
 /// # Ok::<(), qkit::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Scaling<'a> {
-    /// [`Requant::Double`] with Q31 multipliers.
+    /// [`RequantMode::Double`] with Q31 multipliers.
     Double(Multipliers<'a>),
-    /// [`Requant::Single`] with Q31 multipliers.
+    /// [`RequantMode::Single`] with Q31 multipliers.
     Single(Multipliers<'a>),
-    /// [`Requant::LiteRtOptimized`] with Q31 multipliers.
+    /// [`RequantMode::LiteRtOptimized`] with Q31 multipliers.
     LiteRtOptimized(Multipliers<'a>),
-    /// [`Requant::LiteRtReference`] with real multipliers in `f64`.
+    /// [`RequantMode::LiteRtReference`] with real multipliers in `f64`.
     LiteRtReference(Multipliers<'a, f64>),
-    /// [`Requant::Float32`] with `f32` scales.
+    /// [`RequantMode::Float32`] with `f32` scales.
     Float32(Multipliers<'a, f32>),
 }
 
@@ -171,16 +177,16 @@ impl Scaling<'_> {
     /// The mode, without its multipliers.
     ///
     /// ```
-    /// use qkit::kernel::{Multipliers, Requant, Scaling};
-    /// assert_eq!(Scaling::LiteRtReference(Multipliers::PerTensor(0.5)).requant(), Requant::LiteRtReference);
+    /// use qkit::kernel::{Multipliers, RequantMode, Scaling};
+    /// assert_eq!(Scaling::LiteRtReference(Multipliers::PerTensor(0.5)).requant(), RequantMode::LiteRtReference);
     /// ```
-    pub fn requant(&self) -> Requant {
+    pub fn requant(&self) -> RequantMode {
         match self {
-            Scaling::Double(_) => Requant::Double,
-            Scaling::Single(_) => Requant::Single,
-            Scaling::LiteRtOptimized(_) => Requant::LiteRtOptimized,
-            Scaling::LiteRtReference(_) => Requant::LiteRtReference,
-            Scaling::Float32(_) => Requant::Float32,
+            Scaling::Double(_) => RequantMode::Double,
+            Scaling::Single(_) => RequantMode::Single,
+            Scaling::LiteRtOptimized(_) => RequantMode::LiteRtOptimized,
+            Scaling::LiteRtReference(_) => RequantMode::LiteRtReference,
+            Scaling::Float32(_) => RequantMode::Float32,
         }
     }
 
@@ -398,7 +404,7 @@ pub(crate) enum Params<'a> {
     /// A layer's table: one [`Channel`] record per channel.
     Table {
         channels: &'a [Channel],
-        requant: Requant,
+        requant: RequantMode,
     },
 }
 
@@ -497,7 +503,7 @@ impl<'a> Job<'a> {
     pub(crate) fn table(
         acc: &'a [i32],
         channels: &'a [Channel],
-        requant: Requant,
+        requant: RequantMode,
         clamp: Clamp,
     ) -> Self {
         Job {
@@ -557,7 +563,7 @@ impl Entries {
 
 /// One output channel of a layer: everything its output stage needs,
 /// computed once when the layer is built (a layer fills only what its
-/// [`Requant`] mode uses).
+/// [`RequantMode`] mode uses).
 ///
 /// Public as [`layer::Channel`](crate::layer::Channel), where layers keep one
 /// per output channel in caller storage. `#[repr(C)]` with the four fields
@@ -589,11 +595,16 @@ impl Channel {
     /// int8 layer; int64 for 16x8).
     ///
     /// ```
-    /// use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
-    /// let q = Quantization { input_scale: 1.0, input_zero_point: 2, filter_scales: &[1.0],
-    ///     output_scale: 1.0, output_zero_point: 0, activation: Activation::None };
+    /// use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode};
+    /// use qkit::quant::Quantizer;
+    /// let q = Quantization {
+    ///     input: Quantizer::new(1.0, 2)?,
+    ///     filter: FilterQuantizer::symmetric(&[1.0])?,
+    ///     output: Quantizer::new(1.0, 0)?,
+    ///     activation: Activation::None,
+    /// };
     /// let mut ch = [Channel::default(); 1];
-    /// FullyConnected::new(&[3, 4], 2, Some(&[10]), &q, Requant::Double, &mut ch)?;
+    /// FullyConnected::new(&[3, 4], 2, Some(&[10]), &q, RequantMode::Double, &mut ch)?;
     /// assert_eq!(ch[0].folded_bias(), 10 - 2 * 7);
     /// # Ok::<(), qkit::Error>(())
     /// ```
@@ -606,11 +617,16 @@ impl Channel {
     /// no Q31 form.
     ///
     /// ```
-    /// use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
-    /// let q = Quantization { input_scale: 0.5, input_zero_point: 0, filter_scales: &[0.5],
-    ///     output_scale: 1.0, output_zero_point: 0, activation: Activation::None };
+    /// use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode};
+    /// use qkit::quant::Quantizer;
+    /// let q = Quantization {
+    ///     input: Quantizer::new(0.5, 0)?,
+    ///     filter: FilterQuantizer::symmetric(&[0.5])?,
+    ///     output: Quantizer::new(1.0, 0)?,
+    ///     activation: Activation::None,
+    /// };
     /// let mut ch = [Channel::default(); 1];
-    /// FullyConnected::new(&[1], 1, None, &q, Requant::Double, &mut ch)?;
+    /// FullyConnected::new(&[1], 1, None, &q, RequantMode::Double, &mut ch)?;
     /// assert_eq!((ch[0].multiplier().multiplier, ch[0].multiplier().shift), (1 << 30, -1));
     /// # Ok::<(), qkit::Error>(())
     /// ```
@@ -618,15 +634,20 @@ impl Channel {
         self.multiplier
     }
 
-    /// The `f32` scale of [`Requant::Float32`]: `s_in · s_w / s_out`
+    /// The `f32` scale of [`RequantMode::Float32`]: `s_in · s_w / s_out`
     /// evaluated in `f32`, as ONNX Runtime and XNNPACK form it.
     ///
     /// ```
-    /// use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
-    /// let q = Quantization { input_scale: 0.5, input_zero_point: 0, filter_scales: &[0.25],
-    ///     output_scale: 0.1, output_zero_point: 0, activation: Activation::None };
+    /// use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode};
+    /// use qkit::quant::Quantizer;
+    /// let q = Quantization {
+    ///     input: Quantizer::new(0.5, 0)?,
+    ///     filter: FilterQuantizer::symmetric(&[0.25])?,
+    ///     output: Quantizer::new(0.1, 0)?,
+    ///     activation: Activation::None,
+    /// };
     /// let mut ch = [Channel::default(); 1];
-    /// FullyConnected::new(&[1], 1, None, &q, Requant::Float32, &mut ch)?;
+    /// FullyConnected::new(&[1], 1, None, &q, RequantMode::Float32, &mut ch)?;
     /// assert_eq!(ch[0].scale(), 0.5f32 * 0.25 / 0.1);
     /// # Ok::<(), qkit::Error>(())
     /// ```
@@ -635,14 +656,19 @@ impl Channel {
     }
 
     /// The real multiplier `(double)s_in · s_w / s_out` of
-    /// [`Requant::LiteRtReference`] (and the source of the Q31 one).
+    /// [`RequantMode::LiteRtReference`] (and the source of the Q31 one).
     ///
     /// ```
-    /// use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
-    /// let q = Quantization { input_scale: 0.5, input_zero_point: 0, filter_scales: &[0.25],
-    ///     output_scale: 0.1, output_zero_point: 0, activation: Activation::None };
+    /// use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode};
+    /// use qkit::quant::Quantizer;
+    /// let q = Quantization {
+    ///     input: Quantizer::new(0.5, 0)?,
+    ///     filter: FilterQuantizer::symmetric(&[0.25])?,
+    ///     output: Quantizer::new(0.1, 0)?,
+    ///     activation: Activation::None,
+    /// };
     /// let mut ch = [Channel::default(); 1];
-    /// FullyConnected::new(&[1], 1, None, &q, Requant::LiteRtReference, &mut ch)?;
+    /// FullyConnected::new(&[1], 1, None, &q, RequantMode::LiteRtReference, &mut ch)?;
     /// assert_eq!(ch[0].real_multiplier(), 0.5 * 0.25 / f64::from(0.1f32));
     /// # Ok::<(), qkit::Error>(())
     /// ```
@@ -768,7 +794,7 @@ impl Isa {
 pub(crate) fn requantize_tile<T: RequantOutput>(
     acc: &[i32],
     channels: &[Channel],
-    requant: Requant,
+    requant: RequantMode,
     clamp: Clamp,
     out: &mut [T],
 ) {

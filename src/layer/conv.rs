@@ -2,7 +2,8 @@
 //! weights), bit for bit as TensorFlow Lite Micro's `ConvPerChannel`
 //! reference kernels compute them.
 
-use super::fully_connected::{Channel, Quantization, Requant, check_len};
+use super::fully_connected::{Channel, RequantMode, check_len};
+use super::quantization::Quantization;
 use super::stage::{ACC_TILE, BLOCK, GemmWeights, Stage, prepare_16x8, prepare_int8};
 use super::window::{Padding, Window, product, window_options};
 use crate::Error;
@@ -222,13 +223,18 @@ impl Geometry {
 /// buffer first ([`Conv2D::buffer_len`]).
 ///
 /// ```
-/// use qkit::layer::{Activation, Channel, Conv2D, Conv2DShape, Quantization, Requant};
+/// use qkit::layer::{Activation, Channel, Conv2D, Conv2DShape, FilterQuantizer, Quantization, RequantMode};
+/// use qkit::quant::Quantizer;
 /// // One 2x2 filter summing a 3x3x1 image; SAME padding, stride 1.
 /// let shape = Conv2DShape::new([3, 3, 1], [2, 2, 1]);
-/// let q = Quantization { input_scale: 1.0, input_zero_point: -1, filter_scales: &[1.0],
-///     output_scale: 1.0, output_zero_point: 0, activation: Activation::None };
+/// let q = Quantization {
+///     input: Quantizer::new(1.0, -1)?,
+///     filter: FilterQuantizer::symmetric(&[1.0])?,
+///     output: Quantizer::new(1.0, 0)?,
+///     activation: Activation::None,
+/// };
 /// let mut ch = [Channel::default(); 1];
-/// let conv = Conv2D::new(&[1, 1, 1, 1], &shape, None, &q, Requant::Double, &mut ch)?;
+/// let conv = Conv2D::new(&[1, 1, 1, 1], &shape, None, &q, RequantMode::Double, &mut ch)?;
 /// let mut scratch = vec![0i8; Conv2D::buffer_len(&shape)?];
 /// let x = [-1, 0, 1, 2, 3, 4, 5, 6, 7]; // real values 0..=8
 /// let mut y = [0i8; 9];
@@ -261,14 +267,19 @@ impl<'a> Conv2D<'a> {
     /// output stage's range, an empty output.
     ///
     /// ```
-    /// use qkit::layer::{Activation, Channel, Conv2D, Conv2DShape, Quantization, Requant};
-    /// let q = Quantization { input_scale: 1.0, input_zero_point: 0, filter_scales: &[1.0],
-    ///     output_scale: 1.0, output_zero_point: 0, activation: Activation::None };
+    /// use qkit::layer::{Activation, Channel, Conv2D, Conv2DShape, FilterQuantizer, Quantization, RequantMode};
+    /// use qkit::quant::Quantizer;
+    /// let q = Quantization {
+    ///     input: Quantizer::new(1.0, 0)?,
+    ///     filter: FilterQuantizer::symmetric(&[1.0])?,
+    ///     output: Quantizer::new(1.0, 0)?,
+    ///     activation: Activation::None,
+    /// };
     /// let mut ch = [Channel::default(); 2];
     /// let shape = Conv2DShape::new([4, 4, 3], [3, 3, 3]);
-    /// assert!(Conv2D::new(&[0; 54], &shape, None, &q, Requant::Double, &mut ch).is_ok());
+    /// assert!(Conv2D::new(&[0; 54], &shape, None, &q, RequantMode::Double, &mut ch).is_ok());
     /// let mut ch = [Channel::default(); 2];
-    /// assert!(Conv2D::new(&[0; 53], &shape, None, &q, Requant::Double, &mut ch).is_err());
+    /// assert!(Conv2D::new(&[0; 53], &shape, None, &q, RequantMode::Double, &mut ch).is_err());
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn new(
@@ -276,7 +287,7 @@ impl<'a> Conv2D<'a> {
         shape: &Conv2DShape,
         bias: Option<&[i32]>,
         q: &Quantization<'_>,
-        requant: Requant,
+        requant: RequantMode,
         channels: &'a mut [Channel],
     ) -> Result<Self, Error> {
         let geometry = Geometry::new(shape, channels.len(), weights.len())?;
@@ -289,7 +300,7 @@ impl<'a> Conv2D<'a> {
             geometry,
             channels,
             stage,
-            input_zero_point: q.input_zero_point as i8,
+            input_zero_point: q.input.zero_point() as i8,
         })
     }
 
@@ -317,11 +328,16 @@ impl<'a> Conv2D<'a> {
     ///
     /// ```
     /// # use qkit::layer::*;
-    /// # let q = Quantization { input_scale: 1.0, input_zero_point: 0, filter_scales: &[1.0],
-    /// #     output_scale: 1.0, output_zero_point: 0, activation: Activation::None };
+    /// # use qkit::quant::Quantizer;
+    /// # let q = Quantization {
+    /// #     input: Quantizer::new(1.0, 0)?,
+    /// #     filter: FilterQuantizer::symmetric(&[1.0])?,
+    /// #     output: Quantizer::new(1.0, 0)?,
+    /// #     activation: Activation::None,
+    /// # };
     /// let mut ch = [Channel::default(); 4];
     /// let shape = Conv2DShape::new([9, 9, 2], [3, 3, 2]).stride(2, 2);
-    /// let conv = Conv2D::new(&[1; 72], &shape, None, &q, Requant::Double, &mut ch)?;
+    /// let conv = Conv2D::new(&[1; 72], &shape, None, &q, RequantMode::Double, &mut ch)?;
     /// assert_eq!(conv.output_shape(), [5, 5, 4]);
     /// # Ok::<(), qkit::Error>(())
     /// ```
@@ -334,11 +350,16 @@ impl<'a> Conv2D<'a> {
     ///
     /// ```
     /// # use qkit::layer::*;
-    /// let q = Quantization { input_scale: 1.0, input_zero_point: 0, filter_scales: &[1.0],
-    ///     output_scale: 0.05, output_zero_point: -28, activation: Activation::Relu6 };
+    /// # use qkit::quant::Quantizer;
+    /// let q = Quantization {
+    ///     input: Quantizer::new(1.0, 0)?,
+    ///     filter: FilterQuantizer::symmetric(&[1.0])?,
+    ///     output: Quantizer::new(0.05, -28)?,
+    ///     activation: Activation::Relu6,
+    /// };
     /// let mut ch = [Channel::default(); 1];
     /// let conv = Conv2D::new(&[1], &Conv2DShape::new([1, 1, 1], [1, 1, 1]), None, &q,
-    ///     Requant::Double, &mut ch)?;
+    ///     RequantMode::Double, &mut ch)?;
     /// assert_eq!(conv.activation_range(), (-28, 92));
     /// # Ok::<(), qkit::Error>(())
     /// ```
@@ -352,13 +373,18 @@ impl<'a> Conv2D<'a> {
     /// convolution is 1x1 with stride 1).
     ///
     /// ```
-    /// use qkit::layer::{Activation, Channel, Conv2D, Conv2DShape, Padding, Quantization, Requant};
+    /// use qkit::layer::{Activation, Channel, Conv2D, Conv2DShape, FilterQuantizer, Padding, Quantization, RequantMode};
+    /// use qkit::quant::Quantizer;
     /// // Two 1x1 filters over 2x2x2 pixels: channel swap and channel sum.
-    /// let q = Quantization { input_scale: 0.5, input_zero_point: 0, filter_scales: &[1.0, 0.5],
-    ///     output_scale: 0.5, output_zero_point: 0, activation: Activation::Relu };
+    /// let q = Quantization {
+    ///     input: Quantizer::new(0.5, 0)?,
+    ///     filter: FilterQuantizer::symmetric(&[1.0, 0.5])?,
+    ///     output: Quantizer::new(0.5, 0)?,
+    ///     activation: Activation::Relu,
+    /// };
     /// let mut ch = [Channel::default(); 2];
     /// let shape = Conv2DShape::new([2, 2, 2], [1, 1, 2]);
-    /// let conv = Conv2D::new(&[0, 1, 1, 1], &shape, None, &q, Requant::Double, &mut ch)?;
+    /// let conv = Conv2D::new(&[0, 1, 1, 1], &shape, None, &q, RequantMode::Double, &mut ch)?;
     /// let mut y = [0i8; 8];
     /// conv.run(&[1, 2, 3, 4, -5, 6, 7, -8], 1, &mut y, &mut [])?;
     /// assert_eq!(y, [2, 2, 4, 4, 6, 1, 0, 0]); // 1.5 -> 2 with rounding; RELU
@@ -470,9 +496,14 @@ enum Accumulator {
 /// requires them to be 0, as TFLite's 16x8 quantization produces them.
 ///
 /// ```
-/// use qkit::layer::{Activation, Channel, Conv2D16x8, Conv2DShape, Quantization};
-/// let q = Quantization { input_scale: 0.001, input_zero_point: 0, filter_scales: &[0.01],
-///     output_scale: 0.01, output_zero_point: 0, activation: Activation::None };
+/// use qkit::layer::{Activation, Channel, Conv2D16x8, Conv2DShape, FilterQuantizer, Quantization};
+/// use qkit::quant::Quantizer;
+/// let q = Quantization {
+///     input: Quantizer::new(0.001, 0)?,
+///     filter: FilterQuantizer::symmetric(&[0.01])?,
+///     output: Quantizer::new(0.01, 0)?,
+///     activation: Activation::None,
+/// };
 /// let shape = Conv2DShape::new([1, 2, 1], [1, 2, 1]).padding(qkit::layer::Padding::Valid);
 /// let mut ch = [Channel::default(); 1];
 /// let conv = Conv2D16x8::new(&[100, -50], &shape, Some(&[1_000_000]), &q, &mut ch)?;
@@ -495,18 +526,24 @@ impl<'a> Conv2D16x8<'a> {
     /// Builds the layer with an int64 bias (TFLite's default for 16x8).
     ///
     /// ```
-    /// use qkit::layer::{Activation, Channel, Conv2D16x8, Conv2DShape, Quantization};
-    /// let q = Quantization { input_scale: 0.001, input_zero_point: 3, filter_scales: &[0.01],
-    ///     output_scale: 0.01, output_zero_point: 0, activation: Activation::None };
+    /// use qkit::layer::{Activation, Channel, Conv2D16x8, Conv2DShape, FilterQuantizer, Quantization};
+    /// use qkit::quant::Quantizer;
+    /// let q = Quantization {
+    ///     input: Quantizer::new(0.001, 3)?,
+    ///     filter: FilterQuantizer::symmetric(&[0.01])?,
+    ///     output: Quantizer::new(0.01, 0)?,
+    ///     activation: Activation::None,
+    /// };
     /// let mut ch = [Channel::default(); 1];
     /// let shape = Conv2DShape::new([1, 1, 1], [1, 1, 1]);
     /// assert!(Conv2D16x8::new(&[1], &shape, None, &q, &mut ch).is_err()); // zp_in != 0
+    /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn new(
         weights: &'a [i8],
         shape: &Conv2DShape,
         bias: Option<&[i64]>,
-        q: &Quantization<'_>,
+        q: &Quantization<'_, i16>,
         channels: &'a mut [Channel],
     ) -> Result<Self, Error> {
         if let Some(b) = bias {
@@ -520,9 +557,14 @@ impl<'a> Conv2D16x8<'a> {
     /// in int32 and requantizes like the int8 kernels (double rounding).
     ///
     /// ```
-    /// use qkit::layer::{Activation, Channel, Conv2D16x8, Conv2DShape, Quantization};
-    /// let q = Quantization { input_scale: 1.0, input_zero_point: 0, filter_scales: &[1.0],
-    ///     output_scale: 4.0, output_zero_point: 0, activation: Activation::None };
+    /// use qkit::layer::{Activation, Channel, Conv2D16x8, Conv2DShape, FilterQuantizer, Quantization};
+    /// use qkit::quant::Quantizer;
+    /// let q = Quantization {
+    ///     input: Quantizer::new(1.0, 0)?,
+    ///     filter: FilterQuantizer::symmetric(&[1.0])?,
+    ///     output: Quantizer::new(4.0, 0)?,
+    ///     activation: Activation::None,
+    /// };
     /// let shape = Conv2DShape::new([1, 1, 1], [1, 1, 1]);
     /// let (mut c32, mut c64) = ([Channel::default(); 1], [Channel::default(); 1]);
     /// let a = Conv2D16x8::new_i32_bias(&[1], &shape, None, &q, &mut c32)?;
@@ -537,7 +579,7 @@ impl<'a> Conv2D16x8<'a> {
         weights: &'a [i8],
         shape: &Conv2DShape,
         bias: Option<&[i32]>,
-        q: &Quantization<'_>,
+        q: &Quantization<'_, i16>,
         channels: &'a mut [Channel],
     ) -> Result<Self, Error> {
         if let Some(b) = bias {
@@ -551,7 +593,7 @@ impl<'a> Conv2D16x8<'a> {
         weights: &'a [i8],
         shape: &Conv2DShape,
         bias: Option<impl Fn(usize) -> i64>,
-        q: &Quantization<'_>,
+        q: &Quantization<'_, i16>,
         channels: &'a mut [Channel],
         accumulator: Accumulator,
     ) -> Result<Self, Error> {
@@ -588,8 +630,13 @@ impl<'a> Conv2D16x8<'a> {
     ///
     /// ```
     /// # use qkit::layer::*;
-    /// # let q = Quantization { input_scale: 1.0, input_zero_point: 0, filter_scales: &[1.0],
-    /// #     output_scale: 1.0, output_zero_point: 0, activation: Activation::None };
+    /// # use qkit::quant::Quantizer;
+    /// # let q = Quantization {
+    /// #     input: Quantizer::new(1.0, 0)?,
+    /// #     filter: FilterQuantizer::symmetric(&[1.0])?,
+    /// #     output: Quantizer::new(1.0, 0)?,
+    /// #     activation: Activation::None,
+    /// # };
     /// let mut ch = [Channel::default(); 3];
     /// let conv = Conv2D16x8::new(&[1; 3], &Conv2DShape::new([4, 5, 1], [1, 1, 1]), None, &q, &mut ch)?;
     /// assert_eq!(conv.output_shape(), [4, 5, 3]);
@@ -604,9 +651,14 @@ impl<'a> Conv2D16x8<'a> {
     /// [`Conv2D16x8::buffer_len`] values.
     ///
     /// ```
-    /// use qkit::layer::{Activation, Channel, Conv2D16x8, Conv2DShape, Quantization};
-    /// let q = Quantization { input_scale: 1.0, input_zero_point: 0, filter_scales: &[1.0],
-    ///     output_scale: 1.0, output_zero_point: 0, activation: Activation::Relu };
+    /// use qkit::layer::{Activation, Channel, Conv2D16x8, Conv2DShape, FilterQuantizer, Quantization};
+    /// use qkit::quant::Quantizer;
+    /// let q = Quantization {
+    ///     input: Quantizer::new(1.0, 0)?,
+    ///     filter: FilterQuantizer::symmetric(&[1.0])?,
+    ///     output: Quantizer::new(1.0, 0)?,
+    ///     activation: Activation::Relu,
+    /// };
     /// let mut ch = [Channel::default(); 1];
     /// let shape = Conv2DShape::new([1, 3, 1], [1, 2, 1]); // SAME: pads one cell after
     /// let conv = Conv2D16x8::new(&[1, -1], &shape, None, &q, &mut ch)?;

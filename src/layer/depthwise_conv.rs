@@ -2,7 +2,8 @@
 //! [`DepthwiseConv2D16x8`], bit for bit as TensorFlow Lite Micro's
 //! `DepthwiseConvPerChannel` reference kernels compute them.
 
-use super::fully_connected::{Channel, Quantization, Requant, check_len};
+use super::fully_connected::{Channel, RequantMode, check_len};
+use super::quantization::Quantization;
 use super::stage::{ACC_TILE, BLOCK, Stage, prepare_16x8, prepare_int8};
 use super::window::{Padding, Window, product, window_options};
 use crate::Error;
@@ -240,15 +241,21 @@ impl Geometry {
 ///
 /// ```
 /// use qkit::layer::{
-///     Activation, Channel, DepthwiseConv2D, DepthwiseConv2DShape, Padding, Quantization, Requant,
+///     Activation, Channel, DepthwiseConv2D, DepthwiseConv2DShape, FilterQuantizer, Padding,
+///     Quantization, RequantMode,
 /// };
+/// use qkit::quant::Quantizer;
 /// // 2 channels, 3x1 image, a 3x1 filter per channel, SAME.
 /// let shape = DepthwiseConv2DShape::new([3, 1, 2], [3, 1], 1);
 /// let w = [1, 0, 1, 1, 1, 0]; // [ky][channel]: channel 0 sums 3 rows, channel 1 copies
-/// let q = Quantization { input_scale: 1.0, input_zero_point: 0, filter_scales: &[1.0],
-///     output_scale: 1.0, output_zero_point: 0, activation: Activation::None };
+/// let q = Quantization {
+///     input: Quantizer::new(1.0, 0)?,
+///     filter: FilterQuantizer::symmetric(&[1.0])?,
+///     output: Quantizer::new(1.0, 0)?,
+///     activation: Activation::None,
+/// };
 /// let mut ch = [Channel::default(); 2];
-/// let dw = DepthwiseConv2D::new(&w, &shape, None, &q, Requant::Double, &mut ch)?;
+/// let dw = DepthwiseConv2D::new(&w, &shape, None, &q, RequantMode::Double, &mut ch)?;
 /// let mut y = [0i8; 6];
 /// dw.run(&[1, 10, 2, 20, 3, 30], 1, &mut y)?;
 /// assert_eq!(y, [3, 10, 6, 20, 5, 30]);
@@ -272,20 +279,26 @@ impl<'a> DepthwiseConv2D<'a> {
     ///
     /// ```
     /// use qkit::layer::*;
-    /// let q = Quantization { input_scale: 1.0, input_zero_point: 0, filter_scales: &[1.0],
-    ///     output_scale: 1.0, output_zero_point: 0, activation: Activation::None };
+    /// use qkit::quant::Quantizer;
+    /// let q = Quantization {
+    ///     input: Quantizer::new(1.0, 0)?,
+    ///     filter: FilterQuantizer::symmetric(&[1.0])?,
+    ///     output: Quantizer::new(1.0, 0)?,
+    ///     activation: Activation::None,
+    /// };
     /// let shape = DepthwiseConv2DShape::new([4, 4, 2], [3, 3], 2);
     /// let mut ch = [Channel::default(); 4];
-    /// assert!(DepthwiseConv2D::new(&[1; 36], &shape, None, &q, Requant::Double, &mut ch).is_ok());
+    /// assert!(DepthwiseConv2D::new(&[1; 36], &shape, None, &q, RequantMode::Double, &mut ch).is_ok());
     /// let mut ch = [Channel::default(); 3];
-    /// assert!(DepthwiseConv2D::new(&[1; 36], &shape, None, &q, Requant::Double, &mut ch).is_err());
+    /// assert!(DepthwiseConv2D::new(&[1; 36], &shape, None, &q, RequantMode::Double, &mut ch).is_err());
+    /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn new(
         weights: &'a [i8],
         shape: &DepthwiseConv2DShape,
         bias: Option<&[i32]>,
         q: &Quantization<'_>,
-        requant: Requant,
+        requant: RequantMode,
         channels: &'a mut [Channel],
     ) -> Result<Self, Error> {
         let geometry = Geometry::new(shape, channels.len(), weights.len())?;
@@ -303,7 +316,7 @@ impl<'a> DepthwiseConv2D<'a> {
             geometry,
             channels,
             stage,
-            input_zero_point: q.input_zero_point as i8,
+            input_zero_point: q.input.zero_point() as i8,
         })
     }
 
@@ -311,11 +324,16 @@ impl<'a> DepthwiseConv2D<'a> {
     ///
     /// ```
     /// # use qkit::layer::*;
-    /// # let q = Quantization { input_scale: 1.0, input_zero_point: 0, filter_scales: &[1.0],
-    /// #     output_scale: 1.0, output_zero_point: 0, activation: Activation::None };
+    /// # use qkit::quant::Quantizer;
+    /// # let q = Quantization {
+    /// #     input: Quantizer::new(1.0, 0)?,
+    /// #     filter: FilterQuantizer::symmetric(&[1.0])?,
+    /// #     output: Quantizer::new(1.0, 0)?,
+    /// #     activation: Activation::None,
+    /// # };
     /// let mut ch = [Channel::default(); 6];
     /// let shape = DepthwiseConv2DShape::new([5, 5, 3], [3, 3], 2).stride(2, 2);
-    /// let dw = DepthwiseConv2D::new(&[1; 54], &shape, None, &q, Requant::Double, &mut ch)?;
+    /// let dw = DepthwiseConv2D::new(&[1; 54], &shape, None, &q, RequantMode::Double, &mut ch)?;
     /// assert_eq!(dw.output_shape(), [3, 3, 6]);
     /// # Ok::<(), qkit::Error>(())
     /// ```
@@ -328,11 +346,16 @@ impl<'a> DepthwiseConv2D<'a> {
     ///
     /// ```
     /// # use qkit::layer::*;
-    /// let q = Quantization { input_scale: 1.0, input_zero_point: 0, filter_scales: &[1.0],
-    ///     output_scale: 0.1, output_zero_point: 0, activation: Activation::ReluN1To1 };
+    /// # use qkit::quant::Quantizer;
+    /// let q = Quantization {
+    ///     input: Quantizer::new(1.0, 0)?,
+    ///     filter: FilterQuantizer::symmetric(&[1.0])?,
+    ///     output: Quantizer::new(0.1, 0)?,
+    ///     activation: Activation::ReluN1To1,
+    /// };
     /// let mut ch = [Channel::default(); 1];
     /// let dw = DepthwiseConv2D::new(&[1], &DepthwiseConv2DShape::new([1, 1, 1], [1, 1], 1),
-    ///     None, &q, Requant::Double, &mut ch)?;
+    ///     None, &q, RequantMode::Double, &mut ch)?;
     /// assert_eq!(dw.activation_range(), (-10, 10));
     /// # Ok::<(), qkit::Error>(())
     /// ```
@@ -344,11 +367,16 @@ impl<'a> DepthwiseConv2D<'a> {
     ///
     /// ```
     /// use qkit::layer::*;
-    /// let q = Quantization { input_scale: 1.0, input_zero_point: 5, filter_scales: &[1.0],
-    ///     output_scale: 1.0, output_zero_point: 0, activation: Activation::None };
+    /// use qkit::quant::Quantizer;
+    /// let q = Quantization {
+    ///     input: Quantizer::new(1.0, 5)?,
+    ///     filter: FilterQuantizer::symmetric(&[1.0])?,
+    ///     output: Quantizer::new(1.0, 0)?,
+    ///     activation: Activation::None,
+    /// };
     /// let mut ch = [Channel::default(); 1];
     /// let shape = DepthwiseConv2DShape::new([1, 3, 1], [1, 3], 1);
-    /// let dw = DepthwiseConv2D::new(&[1, 2, 3], &shape, None, &q, Requant::Double, &mut ch)?;
+    /// let dw = DepthwiseConv2D::new(&[1, 2, 3], &shape, None, &q, RequantMode::Double, &mut ch)?;
     /// let mut y = [0i8; 3];
     /// dw.run(&[6, 7, 8], 1, &mut y)?; // real values 1, 2, 3; padding is real 0
     /// assert_eq!(y, [2 + 6, 1 + 4 + 9, 2 + 6]);
@@ -389,8 +417,13 @@ impl<'a> DepthwiseConv2D<'a> {
 ///
 /// ```
 /// use qkit::layer::*;
-/// let q = Quantization { input_scale: 0.5, input_zero_point: 0, filter_scales: &[1.0],
-///     output_scale: 1.0, output_zero_point: 0, activation: Activation::None };
+/// use qkit::quant::Quantizer;
+/// let q = Quantization {
+///     input: Quantizer::new(0.5, 0)?,
+///     filter: FilterQuantizer::symmetric(&[1.0])?,
+///     output: Quantizer::new(1.0, 0)?,
+///     activation: Activation::None,
+/// };
 /// let mut ch = [Channel::default(); 2];
 /// let shape = DepthwiseConv2DShape::new([1, 1, 1], [1, 1], 2);
 /// let dw = DepthwiseConv2D16x8::new(&[3, -3], &shape, Some(&[1, 1]), &q, &mut ch)?;
@@ -413,17 +446,23 @@ impl<'a> DepthwiseConv2D16x8<'a> {
     ///
     /// ```
     /// use qkit::layer::*;
-    /// let q = Quantization { input_scale: 0.5, input_zero_point: 0, filter_scales: &[1.0],
-    ///     output_scale: 1.0, output_zero_point: 1, activation: Activation::None };
+    /// use qkit::quant::Quantizer;
+    /// let q = Quantization {
+    ///     input: Quantizer::new(0.5, 0)?,
+    ///     filter: FilterQuantizer::symmetric(&[1.0])?,
+    ///     output: Quantizer::new(1.0, 1)?,
+    ///     activation: Activation::None,
+    /// };
     /// let mut ch = [Channel::default(); 1];
     /// let shape = DepthwiseConv2DShape::new([1, 1, 1], [1, 1], 1);
     /// assert!(DepthwiseConv2D16x8::new(&[3], &shape, None, &q, &mut ch).is_err());
+    /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn new(
         weights: &'a [i8],
         shape: &DepthwiseConv2DShape,
         bias: Option<&[i64]>,
-        q: &Quantization<'_>,
+        q: &Quantization<'_, i16>,
         channels: &'a mut [Channel],
     ) -> Result<Self, Error> {
         let geometry = Geometry::new(shape, channels.len(), weights.len())?;
@@ -444,8 +483,13 @@ impl<'a> DepthwiseConv2D16x8<'a> {
     ///
     /// ```
     /// # use qkit::layer::*;
-    /// # let q = Quantization { input_scale: 1.0, input_zero_point: 0, filter_scales: &[1.0],
-    /// #     output_scale: 1.0, output_zero_point: 0, activation: Activation::None };
+    /// # use qkit::quant::Quantizer;
+    /// # let q = Quantization {
+    /// #     input: Quantizer::new(1.0, 0)?,
+    /// #     filter: FilterQuantizer::symmetric(&[1.0])?,
+    /// #     output: Quantizer::new(1.0, 0)?,
+    /// #     activation: Activation::None,
+    /// # };
     /// let mut ch = [Channel::default(); 2];
     /// let shape = DepthwiseConv2DShape::new([3, 3, 2], [3, 3], 1).padding(Padding::Valid);
     /// let dw = DepthwiseConv2D16x8::new(&[1; 18], &shape, None, &q, &mut ch)?;
@@ -461,8 +505,13 @@ impl<'a> DepthwiseConv2D16x8<'a> {
     ///
     /// ```
     /// use qkit::layer::*;
-    /// let q = Quantization { input_scale: 1.0, input_zero_point: 0, filter_scales: &[1.0],
-    ///     output_scale: 1.0, output_zero_point: 0, activation: Activation::Relu };
+    /// use qkit::quant::Quantizer;
+    /// let q = Quantization {
+    ///     input: Quantizer::new(1.0, 0)?,
+    ///     filter: FilterQuantizer::symmetric(&[1.0])?,
+    ///     output: Quantizer::new(1.0, 0)?,
+    ///     activation: Activation::Relu,
+    /// };
     /// let mut ch = [Channel::default(); 1];
     /// let shape = DepthwiseConv2DShape::new([1, 2, 1], [1, 2], 1);
     /// let dw = DepthwiseConv2D16x8::new(&[-1, 2], &shape, None, &q, &mut ch)?;

@@ -1,12 +1,18 @@
 //! The fully-connected layers: [`FullyConnected`] (int8 / int4 weights) and
-//! [`FullyConnected16x8`].
+//! [`FullyConnected16x8`], and their owned forms ([`FullyConnectedBuf`],
+//! [`FullyConnected16x8Buf`]).
 
+mod owned;
+pub use owned::{FullyConnected16x8Buf, FullyConnectedBuf};
+
+use super::quantization::{FilterQuantizer, Quantization};
+use super::stage::{Stage, prepare_16x8, prepare_int8};
 use crate::Error;
+use crate::QInt;
 use crate::int4::{self, I4};
-use crate::kernel::output_stage::{Clamp, requantize_tile, requantize_tile_i64};
-use crate::kernel::{self, NarrowI8, PreparedI4};
-use crate::ops::{Activation, activation_range};
-use crate::quant::Quantizer;
+use crate::kernel::output_stage::{Clamp, requantize_tile_i64};
+use crate::kernel::{self, Isa, NarrowI8, PreparedI4};
+use crate::ops::activation_range;
 use crate::requant::{
     conv_real_multiplier, fully_connected_real_multiplier_f32_product, quantize_multiplier,
     quantize_multiplier_checked,
@@ -14,44 +20,11 @@ use crate::requant::{
 
 /// How the accumulator is mapped back to the output type: which runtime's
 /// requantization a layer reproduces.
-pub use crate::kernel::Requant;
+pub use crate::kernel::RequantMode;
 /// Per-output-channel data computed once by a layer constructor (folded
 /// bias, multipliers), kept in caller storage: the table the kernel output
 /// stage reads.
 pub use crate::kernel::output_stage::Channel;
-
-/// The quantization of a FULLY_CONNECTED op as a .tflite file stores it.
-///
-/// `filter_scales` has one element (per-tensor) or one per output channel
-/// (per-channel); filter zero points are 0 (TFLite's symmetric weights).
-///
-/// ```
-/// use qkit::layer::{Activation, Quantization};
-/// let q = Quantization {
-///     input_scale: 0.02,
-///     input_zero_point: -3,
-///     filter_scales: &[0.004, 0.005],
-///     output_scale: 0.1,
-///     output_zero_point: 7,
-///     activation: Activation::Relu,
-/// };
-/// assert_eq!(q.filter_scales.len(), 2);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Quantization<'a> {
-    /// Scale of the input tensor.
-    pub input_scale: f32,
-    /// Zero point of the input tensor.
-    pub input_zero_point: i32,
-    /// Filter scales: one (per-tensor) or one per output channel.
-    pub filter_scales: &'a [f32],
-    /// Scale of the output tensor.
-    pub output_scale: f32,
-    /// Zero point of the output tensor.
-    pub output_zero_point: i32,
-    /// The fused activation.
-    pub activation: Activation,
-}
 
 /// The weights a [`FullyConnected`] runs on.
 #[derive(Debug, Clone, Copy)]
@@ -75,25 +48,37 @@ const ROWS_PER_PASS: usize = 64;
 /// See the [module documentation](crate::layer) for the arithmetic.
 ///
 /// ```
-/// use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
+/// use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode};
+/// use qkit::quant::Quantizer;
 /// // Per-channel weight scales, RELU, a batch of two rows.
-/// let q = Quantization { input_scale: 0.5, input_zero_point: 0, filter_scales: &[0.5, 0.25],
-///     output_scale: 1.0, output_zero_point: 0, activation: Activation::Relu };
+/// let q = Quantization {
+///     input: Quantizer::new(0.5, 0)?,
+///     filter: FilterQuantizer::symmetric(&[0.5, 0.25])?,
+///     output: Quantizer::new(1.0, 0)?,
+///     activation: Activation::Relu,
+/// };
 /// let mut ch = [Channel::default(); 2];
-/// let fc = FullyConnected::new(&[4, 4, -8, 8], 2, None, &q, Requant::Double, &mut ch)?;
+/// let fc = FullyConnected::new(&[4, 4, -8, 8], 2, None, &q, RequantMode::Double, &mut ch)?;
 /// let mut out = [0i8; 4];
 /// fc.run(&[1, 2, 3, 1], 2, &mut out)?;
 /// // row 0: 12·0.25 = 3, 8·0.125 = 1; row 1: 16·0.25 = 4, -16·0.125 -> RELU 0
 /// assert_eq!(out, [3, 1, 4, 0]);
 /// # Ok::<(), qkit::Error>(())
 /// ```
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct FullyConnected<'a> {
-    weights: Weights<'a>,
-    in_dim: usize,
+    plan: Plan<'a>,
     channels: &'a [Channel],
-    clamp: Clamp,
-    requant: Requant,
+}
+
+/// Everything of a prepared [`FullyConnected`] but its per-channel table:
+/// shared by the borrowed and the owned ([`FullyConnectedBuf`]) form.
+#[derive(Debug, Clone, Copy)]
+struct Plan<'w> {
+    weights: Weights<'w>,
+    in_dim: usize,
+    stage: Stage,
+    isa: Isa,
 }
 
 /// Checks `value` is in `[min, max]`.
@@ -123,13 +108,9 @@ pub(super) fn check_len(expected: usize, found: usize) -> Result<(), Error> {
 /// With [`fill_channels`] and `kernel::output_stage::requantize_tile`, the
 /// pieces every int8 layer (FC, convolutions) builds its output stage from.
 pub(crate) fn int8_clamp(q: &Quantization<'_>) -> Result<Clamp, Error> {
-    check_zero_point(q.output_zero_point, -128, 127)?;
-    let (act_min, act_max) = activation_range(
-        q.activation,
-        Quantizer::<i8>::new(q.output_scale, q.output_zero_point)?,
-    )?;
+    let (act_min, act_max) = activation_range(q.activation, q.output)?;
     Ok(Clamp::new(
-        q.output_zero_point,
+        q.output.zero_point(),
         act_min.into(),
         act_max.into(),
     ))
@@ -144,38 +125,29 @@ pub(crate) fn int8_clamp(q: &Quantization<'_>) -> Result<Clamp, Error> {
 /// Layers then hand tiles of accumulators with the matching slice of this
 /// table to `kernel::output_stage::requantize_tile` (convolutions: one
 /// output pixel's channels, or several pixels' as whole rows).
-pub(crate) fn fill_channels(
-    q: &Quantization<'_>,
-    requant: Requant,
+pub(crate) fn fill_channels<A: QInt>(
+    q: &Quantization<'_, A>,
+    requant: RequantMode,
     channels: &mut [Channel],
     bias: impl Fn(usize) -> i64,
 ) -> Result<(), Error> {
-    let out_dim = channels.len();
-    let per_channel = match q.filter_scales.len() {
-        1 => false,
-        n if n == out_dim => true,
-        n => {
-            return Err(Error::LengthMismatch {
-                expected: out_dim,
-                found: n,
-            });
-        }
-    };
+    q.filter.check(channels.len())?;
+    let (s_in, s_out) = (q.input.scale(), q.output.scale());
     for (c, ch) in channels.iter_mut().enumerate() {
-        let s_w = q.filter_scales[if per_channel { c } else { 0 }];
+        let s_w = q.filter.scale(c).ok_or(Error::Overflow)?;
         // TFLM forms every FC multiplier in f64, per-tensor included (see
         // the module docs; golden probes in tests/data/fc_golden.json).
-        let real = conv_real_multiplier(q.input_scale, s_w, q.output_scale)?;
+        let real = conv_real_multiplier(s_in, s_w, s_out)?;
         // The integer modes need `multiplier >= 0` and a shift in
         // `-31..=30` (TFLite's and CMSIS-NN's range): anything else is an
         // error, never a silently wrapped or saturated multiplier. Inside
         // that range single rounding's multiplier equals double rounding's.
         let multiplier = match requant {
-            Requant::Double | Requant::Single | Requant::LiteRtOptimized => {
+            RequantMode::Double | RequantMode::Single | RequantMode::LiteRtOptimized => {
                 quantize_multiplier_checked(real)?
             }
             // Informative only in the float modes.
-            Requant::LiteRtReference | Requant::Float32 => {
+            RequantMode::LiteRtReference | RequantMode::Float32 => {
                 quantize_multiplier(real).unwrap_or_default()
             }
         };
@@ -183,7 +155,7 @@ pub(crate) fn fill_channels(
         *ch = Channel {
             bias: b as i32,
             multiplier,
-            scale: q.input_scale * s_w / q.output_scale,
+            scale: s_in * s_w / s_out,
             real,
             bias64: b,
         };
@@ -201,9 +173,9 @@ fn litert_per_tensor_multipliers(
     channels: &mut [Channel],
 ) -> Result<(), Error> {
     let real = fully_connected_real_multiplier_f32_product(
-        q.input_scale,
-        q.filter_scales.first().copied().unwrap_or(0.0),
-        q.output_scale,
+        q.input.scale(),
+        q.filter.scale(0).unwrap_or(0.0),
+        q.output.scale(),
     )?;
     let multiplier = quantize_multiplier_checked(real)?;
     for ch in channels {
@@ -224,7 +196,7 @@ fn run_tiles<X, A: Copy + Default, Y>(
     batch: usize,
     output: &mut [Y],
     gemv: impl Fn(usize, &[X], &mut [A]) -> Result<(), Error>,
-    stage: impl Fn(&[A], &[Channel], &mut [Y]),
+    stage: impl Fn(&[A], &[Channel], &mut [Y]) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let out_dim = channels.len();
     check_len(
@@ -247,7 +219,7 @@ fn run_tiles<X, A: Copy + Default, Y>(
         for (t, (chans, out)) in tiles.enumerate() {
             let acc = &mut acc[..chans.len()];
             gemv(t * ROWS_PER_PASS, x, acc)?;
-            stage(acc, chans, out);
+            stage(acc, chans, out)?;
         }
     }
     Ok(())
@@ -255,22 +227,29 @@ fn run_tiles<X, A: Copy + Default, Y>(
 
 impl<'a> FullyConnected<'a> {
     /// Builds the layer from int8 weights (`channels.len()` rows of `in_dim`)
-    /// and the quantization a .tflite file stores. Weights without -128 run
+    /// and the quantizers the layer is defined by. Weights without -128 run
     /// the faster narrow-range kernels automatically.
     ///
     /// Errors: weights/bias lengths, filter scale count (1 or out_dim),
-    /// zero points outside `[-128, 127]`, invalid scales.
+    /// weight zero points other than 0, a multiplier outside TFLite's range
+    /// (`ShiftOutOfRange`). Scales and zero points were checked by the
+    /// quantizers already.
     ///
     /// ```
-    /// use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
-    /// let q = Quantization { input_scale: 1.0, input_zero_point: 0, filter_scales: &[1.0],
-    ///     output_scale: 1.0, output_zero_point: 0, activation: Activation::Relu };
+    /// use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode};
+    /// use qkit::quant::Quantizer;
+    /// let q = Quantization {
+    ///     input: Quantizer::new(1.0, 0)?,
+    ///     filter: FilterQuantizer::symmetric(&[1.0])?,
+    ///     output: Quantizer::new(1.0, 0)?,
+    ///     activation: Activation::Relu,
+    /// };
     /// let mut ch = [Channel::default(); 2];
-    /// let fc = FullyConnected::new(&[1, 1, -1, -1], 2, None, &q, Requant::Double, &mut ch)?;
+    /// let fc = FullyConnected::new(&[1, 1, -1, -1], 2, None, &q, RequantMode::Double, &mut ch)?;
     /// let mut out = [0i8; 2];
     /// fc.run(&[3, 4], 1, &mut out)?;
     /// assert_eq!(out, [7, 0]); // RELU
-    /// assert!(FullyConnected::new(&[1, 2, 3], 2, None, &q, Requant::Double, &mut ch).is_err());
+    /// assert!(FullyConnected::new(&[1, 2, 3], 2, None, &q, RequantMode::Double, &mut ch).is_err());
     /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn new(
@@ -278,23 +257,11 @@ impl<'a> FullyConnected<'a> {
         in_dim: usize,
         bias: Option<&[i32]>,
         q: &Quantization<'_>,
-        requant: Requant,
+        requant: RequantMode,
         channels: &'a mut [Channel],
     ) -> Result<Self, Error> {
-        let out_dim = channels.len();
-        check_len(
-            out_dim.checked_mul(in_dim).ok_or(Error::Overflow)?,
-            weights.len(),
-        )?;
-        Self::build(
-            weights_of(weights),
-            in_dim,
-            bias,
-            q,
-            requant,
-            channels,
-            |o| kernel::sum_i8(&weights[o * in_dim..(o + 1) * in_dim]),
-        )
+        let plan = Plan::i8(weights, in_dim, bias, q, requant, channels)?;
+        Ok(Self { plan, channels })
     }
 
     /// Builds the layer from packed int4 weights (TFLite layout: flat over
@@ -303,12 +270,17 @@ impl<'a> FullyConnected<'a> {
     /// per-tensor scales; qkit accepts both.
     ///
     /// ```
-    /// use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
-    /// let q = Quantization { input_scale: 1.0, input_zero_point: 0, filter_scales: &[1.0],
-    ///     output_scale: 1.0, output_zero_point: 0, activation: Activation::None };
+    /// use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode};
+    /// use qkit::quant::Quantizer;
+    /// let q = Quantization {
+    ///     input: Quantizer::new(1.0, 0)?,
+    ///     filter: FilterQuantizer::symmetric(&[1.0])?,
+    ///     output: Quantizer::new(1.0, 0)?,
+    ///     activation: Activation::None,
+    /// };
     /// let mut ch = [Channel::default(); 1];
     /// // One row [7, -1]: 0xF7.
-    /// let fc = FullyConnected::new_i4(&[0xF7], 2, None, &q, Requant::Double, &mut ch)?;
+    /// let fc = FullyConnected::new_i4(&[0xF7], 2, None, &q, RequantMode::Double, &mut ch)?;
     /// let mut out = [0i8; 1];
     /// fc.run(&[2, 3], 1, &mut out)?;
     /// assert_eq!(out, [11]);
@@ -319,13 +291,248 @@ impl<'a> FullyConnected<'a> {
         in_dim: usize,
         bias: Option<&[i32]>,
         q: &Quantization<'_>,
-        requant: Requant,
+        requant: RequantMode,
         channels: &'a mut [Channel],
     ) -> Result<Self, Error> {
+        let plan = Plan::i4(packed, in_dim, bias, q, requant, channels)?;
+        Ok(Self { plan, channels })
+    }
+
+    /// Builds the layer from int4 weights already prepared by
+    /// [`PreparedI4::new`] (the fastest int4 path; `weights.rows()` must be
+    /// `channels.len()`). Same results as [`new_i4`](Self::new_i4).
+    ///
+    /// ```
+    /// use qkit::kernel::PreparedI4;
+    /// use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode};
+    /// use qkit::quant::Quantizer;
+    /// let q = Quantization {
+    ///     input: Quantizer::new(1.0, 1)?,
+    ///     filter: FilterQuantizer::symmetric(&[1.0])?,
+    ///     output: Quantizer::new(1.0, 0)?,
+    ///     activation: Activation::None,
+    /// };
+    /// let mut buf = [0u8; 32];
+    /// let w = PreparedI4::new(&[0xF7], 1, 2, &mut buf)?; // one row [7, -1]
+    /// let mut ch = [Channel::default(); 1];
+    /// let fc = FullyConnected::new_i4_prepared(w, None, &q, RequantMode::Double, &mut ch)?;
+    /// let mut out = [0i8; 1];
+    /// fc.run(&[3, 4], 1, &mut out)?;
+    /// assert_eq!(out, [11]); // 7·2 - 1·3
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn new_i4_prepared(
+        weights: PreparedI4<'a>,
+        bias: Option<&[i32]>,
+        q: &Quantization<'_>,
+        requant: RequantMode,
+        channels: &'a mut [Channel],
+    ) -> Result<Self, Error> {
+        let plan = Plan::i4_prepared(weights, bias, q, requant, channels)?;
+        Ok(Self { plan, channels })
+    }
+
+    /// Number of inputs per batch row.
+    ///
+    /// ```
+    /// # use qkit::layer::*;
+    /// # use qkit::quant::Quantizer;
+    /// # let q = Quantization {
+    /// #     input: Quantizer::new(1.0, 0)?,
+    /// #     filter: FilterQuantizer::symmetric(&[1.0])?,
+    /// #     output: Quantizer::new(1.0, 0)?,
+    /// #     activation: Activation::None,
+    /// # };
+    /// let mut ch = [Channel::default(); 2];
+    /// let fc = FullyConnected::new(&[0; 6], 3, None, &q, RequantMode::Double, &mut ch)?;
+    /// assert_eq!((fc.in_dim(), fc.out_dim()), (3, 2));
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn in_dim(&self) -> usize {
+        self.plan.in_dim
+    }
+
+    /// Number of outputs per batch row.
+    ///
+    /// ```
+    /// # use qkit::layer::*;
+    /// # use qkit::quant::Quantizer;
+    /// # let q = Quantization {
+    /// #     input: Quantizer::new(1.0, 0)?,
+    /// #     filter: FilterQuantizer::symmetric(&[1.0])?,
+    /// #     output: Quantizer::new(1.0, 0)?,
+    /// #     activation: Activation::None,
+    /// # };
+    /// let mut ch = [Channel::default(); 5];
+    /// let fc = FullyConnected::new(&[0; 10], 2, None, &q, RequantMode::Double, &mut ch)?;
+    /// assert_eq!(fc.out_dim(), 5);
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn out_dim(&self) -> usize {
+        self.channels.len()
+    }
+
+    /// The activation clamp `[act_min, act_max]` applied to the outputs.
+    ///
+    /// ```
+    /// # use qkit::layer::*;
+    /// # use qkit::quant::Quantizer;
+    /// let q = Quantization {
+    ///     input: Quantizer::new(1.0, 0)?,
+    ///     filter: FilterQuantizer::symmetric(&[1.0])?,
+    ///     output: Quantizer::new(0.05, -28)?,
+    ///     activation: Activation::Relu6,
+    /// };
+    /// let mut ch = [Channel::default(); 1];
+    /// let fc = FullyConnected::new(&[1], 1, None, &q, RequantMode::Double, &mut ch)?;
+    /// assert_eq!(fc.activation_range(), (-28, 92));
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn activation_range(&self) -> (i32, i32) {
+        self.plan.stage.activation_range()
+    }
+
+    /// Runs `batch` rows: `input` is `batch × in_dim`, `output` is
+    /// `batch × out_dim`.
+    ///
+    /// ```
+    /// # use qkit::layer::*;
+    /// # use qkit::quant::Quantizer;
+    /// let q = Quantization {
+    ///     input: Quantizer::new(1.0, 0)?,
+    ///     filter: FilterQuantizer::symmetric(&[1.0])?,
+    ///     output: Quantizer::new(1.0, 0)?,
+    ///     activation: Activation::None,
+    /// };
+    /// let mut ch = [Channel::default(); 1];
+    /// let fc = FullyConnected::new(&[2, 1], 2, None, &q, RequantMode::Double, &mut ch)?;
+    /// let mut out = [0i8; 3];
+    /// fc.run(&[1, 1, 100, 100, -1, 0], 3, &mut out)?;
+    /// assert_eq!(out, [3, 127, -2]); // saturates at 127
+    /// assert!(fc.run(&[1, 1], 3, &mut out).is_err());
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn run(&self, input: &[i8], batch: usize, output: &mut [i8]) -> Result<(), Error> {
+        self.plan.run(self.channels, input, batch, output)
+    }
+
+    /// The per-output-channel table this layer filled and runs on (folded
+    /// bias, multipliers), one [`Channel`] per output.
+    ///
+    /// ```
+    /// use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode};
+    /// use qkit::quant::Quantizer;
+    /// let q = Quantization {
+    ///     input: Quantizer::new(1.0, 1)?,
+    ///     filter: FilterQuantizer::symmetric(&[1.0])?,
+    ///     output: Quantizer::new(1.0, 0)?,
+    ///     activation: Activation::None,
+    /// };
+    /// let mut ch = [Channel::default(); 2];
+    /// let fc = FullyConnected::new(&[1, 2, 3, 4], 2, Some(&[5, 6]), &q, RequantMode::Double, &mut ch)?;
+    /// let folded: Vec<i64> = fc.channels().iter().map(Channel::folded_bias).collect();
+    /// assert_eq!(folded, [5 - 3, 6 - 7]); // bias - zp_in · Σw
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn channels(&self) -> &'a [Channel] {
+        self.channels
+    }
+
+    /// The instruction set the layer's GEMV runs on ([`Isa::detect`] unless
+    /// chosen with [`with_isa`](Self::with_isa)).
+    ///
+    /// ```
+    /// use qkit::kernel::Isa;
+    /// use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode};
+    /// use qkit::quant::Quantizer;
+    /// let q = Quantization {
+    ///     input: Quantizer::new(1.0, 0)?,
+    ///     filter: FilterQuantizer::symmetric(&[1.0])?,
+    ///     output: Quantizer::new(1.0, 0)?,
+    ///     activation: Activation::None,
+    /// };
+    /// let mut ch = [Channel::default(); 1];
+    /// let fc = FullyConnected::new(&[1, 2], 2, None, &q, RequantMode::Double, &mut ch)?;
+    /// assert_eq!(fc.isa(), Isa::detect());
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn isa(&self) -> Isa {
+        self.plan.isa
+    }
+
+    /// The same layer running its GEMV on `isa` (every instruction set
+    /// computes the same integers; this picks the speed, e.g. to compare
+    /// paths or to stay off AVX-512 on a CPU that downclocks).
+    /// `Err(InvalidParameter)` if `isa` cannot run on this CPU.
+    ///
+    /// ```
+    /// use qkit::kernel::Isa;
+    /// use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode};
+    /// use qkit::quant::Quantizer;
+    /// let q = Quantization {
+    ///     input: Quantizer::new(1.0, 0)?,
+    ///     filter: FilterQuantizer::symmetric(&[1.0])?,
+    ///     output: Quantizer::new(1.0, 0)?,
+    ///     activation: Activation::None,
+    /// };
+    /// let mut ch = [Channel::default(); 1];
+    /// let fc = FullyConnected::new(&[1, 2], 2, None, &q, RequantMode::Double, &mut ch)?;
+    /// let generic = fc.with_isa(Isa::Generic)?;
+    /// let (mut a, mut b) = ([0i8; 1], [0i8; 1]);
+    /// fc.run(&[3, 4], 1, &mut a)?;
+    /// generic.run(&[3, 4], 1, &mut b)?;
+    /// assert_eq!((a, generic.isa()), (b, Isa::Generic));
+    /// for isa in Isa::ALL {
+    ///     assert_eq!(fc.with_isa(isa).is_ok(), isa.is_available());
+    /// }
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn with_isa(self, isa: Isa) -> Result<Self, Error> {
+        Ok(Self {
+            plan: self.plan.with_isa(isa)?,
+            ..self
+        })
+    }
+}
+
+impl<'w> Plan<'w> {
+    /// [`FullyConnected::new`]'s Prepare.
+    fn i8(
+        weights: &'w [i8],
+        in_dim: usize,
+        bias: Option<&[i32]>,
+        q: &Quantization<'_>,
+        requant: RequantMode,
+        channels: &mut [Channel],
+    ) -> Result<Self, Error> {
         let out_dim = channels.len();
-        let n = out_dim.checked_mul(in_dim).ok_or(Error::Overflow)?;
+        check_len(
+            out_dim.checked_mul(in_dim).ok_or(Error::Overflow)?,
+            weights.len(),
+        )?;
+        Self::new(
+            weights_of(weights),
+            in_dim,
+            bias,
+            q,
+            requant,
+            channels,
+            |o| kernel::sum_i8(&weights[o * in_dim..(o + 1) * in_dim]),
+        )
+    }
+
+    /// [`FullyConnected::new_i4`]'s Prepare.
+    fn i4(
+        packed: &'w [u8],
+        in_dim: usize,
+        bias: Option<&[i32]>,
+        q: &Quantization<'_>,
+        requant: RequantMode,
+        channels: &mut [Channel],
+    ) -> Result<Self, Error> {
+        let n = channels.len().checked_mul(in_dim).ok_or(Error::Overflow)?;
         check_len(n.div_ceil(2), packed.len())?;
-        Self::build(
+        Self::new(
             Weights::Int4(packed),
             in_dim,
             bias,
@@ -341,33 +548,16 @@ impl<'a> FullyConnected<'a> {
         )
     }
 
-    /// Builds the layer from int4 weights already prepared by
-    /// [`PreparedI4::new`] (the fastest int4 path; `weights.rows()` must be
-    /// `channels.len()`). Same results as [`new_i4`](Self::new_i4).
-    ///
-    /// ```
-    /// use qkit::kernel::PreparedI4;
-    /// use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
-    /// let q = Quantization { input_scale: 1.0, input_zero_point: 1, filter_scales: &[1.0],
-    ///     output_scale: 1.0, output_zero_point: 0, activation: Activation::None };
-    /// let mut buf = [0u8; 32];
-    /// let w = PreparedI4::new(&[0xF7], 1, 2, &mut buf)?; // one row [7, -1]
-    /// let mut ch = [Channel::default(); 1];
-    /// let fc = FullyConnected::new_i4_prepared(w, None, &q, Requant::Double, &mut ch)?;
-    /// let mut out = [0i8; 1];
-    /// fc.run(&[3, 4], 1, &mut out)?;
-    /// assert_eq!(out, [11]); // 7·2 - 1·3
-    /// # Ok::<(), qkit::Error>(())
-    /// ```
-    pub fn new_i4_prepared(
-        weights: PreparedI4<'a>,
+    /// [`FullyConnected::new_i4_prepared`]'s Prepare.
+    fn i4_prepared(
+        weights: PreparedI4<'w>,
         bias: Option<&[i32]>,
         q: &Quantization<'_>,
-        requant: Requant,
-        channels: &'a mut [Channel],
+        requant: RequantMode,
+        channels: &mut [Channel],
     ) -> Result<Self, Error> {
         check_len(channels.len(), weights.rows())?;
-        Self::build(
+        Self::new(
             Weights::Int4Prepared(weights),
             weights.cols(),
             bias,
@@ -378,126 +568,79 @@ impl<'a> FullyConnected<'a> {
         )
     }
 
-    fn build(
-        weights: Weights<'a>,
+    /// The Prepare of an int8 FC: checks, fills `channels` (folded bias,
+    /// multipliers as the runtime forms them), picks the clamp.
+    fn new(
+        weights: Weights<'w>,
         in_dim: usize,
         bias: Option<&[i32]>,
         q: &Quantization<'_>,
-        requant: Requant,
-        channels: &'a mut [Channel],
+        requant: RequantMode,
+        channels: &mut [Channel],
         row_sum: impl Fn(usize) -> i32,
     ) -> Result<Self, Error> {
-        check_zero_point(q.input_zero_point, -128, 127)?;
-        if let Some(b) = bias {
-            check_len(channels.len(), b.len())?;
-        }
-        let clamp = int8_clamp(q)?;
-        fill_channels(q, requant, channels, |o| {
-            let b = bias.and_then(|b| b.get(o)).copied().unwrap_or(0);
-            // bias + input_offset · Σw, input_offset = -zp_in (wrapping i32).
-            i64::from(b.wrapping_sub(q.input_zero_point.wrapping_mul(row_sum(o))))
-        })?;
-        if requant == Requant::LiteRtOptimized && q.filter_scales.len() == 1 {
+        let stage = prepare_int8(q, requant, bias, channels, row_sum)?;
+        if requant == RequantMode::LiteRtOptimized
+            && matches!(q.filter, FilterQuantizer::PerTensor(_))
+        {
             litert_per_tensor_multipliers(q, channels)?;
         }
         Ok(Self {
             weights,
             in_dim,
-            channels,
-            clamp,
-            requant,
+            stage,
+            isa: Isa::detect(),
         })
     }
 
-    /// Number of inputs per batch row.
-    ///
-    /// ```
-    /// # use qkit::layer::*;
-    /// # let q = Quantization { input_scale: 1.0, input_zero_point: 0, filter_scales: &[1.0],
-    /// #     output_scale: 1.0, output_zero_point: 0, activation: Activation::None };
-    /// let mut ch = [Channel::default(); 2];
-    /// let fc = FullyConnected::new(&[0; 6], 3, None, &q, Requant::Double, &mut ch)?;
-    /// assert_eq!((fc.in_dim(), fc.out_dim()), (3, 2));
-    /// # Ok::<(), qkit::Error>(())
-    /// ```
-    pub fn in_dim(&self) -> usize {
-        self.in_dim
+    /// The plan with another instruction set, if it can run here.
+    fn with_isa(self, isa: Isa) -> Result<Self, Error> {
+        if isa.is_available() {
+            Ok(Self { isa, ..self })
+        } else {
+            Err(Error::InvalidParameter(
+                "instruction set not available on this CPU",
+            ))
+        }
     }
 
-    /// Number of outputs per batch row.
-    ///
-    /// ```
-    /// # use qkit::layer::*;
-    /// # let q = Quantization { input_scale: 1.0, input_zero_point: 0, filter_scales: &[1.0],
-    /// #     output_scale: 1.0, output_zero_point: 0, activation: Activation::None };
-    /// let mut ch = [Channel::default(); 5];
-    /// let fc = FullyConnected::new(&[0; 10], 2, None, &q, Requant::Double, &mut ch)?;
-    /// assert_eq!(fc.out_dim(), 5);
-    /// # Ok::<(), qkit::Error>(())
-    /// ```
-    pub fn out_dim(&self) -> usize {
-        self.channels.len()
-    }
-
-    /// The activation clamp `[act_min, act_max]` applied to the outputs.
-    ///
-    /// ```
-    /// # use qkit::layer::*;
-    /// let q = Quantization { input_scale: 1.0, input_zero_point: 0, filter_scales: &[1.0],
-    ///     output_scale: 0.05, output_zero_point: -28, activation: Activation::Relu6 };
-    /// let mut ch = [Channel::default(); 1];
-    /// let fc = FullyConnected::new(&[1], 1, None, &q, Requant::Double, &mut ch)?;
-    /// assert_eq!(fc.activation_range(), (-28, 92));
-    /// # Ok::<(), qkit::Error>(())
-    /// ```
-    pub fn activation_range(&self) -> (i32, i32) {
-        (self.clamp.act_min, self.clamp.act_max)
-    }
-
-    /// Runs `batch` rows: `input` is `batch × in_dim`, `output` is
-    /// `batch × out_dim`.
-    ///
-    /// ```
-    /// # use qkit::layer::*;
-    /// let q = Quantization { input_scale: 1.0, input_zero_point: 0, filter_scales: &[1.0],
-    ///     output_scale: 1.0, output_zero_point: 0, activation: Activation::None };
-    /// let mut ch = [Channel::default(); 1];
-    /// let fc = FullyConnected::new(&[2, 1], 2, None, &q, Requant::Double, &mut ch)?;
-    /// let mut out = [0i8; 3];
-    /// fc.run(&[1, 1, 100, 100, -1, 0], 3, &mut out)?;
-    /// assert_eq!(out, [3, 127, -2]); // saturates at 127
-    /// assert!(fc.run(&[1, 1], 3, &mut out).is_err());
-    /// # Ok::<(), qkit::Error>(())
-    /// ```
-    pub fn run(&self, input: &[i8], batch: usize, output: &mut [i8]) -> Result<(), Error> {
+    /// Runs `batch` rows against `channels` (the table this plan filled).
+    fn run(
+        &self,
+        channels: &[Channel],
+        input: &[i8],
+        batch: usize,
+        output: &mut [i8],
+    ) -> Result<(), Error> {
         run_tiles(
             self.in_dim,
-            self.channels,
+            channels,
             input,
             batch,
             output,
             |start, x, acc| self.gemv(start, acc.len(), x, acc),
-            |acc, channels, out| requantize_tile(acc, channels, self.requant, self.clamp, out),
+            |acc, channels, out| self.stage.apply(acc, channels, out),
         )
     }
 
     /// Raw accumulators of rows `start..start + rows` (no bias).
     fn gemv(&self, start: usize, rows: usize, x: &[i8], acc: &mut [i32]) -> Result<(), Error> {
         let (a, b) = (start * self.in_dim, (start + rows) * self.in_dim);
+        let isa = self.isa;
         match self.weights {
-            Weights::Full(w) => kernel::gemv_i8(w.get(a..b).ok_or(Error::Overflow)?, x, acc),
+            Weights::Full(w) => isa.gemv_i8(w.get(a..b).ok_or(Error::Overflow)?, x, acc),
             Weights::Narrow(w) => {
                 let w = w.get(a..b).ok_or(Error::Overflow)?;
-                kernel::gemv_i8_narrow(w, x, acc)
+                isa.gemv_i8_narrow(w, x, acc)
             }
             // `start` is a multiple of ROWS_PER_PASS (even), so `a` is even.
             Weights::Int4(p) => {
                 let p = p.get(a / 2..b.div_ceil(2)).ok_or(Error::Overflow)?;
-                kernel::gemv_i4_i8(p, x, acc)
+                isa.gemv_i4_i8(p, x, acc)
             }
             Weights::Int4Prepared(p) => {
                 let p = p.row_range(start, rows).ok_or(Error::Overflow)?;
-                kernel::gemv_i4_prepared(&p, x, acc)
+                isa.gemv_i4_prepared(&p, x, acc)
             }
         }
     }
@@ -517,9 +660,14 @@ fn weights_of(w: &[i8]) -> Weights<'_> {
 /// in double- and single-rounding builds).
 ///
 /// ```
-/// use qkit::layer::{Activation, Channel, FullyConnected16x8, Quantization};
-/// let q = Quantization { input_scale: 0.001, input_zero_point: 0, filter_scales: &[0.01],
-///     output_scale: 0.01, output_zero_point: 0, activation: Activation::None };
+/// use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected16x8, Quantization};
+/// use qkit::quant::Quantizer;
+/// let q = Quantization {
+///     input: Quantizer::new(0.001, 0)?,
+///     filter: FilterQuantizer::symmetric(&[0.01])?,
+///     output: Quantizer::new(0.01, 0)?,
+///     activation: Activation::None,
+/// };
 /// let mut ch = [Channel::default(); 1];
 /// let fc = FullyConnected16x8::new(&[100, -50], 2, Some(&[1_000_000]), &q, &mut ch)?;
 /// let mut out = [0i16; 1];
@@ -530,71 +678,55 @@ fn weights_of(w: &[i8]) -> Weights<'_> {
 /// ```
 #[derive(Debug)]
 pub struct FullyConnected16x8<'a> {
-    weights: &'a [i8],
-    in_dim: usize,
+    plan: Plan16x8<'a>,
     channels: &'a [Channel],
+}
+
+/// Everything of a prepared [`FullyConnected16x8`] but its per-channel
+/// table (shared with [`FullyConnected16x8Buf`]).
+#[derive(Debug, Clone, Copy)]
+struct Plan16x8<'w> {
+    weights: &'w [i8],
+    in_dim: usize,
     clamp: Clamp,
 }
 
-impl<'a> FullyConnected16x8<'a> {
-    /// Builds the layer. Zero points must be 0 (TFLite's 16x8 contract).
-    ///
-    /// ```
-    /// use qkit::layer::{Activation, Channel, FullyConnected16x8, Quantization};
-    /// let q = Quantization { input_scale: 0.001, input_zero_point: 5, filter_scales: &[0.01],
-    ///     output_scale: 0.01, output_zero_point: 0, activation: Activation::None };
-    /// let mut ch = [Channel::default(); 1];
-    /// assert!(FullyConnected16x8::new(&[1], 1, None, &q, &mut ch).is_err());
-    /// ```
-    pub fn new(
-        weights: &'a [i8],
+impl<'w> Plan16x8<'w> {
+    /// [`FullyConnected16x8::new`]'s Prepare.
+    fn new(
+        weights: &'w [i8],
         in_dim: usize,
         bias: Option<&[i64]>,
-        q: &Quantization<'_>,
-        channels: &'a mut [Channel],
+        q: &Quantization<'_, i16>,
+        channels: &mut [Channel],
     ) -> Result<Self, Error> {
-        let out_dim = channels.len();
         check_len(
-            out_dim.checked_mul(in_dim).ok_or(Error::Overflow)?,
+            channels.len().checked_mul(in_dim).ok_or(Error::Overflow)?,
             weights.len(),
         )?;
-        check_zero_point(q.input_zero_point, 0, 0)?;
-        check_zero_point(q.output_zero_point, 0, 0)?;
         if let Some(b) = bias {
-            check_len(out_dim, b.len())?;
+            check_len(channels.len(), b.len())?;
         }
-        let (act_min, act_max) =
-            activation_range(q.activation, Quantizer::<i16>::new(q.output_scale, 0)?)?;
-        fill_channels(q, Requant::Double, channels, |o| {
-            bias.and_then(|b| b.get(o)).copied().unwrap_or(0)
-        })?;
+        let bias = bias.map(|b| move |o: usize| b.get(o).copied().unwrap_or(0));
+        let (act_min, act_max) = prepare_16x8(q, bias, channels)?;
         Ok(Self {
             weights,
             in_dim,
-            channels,
-            clamp: Clamp::new(0, act_min.into(), act_max.into()),
+            clamp: Clamp::new(0, act_min, act_max),
         })
     }
 
-    /// Runs `batch` rows: `input` is `batch × in_dim`, `output` is
-    /// `batch × out_dim`.
-    ///
-    /// ```
-    /// use qkit::layer::{Activation, Channel, FullyConnected16x8, Quantization};
-    /// let q = Quantization { input_scale: 1.0, input_zero_point: 0, filter_scales: &[1.0],
-    ///     output_scale: 1.0, output_zero_point: 0, activation: Activation::Relu };
-    /// let mut ch = [Channel::default(); 1];
-    /// let fc = FullyConnected16x8::new(&[1, -1], 2, None, &q, &mut ch)?;
-    /// let mut out = [0i16; 2];
-    /// fc.run(&[300, 100, 100, 300], 2, &mut out)?;
-    /// assert_eq!(out, [200, 0]);
-    /// # Ok::<(), qkit::Error>(())
-    /// ```
-    pub fn run(&self, input: &[i16], batch: usize, output: &mut [i16]) -> Result<(), Error> {
+    fn run(
+        &self,
+        channels: &[Channel],
+        input: &[i16],
+        batch: usize,
+        output: &mut [i16],
+    ) -> Result<(), Error> {
         let in_dim = self.in_dim;
         run_tiles(
             in_dim,
-            self.channels,
+            channels,
             input,
             batch,
             output,
@@ -606,7 +738,83 @@ impl<'a> FullyConnected16x8<'a> {
                     .ok_or(Error::Overflow)?;
                 kernel::gemv_i16_i8(w, x, acc)
             },
-            |acc, channels, out| requantize_tile_i64(acc, channels, self.clamp, out),
+            |acc, channels, out| {
+                requantize_tile_i64(acc, channels, self.clamp, out);
+                Ok(())
+            },
         )
+    }
+}
+
+impl<'a> FullyConnected16x8<'a> {
+    /// Builds the layer. Zero points must be 0 (TFLite's 16x8 contract).
+    ///
+    /// ```
+    /// use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected16x8, Quantization};
+    /// use qkit::quant::Quantizer;
+    /// let q = Quantization {
+    ///     input: Quantizer::new(0.001, 5)?,
+    ///     filter: FilterQuantizer::symmetric(&[0.01])?,
+    ///     output: Quantizer::new(0.01, 0)?,
+    ///     activation: Activation::None,
+    /// };
+    /// let mut ch = [Channel::default(); 1];
+    /// assert!(FullyConnected16x8::new(&[1], 1, None, &q, &mut ch).is_err());
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn new(
+        weights: &'a [i8],
+        in_dim: usize,
+        bias: Option<&[i64]>,
+        q: &Quantization<'_, i16>,
+        channels: &'a mut [Channel],
+    ) -> Result<Self, Error> {
+        let plan = Plan16x8::new(weights, in_dim, bias, q, channels)?;
+        Ok(Self { plan, channels })
+    }
+
+    /// Runs `batch` rows: `input` is `batch × in_dim`, `output` is
+    /// `batch × out_dim`.
+    ///
+    /// ```
+    /// use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected16x8, Quantization};
+    /// use qkit::quant::Quantizer;
+    /// let q = Quantization {
+    ///     input: Quantizer::new(1.0, 0)?,
+    ///     filter: FilterQuantizer::symmetric(&[1.0])?,
+    ///     output: Quantizer::new(1.0, 0)?,
+    ///     activation: Activation::Relu,
+    /// };
+    /// let mut ch = [Channel::default(); 1];
+    /// let fc = FullyConnected16x8::new(&[1, -1], 2, None, &q, &mut ch)?;
+    /// let mut out = [0i16; 2];
+    /// fc.run(&[300, 100, 100, 300], 2, &mut out)?;
+    /// assert_eq!(out, [200, 0]);
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn run(&self, input: &[i16], batch: usize, output: &mut [i16]) -> Result<(), Error> {
+        self.plan.run(self.channels, input, batch, output)
+    }
+
+    /// The per-output-channel table (int64 folded bias, Q31 multiplier).
+    /// The 16x8 GEMV has one (portable) implementation, so there is no
+    /// instruction set to choose.
+    ///
+    /// ```
+    /// use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected16x8, Quantization};
+    /// use qkit::quant::Quantizer;
+    /// let q = Quantization {
+    ///     input: Quantizer::new(1.0, 0)?,
+    ///     filter: FilterQuantizer::symmetric(&[1.0])?,
+    ///     output: Quantizer::new(1.0, 0)?,
+    ///     activation: Activation::None,
+    /// };
+    /// let mut ch = [Channel::default(); 2];
+    /// let fc = FullyConnected16x8::new(&[1, -1], 1, Some(&[7, -9]), &q, &mut ch)?;
+    /// assert_eq!(fc.channels()[1].folded_bias(), -9);
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn channels(&self) -> &'a [Channel] {
+        self.channels
     }
 }

@@ -5,8 +5,10 @@
 
 use core::marker::PhantomData;
 
+use super::quantization::FilterQuantizer;
 use crate::kernel::{self, NarrowI8};
-use crate::requant::requantize_f32_raw;
+use crate::kernel::{Multipliers, OutputStage, RequantOutput, Scaling, requantize};
+use crate::quant::Quantizer;
 use crate::{Error, QInt};
 
 /// Columns of `K` per tile of the transposed `B` (and `A` values converted
@@ -32,7 +34,7 @@ mod sealed {
 /// assert_eq!(200u8.to_i8_shifted(), 72);
 /// assert_eq!((-5i8).to_i8_shifted(), -5);
 /// ```
-pub trait MatMulOperand: QInt + sealed::Sealed {
+pub trait MatMulOperand: QInt + RequantOutput + sealed::Sealed {
     /// Subtracted from every stored value (and zero point) to reach int8.
     ///
     /// ```
@@ -107,35 +109,31 @@ pub fn ort_output_scale(a_scale: f32, b_scale: f32, y_scale: f32) -> Result<f32,
     Ok(a_scale * b_scale / y_scale)
 }
 
-/// The quantization of a QLinearMatMul node as an ONNX model stores it.
-///
-/// `b_scales` and `b_zero_points` each have one element (per tensor) or one
-/// per column of `B` (per column). For [`MatMulInteger`] only the zero
-/// points are used.
+/// The quantization a QLinearMatMul node is defined by: the quantizers of
+/// `A`, of `B` (per tensor, or one scale and zero point per column of `B`)
+/// and of `Y`, over their storage types (`u8` or `i8` each).
 ///
 /// ```
-/// use qkit::layer::MatMulQuantization;
+/// use qkit::layer::{FilterQuantizer, MatMulQuantization};
+/// use qkit::quant::{PerChannel, Quantizer};
+/// // B is [K][N] = [4][2]: its columns are axis 1.
+/// let b = PerChannel::<u8>::new(&[0.01, 0.02], &[128, 120], &[4, 2], 1)?;
 /// let q = MatMulQuantization {
-///     a_scale: 0.02, a_zero_point: 128,
-///     b_scales: &[0.01, 0.02], b_zero_points: &[0],
-///     y_scale: 0.1, y_zero_point: 0,
+///     a: Quantizer::<u8>::new(0.02, 128)?,
+///     b: FilterQuantizer::from(b),
+///     y: Quantizer::<i8>::new(0.1, 0)?,
 /// };
-/// assert_eq!(q.b_scales.len(), 2);
+/// assert_eq!(q.b.zero_point(1), Some(120));
+/// # Ok::<(), qkit::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MatMulQuantization<'a> {
-    /// Scale of `A`.
-    pub a_scale: f32,
-    /// Zero point of `A`, in `A`'s type range.
-    pub a_zero_point: i32,
-    /// Scales of `B`: one, or one per column.
-    pub b_scales: &'a [f32],
-    /// Zero points of `B` (in `B`'s type range): one, or one per column.
-    pub b_zero_points: &'a [i32],
-    /// Scale of `Y`.
-    pub y_scale: f32,
-    /// Zero point of `Y`, in `Y`'s type range.
-    pub y_zero_point: i32,
+pub struct MatMulQuantization<'a, A: MatMulOperand, B: MatMulOperand, Y: MatMulOperand> {
+    /// The quantizer of `A`.
+    pub a: Quantizer<A>,
+    /// The quantizer of `B`: per tensor, or one per column.
+    pub b: FilterQuantizer<'a, B>,
+    /// The quantizer of `Y`.
+    pub y: Quantizer<Y>,
 }
 
 /// Per-column data computed once by a matmul constructor: `Σ_k B'[k,n]`,
@@ -191,8 +189,9 @@ impl MatMulColumn {
     ///
     /// ```
     /// # use qkit::layer::*;
-    /// let q = MatMulQuantization { a_scale: 0.5, a_zero_point: 0, b_scales: &[0.5],
-    ///     b_zero_points: &[0], y_scale: 0.125, y_zero_point: 0 };
+    /// use qkit::quant::Quantizer;
+    /// let q = MatMulQuantization { a: Quantizer::<i8>::new(0.5, 0)?,
+    ///     b: Quantizer::<i8>::new(0.5, 0)?.into(), y: Quantizer::<i8>::new(0.125, 0)? };
     /// let mut bt = [0i8; 1];
     /// let mut cols = [MatMulColumn::default(); 1];
     /// QLinearMatMul::<i8, i8>::new(&[1i8], 1, &q, &mut bt, &mut cols)?;
@@ -274,7 +273,7 @@ impl<'a> Prepared<'a> {
         b: &[B],
         k: usize,
         a_zero_point: i32,
-        b_zero_points: &[i32],
+        b_zero_point: impl Fn(usize) -> Result<i32, Error>,
         scale: impl Fn(usize) -> Result<f32, Error>,
         bt: &'a mut [i8],
         columns: &'a mut [MatMulColumn],
@@ -285,7 +284,7 @@ impl<'a> Prepared<'a> {
         check_len(len, bt.len())?;
         check_zero_point::<A>(a_zero_point)?;
         for (j, col) in columns.iter_mut().enumerate() {
-            let zb = per_column(b_zero_points, n, j)?;
+            let zb = b_zero_point(j)?;
             check_zero_point::<B>(zb)?;
             *col = MatMulColumn {
                 b_sum: 0,
@@ -348,7 +347,7 @@ impl<'a> Prepared<'a> {
     fn row<A: MatMulOperand>(
         &self,
         a: &[A],
-        mut emit: impl FnMut(usize, i32),
+        mut emit: impl FnMut(usize, &[i32]) -> Result<(), Error>,
     ) -> Result<(), Error> {
         let n = self.n();
         // Σ_k A'[k], wrapping: the row term of the zero-point folding.
@@ -371,17 +370,17 @@ impl<'a> Prepared<'a> {
                     *s = s.wrapping_add(p);
                 }
             }
-            for (i, (&dot, col)) in acc.iter().zip(&self.columns[j0..j0 + cols]).enumerate() {
-                let v = kernel::fold_zero_points(
-                    dot,
+            for (v, col) in acc.iter_mut().zip(&self.columns[j0..j0 + cols]) {
+                *v = kernel::fold_zero_points(
+                    *v,
                     a_sum,
                     col.b_sum,
                     self.k,
                     self.a_zero_point,
                     col.b_zero_point,
                 );
-                emit(j0 + i, v);
             }
+            emit(j0, acc)?;
         }
         Ok(())
     }
@@ -435,8 +434,10 @@ impl<'a, A: MatMulOperand> MatMulInteger<'a, A> {
         bt: &'a mut [i8],
         columns: &'a mut [MatMulColumn],
     ) -> Result<Self, Error> {
+        let n = columns.len();
+        let zero_point = |j| per_column(b_zero_points, n, j);
         let prepared =
-            Prepared::new::<A, B>(b, k, a_zero_point, b_zero_points, |_| Ok(0.0), bt, columns)?;
+            Prepared::new::<A, B>(b, k, a_zero_point, zero_point, |_| Ok(0.0), bt, columns)?;
         Ok(Self {
             prepared,
             _a: PhantomData,
@@ -473,7 +474,10 @@ impl<'a, A: MatMulOperand> MatMulInteger<'a, A> {
     pub fn run(&self, a: &[A], m: usize, y: &mut [i32]) -> Result<(), Error> {
         let p = &self.prepared;
         p.check_run(a.len(), m, y.len())?;
-        for_each_row(p, a, y, |y_row, j, acc| y_row[j] = acc)
+        for_each_row(p, a, y, |y_row, j0, acc| {
+            y_row[j0..j0 + acc.len()].copy_from_slice(acc);
+            Ok(())
+        })
     }
 }
 
@@ -542,12 +546,13 @@ impl<'a, A: MatMulOperand> MatMulInteger<'a, A> {
 ///
 /// ```
 /// use qkit::layer::{MatMulColumn, MatMulQuantization, QLinearMatMul};
+/// use qkit::quant::Quantizer;
 /// // A: 1 x 2 (uint8), B: 2 x 3 (int8, [K][N] as ONNX stores it).
 /// let b: [i8; 6] = [1, 2, 3, -4, 5, -6];
 /// let q = MatMulQuantization {
-///     a_scale: 0.5, a_zero_point: 128,
-///     b_scales: &[0.25], b_zero_points: &[0],
-///     y_scale: 0.125, y_zero_point: 10,
+///     a: Quantizer::<u8>::new(0.5, 128)?,
+///     b: Quantizer::<i8>::new(0.25, 0)?.into(),
+///     y: Quantizer::<u8>::new(0.125, 10)?,
 /// };
 /// let mut bt = [0i8; 6];
 /// let mut cols = [MatMulColumn::default(); 3];
@@ -572,40 +577,44 @@ impl<'a, A: MatMulOperand, Y: MatMulOperand> QLinearMatMul<'a, A, Y> {
     /// ([`matmul_buffer_len`] bytes); `columns` gets each column's sum, zero
     /// point and output scale.
     ///
-    /// Errors: lengths, scale / zero point tables of a length other than 1
-    /// or `N`, scales that are not finite and `> 0`, zero points outside
-    /// their type's range.
+    /// Errors: lengths, and a per-column `B` quantizer whose channel count
+    /// is not `N` (the quantizers themselves reject bad scales and zero
+    /// points).
     ///
     /// ```
     /// use qkit::layer::{MatMulColumn, MatMulQuantization, QLinearMatMul};
-    /// let mut q = MatMulQuantization { a_scale: 1.0, a_zero_point: 0, b_scales: &[1.0],
-    ///     b_zero_points: &[0], y_scale: 1.0, y_zero_point: 0 };
+    /// use qkit::quant::{PerChannel, Quantizer};
+    /// let one = Quantizer::<u8>::new(1.0, 0)?;
+    /// let q = MatMulQuantization { a: one, b: one.into(), y: one };
     /// let mut bt = [0i8; 2];
     /// let mut cols = [MatMulColumn::default(); 2];
     /// assert!(QLinearMatMul::<u8, u8>::new(&[1u8, 2], 1, &q, &mut bt, &mut cols).is_ok());
-    /// q.y_scale = f32::NAN;
+    /// let three = PerChannel::<u8>::new(&[1.0; 3], &[], &[3], 0)?; // 3 columns, B has 2
+    /// let q = MatMulQuantization { b: three.into(), ..q };
     /// assert!(QLinearMatMul::<u8, u8>::new(&[1u8, 2], 1, &q, &mut bt, &mut cols).is_err());
-    /// q.y_scale = 1.0;
-    /// q.y_zero_point = -1; // outside u8
-    /// assert!(QLinearMatMul::<u8, u8>::new(&[1u8, 2], 1, &q, &mut bt, &mut cols).is_err());
+    /// assert!(Quantizer::<u8>::new(1.0, -1).is_err()); // outside u8: no quantizer
+    /// # Ok::<(), qkit::Error>(())
     /// ```
     pub fn new<B: MatMulOperand>(
         b: &[B],
         k: usize,
-        q: &MatMulQuantization<'_>,
+        q: &MatMulQuantization<'_, A, B, Y>,
         bt: &'a mut [i8],
         columns: &'a mut [MatMulColumn],
     ) -> Result<Self, Error> {
-        check_zero_point::<Y>(q.y_zero_point)?;
-        // Every scale is checked even when B has no column.
-        ort_output_scale(q.a_scale, 1.0, q.y_scale)?;
         let n = columns.len();
-        let scale = |j| ort_output_scale(q.a_scale, per_column(q.b_scales, n, j)?, q.y_scale);
+        let found = q.b.len();
+        if found != 1 && found != n {
+            return Err(Error::LengthMismatch { expected: n, found });
+        }
+        let column = |j| q.b.scale(j).zip(q.b.zero_point(j)).ok_or(Error::Overflow);
+        let scale = |j| ort_output_scale(q.a.scale(), column(j)?.0, q.y.scale());
+        let zero_point = |j| Ok(column(j)?.1);
         let prepared =
-            Prepared::new::<A, B>(b, k, q.a_zero_point, q.b_zero_points, scale, bt, columns)?;
+            Prepared::new::<A, B>(b, k, q.a.zero_point(), zero_point, scale, bt, columns)?;
         Ok(Self {
             prepared,
-            y_zero_point: q.y_zero_point,
+            y_zero_point: q.y.zero_point(),
             _types: PhantomData,
         })
     }
@@ -614,8 +623,8 @@ impl<'a, A: MatMulOperand, Y: MatMulOperand> QLinearMatMul<'a, A, Y> {
     ///
     /// ```
     /// # use qkit::layer::*;
-    /// let q = MatMulQuantization { a_scale: 1.0, a_zero_point: 0, b_scales: &[1.0],
-    ///     b_zero_points: &[0], y_scale: 1.0, y_zero_point: 0 };
+    /// let one = qkit::quant::Quantizer::<i8>::new(1.0, 0)?;
+    /// let q = MatMulQuantization { a: one, b: one.into(), y: one };
     /// let mut bt = [0i8; 6];
     /// let mut cols = [MatMulColumn::default(); 3];
     /// let mm = QLinearMatMul::<i8, i8>::new(&[0i8; 6], 2, &q, &mut bt, &mut cols)?;
@@ -630,8 +639,9 @@ impl<'a, A: MatMulOperand, Y: MatMulOperand> QLinearMatMul<'a, A, Y> {
     ///
     /// ```
     /// # use qkit::layer::*;
-    /// let q = MatMulQuantization { a_scale: 0.5, a_zero_point: 128, b_scales: &[1.0],
-    ///     b_zero_points: &[128], y_scale: 1.0, y_zero_point: 128 };
+    /// use qkit::quant::Quantizer;
+    /// let q = MatMulQuantization { a: Quantizer::<u8>::new(0.5, 128)?,
+    ///     b: Quantizer::<u8>::new(1.0, 128)?.into(), y: Quantizer::<u8>::new(1.0, 128)? };
     /// let mut bt = [0i8; 2];
     /// let mut cols = [MatMulColumn::default(); 1];
     /// let mm = QLinearMatMul::<u8, u8>::new(&[129u8, 131], 2, &q, &mut bt, &mut cols)?;
@@ -644,13 +654,17 @@ impl<'a, A: MatMulOperand, Y: MatMulOperand> QLinearMatMul<'a, A, Y> {
     pub fn run(&self, a: &[A], m: usize, y: &mut [Y]) -> Result<(), Error> {
         let p = &self.prepared;
         p.check_run(a.len(), m, y.len())?;
-        let zp = self.y_zero_point;
-        for_each_row(p, a, y, |y_row, j, acc| {
-            let col = &p.columns[j];
-            // TODO(after merge): requantize a whole block of accumulators at
-            // once with the SIMD slice form of the Float32 output stage.
-            y_row[j] =
-                Y::saturating_from_i32(requantize_f32_raw(acc, col.scale, zp, Y::MIN, Y::MAX));
+        let mut scales = [0f32; COLS_PER_PASS];
+        for_each_row(p, a, y, |y_row, j0, acc| {
+            // ORT's `MlasRequantizeOutput` on a block of columns: the kernel
+            // output stage's `Float32` mode (SIMD), one scale per column.
+            let scales = &mut scales[..acc.len()];
+            for (s, col) in scales.iter_mut().zip(&p.columns[j0..]) {
+                *s = col.scale;
+            }
+            let stage = OutputStage::new::<Y>(Scaling::Float32(Multipliers::PerChannel(scales)))
+                .with_zero_point(self.y_zero_point);
+            requantize(acc, None, &stage, &mut y_row[j0..j0 + acc.len()])
         })
     }
 }
@@ -662,7 +676,7 @@ fn for_each_row<A: MatMulOperand, T>(
     p: &Prepared<'_>,
     a: &[A],
     y: &mut [T],
-    mut emit: impl FnMut(&mut [T], usize, i32),
+    mut emit: impl FnMut(&mut [T], usize, &[i32]) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let n = p.n();
     if n == 0 {
@@ -670,7 +684,7 @@ fn for_each_row<A: MatMulOperand, T>(
     }
     for (r, y_row) in y.chunks_exact_mut(n).enumerate() {
         let a_row = &a[r * p.k..(r + 1) * p.k];
-        p.row(a_row, |j, acc| emit(y_row, j, acc))?;
+        p.row(a_row, |j0, acc| emit(y_row, j0, acc))?;
     }
     Ok(())
 }

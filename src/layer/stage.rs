@@ -4,13 +4,13 @@
 //! CPU has it, every requantization mode), and the GEMM weight dispatch.
 
 use super::fully_connected::{
-    Channel, Quantization, Requant, check_len, check_zero_point, fill_channels, int8_clamp,
+    Channel, RequantMode, check_len, check_zero_point, fill_channels, int8_clamp,
 };
+use super::quantization::Quantization;
 use crate::Error;
 use crate::kernel::NarrowI8;
 use crate::kernel::output_stage::{Clamp, requantize_tile};
 use crate::ops::activation_range;
-use crate::quant::Quantizer;
 
 /// Output channels handled per GEMM call.
 pub(super) const BLOCK: usize = 64;
@@ -23,7 +23,7 @@ pub(super) const ACC_TILE: usize = 256;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Stage {
     clamp: Clamp,
-    requant: Requant,
+    requant: RequantMode,
 }
 
 impl Stage {
@@ -50,19 +50,18 @@ impl Stage {
 /// `bias[o] - zp_in · Σw[o]` (int32, wrapping; `weight_sum(o)` is `Σw[o]`).
 pub(super) fn prepare_int8(
     q: &Quantization<'_>,
-    requant: Requant,
+    requant: RequantMode,
     bias: Option<&[i32]>,
     channels: &mut [Channel],
     weight_sum: impl Fn(usize) -> i32,
 ) -> Result<Stage, Error> {
-    check_zero_point(q.input_zero_point, -128, 127)?;
     if let Some(b) = bias {
         check_len(channels.len(), b.len())?;
     }
     let clamp = int8_clamp(q)?;
     fill_channels(q, requant, channels, |o| {
         let b = bias.and_then(|b| b.get(o)).copied().unwrap_or(0);
-        i64::from(b.wrapping_sub(q.input_zero_point.wrapping_mul(weight_sum(o))))
+        i64::from(b.wrapping_sub(q.input.zero_point().wrapping_mul(weight_sum(o))))
     })?;
     Ok(Stage { clamp, requant })
 }
@@ -71,15 +70,14 @@ pub(super) fn prepare_int8(
 /// table (TFLite's Q31 multipliers, checked) and the biases; returns the
 /// int16 activation clamp.
 pub(super) fn prepare_16x8(
-    q: &Quantization<'_>,
+    q: &Quantization<'_, i16>,
     bias: Option<impl Fn(usize) -> i64>,
     channels: &mut [Channel],
 ) -> Result<(i32, i32), Error> {
-    check_zero_point(q.input_zero_point, 0, 0)?;
-    check_zero_point(q.output_zero_point, 0, 0)?;
-    let (act_min, act_max) =
-        activation_range(q.activation, Quantizer::<i16>::new(q.output_scale, 0)?)?;
-    fill_channels(q, Requant::Double, channels, |o| {
+    check_zero_point(q.input.zero_point(), 0, 0)?;
+    check_zero_point(q.output.zero_point(), 0, 0)?;
+    let (act_min, act_max) = activation_range(q.activation, q.output)?;
+    fill_channels(q, RequantMode::Double, channels, |o| {
         bias.as_ref().map_or(0, |b| b(o))
     })?;
     Ok((i32::from(act_min), i32::from(act_max)))

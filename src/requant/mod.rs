@@ -40,7 +40,6 @@ mod multiply;
 
 pub use fixedpoint::{rounding_divide_by_pot, saturating_rounding_doubling_high_mul};
 pub use float::requantize_f32;
-pub(crate) use float::requantize_f32_raw;
 pub use litert::{
     multiply_by_quantized_multiplier_ties_up, requantize_f64, rounding_right_shift_ties_up,
 };

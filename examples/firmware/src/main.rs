@@ -21,7 +21,8 @@ mod model;
 use core::panic::PanicInfo;
 
 use qkit::Q15;
-use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
+use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode};
+use qkit::quant::Quantizer;
 
 // The C runtime provides `_start` (which calls `main`), `write` and mem*.
 #[link(name = "c")]
@@ -82,27 +83,21 @@ fn say_fmt(args: core::fmt::Arguments<'_>) {
 fn run_model() -> Result<(usize, usize), qkit::Error> {
     use model::*;
     let q0 = Quantization {
-        input_scale: INPUT_SCALE_0,
-        input_zero_point: INPUT_ZERO_POINT_0,
-        filter_scales: &FILTER_SCALES_0,
-        output_scale: OUTPUT_SCALE_0,
-        output_zero_point: OUTPUT_ZERO_POINT_0,
+        input: Quantizer::new(INPUT_SCALE_0, INPUT_ZERO_POINT_0)?,
+        filter: FilterQuantizer::symmetric(&FILTER_SCALES_0)?,
+        output: Quantizer::new(OUTPUT_SCALE_0, OUTPUT_ZERO_POINT_0)?,
         activation: activation(RELU_0),
     };
     let q1 = Quantization {
-        input_scale: INPUT_SCALE_1,
-        input_zero_point: INPUT_ZERO_POINT_1,
-        filter_scales: &FILTER_SCALES_1,
-        output_scale: OUTPUT_SCALE_1,
-        output_zero_point: OUTPUT_ZERO_POINT_1,
+        input: Quantizer::new(INPUT_SCALE_1, INPUT_ZERO_POINT_1)?,
+        filter: FilterQuantizer::symmetric(&FILTER_SCALES_1)?,
+        output: Quantizer::new(OUTPUT_SCALE_1, OUTPUT_ZERO_POINT_1)?,
         activation: activation(RELU_1),
     };
     let q2 = Quantization {
-        input_scale: INPUT_SCALE_2,
-        input_zero_point: INPUT_ZERO_POINT_2,
-        filter_scales: &FILTER_SCALES_2,
-        output_scale: OUTPUT_SCALE_2,
-        output_zero_point: OUTPUT_ZERO_POINT_2,
+        input: Quantizer::new(INPUT_SCALE_2, INPUT_ZERO_POINT_2)?,
+        filter: FilterQuantizer::symmetric(&FILTER_SCALES_2)?,
+        output: Quantizer::new(OUTPUT_SCALE_2, OUTPUT_ZERO_POINT_2)?,
         activation: activation(RELU_2),
     };
     // Per-channel requantization data lives on the stack: no allocator.
@@ -114,7 +109,7 @@ fn run_model() -> Result<(usize, usize), qkit::Error> {
         IN_0,
         Some(&BIAS_0),
         &q0,
-        Requant::Double,
+        RequantMode::Double,
         &mut c0,
     )?;
     let fc1 = FullyConnected::new(
@@ -122,7 +117,7 @@ fn run_model() -> Result<(usize, usize), qkit::Error> {
         IN_1,
         Some(&BIAS_1),
         &q1,
-        Requant::Double,
+        RequantMode::Double,
         &mut c1,
     )?;
     let fc2 = FullyConnected::new(
@@ -130,7 +125,7 @@ fn run_model() -> Result<(usize, usize), qkit::Error> {
         IN_2,
         Some(&BIAS_2),
         &q2,
-        Requant::Double,
+        RequantMode::Double,
         &mut c2,
     )?;
 
@@ -158,7 +153,6 @@ const CNN_CHANNELS: usize = 42;
 fn run_cnn() -> Result<(usize, usize, usize), qkit::Error> {
     use cnn::*;
     use qkit::layer::{AveragePool2D, Conv2D, DepthwiseConv2D, Softmax};
-    use qkit::quant::Quantizer;
     const EXPECTED_OPS: [&str; 7] = [
         "CONV_2D",
         "DEPTHWISE_CONV_2D",
@@ -177,14 +171,12 @@ fn run_cnn() -> Result<(usize, usize, usize), qkit::Error> {
                  output_scale,
                  output_zero_point,
                  activation| {
-        Quantization {
-            input_scale,
-            input_zero_point,
-            filter_scales,
-            output_scale,
-            output_zero_point,
+        Ok::<_, qkit::Error>(Quantization {
+            input: Quantizer::new(input_scale, input_zero_point)?,
+            filter: FilterQuantizer::symmetric(filter_scales)?,
+            output: Quantizer::new(output_scale, output_zero_point)?,
             activation,
-        }
+        })
     };
     let mut channels = [Channel::default(); CNN_CHANNELS];
     let (c0, rest) = channels.split_at_mut(8);
@@ -197,13 +189,13 @@ fn run_cnn() -> Result<(usize, usize, usize), qkit::Error> {
         L0_OUTPUT_SCALE,
         L0_OUTPUT_ZERO_POINT,
         L0_ACTIVATION,
-    );
+    )?;
     let conv0 = Conv2D::new(
         &L0_WEIGHTS,
         &L0_SHAPE,
         Some(&L0_BIAS),
         &q0,
-        Requant::Double,
+        RequantMode::Double,
         c0,
     )?;
     let q1 = quant(
@@ -213,13 +205,13 @@ fn run_cnn() -> Result<(usize, usize, usize), qkit::Error> {
         L1_OUTPUT_SCALE,
         L1_OUTPUT_ZERO_POINT,
         L1_ACTIVATION,
-    );
+    )?;
     let dw = DepthwiseConv2D::new(
         &L1_WEIGHTS,
         &L1_SHAPE,
         Some(&L1_BIAS),
         &q1,
-        Requant::Double,
+        RequantMode::Double,
         c1,
     )?;
     let q2 = quant(
@@ -229,13 +221,13 @@ fn run_cnn() -> Result<(usize, usize, usize), qkit::Error> {
         L2_OUTPUT_SCALE,
         L2_OUTPUT_ZERO_POINT,
         L2_ACTIVATION,
-    );
+    )?;
     let conv1 = Conv2D::new(
         &L2_WEIGHTS,
         &L2_SHAPE,
         Some(&L2_BIAS),
         &q2,
-        Requant::Double,
+        RequantMode::Double,
         c2,
     )?;
     let pool = AveragePool2D::new(
@@ -250,13 +242,13 @@ fn run_cnn() -> Result<(usize, usize, usize), qkit::Error> {
         L5_OUTPUT_SCALE,
         L5_OUTPUT_ZERO_POINT,
         L5_ACTIVATION,
-    );
+    )?;
     let fc = FullyConnected::new(
         &L5_WEIGHTS,
         L5_IN_DIM,
         Some(&L5_BIAS),
         &q5,
-        Requant::Double,
+        RequantMode::Double,
         c5,
     )?;
     let softmax = Softmax::new(

@@ -3,7 +3,7 @@
 //! implementation. The scalar path is this same code with `N = 1`.
 
 use super::lanes::{Bounds, Lanes, Scalar, finish};
-use super::{Channel, Clamp, Job, Multipliers, Params, Requant, RequantOutput, Scaling};
+use super::{Channel, Clamp, Job, Multipliers, Params, RequantMode, RequantOutput, Scaling};
 use crate::requant::{QuantizedMultiplier, multiply_by_quantized_multiplier_i64, requantize_f64};
 
 /// A per-channel parameter lanes can hold: a Q31 multiplier or an `f32`
@@ -276,13 +276,13 @@ pub(crate) fn run<V: Lanes<N>, const N: usize, T: RequantOutput>(
         Params::Table { channels, requant } => {
             let src = Table(channels);
             match requant {
-                Requant::Double => rows::<V, N, T, Double, _>(v, job, &src, &k, out),
-                Requant::Single => rows::<V, N, T, Single, _>(v, job, &src, &k, out),
-                Requant::LiteRtOptimized => {
+                RequantMode::Double => rows::<V, N, T, Double, _>(v, job, &src, &k, out),
+                RequantMode::Single => rows::<V, N, T, Single, _>(v, job, &src, &k, out),
+                RequantMode::LiteRtOptimized => {
                     rows::<V, N, T, LiteRtOptimized, _>(v, job, &src, &k, out)
                 }
-                Requant::Float32 => rows::<V, N, T, Float32, _>(v, job, &src, &k, out),
-                Requant::LiteRtReference => litert_reference_table(job, channels, out),
+                RequantMode::Float32 => rows::<V, N, T, Float32, _>(v, job, &src, &k, out),
+                RequantMode::LiteRtReference => litert_reference_table(job, channels, out),
             }
         }
     }

@@ -194,20 +194,19 @@ fn bench() -> bool {
 /// the best prototype GEMV of this CPU + the NEON output stage on the
 /// channels qkit's constructor filled. Returns whether the outputs agree.
 fn fc(rows: usize, cols: usize, w: &[i8], x: &[i8]) -> bool {
-    use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
+    use qkit::layer::{Activation, Channel, FullyConnected, FilterQuantizer, Quantization, RequantMode};
+    use qkit::quant::Quantizer;
     let bias: Vec<i32> = (0..rows as i32)
         .map(|i| (i * 7919 % 20000) - 10000)
         .collect();
     let q = Quantization {
-        input_scale: 0.05,
-        input_zero_point: -3,
-        filter_scales: &[0.004],
-        output_scale: 0.05 * 0.004 * 3.0 * (cols as f32).sqrt(),
-        output_zero_point: 5,
+        input: Quantizer::new(0.05, -3).unwrap(),
+        filter: FilterQuantizer::symmetric(&[0.004]).unwrap(),
+        output: Quantizer::new(0.05 * 0.004 * 3.0 * (cols as f32).sqrt(), 5).unwrap(),
         activation: Activation::Relu6,
     };
     let mut chans = vec![Channel::default(); rows];
-    let fc = FullyConnected::new(w, cols, Some(&bias), &q, Requant::Double, &mut chans).unwrap();
+    let fc = FullyConnected::new(w, cols, Some(&bias), &q, RequantMode::Double, &mut chans).unwrap();
     let range = fc.activation_range();
     let (mut want, mut got, mut acc) = (vec![0i8; rows], vec![0i8; rows], vec![0i32; rows]);
     measure("qkit FullyConnected::run", rows, cols, || {

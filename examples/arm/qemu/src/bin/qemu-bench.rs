@@ -23,7 +23,8 @@ use cortex_m::singleton;
 use cortex_m_rt::entry;
 use cortex_m_semihosting::hprintln;
 use qemu::{Checks, Rng, systick, systick_start};
-use qkit::layer::{Activation, Channel, FullyConnected, Quantization, Requant};
+use qkit::layer::{Activation, Channel, FullyConnected, FilterQuantizer, Quantization, RequantMode};
+use qkit::quant::Quantizer;
 
 /// SysTick ticks elapsed while running `f` (keep runs below 2^24 ticks).
 #[inline(never)]
@@ -147,17 +148,15 @@ fn main() -> ! {
         }
         let s_in = 0.05;
         let q = Quantization {
-            input_scale: s_in,
-            input_zero_point: -3,
-            filter_scales: &[0.004],
-            output_scale: s_in * 0.004 * 90.0 * libm_sqrt(cols as f32) / 30.0,
-            output_zero_point: 5,
+            input: Quantizer::new(s_in, -3).unwrap(),
+            filter: FilterQuantizer::symmetric(&[0.004]).unwrap(),
+            output: Quantizer::new(s_in * 0.004 * 90.0 * libm_sqrt(cols as f32) / 30.0, 5).unwrap(),
             activation: Activation::Relu6,
         };
         let mut chans = [Channel::default(); 128];
         let chans = &mut chans[..rows];
         let fc =
-            FullyConnected::new(w, cols, Some(&bias[..rows]), &q, Requant::Double, chans).unwrap();
+            FullyConnected::new(w, cols, Some(&bias[..rows]), &q, RequantMode::Double, chans).unwrap();
         let range = fc.activation_range();
         let (mut out_q, mut out_p) = ([0i8; 128], [0i8; 128]);
         let (tq, r) = ticks(|| fc.run(black_box(x), 1, black_box(&mut out_q[..rows])));

@@ -23,7 +23,8 @@ use cortex_m_semihosting::hprintln;
 use qemu::golden::{self, Kind, as_i8, read_le};
 use qemu::{Checks, Rng};
 use qkit::kernel::{self, Isa, NarrowI8, PreparedI4};
-use qkit::layer::{Activation, Channel, FullyConnected, FullyConnected16x8, Quantization, Requant};
+use qkit::layer::{Activation, Channel, FullyConnected, FullyConnected16x8, FilterQuantizer, Quantization, RequantMode};
+use qkit::quant::Quantizer;
 
 /// Longest vector of the sweeps.
 const MAX_LEN: usize = 300;
@@ -99,7 +100,7 @@ fn kernel_paths(
                 let want = spec_dot(a, b);
                 let nb = NarrowI8::new(b).unwrap();
                 t.check(
-                    isa.dot_i8_narrow(a, nb) == Ok(want),
+                    isa.dot_i8_narrow(nb, a) == Ok(want),
                     format_args!("{isa:?} dot_i8_narrow n={n} align=({oa},{ob})"),
                 );
             }
@@ -117,7 +118,7 @@ fn kernel_paths(
             }
             let w = &wbuf[..n];
             t.check(
-                kernel::dot_i16_i8(&x16[..n], w) == Ok(spec_dot_i16(&x16[..n], w)),
+                kernel::dot_i16_i8(w, &x16[..n]) == Ok(spec_dot_i16(&x16[..n], w)),
                 format_args!("dot_i16_i8 n={n}"),
             );
 
@@ -302,11 +303,9 @@ fn golden_fc(t: &mut Checks) {
         let mut scales = [0f32; 64];
         let ns = read_le(c.filter_scales, &mut scales, f32::from_le_bytes);
         let q = Quantization {
-            input_scale: c.input_scale,
-            input_zero_point: c.input_zero_point,
-            filter_scales: &scales[..ns],
-            output_scale: c.output_scale,
-            output_zero_point: c.output_zero_point,
+            input: Quantizer::new(c.input_scale, c.input_zero_point).unwrap(),
+            filter: FilterQuantizer::symmetric(&scales[..ns]).unwrap(),
+            output: Quantizer::new(c.output_scale, c.output_zero_point).unwrap(),
             activation: activation(c.activation),
         };
         let mut channels = [Channel::default(); 64];
@@ -320,14 +319,14 @@ fn golden_fc(t: &mut Checks) {
                 let (x, want) = (as_i8(c.input), as_i8(c.output));
                 let mut out = [0i8; 256];
                 let fc = if c.kind == Kind::Int4 {
-                    FullyConnected::new_i4(c.weights, c.in_dim, bias, &q, Requant::Double, channels)
+                    FullyConnected::new_i4(c.weights, c.in_dim, bias, &q, RequantMode::Double, channels)
                 } else {
                     FullyConnected::new(
                         as_i8(c.weights),
                         c.in_dim,
                         bias,
                         &q,
-                        Requant::Double,
+                        RequantMode::Double,
                         channels,
                     )
                 };
@@ -380,7 +379,13 @@ fn golden_fc(t: &mut Checks) {
                 let (mut x, mut want, mut out) = ([0i16; 256], [0i16; 256], [0i16; 256]);
                 read_le(c.input, &mut x, i16::from_le_bytes);
                 read_le(c.output, &mut want, i16::from_le_bytes);
-                let fc = FullyConnected16x8::new(as_i8(c.weights), c.in_dim, bias, &q, channels)
+                let q16 = Quantization {
+                    input: Quantizer::<i16>::new(c.input_scale, c.input_zero_point).unwrap(),
+                    filter: q.filter,
+                    output: Quantizer::<i16>::new(c.output_scale, c.output_zero_point).unwrap(),
+                    activation: q.activation,
+                };
+                let fc = FullyConnected16x8::new(as_i8(c.weights), c.in_dim, bias, &q16, channels)
                     .unwrap();
                 let ok =
                     fc.run(&x[..nin], b, &mut out[..nout]).is_ok() && out[..nout] == want[..nout];
@@ -435,15 +440,9 @@ fn random_fc(t: &mut Checks, rng: &mut Rng, w: &mut [i8], x: &mut [i8]) {
                 *b = (rng.next_u32() as i32) >> 14;
             }
             let q = Quantization {
-                input_scale: s_in,
-                input_zero_point: rng.range(-128, 127),
-                filter_scales: if per_channel {
-                    &scales[..rows]
-                } else {
-                    &scales[..1]
-                },
-                output_scale: s_out,
-                output_zero_point: rng.range(-128, 127),
+                input: Quantizer::new(s_in, rng.range(-128, 127)).unwrap(),
+                filter: FilterQuantizer::symmetric(if per_channel { &scales[..rows] } else { &scales[..1] }).unwrap(),
+                output: Quantizer::new(s_out, rng.range(-128, 127)).unwrap(),
                 activation: activation(rep as u8),
             };
             let mut chans = [Channel::default(); 128];
@@ -453,7 +452,7 @@ fn random_fc(t: &mut Checks, rng: &mut Rng, w: &mut [i8], x: &mut [i8]) {
                 cols,
                 Some(&bias[..rows]),
                 &q,
-                Requant::Double,
+                RequantMode::Double,
                 chans,
             ) else {
                 t.check(
