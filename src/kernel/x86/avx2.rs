@@ -25,9 +25,10 @@
 
 use core::arch::x86_64::*;
 
-use super::Byte;
+use super::{Byte, requant};
 use crate::kernel::Isa;
 use crate::kernel::dispatch::Kernels;
+use crate::kernel::output_stage::Job;
 use crate::kernel::simd::{Lanes, Mac, dot, gemm, isa_table};
 
 /// The AVX2 table, if this CPU has AVX2.
@@ -58,6 +59,9 @@ isa_table!(Isa::Avx2, "avx2", crate::kernel::dispatch::GENERIC, {
     row_sums_i4: |packed: &[u8], cols: usize, out: &mut [i32]| {
         dot::row_sums_i4(I4::<false>(Avx2::new()), packed, cols, out)
     }
+    requantize_i8: |job: &Job<'_>, out: &mut [i8]| { requant::avx2::run(job, out) }
+    requantize_u8: |job: &Job<'_>, out: &mut [u8]| { requant::avx2::run(job, out) }
+    requantize_i16: |job: &Job<'_>, out: &mut [i16]| { requant::avx2::run(job, out) }
 });
 
 /// Proof that AVX2 is enabled, and its eight i32 lanes.

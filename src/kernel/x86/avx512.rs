@@ -29,9 +29,10 @@
 
 use core::arch::x86_64::*;
 
-use super::Byte;
+use super::{Byte, requant};
 use crate::kernel::Isa;
 use crate::kernel::dispatch::Kernels;
+use crate::kernel::output_stage::Job;
 use crate::kernel::simd::{Lanes, Mac, dot, gemm, isa_table};
 
 /// The AVX-512 VNNI table, if this CPU has it (and AVX2).
@@ -62,6 +63,9 @@ isa_table!(Isa::Avx512Vnni, "avx2,avx512f,avx512bw,avx512vnni", super::avx2::KER
     row_sums_i4: |packed: &[u8], cols: usize, out: &mut [i32]| {
         dot::row_sums_i4(I4::<false>(Avx512::new()), packed, cols, out)
     }
+    requantize_i8: |job: &Job<'_>, out: &mut [i8]| { requant::avx512::run(job, out) }
+    requantize_u8: |job: &Job<'_>, out: &mut [u8]| { requant::avx512::run(job, out) }
+    requantize_i16: |job: &Job<'_>, out: &mut [i16]| { requant::avx512::run(job, out) }
 });
 
 /// int8 GEMM and GEMV. GEMV: 8 rows per tile (one shared activation load
