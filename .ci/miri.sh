@@ -19,13 +19,13 @@
 # The target features are applied to qkit only (cargo's profile rustflags),
 # so the dependencies are built once for all three passes.
 #
-# Environment: QKIT_MIRI_SECONDS (per cargo invocation, default 240),
+# Environment: QKIT_MIRI_SECONDS (per cargo invocation, default 120),
 # MIRIFLAGS (passed through; Stacked Borrows is Miri's default).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
 
-budget=${QKIT_MIRI_SECONDS:-240}
+budget=${QKIT_MIRI_SECONDS:-120}
 tests=(capi_abuse kernel_paths requant_slice)
 passes=("scalar:" "avx2:+avx2" "avx512:+avx512f,+avx512bw,+avx512vnni")
 start=$(date +%s)

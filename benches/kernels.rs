@@ -451,6 +451,27 @@ fn reference_fc(
     }
 }
 
+/// `FullyConnected` `1 x in_dim -> out_dim` (int8, per-channel, double
+/// rounding), best of `reps` runs, in MAC/cycle at clock `clk`.
+fn fc_best(in_dim: usize, out_dim: usize, reps: usize, clk: f64) -> f64 {
+    let w = data(out_dim * in_dim, 9, true);
+    let x = data(in_dim, 10, false);
+    let bias: Vec<i32> = (0..out_dim as i32).map(|i| i * 37 - 2000).collect();
+    let scales: Vec<f32> = (0..out_dim).map(|i| 0.002 + i as f32 * 1e-5).collect();
+    let q = Quantization {
+        input: Quantizer::new(0.02, -5).unwrap(),
+        filter: FilterQuantizer::symmetric(&scales).unwrap(),
+        output: Quantizer::new(0.1, 3).unwrap(),
+        activation: Activation::None,
+    };
+    let mut ch = vec![Channel::default(); out_dim];
+    let layer =
+        FullyConnected::new(&w, in_dim, Some(&bias), &q, RequantMode::Double, &mut ch).unwrap();
+    let mut out = vec![0i8; out_dim];
+    let t = best(reps, || layer.run(black_box(&x), 1, &mut out).unwrap());
+    (in_dim * out_dim) as f64 / t / clk
+}
+
 fn fc(c: &mut Criterion) {
     let (out_dim, in_dim) = (128usize, 256usize);
     let w = data(out_dim * in_dim, 9, true);
@@ -588,6 +609,12 @@ fn best_of_report() {
             m / t8 / clk,
             m / t4 / clk,
             64.0 * 4096.0 / t4d / clk
+        );
+    }
+    for (in_dim, out_dim, reps) in [(256usize, 128usize, 2000usize), (1024, 1024, 300)] {
+        println!(
+            "FullyConnected 1x{in_dim}->{out_dim} (per channel, double): {:.2} MAC/cycle",
+            fc_best(in_dim, out_dim, reps, clk)
         );
     }
     for (rows, cols, reps) in [(512usize, 512usize, 400usize), (4096, 4096, 30)] {

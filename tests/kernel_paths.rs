@@ -4,10 +4,21 @@
 //! bytes take the head, body and tail code), random data and the extremes,
 //! on every instruction set this CPU has.
 //!
-//! Under Miri (`.ci/miri.sh` runs this file with `-C target-feature=+avx2`
-//! and with the AVX-512 features, so the SIMD paths are the ones detected)
-//! the same tests run over a sample of lengths and offsets chosen around
-//! the block sizes (16, 32, 64, 128).
+//! Under Miri (`.ci/miri.sh` runs this file three times: with no extra
+//! target features, with `+avx2` and with the AVX-512 features, so each
+//! pass detects one more instruction set) the tests are Miri-sized. Miri
+//! looks for undefined behaviour: the only `unsafe` are the intrinsics, whose
+//! loads read fixed-size blocks (`&[i8; 64]`, ...) cut by safe slicing, so
+//! what matters is that every path runs (aligned head, whole blocks in fours
+//! and singly, padded tail; every tile height and width), not how often or
+//! on which values (those are checked natively). The dots take every length
+//! 0..=40, the edges 63..=65 and 127..=129 of the 64- and 128-byte blocks and
+//! 520 (long enough for the AVX-512 aligned head), at misaligned starts; the
+//! tiled kernels take a dozen lengths around the blocks with the row and
+//! batch counts that reach each of their tiles (see `counts`). One data
+//! pattern per length, and only
+//! the instruction set the pass detects (the lower ones have their own
+//! pass).
 
 use qkit::kernel::{Isa, NarrowI8, PreparedI4};
 
@@ -29,13 +40,23 @@ impl Rng {
     }
 }
 
-/// Vector lengths and column counts: all of 0..=300, or around the block
-/// sizes under Miri.
+/// Vector lengths: all of 0..=300; under Miri every one up to 40 (every
+/// tail of the 16- and 32-byte blocks, and a 32-byte block plus each tail),
+/// the edges of the 64- and 128-byte blocks, and one with an aligned head.
 fn lengths() -> Vec<usize> {
     if cfg!(miri) {
-        vec![
-            0, 1, 3, 15, 16, 17, 31, 33, 63, 64, 65, 127, 128, 129, 200, 257,
-        ]
+        (0..=40).chain([63, 64, 65, 127, 128, 129, 520]).collect()
+    } else {
+        (0..=300).collect()
+    }
+}
+
+/// Column counts of the tiled kernels (GEMV, GEMM, int4, row sums): all of
+/// 0..=300; under Miri around each block (even ones too, for packed int4,
+/// whose odd widths take the portable path).
+fn widths() -> Vec<usize> {
+    if cfg!(miri) {
+        vec![0, 1, 2, 15, 16, 17, 34, 64, 66, 129, 130]
     } else {
         (0..=300).collect()
     }
@@ -44,24 +65,43 @@ fn lengths() -> Vec<usize> {
 /// Start offsets (mod 64) of the second operand (the weights).
 fn offsets() -> Vec<usize> {
     if cfg!(miri) {
-        vec![0, 1, 16, 48, 63]
+        vec![0, 63]
     } else {
         (0..64).collect()
     }
 }
 
-/// Row counts around the tile heights (4 rows per pass) and batch counts
-/// around the tile widths (2 or 4 activation rows).
-fn counts() -> Vec<usize> {
+/// Row counts around the tile heights (GEMV tiles of 8 or 4 rows, GEMM
+/// tiles of 4, then single rows) and batch counts around the tile widths
+/// (4, 2 or 1 activation rows): 0..=9, or under Miri the `miri` ones the
+/// kernel needs to reach each of its tiles (9 = a tile of 8 + 1 = two of
+/// 4 + 1, 5 = a tile of 4 + 1 = two of 2 + 1).
+fn counts(miri: &[usize]) -> Vec<usize> {
     if cfg!(miri) {
-        vec![0, 1, 4, 5]
+        miri.to_vec()
     } else {
         (0..=9).collect()
     }
 }
 
+/// The instruction sets to test: every one this CPU has; under Miri only
+/// the one the pass detects.
 fn isas() -> Vec<Isa> {
-    Isa::ALL.into_iter().filter(|i| i.is_available()).collect()
+    if cfg!(miri) {
+        vec![Isa::detect()]
+    } else {
+        Isa::ALL.into_iter().filter(|i| i.is_available()).collect()
+    }
+}
+
+/// The data patterns to test at length `n`: all, or one (rotating with
+/// `n`) under Miri.
+fn kinds(n: usize, count: usize) -> Vec<usize> {
+    if cfg!(miri) {
+        vec![n % count]
+    } else {
+        (0..count).collect()
+    }
 }
 
 /// Data patterns: random, all -128, all 127, alternating extremes, narrow random.
@@ -173,14 +213,14 @@ fn detection_agrees_with_std() {
 fn dot_i8_every_path_equals_reference() {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     for n in lengths() {
-        for kind in 0..PATTERNS {
+        for kind in kinds(n, PATTERNS) {
             let a = pattern(kind, n, &mut rng);
             let b = pattern((kind + 1) % PATTERNS, n, &mut rng);
             let want = reference(&a, &b);
             let bn = narrow(&b);
             let want_n = reference(&a, &bn);
             // Every offset for random data, a spread for the extremes.
-            let offs = if kind == 0 {
+            let offs = if kind == 0 || cfg!(miri) {
                 offsets()
             } else {
                 vec![0, 16, 63]
@@ -204,12 +244,17 @@ fn dot_i8_every_path_equals_reference() {
 #[test]
 fn dot_i4_i8_every_path_equals_reference() {
     let mut rng = Rng(0x1234_5678_9ABC_DEF1);
+    let offs: &[usize] = if cfg!(miri) {
+        &[0, 13]
+    } else {
+        &[0, 1, 13, 32]
+    };
     for n in lengths() {
-        for kind in 0..4 {
+        for kind in kinds(n, 4) {
             let x = pattern(kind, n, &mut rng);
             let packed = packed_pattern(kind, n.div_ceil(2), &mut rng);
             let want = reference(&unpack_i4(&packed, n), &x);
-            for off in [0, 1, 13, 32] {
+            for &off in offs {
                 let (pb, pi) = placed(&packed, off);
                 let p = &pb[pi..pi + packed.len()];
                 for isa in isas() {
@@ -258,8 +303,8 @@ fn every_path_wraps_like_generic() {
 fn gemv_every_path_equals_reference() {
     let mut rng = Rng(42);
     let offs = offsets();
-    for rows in counts() {
-        for (i, cols) in lengths().into_iter().enumerate() {
+    for rows in counts(&[0, 1, 9]) {
+        for (i, cols) in widths().into_iter().enumerate() {
             let kind = (cols + rows) % PATTERNS;
             let w = pattern(kind, rows * cols, &mut rng);
             let x = pattern((kind + 3) % PATTERNS, cols, &mut rng);
@@ -287,10 +332,11 @@ fn gemv_every_path_equals_reference() {
 #[test]
 fn gemv_every_weight_offset() {
     let mut rng = Rng(0xA11C);
+    // Under Miri: a whole line, and a row long enough for the aligned head.
     let widths: &[usize] = if cfg!(miri) {
-        &[64, 100]
+        &[64, 520]
     } else {
-        &[64, 65, 100, 128, 191, 256]
+        &[64, 65, 100, 128, 191, 256, 520]
     };
     for &cols in widths {
         let rows = 6;
@@ -318,12 +364,14 @@ fn gemv_every_weight_offset() {
 fn gemm_every_path_equals_reference() {
     let mut rng = Rng(99);
     let widths: &[usize] = if cfg!(miri) {
-        &[0, 17, 64, 129]
+        &[0, 17, 129]
     } else {
         &[0, 1, 17, 31, 64, 100, 129, 191, 300]
     };
-    for batch in counts() {
-        for rows in counts() {
+    // Under Miri batches of 5 reach every tile width (4 + 1, 2 + 2 + 1);
+    // a batch of 1 is a GEMV, tested above.
+    for batch in counts(&[0, 5]) {
+        for rows in counts(&[1, 5]) {
             for &cols in widths {
                 let w = pattern((batch + cols) % PATTERNS, rows * cols, &mut rng);
                 let x = pattern(0, batch * cols, &mut rng);
@@ -356,8 +404,8 @@ fn gemm_every_path_equals_reference() {
 fn gemv_i4_every_path_equals_reference() {
     let mut rng = Rng(7);
     let extra: &[usize] = if cfg!(miri) { &[] } else { &[384, 512, 640] };
-    for rows in counts() {
-        for cols in lengths().into_iter().chain(extra.iter().copied()) {
+    for rows in counts(&[1, 5]) {
+        for cols in widths().into_iter().chain(extra.iter().copied()) {
             let n = rows * cols;
             let kind = (cols + rows) % 4;
             let packed = packed_pattern(kind, n.div_ceil(2), &mut rng);
@@ -383,8 +431,8 @@ fn gemv_i4_every_path_equals_reference() {
 #[test]
 fn row_sums_every_path_equal_reference() {
     let mut rng = Rng(0x5EED);
-    for rows in counts().into_iter().filter(|&r| r <= 5) {
-        for cols in lengths() {
+    for rows in counts(&[1, 2]).into_iter().filter(|&r| r <= 5) {
+        for cols in widths() {
             let kind = (cols + rows) % PATTERNS;
             let w = pattern(kind, rows * cols, &mut rng);
             let packed = packed_pattern(kind, (rows * cols).div_ceil(2), &mut rng);

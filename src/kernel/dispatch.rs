@@ -10,13 +10,15 @@
 //! instruction set it implies.
 
 use super::depthwise::{self, DepthwiseTile};
+use super::output_stage::{Entry, run_scalar};
 use super::{Isa, generic, prepared};
 
 /// The entry points of one instruction set. The public functions in
 /// `kernel/mod.rs` validate every shape first, so an entry may assume
 /// consistent lengths (it never reads out of bounds on others: it panics or
-/// computes garbage, never undefined behaviour).
-pub(crate) struct Kernels {
+/// computes garbage, never undefined behaviour). (`pub` only so that the
+/// sealed `RequantOutput` trait may name it; the module is private.)
+pub struct Kernels {
     /// The instruction set these entries run on.
     pub(crate) isa: Isa,
     /// `Σ a·b`, any int8 inputs.
@@ -42,10 +44,12 @@ pub(crate) struct Kernels {
     pub(crate) depthwise_i8: fn(&DepthwiseTile<'_, i8>, &mut [i32]),
     /// The same for int16 activations (exact `i64` sums).
     pub(crate) depthwise_i16: fn(&DepthwiseTile<'_, i16>, &mut [i64]),
-    // ---- The output stage (bias + requantization + clamp) goes here: one
-    // field per entry, its portable version in `GENERIC` below, its SIMD
-    // version in the `isa_table!` of `x86/avx2.rs` (the VNNI table inherits
-    // AVX2's entries; it lists an entry only to override it). ----
+    /// The output stage (bias, requantization, clamp) of a job into `i8`.
+    pub(crate) requantize_i8: Entry<i8>,
+    /// The same into `u8`.
+    pub(crate) requantize_u8: Entry<u8>,
+    /// The same into `i16`.
+    pub(crate) requantize_i16: Entry<i16>,
 }
 
 /// The portable kernels (`generic.rs`, the specification), and the default
@@ -63,7 +67,9 @@ pub(crate) const GENERIC: Kernels = Kernels {
     row_sums_i4: generic::row_sums_i4,
     depthwise_i8: depthwise::depthwise::<i8>,
     depthwise_i16: depthwise::depthwise::<i16>,
-    // ---- output stage: the portable entries ----
+    requantize_i8: run_scalar::<i8>,
+    requantize_u8: run_scalar::<u8>,
+    requantize_i16: run_scalar::<i16>,
 };
 
 /// The best kernels for the running CPU, resolved once.

@@ -64,9 +64,10 @@ mod lanes;
 
 #[cfg(target_arch = "x86_64")]
 pub(crate) use driver::run as run_lanes;
+pub(crate) use driver::run_scalar;
 pub use lanes::Lanes;
 
-use super::Isa;
+use super::{Isa, dispatch};
 use crate::requant::QuantizedMultiplier;
 use crate::{Error, QInt};
 
@@ -346,18 +347,19 @@ impl<'a> OutputStage<'a> {
 pub trait RequantOutput: QInt + Default + sealed::Sealed {}
 
 mod sealed {
-    use super::{Entries, Entry, Lanes};
+    use super::{Entry, Lanes};
+    use crate::kernel::dispatch::Kernels;
 
     pub trait Sealed: Sized {
         /// Stores lanes already clamped into this type's range.
         fn store<V: Lanes<N>, const N: usize>(v: V, y: V::I, o: &mut [Self; N]);
-        /// This type's entry point in a table of entry points.
-        fn entry(e: &Entries) -> Entry<Self>;
+        /// This type's output-stage entry in a kernel table.
+        fn entry(k: &Kernels) -> Entry<Self>;
     }
 }
 
 macro_rules! impl_output {
-    ($($t:ident => $store:ident),*) => {$(
+    ($($t:ident => $store:ident, $entry:ident),*) => {$(
         impl RequantOutput for $t {}
         impl sealed::Sealed for $t {
             #[inline(always)]
@@ -365,13 +367,17 @@ macro_rules! impl_output {
                 v.$store(y, o)
             }
             #[inline]
-            fn entry(e: &Entries) -> Entry<Self> {
-                e.$t
+            fn entry(k: &crate::kernel::dispatch::Kernels) -> Entry<Self> {
+                k.$entry
             }
         }
     )*};
 }
-impl_output!(i8 => store_i8, u8 => store_u8, i16 => store_i16);
+impl_output!(
+    i8 => store_i8, requantize_i8,
+    u8 => store_u8, requantize_u8,
+    i16 => store_i16, requantize_i16
+);
 
 /// The zero point and clamp of a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -515,51 +521,9 @@ impl<'a> Job<'a> {
     }
 }
 
-/// An entry point: the output stage of a job into `i8`, `u8` or `i16`.
+/// An entry point: the output stage of a job into `i8`, `u8` or `i16`; a
+/// kernel table (`dispatch::Kernels`) holds one per output type.
 pub(crate) type Entry<T> = fn(&Job<'_>, &mut [T]);
-
-/// The output stage's entry points on one instruction set, one per output
-/// type: what a dispatch table stores. Only the portable table
-/// ([`Entries::GENERIC`]) and the detecting constructors of the ISA modules
-/// (`x86::requant::avx2`, `x86::requant::avx512`) build one.
-#[derive(Clone, Copy)]
-pub struct Entries {
-    pub(crate) i8: Entry<i8>,
-    pub(crate) u8: Entry<u8>,
-    pub(crate) i16: Entry<i16>,
-}
-
-impl Entries {
-    /// The portable path (one lane): the specification.
-    pub(crate) const GENERIC: Entries = Entries {
-        i8: driver::run_scalar::<i8>,
-        u8: driver::run_scalar::<u8>,
-        i16: driver::run_scalar::<i16>,
-    };
-
-    /// The entry points of `isa`, `None` if it cannot run here.
-    pub(crate) fn of(isa: Isa) -> Option<Entries> {
-        match isa {
-            Isa::Generic | Isa::Sse2 if isa.is_available() => Some(Entries::GENERIC),
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => super::x86::requant::avx2(),
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512Vnni => super::x86::requant::avx512(),
-            _ => None,
-        }
-    }
-
-    /// The best entry points of the running CPU.
-    pub(crate) fn best() -> Entries {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if let Some(e) = super::x86::requant::avx512().or_else(super::x86::requant::avx2) {
-                return e;
-            }
-        }
-        Entries::GENERIC
-    }
-}
 
 /// One output channel of a layer: everything its output stage needs,
 /// computed once when the layer is built (a layer fills only what its
@@ -725,7 +689,7 @@ pub fn requantize<T: RequantOutput>(
     out: &mut [T],
 ) -> Result<(), Error> {
     let job = Job::slice::<T>(acc, bias, stage, out.len())?;
-    T::entry(&Entries::best())(&job, out);
+    T::entry(dispatch::best())(&job, out);
     Ok(())
 }
 
@@ -779,10 +743,10 @@ impl Isa {
         out: &mut [T],
     ) -> Result<(), Error> {
         let job = Job::slice::<T>(acc, bias, stage, out.len())?;
-        let entries = Entries::of(self).ok_or(Error::InvalidParameter(
+        let kernels = self.kernels().ok_or(Error::InvalidParameter(
             "instruction set not available on this CPU",
         ))?;
-        T::entry(&entries)(&job, out);
+        T::entry(kernels)(&job, out);
         Ok(())
     }
 }
@@ -799,7 +763,7 @@ pub(crate) fn requantize_tile<T: RequantOutput>(
     out: &mut [T],
 ) {
     let job = Job::table(acc, channels, requant, clamp);
-    T::entry(&Entries::best())(&job, out);
+    T::entry(dispatch::best())(&job, out);
 }
 
 /// [`requantize_tile`] for the `i64` accumulators of 16x8 layers
@@ -812,27 +776,4 @@ pub(crate) fn requantize_tile_i64<T: RequantOutput>(
     out: &mut [T],
 ) {
     driver::run_i64(acc, channels, clamp, out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The output stage runs the instruction set the kernels' one detector
-    /// reports, with or without `std` (CI runs the library tests with
-    /// `--no-default-features` too): a default `no_std` build on an AVX2 or
-    /// AVX-512 machine requantizes with SIMD.
-    #[test]
-    fn dispatch_follows_the_one_detector() {
-        let isa = Isa::detect();
-        let want = Entries::of(isa).unwrap();
-        let best = Entries::best();
-        assert!(core::ptr::fn_addr_eq(best.i8, want.i8), "{isa:?}");
-        assert!(core::ptr::fn_addr_eq(best.u8, want.u8), "{isa:?}");
-        assert!(core::ptr::fn_addr_eq(best.i16, want.i16), "{isa:?}");
-        #[cfg(target_arch = "x86_64")]
-        if isa == Isa::Avx2 || isa == Isa::Avx512Vnni {
-            assert!(!core::ptr::fn_addr_eq(best.i8, Entries::GENERIC.i8));
-        }
-    }
 }

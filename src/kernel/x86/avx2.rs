@@ -25,10 +25,11 @@
 
 use core::arch::x86_64::*;
 
-use super::Byte;
+use super::{Byte, requant};
 use crate::kernel::DepthwiseTile;
 use crate::kernel::Isa;
 use crate::kernel::dispatch::Kernels;
+use crate::kernel::output_stage::Job;
 use crate::kernel::simd::depthwise::{self, DepthwiseMac};
 use crate::kernel::simd::{Lanes, Mac, dot, gemm, isa_table};
 
@@ -66,6 +67,9 @@ isa_table!(Isa::Avx2, "avx2", crate::kernel::dispatch::GENERIC, {
     depthwise_i16: |tile: &DepthwiseTile<'_, i16>, out: &mut [i64]| {
         depthwise::run(Depthwise16(Avx2::new()), tile, out)
     }
+    requantize_i8: |job: &Job<'_>, out: &mut [i8]| { requant::avx2::run(job, out) }
+    requantize_u8: |job: &Job<'_>, out: &mut [u8]| { requant::avx2::run(job, out) }
+    requantize_i16: |job: &Job<'_>, out: &mut [i16]| { requant::avx2::run(job, out) }
 });
 
 /// Proof that AVX2 is enabled, and its eight i32 lanes.

@@ -29,10 +29,11 @@
 
 use core::arch::x86_64::*;
 
-use super::Byte;
+use super::{Byte, requant};
 use crate::kernel::DepthwiseTile;
 use crate::kernel::Isa;
 use crate::kernel::dispatch::Kernels;
+use crate::kernel::output_stage::Job;
 use crate::kernel::simd::depthwise::{self, DepthwiseMac};
 use crate::kernel::simd::{Lanes, Mac, dot, gemm, isa_table};
 
@@ -67,6 +68,9 @@ isa_table!(Isa::Avx512Vnni, "avx2,avx512f,avx512bw,avx512vnni", super::avx2::KER
     depthwise_i8: |tile: &DepthwiseTile<'_, i8>, out: &mut [i32]| {
         depthwise::run(Depthwise(Avx512::new()), tile, out)
     }
+    requantize_i8: |job: &Job<'_>, out: &mut [i8]| { requant::avx512::run(job, out) }
+    requantize_u8: |job: &Job<'_>, out: &mut [u8]| { requant::avx512::run(job, out) }
+    requantize_i16: |job: &Job<'_>, out: &mut [i16]| { requant::avx512::run(job, out) }
 });
 
 /// int8 GEMM and GEMV. GEMV: 8 rows per tile (one shared activation load

@@ -27,8 +27,9 @@ mod avx2;
 mod avx512;
 mod sse2;
 
-// AVX2 slice requantization.
-pub(crate) mod requant;
+// The output stage's AVX2 and AVX-512 lanes (listed in the tables of
+// `avx2.rs` and `avx512.rs`).
+mod requant;
 
 /// One-byte element types the kernels load from (i8 activations and
 /// weights, u8 packed nibbles).
@@ -168,17 +169,53 @@ mod tests {
     }
 
     /// qkit's own detector (the only one, with or without `std`) agrees
-    /// with `std`'s, so every kernel family, all entries of one table,
-    /// resolves to the same instruction set either way.
+    /// with `std`'s, and every kernel family of the resolved table (each
+    /// int8 and int4 kernel, the row sums, the output stage into each type)
+    /// is the entry of the instruction set `std` names. CI runs this with
+    /// `--no-default-features` too: a `no_std` build on an AVX2 or AVX-512
+    /// machine runs SIMD for GEMV and for requantization.
     #[test]
     fn detector_agrees_with_std_for_every_kernel_family() {
+        use crate::kernel::dispatch::GENERIC;
+        use core::ptr::fn_addr_eq;
+
         assert_eq!(features() & !KNOWN, std_features());
         let want = match std_features() {
             f if f & AVX512VNNI != 0 => Isa::Avx512Vnni,
             f if f & AVX2 != 0 => Isa::Avx2,
             _ => Isa::Sse2,
         };
-        assert_eq!(best().isa, want);
-        assert!(core::ptr::eq(best(), kernels(want).unwrap()));
+        assert_eq!(Isa::detect(), want);
+        let (best, table) = (best(), kernels(want).unwrap());
+        assert_eq!(best.isa, want);
+        assert!(core::ptr::eq(best, table));
+        let simd = want != Isa::Sse2;
+        macro_rules! families {
+            ($($family:ident),*) => {$(
+                assert!(fn_addr_eq(best.$family, table.$family), stringify!($family));
+                if simd {
+                    assert!(!fn_addr_eq(best.$family, GENERIC.$family), stringify!($family));
+                }
+            )*};
+        }
+        families!(
+            dot_i8,
+            dot_i8_narrow,
+            dot_i4_i8,
+            gemm_i8,
+            gemm_i8_narrow,
+            gemv_i4_i8,
+            gemv_i4_prepared,
+            row_sums_i8,
+            row_sums_i4,
+            requantize_i8,
+            requantize_u8,
+            requantize_i16
+        );
+        // SSE2 speeds up the int8 kernels only.
+        if !simd {
+            assert!(!fn_addr_eq(best.gemm_i8, GENERIC.gemm_i8));
+            assert!(fn_addr_eq(best.requantize_i8, GENERIC.requantize_i8));
+        }
     }
 }

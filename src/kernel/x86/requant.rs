@@ -1,7 +1,8 @@
 //! The output stage's x86_64 lanes: [`avx2`] (8 lanes) and [`avx512`]
 //! (16 lanes, AVX-512F), each a zero-sized proof of its instruction set
-//! implementing [`Lanes`](crate::kernel::output_stage::Lanes), and the
-//! entry points the dispatch stores. The algorithm itself is
+//! implementing [`Lanes`](crate::kernel::output_stage::Lanes), and its
+//! `run`, which the `isa_table!` of `x86/avx2.rs` and `x86/avx512.rs` list
+//! as their output-stage entries. The algorithm itself is
 //! `kernel/output_stage/driver.rs`; these files only supply lane operations.
 //!
 //! Both are bit-identical to the portable path for every input the API
@@ -10,33 +11,21 @@
 
 /// Implements [`Lanes`](crate::kernel::output_stage::Lanes)`<$n>` for the
 /// zero-sized token `$v` of an ISA file by forwarding every method to the
-/// file's `#[target_feature]` function of the same name, and builds the
-/// file's `ENTRIES`. The token is built only inside the file's `run`, a
-/// function compiled for the instruction set, which the `entry` functions
-/// reach only through `ENTRIES`, handed out after detection: that is the
-/// whole safety argument, once for both files.
+/// file's `#[target_feature]` function of the same name, and defines the
+/// file's `run`. The token is built only inside `run`, a `#[target_feature]`
+/// function that safe code can call only from code compiled with the same
+/// features: the entries of that instruction set's kernel table, handed
+/// out after detection. That is the whole safety argument, once for both
+/// files.
 macro_rules! lanes {
     ($v:ident, $n:literal, $features:literal, $i:ty, $f:ty) => {
         /// Proof that the instruction set is available: built only in [`run`].
         #[derive(Clone, Copy)]
         pub(super) struct $v(());
 
-        /// The entry points; handed out only after detection (see
-        /// `kernel::x86::requant`).
-        pub(super) const ENTRIES: Entries = Entries {
-            i8: entry::<i8>,
-            u8: entry::<u8>,
-            i16: entry::<i16>,
-        };
-
-        fn entry<T: RequantOutput>(job: &Job<'_>, out: &mut [T]) {
-            // SAFETY: `entry` is reachable only through `ENTRIES`, which the
-            // detecting constructor returns only on a CPU with the features.
-            unsafe { run(job, out) }
-        }
-
+        /// The output stage of `job` into `out` on these lanes.
         #[target_feature(enable = $features)]
-        fn run<T: RequantOutput>(job: &Job<'_>, out: &mut [T]) {
+        pub(in crate::kernel::x86) fn run<T: RequantOutput>(job: &Job<'_>, out: &mut [T]) {
             run_lanes($v(()), job, out)
         }
 
@@ -132,21 +121,5 @@ macro_rules! lanes {
     };
 }
 
-mod avx2;
-mod avx512;
-
-use crate::kernel::output_stage::Entries;
-
-/// The AVX2 entry points, if the CPU has AVX2 (cached detection, with or
-/// without `std`).
-#[inline]
-pub(crate) fn avx2() -> Option<Entries> {
-    super::has_avx2().then_some(avx2::ENTRIES)
-}
-
-/// The AVX-512 entry points, if the CPU has AVX-512 (F, BW, VNNI: the same
-/// cached detection as the VNNI kernels).
-#[inline]
-pub(crate) fn avx512() -> Option<Entries> {
-    super::has_avx512vnni().then_some(avx512::ENTRIES)
-}
+pub(super) mod avx2;
+pub(super) mod avx512;

@@ -22,7 +22,7 @@
 
 use core::arch::x86_64::*;
 
-use crate::kernel::output_stage::{Channel, Clamp, Entries, Job, Lanes, RequantOutput, run_lanes};
+use crate::kernel::output_stage::{Channel, Clamp, Job, Lanes, RequantOutput, run_lanes};
 use crate::requant::QuantizedMultiplier;
 
 lanes!(V8, 8, "avx2", __m256i, __m256);

@@ -15,7 +15,7 @@
 
 use core::arch::x86_64::*;
 
-use crate::kernel::output_stage::{Channel, Clamp, Entries, Job, Lanes, RequantOutput, run_lanes};
+use crate::kernel::output_stage::{Channel, Clamp, Job, Lanes, RequantOutput, run_lanes};
 use crate::requant::QuantizedMultiplier;
 
 lanes!(V16, 16, "avx512f,avx2", __m512i, __m512);
