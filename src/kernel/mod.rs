@@ -81,8 +81,18 @@ mod prepared;
 mod weights;
 // The algorithms over the per-ISA traits, and the ISA folders that
 // instantiate them. A new architecture folder extends the first `cfg`.
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[cfg(any(
+    all(target_arch = "x86_64", target_feature = "sse2"),
+    all(target_arch = "arm", target_feature = "dsp"),
+    target_arch = "aarch64"
+))]
+// On Cortex-M the DSP file uses only the int8 drivers, without a table macro.
+#[cfg_attr(target_arch = "arm", allow(dead_code, unused_imports, unused_macros))]
 mod simd;
+#[cfg(target_arch = "aarch64")]
+mod aarch64;
+#[cfg(target_arch = "arm")]
+mod arm;
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 pub(crate) mod x86;
 
@@ -121,6 +131,19 @@ pub enum Isa {
     /// AVX2), detected at run time: `vpdpbusd`, 64 multiply-accumulates per
     /// instruction.
     Avx512Vnni,
+    /// Cortex-M with the DSP extension (Cortex-M4/M7/M33/M55/M85; chosen
+    /// when the build enables `target_feature = "dsp"`): `SXTB16` +
+    /// `SMLAD`, two multiply-accumulates per instruction.
+    Dsp,
+    /// Cortex-M55/M85 Helium (MVE; chosen when the build names
+    /// `target-cpu=cortex-m55`/`cortex-m85`): `VMLADAVA.S8`, 16
+    /// multiply-accumulates per instruction, tail-predicated.
+    Mve,
+    /// AArch64 NEON (the AArch64 baseline): `SMULL` + `SADALP`.
+    Neon,
+    /// AArch64 NEON with `SDOT` (`dotprod`), detected at run time with
+    /// `std`, chosen by `cfg(target_feature = "dotprod")` without.
+    NeonDotprod,
 }
 
 /// Checks `found == expected`.
@@ -244,12 +267,21 @@ impl Kernels {
 }
 
 impl Isa {
-    /// Every instruction set qkit knows, best last.
+    /// Every instruction set qkit knows, each architecture's best last.
     ///
     /// ```
     /// assert_eq!(qkit::kernel::Isa::ALL[0], qkit::kernel::Isa::Generic);
     /// ```
-    pub const ALL: [Isa; 4] = [Isa::Generic, Isa::Sse2, Isa::Avx2, Isa::Avx512Vnni];
+    pub const ALL: [Isa; 8] = [
+        Isa::Generic,
+        Isa::Sse2,
+        Isa::Avx2,
+        Isa::Avx512Vnni,
+        Isa::Dsp,
+        Isa::Mve,
+        Isa::Neon,
+        Isa::NeonDotprod,
+    ];
 
     /// The best instruction set of the running CPU (detected once, cached).
     ///

@@ -534,7 +534,11 @@ impl Entries {
     /// The entry points of `isa`, `None` if it cannot run here.
     pub(crate) fn of(isa: Isa) -> Option<Entries> {
         match isa {
-            Isa::Generic | Isa::Sse2 if isa.is_available() => Some(Entries::GENERIC),
+            Isa::Generic | Isa::Sse2 | Isa::Dsp | Isa::Mve | Isa::Neon | Isa::NeonDotprod
+                if isa.is_available() =>
+            {
+                Some(Entries::GENERIC)
+            }
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2 => super::x86::requant::avx2(),
             #[cfg(target_arch = "x86_64")]
