@@ -86,8 +86,11 @@ mod weights;
     all(target_arch = "arm", target_feature = "dsp"),
     target_arch = "aarch64"
 ))]
-// On Cortex-M the DSP file uses only the int8 drivers, without a table macro.
-#[cfg_attr(target_arch = "arm", allow(dead_code, unused_imports, unused_macros))]
+// Arm uses only the int8 drivers (and Cortex-M no table macro) so far.
+#[cfg_attr(
+    not(target_arch = "x86_64"),
+    allow(dead_code, unused_imports, unused_macros)
+)]
 mod simd;
 #[cfg(target_arch = "aarch64")]
 mod aarch64;

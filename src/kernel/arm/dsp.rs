@@ -219,56 +219,55 @@ fn gemv_i8(w: &[i8], x: &[i8], out: &mut [i32]) {
         return;
     }
     let body = cols & !3;
+    let done = out.len() / 4 * 4;
     let mut passes = out.chunks_exact_mut(4);
-    let mut rows = w.chunks_exact(cols);
-    for o in &mut passes {
-        let r = [(); 4].map(|()| rows.next().unwrap_or(&[]));
-        o.copy_from_slice(&rows4(r, x, body));
-        if body < cols {
-            for (o, row) in o.iter_mut().zip(r) {
-                *o = x[body..]
-                    .iter()
-                    .zip(&row[body..])
-                    .fold(*o, |s, (&a, &b)| s.wrapping_add(i32::from(a) * i32::from(b)));
-            }
+    for (o, w4) in (&mut passes).zip(w.chunks_exact(4 * cols)) {
+        let acc = rows4(w4, cols, x, body);
+        if body == cols {
+            o.copy_from_slice(&acc);
+            continue;
+        }
+        // Columns past the last whole word, only when there are any (the
+        // slicing costs more than the pass's whole set-up).
+        for ((o, a), row) in o.iter_mut().zip(acc).zip(w4.chunks_exact(cols)) {
+            *o = x[body..]
+                .iter()
+                .zip(&row[body..])
+                .fold(a, |s, (&a, &b)| s.wrapping_add(i32::from(a) * i32::from(b)));
         }
     }
-    for (o, row) in passes.into_remainder().iter_mut().zip(rows) {
+    let rest = w.chunks_exact(cols).skip(done);
+    for (o, row) in passes.into_remainder().iter_mut().zip(rest) {
         *o = dot::dot(Dsp, x, row);
     }
 }
 
-/// `Σ_{k < body} w[r][k]·x[k]` for the four rows `w` (`body` a multiple of
-/// 4, every row and `x` at least `body` long).
+/// `Σ_{k < body} w[r][k]·x[k]` for the four consecutive rows of `cols`
+/// in `w` (`body` a multiple of 4, at most `cols`).
 ///
 /// Register budget (all 13 allocatable registers of ARMv7-M with r7 as the
 /// frame pointer): 4 accumulators, two row-pair pointers `p` (rows 0, 1)
-/// and `q` (rows 2, 3) that reach their second row through a stride
-/// register (`LDR w, [p, stride]`), the activation pointer and its end, and
-/// four temporaries. One pointer per row would need 14 and spill.
-#[inline(always)]
-fn rows4(w: [&[i8]; 4], x: &[i8], body: usize) -> [i32; 4] {
+/// and `q` (rows 2, 3) that reach their second row through the `cols`
+/// register (`LDR w, [p, cols]`), the activation pointer and its end, and
+/// four temporaries. One pointer per row would need 14 and spill. Kept out
+/// of line so that the caller's values do not compete for those registers
+/// (inlined, LLVM reloads `cols` from the stack at every step).
+#[inline(never)]
+fn rows4(w: &[i8], cols: usize, x: &[i8], body: usize) -> [i32; 4] {
     let (mut a0, mut a1, mut a2, mut a3) = (0i32, 0i32, 0i32, 0i32);
-    if body == 0 {
+    if body > cols || x.len() < body || w.len() / 4 < cols || body % 4 != 0 {
         return [0; 4];
     }
-    let x = &x[..body];
-    let w = w.map(|r| &r[..body]);
-    // The rows lie `stride` bytes apart in both pairs (consecutive rows of
-    // one matrix); otherwise run them as two dots each.
-    let stride = (w[1].as_ptr() as usize).wrapping_sub(w[0].as_ptr() as usize);
-    if (w[3].as_ptr() as usize).wrapping_sub(w[2].as_ptr() as usize) != stride {
-        return w.map(|r| dot::dot(Dsp, x, r));
-    }
-    let (mut p, mut q) = (w[0].as_ptr(), w[2].as_ptr());
+    let stride = cols;
+    let (mut p, mut q) = (w.as_ptr(), w.as_ptr().wrapping_add(2 * cols));
     let mut xp = x.as_ptr();
     // Loop ends as pointers, so the loop needs no counter register.
     let end16 = x.as_ptr().wrapping_add(body & !15);
     let end = x.as_ptr().wrapping_add(body);
-    // SAFETY (every load below): `xp` walks `x[..body]` and `p`, `q` walk
-    // rows 0 and 2 in the same steps of 4 bytes, `body / 4` steps in all;
-    // `p + stride`, `q + stride` are the same offsets in rows 1 and 3,
-    // which are `body` bytes long too.
+    // SAFETY (every load below): checked above, `x` holds `body` bytes and
+    // `w` four rows of `cols >= body`. `xp` walks `x[..body]` and `p`, `q`
+    // walk rows 0 and 2 in the same steps of 4 bytes, `body / 4` steps in
+    // all; `p + stride`, `q + stride` are the same offsets in rows 1 and 3.
     let mut step = |xp: &mut *const i8| unsafe {
         let xv = widen(load4_post(xp));
         a1 = mac4(a1, xv, widen(load4_at(p, stride)));
