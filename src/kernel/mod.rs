@@ -81,6 +81,10 @@ mod prepared;
 mod weights;
 // The algorithms over the per-ISA traits, and the ISA folders that
 // instantiate them. A new architecture folder extends the first `cfg`.
+#[cfg(target_arch = "aarch64")]
+mod aarch64;
+#[cfg(target_arch = "arm")]
+mod arm;
 #[cfg(any(
     all(target_arch = "x86_64", target_feature = "sse2"),
     all(target_arch = "arm", target_feature = "dsp"),
@@ -92,10 +96,6 @@ mod weights;
     allow(dead_code, unused_imports, unused_macros)
 )]
 mod simd;
-#[cfg(target_arch = "aarch64")]
-mod aarch64;
-#[cfg(target_arch = "arm")]
-mod arm;
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 pub(crate) mod x86;
 
