@@ -50,16 +50,13 @@
 //! * one folder per architecture, one file per instruction set, holding its
 //!   `Mac` implementations, the tricks that are its own and its table:
 //!   `x86/` (`sse2.rs`, `avx2.rs`, `avx512.rs`; `mod.rs` detects once,
-//!   with or without `std`, and caches the choice). Next:
-//!   - `arm/dsp.rs`, Cortex-M DSP: a 4-byte block in one register,
-//!     `SXTB16` + two `SMLAD` through `asm!`, one i32 per row as `Lanes`;
-//!     chosen by `cfg(target_feature = "dsp")`.
-//!   - `arm/mve.rs`, Helium: 16-byte blocks, `VMLADAVA` into scalar
-//!     accumulators, `x_part`/`w_part` as tail-predicated loads, tiles of
-//!     4 rows; `cfg(target_feature = "mve")`.
-//!   - `aarch64/neon.rs`, NEON and `SDOT`: 16-byte blocks; run-time
-//!     detection in `aarch64/mod.rs` with `std`, `cfg(target_feature =
-//!     "dotprod")` without.
+//!   with or without `std`, and caches the choice); `arm/` (`dsp.rs`,
+//!   Cortex-M DSP: a 4-byte block in one register, `SXTB16` + `SMLAD`
+//!   through `asm!`, the shared drivers for dots and tiles and its own
+//!   4-row GEMV loop; `mve.rs`, Helium: `VMLADAVA.S8` loops, each one
+//!   `asm!` block; both chosen when the firmware is built); `aarch64/`
+//!   (`neon.rs`, `dotprod.rs`: 32-byte blocks over the shared drivers;
+//!   `SDOT` detected at run time with `std`, by `cfg` without).
 //!
 //!   A new instruction set adds its variant to [`Isa`], its arm to
 //!   `Isa::kernels` (and, for a new architecture, to `dispatch::best` and
