@@ -94,12 +94,10 @@ qkit_job=$!
   # (opt-level 3); in the dev profile (opt-level 0) LLVM aborts while
   # compiling core for cortex-m55 ("Do not know how to promote this
   # operator!"): a debug build gives the CPU to qkit alone (`bench` checks it).
-  # The test build skips the workspace's LTO, single codegen unit and debug
-  # info (the benchmark's settings, `bench` below builds with them): core
-  # then builds on both cores and nothing is optimised across crates.
+  # The same crash happens at opt-level 3 with 16 codegen units, so the
+  # firmware keeps the workspace's profile (LTO, one codegen unit).
   cd examples/arm
-  CARGO_TARGET_DIR=$dir/fw CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_DEBUG=false \
-  CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 cargo build --release -Zbuild-std=core \
+  CARGO_TARGET_DIR=$dir/fw cargo build --release -Zbuild-std=core \
     --target thumbv7em-none-eabihf --target thumbv8m.main-none-eabihf -p qemu
 ) > "$dir/fw.log" 2>&1 &
 fw_job=$!
@@ -129,12 +127,7 @@ for cpu in max cortex-a53; do
 done
 
 if [ "$mode" = bench ]; then
-  export CARGO_TARGET_DIR=$dir/fw-bench
-  step "the firmware with the workspace's release profile (LTO, one codegen unit), as measured"
-  (cd examples/arm && cargo build --release -Zbuild-std=core \
-    --target thumbv7em-none-eabihf --target thumbv8m.main-none-eabihf -p qemu)
-  m4=$CARGO_TARGET_DIR/thumbv7em-none-eabihf/release
-  m55=$CARGO_TARGET_DIR/thumbv8m.main-none-eabihf/release
+  export CARGO_TARGET_DIR=$dir/fw
   step "Cortex-M55, dev profile: core for plain thumbv8m.main, target-cpu=cortex-m55 for qkit alone (cargo rustc)"
   cargo rustc --lib -Zbuild-std=core --target thumbv8m.main-none-eabihf -- -C target-cpu=cortex-m55 -$lint warnings
   step "AArch64 benchmark and prototypes (examples/arm/a64)"
