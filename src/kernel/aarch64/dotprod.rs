@@ -11,7 +11,7 @@
 use core::arch::aarch64::*;
 use core::arch::asm;
 
-use super::neon::Neon;
+use super::neon::{Neon, mac32};
 use crate::kernel::Isa;
 use crate::kernel::simd::{Mac, dot, gemm, isa_table};
 
@@ -56,31 +56,4 @@ fn sdot(acc: int32x4_t, a: int8x16_t, b: int8x16_t) -> int32x4_t {
     acc
 }
 
-impl Mac for Sdot {
-    type Lanes = Neon;
-    type Elem = i8;
-    type XBlock = [i8; 32];
-    type WBlock = [i8; 32];
-    type X = int8x16x2_t;
-    type W = int8x16x2_t;
-
-    #[inline(always)]
-    fn lanes(self) -> Neon {
-        self.0
-    }
-
-    #[inline(always)]
-    fn x(self, b: &[i8; 32]) -> int8x16x2_t {
-        self.0.load(b)
-    }
-
-    #[inline(always)]
-    fn w(self, b: &[i8; 32]) -> int8x16x2_t {
-        self.0.load(b)
-    }
-
-    #[inline(always)]
-    fn mac(self, acc: int32x4_t, x: int8x16x2_t, w: int8x16x2_t) -> int32x4_t {
-        sdot(sdot(acc, x.0, w.0), x.1, w.1)
-    }
-}
+mac32!(Sdot, sdot);

@@ -115,7 +115,9 @@ fn mac16_narrow(acc: int32x4_t, a: int8x16_t, b: int8x16_t) -> int32x4_t {
     }
 }
 
-/// The `Mac` of a 32-byte block from a 16-byte multiply-accumulate.
+/// The `Mac` of a 32-byte block from a 16-byte multiply-accumulate, for a
+/// kernel type whose field is a [`Neon`] (`Full`, `Narrow`; `dotprod.rs`'s
+/// `Sdot`).
 macro_rules! mac32 {
     ($kernel:ident, $mac16:ident) => {
         impl Mac for $kernel {
@@ -148,5 +150,6 @@ macro_rules! mac32 {
         }
     };
 }
+pub(super) use mac32;
 mac32!(Full, mac16);
 mac32!(Narrow, mac16_narrow);
