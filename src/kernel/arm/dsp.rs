@@ -255,7 +255,7 @@ fn gemv_i8(w: &[i8], x: &[i8], out: &mut [i32]) {
 #[inline(never)]
 fn rows4(w: &[i8], cols: usize, x: &[i8], body: usize) -> [i32; 4] {
     let (mut a0, mut a1, mut a2, mut a3) = (0i32, 0i32, 0i32, 0i32);
-    if body > cols || x.len() < body || w.len() / 4 < cols || body % 4 != 0 {
+    if body > cols || x.len() < body || w.len() / 4 < cols || !body.is_multiple_of(4) {
         return [0; 4];
     }
     let stride = cols;
