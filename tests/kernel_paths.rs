@@ -209,6 +209,27 @@ fn detection_agrees_with_std() {
     assert_eq!(Isa::detect(), best);
 }
 
+/// AArch64: NEON always; SDOT exactly when the build enables `dotprod` or
+/// (qkit with `std`) the CPU has it: `-cpu max` and `-cpu cortex-a53` under
+/// qemu-aarch64 take both branches.
+#[cfg(target_arch = "aarch64")]
+#[test]
+fn aarch64_detection_agrees_with_std() {
+    assert!(Isa::Neon.is_available());
+    let dotprod = cfg!(target_feature = "dotprod")
+        || (cfg!(feature = "std") && std::arch::is_aarch64_feature_detected!("dotprod"));
+    assert_eq!(Isa::NeonDotprod.is_available(), dotprod);
+    let best = if dotprod { Isa::NeonDotprod } else { Isa::Neon };
+    assert_eq!(Isa::detect(), best);
+}
+
+/// 32-bit Arm: the DSP path wherever the build enables the DSP extension.
+#[cfg(target_arch = "arm")]
+#[test]
+fn arm_dsp_follows_the_build() {
+    assert_eq!(Isa::Dsp.is_available(), cfg!(target_feature = "dsp"));
+}
+
 #[test]
 fn dot_i8_every_path_equals_reference() {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);

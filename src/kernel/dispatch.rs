@@ -79,7 +79,19 @@ pub(crate) fn best() -> &'static Kernels {
     {
         super::x86::best()
     }
-    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+    #[cfg(target_arch = "arm")]
+    {
+        super::arm::best()
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        super::aarch64::best()
+    }
+    #[cfg(not(any(
+        all(target_arch = "x86_64", target_feature = "sse2"),
+        target_arch = "arm",
+        target_arch = "aarch64"
+    )))]
     {
         &GENERIC
     }
@@ -93,7 +105,15 @@ impl Isa {
             Isa::Generic => Some(&GENERIC),
             #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
             isa => super::x86::kernels(isa),
-            #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+            #[cfg(target_arch = "arm")]
+            isa => super::arm::kernels(isa),
+            #[cfg(target_arch = "aarch64")]
+            isa => super::aarch64::kernels(isa),
+            #[cfg(not(any(
+                all(target_arch = "x86_64", target_feature = "sse2"),
+                target_arch = "arm",
+                target_arch = "aarch64"
+            )))]
             _ => None,
         }
     }

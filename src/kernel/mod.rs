@@ -52,16 +52,13 @@
 //! * one folder per architecture, one file per instruction set, holding its
 //!   `Mac` implementations, the tricks that are its own and its table:
 //!   `x86/` (`sse2.rs`, `avx2.rs`, `avx512.rs`; `mod.rs` detects once,
-//!   with or without `std`, and caches the choice). Next:
-//!   - `arm/dsp.rs`, Cortex-M DSP: a 4-byte block in one register,
-//!     `SXTB16` + two `SMLAD` through `asm!`, one i32 per row as `Lanes`;
-//!     chosen by `cfg(target_feature = "dsp")`.
-//!   - `arm/mve.rs`, Helium: 16-byte blocks, `VMLADAVA` into scalar
-//!     accumulators, `x_part`/`w_part` as tail-predicated loads, tiles of
-//!     4 rows; `cfg(target_feature = "mve")`.
-//!   - `aarch64/neon.rs`, NEON and `SDOT`: 16-byte blocks; run-time
-//!     detection in `aarch64/mod.rs` with `std`, `cfg(target_feature =
-//!     "dotprod")` without.
+//!   with or without `std`, and caches the choice); `arm/` (`dsp.rs`,
+//!   Cortex-M DSP: a 4-byte block in one register, `SXTB16` + `SMLAD`
+//!   through `asm!`, the shared drivers for dots and tiles and its own
+//!   4-row GEMV loop; `mve.rs`, Helium: `VMLADAVA.S8` loops, each one
+//!   `asm!` block; both chosen when the firmware is built); `aarch64/`
+//!   (`neon.rs`, `dotprod.rs`: 32-byte blocks over the shared drivers;
+//!   `SDOT` detected at run time with `std`, by `cfg` without).
 //!
 //!   A new instruction set adds its variant to [`Isa`], its arm to
 //!   `Isa::kernels` (and, for a new architecture, to `dispatch::best` and
@@ -84,7 +81,20 @@ mod prepared;
 mod weights;
 // The algorithms over the per-ISA traits, and the ISA folders that
 // instantiate them. A new architecture folder extends the first `cfg`.
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[cfg(target_arch = "aarch64")]
+mod aarch64;
+#[cfg(target_arch = "arm")]
+mod arm;
+#[cfg(any(
+    all(target_arch = "x86_64", target_feature = "sse2"),
+    all(target_arch = "arm", target_feature = "dsp"),
+    target_arch = "aarch64"
+))]
+// Arm uses only the int8 drivers (and Cortex-M no table macro) so far.
+#[cfg_attr(
+    not(target_arch = "x86_64"),
+    allow(dead_code, unused_imports, unused_macros)
+)]
 mod simd;
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 pub(crate) mod x86;
@@ -125,6 +135,19 @@ pub enum Isa {
     /// AVX2), detected at run time: `vpdpbusd`, 64 multiply-accumulates per
     /// instruction.
     Avx512Vnni,
+    /// Cortex-M with the DSP extension (Cortex-M4/M7/M33/M55/M85; chosen
+    /// when the build enables `target_feature = "dsp"`): `SXTB16` +
+    /// `SMLAD`, two multiply-accumulates per instruction.
+    Dsp,
+    /// Cortex-M55/M85 Helium (MVE; chosen when the build names
+    /// `target-cpu=cortex-m55`/`cortex-m85`): `VMLADAVA.S8`, 16
+    /// multiply-accumulates per instruction, tail-predicated.
+    Mve,
+    /// AArch64 NEON (the AArch64 baseline): `SMULL` + `SADALP`.
+    Neon,
+    /// AArch64 NEON with `SDOT` (`dotprod`), detected at run time with
+    /// `std`, chosen by `cfg(target_feature = "dotprod")` without.
+    NeonDotprod,
 }
 
 /// Checks `found == expected`.
@@ -248,12 +271,21 @@ impl Kernels {
 }
 
 impl Isa {
-    /// Every instruction set qkit knows, best last.
+    /// Every instruction set qkit knows, each architecture's best last.
     ///
     /// ```
     /// assert_eq!(qkit::kernel::Isa::ALL[0], qkit::kernel::Isa::Generic);
     /// ```
-    pub const ALL: [Isa; 4] = [Isa::Generic, Isa::Sse2, Isa::Avx2, Isa::Avx512Vnni];
+    pub const ALL: [Isa; 8] = [
+        Isa::Generic,
+        Isa::Sse2,
+        Isa::Avx2,
+        Isa::Avx512Vnni,
+        Isa::Dsp,
+        Isa::Mve,
+        Isa::Neon,
+        Isa::NeonDotprod,
+    ];
 
     /// The best instruction set of the running CPU (detected once, cached).
     ///

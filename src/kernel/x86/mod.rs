@@ -128,7 +128,7 @@ pub(crate) fn kernels(isa: Isa) -> Option<&'static Kernels> {
         Isa::Sse2 => Some(sse2::kernels()),
         Isa::Avx2 => avx2::kernels(),
         Isa::Avx512Vnni => avx512::kernels(),
-        Isa::Generic => None,
+        _ => None,
     }
 }
 

@@ -2,13 +2,15 @@
 //! `mps2-an500`, Cortex-M55 `mps3-an547`) with semihosting; the exit status
 //! is the result and the last line reads `N passed, N failed`.
 //!
-//! 1. Every qkit kernel path available on this core (`Isa::ALL`) against a
-//!    plain-loop specification, for every length 0..=300 and alignment.
+//! 1. Every qkit kernel path available on this core (`Isa::ALL`: `Generic`
+//!    and `Dsp` on the M4/M7, and `Mve` on the M55) against a plain-loop
+//!    specification, for every length 0..=300 and alignment.
 //! 2. The Arm prototypes of this core (`arm_proto::best`, plus the DSP
 //!    offset-folding dot) against the same specification, and the SIMD
 //!    output stage against the scalar one on random and tie-heavy inputs.
 //! 3. The TFLite Micro FULLY_CONNECTED golden vectors (int8, int4, 16x8;
-//!    `fc_golden.bin`) through qkit's layers, and the int8 ones through the
+//!    `fc_golden.bin`) through qkit's layers (which run this core's best
+//!    path, `Isa::detect()`, printed first), and the int8 ones through the
 //!    prototype GEMV + output stage.
 //! 4. qkit's `FullyConnected` against the prototype FC on random layers up to
 //!    128x512.
@@ -498,8 +500,20 @@ fn random_fc(t: &mut Checks, rng: &mut Rng, w: &mut [i8], x: &mut [i8]) {
 
 #[entry]
 fn main() -> ! {
-    hprintln!("qemu-test on {}", qemu::CORE);
+    hprintln!("qemu-test on {}: qkit runs {:?}", qemu::CORE, Isa::detect());
     let mut t = Checks::default();
+    // The build picks the core's path: Helium on the M55, DSP on the M4/M7.
+    let want = if arm_proto::MVE {
+        Isa::Mve
+    } else if cfg!(target_feature = "dsp") {
+        Isa::Dsp
+    } else {
+        Isa::Generic
+    };
+    t.check(
+        Isa::detect() == want,
+        format_args!("best path {:?}, want {want:?}", Isa::detect()),
+    );
     let mut rng = Rng(0x2545_F491);
     let wbuf = singleton!(: [i8; BIG] = [0; BIG]).unwrap();
     let xbuf = singleton!(: [i8; 1024] = [0; 1024]).unwrap();

@@ -1,0 +1,155 @@
+//! AArch64 NEON, the baseline: 32-byte blocks (one `LD1` of two q
+//! registers); full-range int8 with `SMULL` / `SMULL2` (8 exact int16
+//! products each) and two `SADALP` (adjacent pairs into the int32 lanes),
+//! narrow weights (`[-127, 127]`) with `SMULL` + `SMLAL2` and one `SADALP`
+//! (a pair of products reaches 2^15 only as `(-128)·(-128)` twice). GEMV
+//! tiles of 8 rows: 8 accumulators, 2 activation and 2 weight registers of
+//! the 32.
+
+use core::arch::aarch64::*;
+
+use crate::kernel::Isa;
+use crate::kernel::dispatch::Kernels;
+use crate::kernel::simd::{Lanes, Mac, dot, gemm, isa_table};
+
+/// The NEON table (NEON is part of the AArch64 baseline).
+#[inline]
+pub(super) fn kernels() -> &'static Kernels {
+    &KERNELS
+}
+
+isa_table!(Isa::Neon, "neon", crate::kernel::dispatch::GENERIC, {
+    dot_i8: |a: &[i8], b: &[i8]| -> i32 { dot::dot(Full(Neon::new()), a, b) }
+    dot_i8_narrow: |x: &[i8], w: &[i8]| -> i32 { dot::dot(Narrow(Neon::new()), x, w) }
+    gemm_i8: |w: &[i8], x: &[i8], cols: usize, out: &mut [i32]| {
+        gemm::gemm::<_, 8, 4, 2>(Full(Neon::new()), w, cols, x, cols, out)
+    }
+    gemm_i8_narrow: |w: &[i8], x: &[i8], cols: usize, out: &mut [i32]| {
+        gemm::gemm::<_, 4, 4, 2>(Narrow(Neon::new()), w, cols, x, cols, out)
+    }
+    row_sums_i8: |w: &[i8], cols: usize, out: &mut [i32]| {
+        dot::row_sums(Full(Neon::new()), w, cols, out)
+    }
+});
+
+/// Proof that NEON is enabled, and its four i32 lanes.
+#[derive(Clone, Copy)]
+pub(super) struct Neon(());
+
+impl Neon {
+    /// Only code compiled with NEON enabled can call this.
+    #[inline]
+    #[target_feature(enable = "neon")]
+    pub(super) fn new() -> Self {
+        Neon(())
+    }
+
+    /// Loads 32 int8 (any alignment) as two vectors.
+    #[inline(always)]
+    pub(super) fn load(self, b: &[i8; 32]) -> int8x16x2_t {
+        // SAFETY: `self` proves NEON; `b` is 32 readable bytes.
+        unsafe { vld1q_s8_x2(b.as_ptr()) }
+    }
+}
+
+impl Lanes for Neon {
+    type Acc = int32x4_t;
+
+    #[inline(always)]
+    fn zero(self) -> int32x4_t {
+        // SAFETY: `self` proves NEON.
+        unsafe { vdupq_n_s32(0) }
+    }
+
+    #[inline(always)]
+    fn add(self, a: int32x4_t, b: int32x4_t) -> int32x4_t {
+        // SAFETY: `self` proves NEON.
+        unsafe { vaddq_s32(a, b) }
+    }
+
+    #[inline(always)]
+    fn sum(self, a: int32x4_t) -> i32 {
+        // SAFETY: `self` proves NEON (`ADDV`, wrapping).
+        unsafe { vaddvq_s32(a) }
+    }
+
+    #[inline(always)]
+    fn sum4(self, a: [int32x4_t; 4]) -> [i32; 4] {
+        let mut out = [0i32; 4];
+        // SAFETY: `self` proves NEON; `out` holds 4 i32 (three `ADDP`).
+        unsafe {
+            let s = vpaddq_s32(vpaddq_s32(a[0], a[1]), vpaddq_s32(a[2], a[3]));
+            vst1q_s32(out.as_mut_ptr(), s);
+        }
+        out
+    }
+}
+
+/// Full-range int8: `SMULL`, `SMULL2`, two `SADALP` per 16 bytes.
+#[derive(Clone, Copy)]
+struct Full(Neon);
+
+/// Weights in `[-127, 127]`: `SMULL`, `SMLAL2`, one `SADALP` per 16 bytes.
+#[derive(Clone, Copy)]
+struct Narrow(Neon);
+
+/// `acc + pairwise(a·b)` over 16 bytes, any int8.
+#[inline(always)]
+fn mac16(acc: int32x4_t, a: int8x16_t, b: int8x16_t) -> int32x4_t {
+    // SAFETY: called only through a `Full`, which holds the proof of NEON.
+    unsafe {
+        let lo = vmull_s8(vget_low_s8(a), vget_low_s8(b));
+        let hi = vmull_high_s8(a, b);
+        vpadalq_s16(vpadalq_s16(acc, lo), hi)
+    }
+}
+
+/// [`mac16`] when `b` avoids -128: each int16 lane holds two products, at
+/// most `2·128·127 = 32512` in magnitude.
+#[inline(always)]
+fn mac16_narrow(acc: int32x4_t, a: int8x16_t, b: int8x16_t) -> int32x4_t {
+    // SAFETY: called only through a `Narrow`, which holds the proof of NEON.
+    unsafe {
+        let p = vmlal_high_s8(vmull_s8(vget_low_s8(a), vget_low_s8(b)), a, b);
+        vpadalq_s16(acc, p)
+    }
+}
+
+/// The `Mac` of a 32-byte block from a 16-byte multiply-accumulate, for a
+/// kernel type whose field is a [`Neon`] (`Full`, `Narrow`; `dotprod.rs`'s
+/// `Sdot`).
+macro_rules! mac32 {
+    ($kernel:ident, $mac16:ident) => {
+        impl Mac for $kernel {
+            type Lanes = Neon;
+            type Elem = i8;
+            type XBlock = [i8; 32];
+            type WBlock = [i8; 32];
+            type X = int8x16x2_t;
+            type W = int8x16x2_t;
+
+            #[inline(always)]
+            fn lanes(self) -> Neon {
+                self.0
+            }
+
+            #[inline(always)]
+            fn x(self, b: &[i8; 32]) -> int8x16x2_t {
+                self.0.load(b)
+            }
+
+            #[inline(always)]
+            fn w(self, b: &[i8; 32]) -> int8x16x2_t {
+                self.0.load(b)
+            }
+
+            #[inline(always)]
+            fn mac(self, acc: int32x4_t, x: int8x16x2_t, w: int8x16x2_t) -> int32x4_t {
+                $mac16($mac16(acc, x.0, w.0), x.1, w.1)
+            }
+        }
+    };
+}
+pub(super) use mac32;
+mac32!(Full, mac16);
+mac32!(Narrow, mac16_narrow);

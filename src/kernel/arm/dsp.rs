@@ -1,0 +1,290 @@
+//! Cortex-M DSP extension (`thumbv7em`: Cortex-M4/M7; `thumbv8m.main` with
+//! DSP: Cortex-M33/M35P/M55/M85): int8 with `SXTB16` + `SMLAD`.
+//!
+//! Four int8 in a word `b3 b2 b1 b0` widen into two words of packed int16:
+//! `SXTB16 v` gives `(b2, b0)` ("even") and `SXTB16 v, ROR #8` gives
+//! `(b3, b1)` ("odd"). Both operands are permuted the same way, so
+//! `SMLAD(w_odd, x_odd, SMLAD(w_even, x_even, acc))` adds all four exact
+//! products: two multiply instructions per 4 MACs and no repacking
+//! (`PKHBT`). `SMLAD`'s 32-bit add wraps (it only sets the sticky Q flag),
+//! which is the kernels' contract. The full int8 range is exact, so the
+//! narrow-weight entries share the kernels.
+//!
+//! Rust has no stable DSP intrinsics (`core::arch::arm::__smlad` is behind
+//! `stdarch_arm_dsp`) and LLVM turns the plain loop into `LDRSB` + `SMLABB`
+//! (one MAC per multiply), so the two instructions are `asm!`, each a pure,
+//! register-only operation the compiler schedules freely.
+//!
+//! Dots, row sums and the GEMM with several activation rows run the shared
+//! drivers (`simd/dot.rs`, `simd/gemm.rs`) over [`Dsp`]'s `Mac`: a 4-byte
+//! block in one register, one `i32` per output. The GEMV (one activation
+//! row, a fully connected layer's case) is this file's own loop,
+//! [`rows4`]: 4 weight rows per pass share each widened activation word,
+//! 16 columns per iteration, and the loads walk their pointers with
+//! post-indexed `LDR` in `asm!`. The driver cannot express that: it indexes
+//! slices, and on a core with 13 allocatable registers LLVM's loop-strength
+//! reduction turns five walking pointers into `base + index` addressing and
+//! spills (33-38 instructions per 16 MACs instead of 23; measured under
+//! QEMU).
+//!
+//! Selected by `cfg(target_feature = "dsp")`: a microcontroller has no
+//! run-time detection, the build names the core.
+
+use core::arch::asm;
+
+use crate::kernel::Isa;
+use crate::kernel::dispatch::{GENERIC, Kernels};
+use crate::kernel::simd::{Lanes, Mac, dot, gemm};
+
+/// The DSP table: every entry not listed is [`GENERIC`]'s.
+pub(super) static KERNELS: Kernels = Kernels {
+    isa: Isa::Dsp,
+    dot_i8: |a, b| dot::dot(Dsp, a, b),
+    dot_i8_narrow: |x, w| dot::dot(Dsp, x, w),
+    gemm_i8,
+    gemm_i8_narrow: gemm_i8,
+    row_sums_i8: |w, cols, out| dot::row_sums(Dsp, w, cols, out),
+    ..GENERIC
+};
+
+/// `(w, x, cols, out)`: a GEMV through [`gemv_i8`], more activation rows
+/// through the shared driver in tiles of 2 × 2.
+fn gemm_i8(w: &[i8], x: &[i8], cols: usize, out: &mut [i32]) {
+    if x.len() == cols {
+        gemv_i8(w, x, out);
+    } else {
+        gemm::gemm::<_, 4, 2, 2>(Dsp, w, cols, x, cols, out);
+    }
+}
+
+/// `SXTB16 v`: bytes 0 and 2 sign-extended to two int16 lanes.
+#[inline(always)]
+fn sxtb16(v: u32) -> u32 {
+    let r;
+    // SAFETY: register-only arithmetic on a core with the DSP extension
+    // (this module is compiled only for those).
+    unsafe {
+        asm!("sxtb16 {r}, {v}", r = lateout(reg) r, v = in(reg) v,
+             options(pure, nomem, nostack, preserves_flags))
+    };
+    r
+}
+
+/// `SXTB16 v, ROR #8`: bytes 1 and 3 sign-extended to two int16 lanes.
+#[inline(always)]
+fn sxtb16_ror8(v: u32) -> u32 {
+    let r;
+    // SAFETY: register-only arithmetic (DSP extension, as above).
+    unsafe {
+        asm!("sxtb16 {r}, {v}, ror #8", r = lateout(reg) r, v = in(reg) v,
+             options(pure, nomem, nostack, preserves_flags))
+    };
+    r
+}
+
+/// `SMLAD a, b, acc`: `acc + a.lo·b.lo + a.hi·b.hi`, the products exact,
+/// the adds wrapping.
+#[inline(always)]
+fn smlad(a: u32, b: u32, acc: i32) -> i32 {
+    let r;
+    // SAFETY: register-only arithmetic (DSP extension); it writes only the
+    // sticky Q flag, which nothing reads.
+    unsafe {
+        asm!("smlad {r}, {a}, {b}, {c}", r = lateout(reg) r, a = in(reg) a, b = in(reg) b,
+             c = in(reg) acc, options(pure, nomem, nostack, preserves_flags))
+    };
+    r
+}
+
+/// Four int8 widened to int16 pairs, in `SXTB16`'s order.
+#[derive(Clone, Copy)]
+struct Widened {
+    /// Bytes 0 and 2.
+    even: u32,
+    /// Bytes 1 and 3.
+    odd: u32,
+}
+
+/// `SXTB16` both halves of a word.
+#[inline(always)]
+fn widen(v: u32) -> Widened {
+    Widened {
+        even: sxtb16(v),
+        odd: sxtb16_ror8(v),
+    }
+}
+
+/// `acc + Σ x·w` over the four int8 of each operand.
+#[inline(always)]
+fn mac4(acc: i32, x: Widened, w: Widened) -> i32 {
+    smlad(w.odd, x.odd, smlad(w.even, x.even, acc))
+}
+
+/// The DSP kernels: a 4-byte block in one register, one `i32` per output.
+/// The type is the proof that the DSP extension is there (this module is
+/// compiled only when it is).
+#[derive(Clone, Copy)]
+struct Dsp;
+
+impl Lanes for Dsp {
+    type Acc = i32;
+
+    #[inline(always)]
+    fn zero(self) -> i32 {
+        0
+    }
+
+    #[inline(always)]
+    fn add(self, a: i32, b: i32) -> i32 {
+        a.wrapping_add(b)
+    }
+
+    #[inline(always)]
+    fn sum(self, a: i32) -> i32 {
+        a
+    }
+}
+
+impl Mac for Dsp {
+    type Lanes = Dsp;
+    type Elem = i8;
+    type XBlock = [i8; 4];
+    type WBlock = [i8; 4];
+    type X = Widened;
+    type W = Widened;
+
+    #[inline(always)]
+    fn lanes(self) -> Dsp {
+        self
+    }
+
+    #[inline(always)]
+    fn x(self, b: &[i8; 4]) -> Widened {
+        widen(u32::from_le_bytes(b.map(|v| v as u8)))
+    }
+
+    #[inline(always)]
+    fn w(self, b: &[i8; 4]) -> Widened {
+        widen(u32::from_le_bytes(b.map(|v| v as u8)))
+    }
+
+    #[inline(always)]
+    fn mac(self, acc: i32, x: Widened, w: Widened) -> i32 {
+        mac4(acc, x, w)
+    }
+}
+
+/// Loads 4 int8 at `*p` and advances `p` by 4 (`LDR v, [p], #4`; ARMv7-M
+/// and ARMv8-M Mainline allow unaligned `LDR`).
+///
+/// `asm!`, so that loop-strength reduction cannot turn the walking pointers
+/// back into `base + index` addressing (one register more per row).
+///
+/// # Safety
+/// `*p..*p + 4` must be readable.
+#[inline(always)]
+unsafe fn load4_post(p: &mut *const i8) -> u32 {
+    let v;
+    // SAFETY: the caller guarantees 4 readable bytes at `*p`.
+    unsafe {
+        asm!("ldr {v}, [{p}], #4", v = lateout(reg) v, p = inout(reg) *p,
+             options(pure, readonly, nostack, preserves_flags))
+    };
+    v
+}
+
+/// Loads 4 int8 at `p + off` (`LDR v, [p, off]`): the second row of a pair.
+///
+/// # Safety
+/// `p + off..p + off + 4` must be readable.
+#[inline(always)]
+unsafe fn load4_at(p: *const i8, off: usize) -> u32 {
+    let v;
+    // SAFETY: the caller guarantees 4 readable bytes at `p + off`.
+    unsafe {
+        asm!("ldr {v}, [{p}, {o}]", v = lateout(reg) v, p = in(reg) p, o = in(reg) off,
+             options(pure, readonly, nostack, preserves_flags))
+    };
+    v
+}
+
+/// `out[r] = Σ_k w[r][k]·x[k]`, `w` holding `out.len()` rows of
+/// `x.len()`: 4 rows per pass through [`rows4`] plus a scalar tail of the
+/// last `cols % 4` columns, the remaining rows one at a time through the
+/// shared dot.
+fn gemv_i8(w: &[i8], x: &[i8], out: &mut [i32]) {
+    let cols = x.len();
+    if cols == 0 {
+        out.fill(0);
+        return;
+    }
+    let body = cols & !3;
+    let done = out.len() / 4 * 4;
+    let mut passes = out.chunks_exact_mut(4);
+    for (o, w4) in (&mut passes).zip(w.chunks_exact(4 * cols)) {
+        let acc = rows4(w4, cols, x, body);
+        if body == cols {
+            o.copy_from_slice(&acc);
+            continue;
+        }
+        // Columns past the last whole word, only when there are any (the
+        // slicing costs more than the pass's whole set-up).
+        for ((o, a), row) in o.iter_mut().zip(acc).zip(w4.chunks_exact(cols)) {
+            *o = x[body..]
+                .iter()
+                .zip(&row[body..])
+                .fold(a, |s, (&a, &b)| s.wrapping_add(i32::from(a) * i32::from(b)));
+        }
+    }
+    let rest = w.chunks_exact(cols).skip(done);
+    for (o, row) in passes.into_remainder().iter_mut().zip(rest) {
+        *o = dot::dot(Dsp, x, row);
+    }
+}
+
+/// `Σ_{k < body} w[r][k]·x[k]` for the four consecutive rows of `cols`
+/// in `w` (`body` a multiple of 4, at most `cols`).
+///
+/// Register budget (all 13 allocatable registers of ARMv7-M with r7 as the
+/// frame pointer): 4 accumulators, two row-pair pointers `p` (rows 0, 1)
+/// and `q` (rows 2, 3) that reach their second row through the `cols`
+/// register (`LDR w, [p, cols]`), the activation pointer and its end, and
+/// four temporaries. One pointer per row would need 14 and spill. Kept out
+/// of line so that the caller's values do not compete for those registers
+/// (inlined, LLVM reloads `cols` from the stack at every step).
+#[inline(never)]
+fn rows4(w: &[i8], cols: usize, x: &[i8], body: usize) -> [i32; 4] {
+    let (mut a0, mut a1, mut a2, mut a3) = (0i32, 0i32, 0i32, 0i32);
+    if body > cols || x.len() < body || w.len() / 4 < cols || !body.is_multiple_of(4) {
+        return [0; 4];
+    }
+    let stride = cols;
+    let (mut p, mut q) = (w.as_ptr(), w.as_ptr().wrapping_add(2 * cols));
+    let mut xp = x.as_ptr();
+    // Loop ends as pointers, so the loop needs no counter register.
+    let end16 = x.as_ptr().wrapping_add(body & !15);
+    let end = x.as_ptr().wrapping_add(body);
+    // SAFETY (every load below): checked above, `x` holds `body` bytes and
+    // `w` four rows of `cols >= body`. `xp` walks `x[..body]` and `p`, `q`
+    // walk rows 0 and 2 in the same steps of 4 bytes, `body / 4` steps in
+    // all; `p + stride`, `q + stride` are the same offsets in rows 1 and 3.
+    let mut step = |xp: &mut *const i8| unsafe {
+        let xv = widen(load4_post(xp));
+        a1 = mac4(a1, xv, widen(load4_at(p, stride)));
+        a0 = mac4(a0, xv, widen(load4_post(&mut p)));
+        a3 = mac4(a3, xv, widen(load4_at(q, stride)));
+        a2 = mac4(a2, xv, widen(load4_post(&mut q)));
+    };
+    // Four steps per iteration: the loop test (and the one value LLVM
+    // keeps on the stack) is paid once per 64 MACs.
+    while xp != end16 {
+        step(&mut xp);
+        step(&mut xp);
+        step(&mut xp);
+        step(&mut xp);
+    }
+    while xp != end {
+        step(&mut xp);
+    }
+    [a0, a1, a2, a3]
+}
