@@ -4,6 +4,7 @@
 #                          misaligned and overlapping buffers
 #   tests/kernel_paths.rs  the SIMD kernels against the generic code
 #   tests/requant_slice.rs slice requantization (its AVX2 output stage)
+#   tests/depthwise_paths.rs the depthwise kernels against an i64 reference
 # in three passes: qkit compiled with no extra target features (scalar and
 # SSE2 paths), with AVX2 forced, and with AVX-512 F/BW/VNNI forced. Miri
 # implements the x86 intrinsics qkit uses (SSE2, AVX2, and AVX-512 F/BW/VNNI
@@ -26,7 +27,7 @@ cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
 
 budget=${QKIT_MIRI_SECONDS:-120}
-tests=(capi_abuse kernel_paths requant_slice)
+tests=(capi_abuse kernel_paths requant_slice depthwise_paths)
 passes=("scalar:" "avx2:+avx2" "avx512:+avx512f,+avx512bw,+avx512vnni")
 start=$(date +%s)
 failed=()

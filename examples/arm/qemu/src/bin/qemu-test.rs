@@ -468,8 +468,8 @@ fn random_fc(t: &mut Checks, rng: &mut Rng, w: &mut [i8], x: &mut [i8]) {
             fc.run(&x[..cols], 1, &mut want[..rows]).unwrap();
             proto_fc(
                 &w[..rows * cols],
-                chans,
-                q.output_zero_point,
+                fc.channels(),
+                q.output.zero_point(),
                 range,
                 &x[..cols],
                 &mut got[..rows],
