@@ -141,7 +141,8 @@ pub enum Isa {
     Dsp,
     /// Cortex-M55/M85 Helium (MVE; chosen when the build names
     /// `target-cpu=cortex-m55`/`cortex-m85`): `VMLADAVA.S8`, 16
-    /// multiply-accumulates per instruction, tail-predicated.
+    /// multiply-accumulates per instruction, tail-predicated; the `i8`
+    /// double-rounding output stage (`VQRDMULH` + `VRSHL`) on 4 lanes.
     Mve,
     /// AArch64 NEON (the AArch64 baseline): `SMULL` + `SADALP`.
     Neon,

@@ -18,14 +18,24 @@
 //! `VMLADAVA`'s accumulator must be an even register: `r0`, `r2`, `r4`, `r8`
 //! (r6 is LLVM's base pointer).
 //!
+//! The int8 output stage of TFLite Micro's double rounding (the slice
+//! API's `Scaling::Double` and the layers' `RequantMode::Double` channel
+//! table) is one tail-predicated loop over 4 lanes (`requantize_i8`);
+//! every other mode, and `u8` / `i16` outputs, run the portable code.
+//!
 //! Every entry not listed comes from the DSP table (every Helium core has
 //! the DSP extension): row sums, int4, the GEMM with several activation
 //! rows is a GEMV per activation row here.
 
 use core::arch::asm;
+use core::mem::{offset_of, size_of};
 
 use crate::kernel::Isa;
 use crate::kernel::dispatch::Kernels;
+use crate::kernel::output_stage::{
+    Channel, Job, Multipliers, Params, RequantMode, Scaling, run_scalar,
+};
+use crate::requant::QuantizedMultiplier;
 
 /// The Helium table, over the DSP one.
 pub(super) static KERNELS: Kernels = Kernels {
@@ -34,6 +44,7 @@ pub(super) static KERNELS: Kernels = Kernels {
     dot_i8_narrow: dot_i8,
     gemm_i8,
     gemm_i8_narrow: gemm_i8,
+    requantize_i8,
     ..super::dsp::KERNELS
 };
 
@@ -147,4 +158,181 @@ fn rows4(w: &[i8], x: &[i8]) -> [i32; 4] {
         );
     }
     [a0, a1, a2, a3]
+}
+
+/// Where the 4 lanes of one vector read their bias and their
+/// `QuantizedMultiplier` (an address per lane, for `VLDRW`'s gather), and
+/// how many bytes those addresses move per vector. A per-tensor multiplier
+/// or a missing bias is an address repeated in every lane that never moves,
+/// so one loop serves every layout.
+#[derive(Clone, Copy)]
+#[repr(C)]
+struct Gather {
+    bias: [u32; 4],
+    multiplier: [u32; 4],
+    bias_step: u32,
+    multiplier_step: u32,
+}
+
+// The loop reads a multiplier's shift 4 bytes after its significand.
+const _: () = assert!(offset_of!(QuantizedMultiplier, multiplier) == 0);
+const _: () = assert!(offset_of!(QuantizedMultiplier, shift) == 4);
+
+/// The bias of a job without one.
+static NO_BIAS: i32 = 0;
+
+/// `[p, p + stride, p + 2·stride, p + 3·stride]` and the step of a vector.
+fn lanes<T>(p: *const T, stride: usize) -> ([u32; 4], u32) {
+    let p = p as usize;
+    let a = |j: usize| (p + j * stride) as u32;
+    ([a(0), a(1), a(2), a(3)], (4 * stride) as u32)
+}
+
+impl Gather {
+    /// The addresses of the slice API's bias and multipliers, if `row`
+    /// channels of each are there (the job's invariants say so).
+    fn slice(bias: Option<&[i32]>, m: &Multipliers<'_>, row: usize) -> Option<Self> {
+        let (bias, bias_step) = match bias {
+            Some(b) if b.len() >= row => lanes(b.as_ptr(), size_of::<i32>()),
+            Some(_) => return None,
+            None => lanes(&NO_BIAS, 0),
+        };
+        let (multiplier, multiplier_step) = match m {
+            Multipliers::PerTensor(q) => lanes(q, 0),
+            Multipliers::PerChannel(t) if t.len() >= row => {
+                lanes(t.as_ptr(), size_of::<QuantizedMultiplier>())
+            }
+            Multipliers::PerChannel(_) => return None,
+        };
+        Some(Gather {
+            bias,
+            multiplier,
+            bias_step,
+            multiplier_step,
+        })
+    }
+
+    /// The addresses of the bias and multiplier fields of a layer's
+    /// channel records.
+    fn table(channels: &[Channel], row: usize) -> Option<Self> {
+        if channels.len() < row {
+            return None;
+        }
+        let base = channels.as_ptr().cast::<u8>();
+        let field = |offset: usize| base.wrapping_add(offset);
+        let (bias, step) = lanes(field(offset_of!(Channel, bias)), size_of::<Channel>());
+        let (multiplier, _) = lanes(field(offset_of!(Channel, multiplier)), size_of::<Channel>());
+        Some(Gather {
+            bias,
+            multiplier,
+            bias_step: step,
+            multiplier_step: step,
+        })
+    }
+}
+
+/// The output stage into `i8`: the Helium loop for double rounding, the
+/// portable code for everything else.
+fn requantize_i8(job: &Job<'_>, out: &mut [i8]) {
+    let row = job.row;
+    let gather = match &job.params {
+        Params::Slice {
+            bias,
+            scaling: Scaling::Double(m),
+        } => Gather::slice(*bias, m, row),
+        Params::Table {
+            channels,
+            requant: RequantMode::Double,
+        } => Gather::table(channels, row),
+        _ => None,
+    };
+    let Some(gather) = gather else {
+        return run_scalar(job, out);
+    };
+    if row == 0 {
+        return; // `acc` is empty
+    }
+    let k = job.clamp;
+    for (acc, out) in job.acc.chunks_exact(row).zip(out.chunks_exact_mut(row)) {
+        double_row_i8(acc, &gather, (k.zero_point, k.act_min, k.act_max), out);
+    }
+}
+
+/// One row of channels: `out[c] = clamp(sat(MBQM(acc[c] + bias[c], M[c]) +
+/// zero_point))`, 4 lanes per instruction, tail-predicated.
+///
+/// MBQM as TFLite Micro computes it (gemmlowp
+/// `MultiplyByQuantizedMultiplier`): `x << L` (wrapping), `VQRDMULH` (=
+/// `SaturatingRoundingDoublingHighMul`), then the rounding right shift by
+/// `R` with ties away from zero. `VRSHL` by `-R` rounds ties **up**;
+/// subtracting 1 from a negative `x` first (when `R > 0`:
+/// `(x & -R) >> 31` is -1 exactly then, added with saturation) turns that
+/// into ties away from zero, as CMSIS-NN's `arm_divide_by_power_of_two_mve`
+/// does. (`x` is never `i32::MIN` there: `VQRDMULH` by a multiplier
+/// `>= 0` returns at least `-i32::MAX`.) Adding the zero point with
+/// saturation and then clamping to the `i8` activation range equals
+/// clamping the exact sum.
+#[inline(never)]
+fn double_row_i8(acc: &[i32], g: &Gather, (zp, act_min, act_max): (i32, i32, i32), out: &mut [i8]) {
+    let n = acc.len().min(out.len());
+    if n == 0 {
+        return;
+    }
+    // SAFETY: the loop runs over exactly `n` lanes (the last vector
+    // predicated to the rest): it reads `n` i32 from `acc` and writes `n`
+    // bytes to `out`, both at least that long. Lane `j` of vector `v` reads
+    // the bias at `g.bias[j] + v·bias_step` and the multiplier and shift at
+    // `g.multiplier[j] + v·multiplier_step` (+ 4), i.e. channel `4v + j < n`
+    // of a bias / multiplier array holding at least `n` (`Gather::slice` /
+    // `Gather::table` checked `row <= len`, and `n <= row`), or the one
+    // value a step of 0 repeats; all i32-aligned. `q3`/`q4` hold those
+    // addresses, `q5`-`q7` the clamp bounds and 0; every Q register used
+    // is declared clobbered.
+    unsafe {
+        asm!(
+            "vldrw.u32 q3, [{g}]",           // bias addresses
+            "vldrw.u32 q4, [{g}, #16]",      // multiplier addresses
+            "vmov.i32 q7, #0",
+            "vdup.32 q5, {amin}",
+            "vdup.32 q6, {amax}",
+            "dlstp.32 lr, {n}",
+            "2:",
+            "vldrw.u32 q0, [{acc}], #16",
+            "vldrw.u32 q1, [q3]",            // bias
+            "vadd.i32 q3, q3, {bstep}",
+            "vadd.i32 q0, q0, q1",           // wrapping, as TFLite's int32 sum
+            "vldrw.u32 q1, [q4, #4]",        // shift
+            "vmax.s32 q2, q1, q7",           // L = max(shift, 0)
+            "vmin.s32 q1, q1, q7",           // -R = min(shift, 0)
+            "vshl.s32 q0, q0, q2",           // x << L, wrapping
+            "vldrw.u32 q2, [q4]",            // Q31 multiplier
+            "vadd.i32 q4, q4, {mstep}",
+            "vqrdmulh.s32 q0, q0, q2",       // SRDHM
+            "vand q2, q0, q1",               // sign bit set iff x < 0 and R > 0
+            "vshr.s32 q2, q2, #31",          // -1 there, else 0
+            "vqadd.s32 q0, q0, q2",
+            "vrshl.s32 q0, q0, q1",          // rounding shift right by R
+            "vqadd.s32 q0, q0, {zp}",
+            "vmax.s32 q0, q0, q5",
+            "vmin.s32 q0, q0, q6",
+            "vstrb.32 q0, [r1], #4",
+            "letp lr, 2b",
+            g = in(reg) core::ptr::from_ref(g),
+            n = in(reg) n,
+            acc = inout(reg) acc.as_ptr() => _,
+            bstep = in(reg) g.bias_step,
+            mstep = in(reg) g.multiplier_step,
+            zp = in(reg) zp,
+            amin = in(reg) act_min,
+            amax = in(reg) act_max,
+            // the narrowing store encodes its base in 3 bits: r0-r7
+            inout("r1") out.as_mut_ptr() => _,
+            out("lr") _,
+            out("d0") _, out("d1") _, out("d2") _, out("d3") _,
+            out("d4") _, out("d5") _, out("d6") _, out("d7") _,
+            out("d8") _, out("d9") _, out("d10") _, out("d11") _,
+            out("d12") _, out("d13") _, out("d14") _, out("d15") _,
+            options(nostack),
+        );
+    }
 }

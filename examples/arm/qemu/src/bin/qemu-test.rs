@@ -14,6 +14,11 @@
 //!    prototype GEMV + output stage.
 //! 4. qkit's `FullyConnected` against the prototype FC on random layers up to
 //!    128x512.
+//! 5. qkit's output stage on this core's path (`Isa::detect()`: the Helium
+//!    loop on the M55) against the portable one (`Isa::Generic`), `i8`,
+//!    lengths 0..=300 x per tensor / per channel x bias / none, double and
+//!    single rounding, extreme multipliers, shifts -31..=30 and
+//!    accumulators `i32::MIN` / `i32::MAX`.
 #![no_std]
 #![no_main]
 
@@ -24,9 +29,10 @@ use cortex_m_rt::entry;
 use cortex_m_semihosting::hprintln;
 use qemu::golden::{self, Kind, as_i8, read_le};
 use qemu::{Checks, Rng};
-use qkit::kernel::{self, Isa, NarrowI8, PreparedI4};
+use qkit::kernel::{self, Isa, Multipliers, NarrowI8, PreparedI4, Scaling};
 use qkit::layer::{Activation, Channel, FullyConnected, FullyConnected16x8, FilterQuantizer, Quantization, RequantMode};
 use qkit::quant::Quantizer;
+use qkit::requant::QuantizedMultiplier;
 
 /// Longest vector of the sweeps.
 const MAX_LEN: usize = 300;
@@ -255,6 +261,90 @@ fn prototypes(t: &mut Checks, rng: &mut Rng, wbuf: &mut [i8], xbuf: &mut [i8], a
     hprintln!(
         "prototypes ({}): {} checks",
         qemu::CORE,
+        t.passed + t.failed - start
+    );
+}
+
+// ---- 5. the output stage of this core's path vs the portable one ---------------
+
+/// An edge value one time in four, else `random`.
+fn edgy(rng: &mut Rng, edges: &[i32], random: i32) -> i32 {
+    let r = rng.next_u32();
+    if r % 4 == 0 {
+        edges[(r / 4) as usize % edges.len()]
+    } else {
+        random
+    }
+}
+
+/// A multiplier in the documented range: `0 <= multiplier`, `-31 <= shift <= 30`.
+fn random_multiplier(rng: &mut Rng) -> QuantizedMultiplier {
+    let random = (rng.next_u32() >> 1) as i32;
+    let multiplier = edgy(rng, &[0, 1, 1 << 30, (1 << 30) + 1, i32::MAX], random);
+    let random = rng.range(-31, 30);
+    let shift = edgy(rng, &[-31, -30, -1, 0, 1, 30], random);
+    QuantizedMultiplier { multiplier, shift }
+}
+
+fn output_stage(t: &mut Checks, rng: &mut Rng) {
+    let start = t.passed + t.failed;
+    let path = Isa::detect();
+    let mut acc = [0i32; MAX_LEN];
+    let mut bias = [0i32; MAX_LEN];
+    let mut table = [QuantizedMultiplier::ONE; MAX_LEN];
+    let (mut want, mut got) = ([0i8; MAX_LEN], [0i8; MAX_LEN]);
+    for n in 0..=MAX_LEN {
+        // several rows of channels where `n` allows
+        let channels = if n % 3 == 0 && n > 0 { n / 3 } else { n };
+        for case in 0..8u32 {
+            let (per_channel, with_bias, single) = (case & 1 != 0, case & 2 != 0, case & 4 != 0);
+            let big = [i32::MIN, i32::MIN + 1, -1, 0, 1, i32::MAX - 1, i32::MAX];
+            for a in &mut acc[..n] {
+                let random = rng.next_u32() as i32;
+                *a = edgy(rng, &big, random);
+            }
+            // ties of the final shift: small accumulators around multiples of 2^R
+            if case == 0 {
+                for a in &mut acc[..n] {
+                    *a = rng.range(-4096, 4096);
+                }
+            }
+            for b in &mut bias[..channels] {
+                let random = rng.range(-(1 << 20), 1 << 20);
+                *b = edgy(rng, &big, random);
+            }
+            for m in &mut table[..channels] {
+                *m = random_multiplier(rng);
+            }
+            let m = if per_channel {
+                Multipliers::PerChannel(&table[..channels])
+            } else {
+                Multipliers::PerTensor(random_multiplier(rng))
+            };
+            let scaling = if single { Scaling::Single(m) } else { Scaling::Double(m) };
+            let zp = rng.range(-128, 127);
+            let (lo, hi) = (rng.range(-128, 0), rng.range(0, 127));
+            let stage = kernel::OutputStage::new::<i8>(scaling)
+                .with_zero_point(zp)
+                .with_activation_range(lo, hi);
+            let b = with_bias.then_some(&bias[..channels]);
+            want[..n].fill(0x55);
+            got[..n].fill(0x55);
+            let r0 = Isa::Generic.requantize(&acc[..n], b, &stage, &mut want[..n]);
+            let r1 = path.requantize(&acc[..n], b, &stage, &mut got[..n]);
+            let r2 = kernel::requantize(&acc[..n], b, &stage, &mut got[..n]);
+            t.check(
+                r0 == r1 && r0 == r2 && want[..n] == got[..n],
+                format_args!(
+                    "output stage {path:?} n={n} channels={channels} per_channel={per_channel} \
+                     bias={with_bias} single={single}: {r0:?} {r1:?} {r2:?}"
+                ),
+            );
+        }
+    }
+    hprintln!(
+        "output stage ({:?} vs Generic): {} checks",
+        path,
         t.passed + t.failed - start
     );
 }
@@ -523,5 +613,6 @@ fn main() -> ! {
     prototypes(&mut t, &mut rng, &mut wbuf[..SWEEP], xbuf, &mut acc);
     golden_fc(&mut t);
     random_fc(&mut t, &mut rng, wbuf, xbuf);
+    output_stage(&mut t, &mut rng);
     t.finish("qemu-test")
 }
