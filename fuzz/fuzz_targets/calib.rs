@@ -13,8 +13,8 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use qkit::Error;
 use qkit::calib::dynfixed::{
-    DfpLayer, LayerFormat, Norm, best_frac_len, greedy_layerwise, initial_frac_len,
-    quantize_fixed, quantize_fixed_in_place, search_frac_len,
+    DfpLayer, LayerFormat, Norm, best_frac_len, greedy_layerwise, initial_frac_len, quantize_fixed,
+    quantize_fixed_in_place, search_frac_len,
 };
 use qkit::calib::observer::{
     MinMaxObserver, MovingAverageMinMaxObserver, PerChannelMinMaxObserver, affine_params,
@@ -55,7 +55,10 @@ impl Scripted {
     fn next(&self) -> usize {
         let k = self.calls.get();
         self.calls.set(k + 1);
-        self.sizes.get(k % self.sizes.len().max(1)).copied().unwrap_or(1) as usize
+        self.sizes
+            .get(k % self.sizes.len().max(1))
+            .copied()
+            .unwrap_or(1) as usize
     }
 }
 
@@ -86,9 +89,17 @@ fuzz_target!(|inp: Input| {
     let o = EntropyOptions {
         upper: if u { Upper::N } else { Upper::NMinus1 },
         zero_bin: if z { ZeroBin::Keep } else { ZeroBin::CopyNext },
-        merge: if m { Merge::Remainder } else { Merge::Proportional },
+        merge: if m {
+            Merge::Remainder
+        } else {
+            Merge::Proportional
+        },
         ties: if ti { Ties::First } else { Ties::Last },
-        threshold: if th { ThresholdRule::Center } else { ThresholdRule::LeftEdge },
+        threshold: if th {
+            ThresholdRule::Center
+        } else {
+            ThresholdRule::LeftEdge
+        },
         min_levels: ml as usize,
     };
     let levels = inp.levels as usize;
@@ -107,7 +118,15 @@ fuzz_target!(|inp: Input| {
         .zip(inp.big.iter().chain(std::iter::repeat(&(0, false))))
         .map(|(b, &(e, neg))| {
             let k = 2f32.powi((e % 128) as i32) * if neg { -1.0 } else { 1.0 };
-            b.iter().map(|&v| if e >= 128 { (v * k).clamp(-f32::MAX, f32::MAX) } else { v }).collect()
+            b.iter()
+                .map(|&v| {
+                    if e >= 128 {
+                        (v * k).clamp(-f32::MAX, f32::MAX)
+                    } else {
+                        v
+                    }
+                })
+                .collect()
         })
         .collect();
     for b in &batches {
@@ -137,7 +156,11 @@ fuzz_target!(|inp: Input| {
         // range is never the reason for an error.
         if hist.total() > 0 {
             hist.max_threshold().unwrap();
-            let pct = if inp.pct.is_nan() { 50.0 } else { inp.pct.clamp(0.0, 100.0) };
+            let pct = if inp.pct.is_nan() {
+                50.0
+            } else {
+                inp.pct.clamp(0.0, 100.0)
+            };
             hist.percentile_threshold(pct).unwrap();
             hist.mse_threshold(inp.qmax.max(1) as u32).unwrap();
             hist.entropy_threshold(levels.clamp(1, 32)).unwrap();
@@ -150,16 +173,28 @@ fuzz_target!(|inp: Input| {
     }
     // A channel-count change is ChannelCountMismatch, a bad index IndexOutOfBounds.
     let mut pc2 = PerChannelMinMaxObserver::<8>::new();
-    let (c1, c2) = (1 + inp.channels.0 as usize % 8, 1 + inp.channels.1 as usize % 8);
+    let (c1, c2) = (
+        1 + inp.channels.0 as usize % 8,
+        1 + inp.channels.1 as usize % 8,
+    );
     if let Some(b) = batches.first() {
         let n = b.len() / c1 * c1;
         pc2.observe(&b[..n], c1).unwrap();
         let n2 = b.len() / c2 * c2;
         match pc2.observe(&b[..n2], c2) {
             Ok(()) => assert_eq!(c1, c2),
-            Err(e) => assert_eq!(e, Error::ChannelCountMismatch { expected: c1, found: c2 }),
+            Err(e) => assert_eq!(
+                e,
+                Error::ChannelCountMismatch {
+                    expected: c1,
+                    found: c2
+                }
+            ),
         }
-        assert_eq!(pc2.min_max(c1), Err(Error::IndexOutOfBounds { index: c1, len: c1 }));
+        assert_eq!(
+            pc2.min_max(c1),
+            Err(Error::IndexOutOfBounds { index: c1, len: c1 })
+        );
     }
     let _ = mm.affine_quantizer::<i8>();
     let _ = mm.amax_quantizer::<i8>(CodeRange::Full);
@@ -199,12 +234,18 @@ fuzz_target!(|inp: Input| {
     let _ = best_frac_len(xs, xs, bits, inp.fl.0 as i32, inp.fl.1 as i32, Norm::L2);
     let fl = inp.fl.0 as i32;
     let in_domain = (2..=32).contains(&bits) && (-1000..=1000).contains(&fl);
-    assert_eq!(quantize_fixed(inp.scale as f64, bits, fl).is_ok(), in_domain);
+    assert_eq!(
+        quantize_fixed(inp.scale as f64, bits, fl).is_ok(),
+        in_domain
+    );
     let mut v = xs.to_vec();
     let r = quantize_fixed_in_place(&mut v, bits, fl);
     assert_eq!(r.is_ok(), in_domain);
     if r.is_err() {
-        assert!(v.iter().zip(xs).all(|(a, b)| a.to_bits() == b.to_bits()), "written on error");
+        assert!(
+            v.iter().zip(xs).all(|(a, b)| a.to_bits() == b.to_bits()),
+            "written on error"
+        );
     }
     // The greedy walk over layers whose sizes may change: Ok or Err, never a panic.
     let layers: Vec<Scripted> = (0..1 + inp.label as usize % 3)

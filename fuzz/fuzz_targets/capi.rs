@@ -15,8 +15,10 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use qkit::capi::*;
-use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode};
 use qkit::kernel::{self, Multipliers, OutputStage, Scaling};
+use qkit::layer::{
+    Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode,
+};
 use qkit::quant::Quantizer;
 use qkit::requant::{self, Rounding};
 
@@ -41,8 +43,16 @@ struct BufSpec {
 
 #[derive(Debug, Arbitrary)]
 enum Call {
-    QuantizeMultiplier { real: f64, out: BufSpec },
-    Multiply { x: i32, m: (i32, i32), rounding: i32, out: BufSpec },
+    QuantizeMultiplier {
+        real: f64,
+        out: BufSpec,
+    },
+    Multiply {
+        x: i32,
+        m: (i32, i32),
+        rounding: i32,
+        out: BufSpec,
+    },
     Requantize {
         acc: BufSpec,
         bias: Option<BufSpec>,
@@ -52,7 +62,11 @@ enum Call {
         act: (i32, i32),
         rounding: i32,
     },
-    Dot { a: BufSpec, b: BufSpec, out: BufSpec },
+    Dot {
+        a: BufSpec,
+        b: BufSpec,
+        out: BufSpec,
+    },
     FullyConnected {
         x: u16,
         w: u16,
@@ -100,12 +114,28 @@ fn place(base: usize, spec: BufSpec, size: usize, align: usize) -> Placed {
     match spec.len {
         Len::Elems(n) => {
             let len = (n as usize).min((ARENA - off) / size);
-            Placed { ptr, len, bad: len > 0 && ptr % align != 0 }
+            Placed {
+                ptr,
+                len,
+                bad: len > 0 && ptr % align != 0,
+            }
         }
-        Len::Null(n) => Placed { ptr: 0, len: n as usize, bad: n > 0 },
+        Len::Null(n) => Placed {
+            ptr: 0,
+            len: n as usize,
+            bad: n > 0,
+        },
         Len::Huge(k) => {
-            let len = [usize::MAX, isize::MAX as usize + 1, isize::MAX as usize / size + 1][k as usize % 3];
-            Placed { ptr, len, bad: true }
+            let len = [
+                usize::MAX,
+                isize::MAX as usize + 1,
+                isize::MAX as usize / size + 1,
+            ][k as usize % 3];
+            Placed {
+                ptr,
+                len,
+                bad: true,
+            }
         }
     }
 }
@@ -115,9 +145,21 @@ fn place(base: usize, spec: BufSpec, size: usize, align: usize) -> Placed {
 /// caller's promise).
 fn result_slot(base: usize, spec: BufSpec, size: usize, align: usize) -> Option<Placed> {
     if let Len::Null(_) = spec.len {
-        return Some(Placed { ptr: 0, len: 1, bad: true });
+        return Some(Placed {
+            ptr: 0,
+            len: 1,
+            bad: true,
+        });
     }
-    let p = place(base, BufSpec { len: Len::Elems(1), ..spec }, size, align);
+    let p = place(
+        base,
+        BufSpec {
+            len: Len::Elems(1),
+            ..spec
+        },
+        size,
+        align,
+    );
     (p.len == 1).then_some(p)
 }
 
@@ -150,7 +192,8 @@ fn check_untouched(before: &[u8], after: &[u8], base: usize, outputs: &[(usize, 
 fuzz_target!(|inp: Input| {
     let mut words = vec![0u64; ARENA / 8];
     // SAFETY: plain bytes of a u64 buffer.
-    let arena: &mut [u8] = unsafe { core::slice::from_raw_parts_mut(words.as_mut_ptr().cast(), ARENA) };
+    let arena: &mut [u8] =
+        unsafe { core::slice::from_raw_parts_mut(words.as_mut_ptr().cast(), ARENA) };
     for (b, f) in arena.iter_mut().zip(inp.fill.iter().cycle()) {
         *b = *f;
     }
@@ -160,11 +203,17 @@ fuzz_target!(|inp: Input| {
 
     match inp.call {
         Call::QuantizeMultiplier { real, out } => {
-            let Some(o) = result_slot(base, out, 8, 4) else { return };
+            let Some(o) = result_slot(base, out, 8, 4) else {
+                return;
+            };
             // SAFETY: `o` is NULL or inside the arena with room for one element.
             let s = unsafe { qkit_quantize_multiplier(real, p(o).cast()) };
             let ok = s == QKIT_OK;
-            assert_eq!(ok, !o.bad && o.len == 1 && requant::quantize_multiplier(real).is_ok(), "{s}");
+            assert_eq!(
+                ok,
+                !o.bad && o.len == 1 && requant::quantize_multiplier(real).is_ok(),
+                "{s}"
+            );
             let range = if ok { vec![o.bytes(8)] } else { vec![] };
             check_untouched(&before, arena, base, &range);
             if ok {
@@ -172,9 +221,19 @@ fuzz_target!(|inp: Input| {
                 assert_eq!(m[0], requant::quantize_multiplier(real).unwrap());
             }
         }
-        Call::Multiply { x, m, rounding, out } => {
-            let Some(o) = result_slot(base, out, 4, 4) else { return };
-            let m = qkit_quantized_multiplier { multiplier: m.0, shift: m.1 };
+        Call::Multiply {
+            x,
+            m,
+            rounding,
+            out,
+        } => {
+            let Some(o) = result_slot(base, out, 4, 4) else {
+                return;
+            };
+            let m = qkit_quantized_multiplier {
+                multiplier: m.0,
+                shift: m.1,
+            };
             // SAFETY: as above.
             let s = unsafe { qkit_multiply_by_quantized_multiplier(x, m, rounding, p(o).cast()) };
             let r = match rounding {
@@ -183,14 +242,34 @@ fuzz_target!(|inp: Input| {
                 _ => None,
             };
             let ok = s == QKIT_OK;
-            assert_eq!(ok, !o.bad && o.len == 1 && r.is_some() && m.check().is_ok(), "{s}");
-            check_untouched(&before, arena, base, &if ok { vec![o.bytes(4)] } else { vec![] });
+            assert_eq!(
+                ok,
+                !o.bad && o.len == 1 && r.is_some() && m.check().is_ok(),
+                "{s}"
+            );
+            check_untouched(
+                &before,
+                arena,
+                base,
+                &if ok { vec![o.bytes(4)] } else { vec![] },
+            );
             if ok {
                 let y: Vec<i32> = read(arena, base, o);
-                assert_eq!(y[0], requant::multiply_by_quantized_multiplier(x, m, r.unwrap()));
+                assert_eq!(
+                    y[0],
+                    requant::multiply_by_quantized_multiplier(x, m, r.unwrap())
+                );
             }
         }
-        Call::Requantize { acc, bias, ms, out, zp, act, rounding } => {
+        Call::Requantize {
+            acc,
+            bias,
+            ms,
+            out,
+            zp,
+            act,
+            rounding,
+        } => {
             let acc_p = place(base, acc, 4, 4);
             let bias_p = bias.map(|b| place(base, b, 4, 4));
             let ms_p = place(base, ms, 8, 4);
@@ -232,10 +311,20 @@ fuzz_target!(|inp: Input| {
                 // The safe API on copies gives the same bytes.
                 let accs: Vec<i32> = read(&before, base, acc_p);
                 let ms: Vec<qkit_quantized_multiplier> = read(&before, base, ms_p);
-                let bias: Option<Vec<i32>> = bias_p.filter(|b| b.ptr != 0).map(|b| read(&before, base, b));
-                let multipliers = if ms.len() == 1 { Multipliers::PerTensor(ms[0]) } else { Multipliers::PerChannel(&ms) };
+                let bias: Option<Vec<i32>> = bias_p
+                    .filter(|b| b.ptr != 0)
+                    .map(|b| read(&before, base, b));
+                let multipliers = if ms.len() == 1 {
+                    Multipliers::PerTensor(ms[0])
+                } else {
+                    Multipliers::PerChannel(&ms)
+                };
                 let stage = OutputStage {
-                    scaling: if rounding == 0 { Scaling::Double(multipliers) } else { Scaling::Single(multipliers) },
+                    scaling: if rounding == 0 {
+                        Scaling::Double(multipliers)
+                    } else {
+                        Scaling::Single(multipliers)
+                    },
                     zero_point: zp,
                     act_min: act.0,
                     act_max: act.1,
@@ -254,28 +343,71 @@ fuzz_target!(|inp: Input| {
                 return;
             }
             b_p.bad = (b_p.ptr == 0 && b_p.len > 0) || a_p.bad;
-            let Some(o) = result_slot(base, out, 4, 4) else { return };
+            let Some(o) = result_slot(base, out, 4, 4) else {
+                return;
+            };
             // SAFETY: NULL, huge (rejected) or inside the arena.
-            let s = unsafe { qkit_dot_i8(a_p.ptr as *const i8, b_p.ptr as *const i8, a_p.len, o.ptr as *mut i32) };
+            let s = unsafe {
+                qkit_dot_i8(
+                    a_p.ptr as *const i8,
+                    b_p.ptr as *const i8,
+                    a_p.len,
+                    o.ptr as *mut i32,
+                )
+            };
             let ok = s == QKIT_OK;
             let overlap = overlaps(o.bytes(4), a_p.bytes(1)) || overlaps(o.bytes(4), b_p.bytes(1));
             if ok {
                 assert!(!a_p.bad && !b_p.bad && !o.bad && o.len == 1 && !overlap);
             }
-            check_untouched(&before, arena, base, &if ok { vec![o.bytes(4)] } else { vec![] });
+            check_untouched(
+                &before,
+                arena,
+                base,
+                &if ok { vec![o.bytes(4)] } else { vec![] },
+            );
             if ok {
-                let (x, y): (Vec<i8>, Vec<i8>) = (read(&before, base, a_p), read(&before, base, b_p));
-                let want = x.iter().zip(&y).fold(0i32, |s, (&u, &v)| s.wrapping_add(u as i32 * v as i32));
+                let (x, y): (Vec<i8>, Vec<i8>) =
+                    (read(&before, base, a_p), read(&before, base, b_p));
+                let want = x
+                    .iter()
+                    .zip(&y)
+                    .fold(0i32, |s, (&u, &v)| s.wrapping_add(u as i32 * v as i32));
                 let got: Vec<i32> = read(arena, base, o);
                 assert_eq!(got[0], want);
             }
         }
-        Call::FullyConnected { x, w, bias, scales, per_channel, out, dims, huge_batch, s_in, s_out, zps, act, rounding } => {
-            let (batch, in_dim, out_dim) = (dims.0 as usize % 4, dims.1 as usize % 40, dims.2 as usize % 40);
+        Call::FullyConnected {
+            x,
+            w,
+            bias,
+            scales,
+            per_channel,
+            out,
+            dims,
+            huge_batch,
+            s_in,
+            s_out,
+            zps,
+            act,
+            rounding,
+        } => {
+            let (batch, in_dim, out_dim) = (
+                dims.0 as usize % 4,
+                dims.1 as usize % 40,
+                dims.2 as usize % 40,
+            );
             // Huge: any non-empty layer needs more than PTRDIFF_MAX bytes.
-            let batch = if huge_batch { isize::MAX as usize + 1 + batch } else { batch };
+            let batch = if huge_batch {
+                isize::MAX as usize + 1 + batch
+            } else {
+                batch
+            };
             let n_scales = if per_channel { out_dim } else { 1 };
-            let spec = |off: u16, len: usize| BufSpec { offset: off, len: Len::Elems(len.min(u16::MAX as usize) as u16) };
+            let spec = |off: u16, len: usize| BufSpec {
+                offset: off,
+                len: Len::Elems(len.min(u16::MAX as usize) as u16),
+            };
             let x_p = place(base, spec(x, batch.saturating_mul(in_dim)), 1, 1);
             let w_p = place(base, spec(w, out_dim * in_dim), 1, 1);
             let b_p = bias.map(|b| place(base, spec(b, out_dim), 4, 4));
@@ -324,15 +456,32 @@ fuzz_target!(|inp: Input| {
                 || overlaps(y, s_p.bytes(4))
                 || b_p.is_some_and(|b| overlaps(y, b.bytes(4)));
             if ok {
-                assert!(!overlap && !x_p.bad && !w_p.bad && !s_p.bad && !y_p.bad && !b_p.is_some_and(|b| b.bad));
+                assert!(
+                    !overlap
+                        && !x_p.bad
+                        && !w_p.bad
+                        && !s_p.bad
+                        && !y_p.bad
+                        && !b_p.is_some_and(|b| b.bad)
+                );
             }
             check_untouched(&before, arena, base, &if ok { vec![y] } else { vec![] });
             if ok && !huge_batch && out_dim > 0 {
-                let (xs, ws): (Vec<i8>, Vec<i8>) = (read(&before, base, x_p), read(&before, base, w_p));
+                let (xs, ws): (Vec<i8>, Vec<i8>) =
+                    (read(&before, base, x_p), read(&before, base, w_p));
                 let ss: Vec<f32> = read(&before, base, s_p);
                 let bs: Option<Vec<i32>> = b_p.map(|b| read(&before, base, b));
-                let activation = [Activation::None, Activation::Relu, Activation::Relu6, Activation::ReluN1To1][act as usize];
-                let requant = [RequantMode::Double, RequantMode::Single, RequantMode::Float32][rounding as usize];
+                let activation = [
+                    Activation::None,
+                    Activation::Relu,
+                    Activation::Relu6,
+                    Activation::ReluN1To1,
+                ][act as usize];
+                let requant = [
+                    RequantMode::Double,
+                    RequantMode::Single,
+                    RequantMode::Float32,
+                ][rounding as usize];
                 // The C call succeeded, so every parameter is valid.
                 let q = Quantization {
                     input: Quantizer::new(s_in, zps.0).unwrap(),
@@ -341,7 +490,8 @@ fuzz_target!(|inp: Input| {
                     activation,
                 };
                 let mut ch = vec![Channel::default(); out_dim];
-                let fc = FullyConnected::new(&ws, in_dim, bs.as_deref(), &q, requant, &mut ch).unwrap();
+                let fc =
+                    FullyConnected::new(&ws, in_dim, bs.as_deref(), &q, requant, &mut ch).unwrap();
                 let mut want = vec![0i8; batch * out_dim];
                 fc.run(&xs, batch, &mut want).unwrap();
                 let got: Vec<i8> = read(arena, base, y_p);

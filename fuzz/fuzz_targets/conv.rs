@@ -9,8 +9,8 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use qkit::layer::{
     Activation, AveragePool2D, Channel, Conv2D, Conv2D16x8, Conv2DShape, DepthwiseConv2D,
-    DepthwiseConv2D16x8, DepthwiseConv2DShape, Logistic, MaxPool2D, Padding, Pool2DShape,
-    FilterQuantizer, Quantization, RequantMode, Softmax, Softmax16, TableMode, Tanh, Logistic16, Tanh16,
+    DepthwiseConv2D16x8, DepthwiseConv2DShape, FilterQuantizer, Logistic, Logistic16, MaxPool2D,
+    Padding, Pool2DShape, Quantization, RequantMode, Softmax, Softmax16, TableMode, Tanh, Tanh16,
 };
 use qkit::quant::Quantizer;
 use qkit::requant::{
@@ -41,7 +41,11 @@ struct Input {
 }
 
 fn take<T: Copy>(v: &[T], n: usize) -> Vec<T> {
-    if v.is_empty() { Vec::new() } else { v.iter().copied().cycle().take(n).collect() }
+    if v.is_empty() {
+        Vec::new()
+    } else {
+        v.iter().copied().cycle().take(n).collect()
+    }
 }
 
 fuzz_target!(|f: Input| {
@@ -52,9 +56,22 @@ fuzz_target!(|f: Input| {
     let [dh, dw] = f.dilation.map(|d| d as usize % 3);
     let out_c = f.out_c as usize % 80;
     let batch = f.batch as usize % 3;
-    let padding = if f.valid { Padding::Valid } else { Padding::Same };
-    let mode = [RequantMode::Double, RequantMode::Single, RequantMode::Float32][f.mode as usize % 3];
-    let act = [Activation::None, Activation::Relu, Activation::Relu6, Activation::ReluN1To1][f.act as usize % 4];
+    let padding = if f.valid {
+        Padding::Valid
+    } else {
+        Padding::Same
+    };
+    let mode = [
+        RequantMode::Double,
+        RequantMode::Single,
+        RequantMode::Float32,
+    ][f.mode as usize % 3];
+    let act = [
+        Activation::None,
+        Activation::Relu,
+        Activation::Relu6,
+        Activation::ReluN1To1,
+    ][f.act as usize % 4];
     // Layers built from valid quantizers only; invalid raw parameters are
     // the quantizers' errors (fuzzed below through the pools and softmax).
     let quants = match (
@@ -65,16 +82,32 @@ fuzz_target!(|f: Input| {
         Quantizer::<i16>::new(f.s_out, f.zp_out),
     ) {
         (Ok(i8in), Ok(i16in), Ok(filter), Ok(i8out), Ok(i16out)) => Some((
-            Quantization { input: i8in, filter, output: i8out, activation: act },
-            Quantization { input: i16in, filter, output: i16out, activation: act },
+            Quantization {
+                input: i8in,
+                filter,
+                output: i8out,
+                activation: act,
+            },
+            Quantization {
+                input: i16in,
+                filter,
+                output: i16out,
+                activation: act,
+            },
         )),
         _ => None,
     };
-    let shape = Conv2DShape::new([h, w, c], [fh, fw, fin]).stride(sh, sw).dilation(dh, dw).padding(padding);
+    let shape = Conv2DShape::new([h, w, c], [fh, fw, fin])
+        .stride(sh, sw)
+        .dilation(dh, dw)
+        .padding(padding);
     let weights = take(&f.data, out_c * fh * fw * fin);
     let x = take(&f.data, batch * h * w * c);
     let x16: Vec<i16> = x.iter().map(|&v| i16::from(v).wrapping_mul(255)).collect();
-    let out_len = shape.output_size().map(|(a, b)| batch * a * b * out_c).unwrap_or(0);
+    let out_len = shape
+        .output_size()
+        .map(|(a, b)| batch * a * b * out_c)
+        .unwrap_or(0);
     let mut scratch = vec![0i8; f.scratch as usize % 4096];
 
     if let Some((q, q16)) = quants {
@@ -105,19 +138,31 @@ fuzz_target!(|f: Input| {
                                             continue;
                                         }
                                         for ci in 0..fin {
-                                            let xv = x[((b * h + iy as usize) * w + ix as usize) * c + g * fin + ci] as i32;
-                                            let wv = weights[((o * fh + ky) * fw + kx) * fin + ci] as i32;
+                                            let xv = x[((b * h + iy as usize) * w + ix as usize)
+                                                * c
+                                                + g * fin
+                                                + ci]
+                                                as i32;
+                                            let wv = weights[((o * fh + ky) * fw + kx) * fin + ci]
+                                                as i32;
                                             acc = acc.wrapping_add(wv * (xv - f.zp_in));
                                         }
                                     }
                                 }
                                 acc = acc.wrapping_add(f.bias.as_ref().map_or(0, |bv| bv[o]));
                                 let s_w = f.s_w[if f.s_w.len() == 1 { 0 } else { o }];
-                                let m = quantize_multiplier(conv_real_multiplier(f.s_in, s_w, f.s_out).unwrap()).unwrap();
-                                let want = multiply_by_quantized_multiplier(acc, m, Rounding::Double)
-                                    .wrapping_add(f.zp_out)
-                                    .clamp(lo, hi);
-                                assert_eq!(y[((b * out_h + oy) * out_w + ox) * out_c + o] as i32, want);
+                                let m = quantize_multiplier(
+                                    conv_real_multiplier(f.s_in, s_w, f.s_out).unwrap(),
+                                )
+                                .unwrap();
+                                let want =
+                                    multiply_by_quantized_multiplier(acc, m, Rounding::Double)
+                                        .wrapping_add(f.zp_out)
+                                        .clamp(lo, hi);
+                                assert_eq!(
+                                    y[((b * out_h + oy) * out_w + ox) * out_c + o] as i32,
+                                    want
+                                );
                             }
                         }
                     }
@@ -125,34 +170,59 @@ fuzz_target!(|f: Input| {
             }
         }
         // CONV_2D 16x8 (both bias types), never panics.
-        let bias64: Option<Vec<i64>> = f.bias.as_ref().map(|b| b.iter().map(|&v| i64::from(v) * 3).collect());
+        let bias64: Option<Vec<i64>> = f
+            .bias
+            .as_ref()
+            .map(|b| b.iter().map(|&v| i64::from(v) * 3).collect());
         let mut ch = vec![Channel::default(); out_c];
         if let Ok(conv) = Conv2D16x8::new(&weights, &shape, bias64.as_deref(), &q16, &mut ch) {
-            let _ = conv.run(&x16, batch, &mut vec![0i16; out_len], &mut vec![0i16; f.scratch as usize % 512]);
+            let _ = conv.run(
+                &x16,
+                batch,
+                &mut vec![0i16; out_len],
+                &mut vec![0i16; f.scratch as usize % 512],
+            );
         }
         let mut ch = vec![Channel::default(); out_c];
-        if let Ok(conv) = Conv2D16x8::new_i32_bias(&weights, &shape, f.bias.as_deref(), &q16, &mut ch) {
+        if let Ok(conv) =
+            Conv2D16x8::new_i32_bias(&weights, &shape, f.bias.as_deref(), &q16, &mut ch)
+        {
             let _ = conv.run(&x16, batch, &mut vec![0i16; out_len], &mut vec![0i16; 64]);
         }
 
         // DEPTHWISE_CONV_2D: fin is the depth multiplier here.
-        let dshape = DepthwiseConv2DShape::new([h, w, c], [fh, fw], fin).stride(sh, sw).dilation(dh, dw).padding(padding);
+        let dshape = DepthwiseConv2DShape::new([h, w, c], [fh, fw], fin)
+            .stride(sh, sw)
+            .dilation(dh, dw)
+            .padding(padding);
         let dout = dshape.output_channels();
         let dweights = take(&f.data, fh * fw * dout);
-        let dlen = dshape.output_size().map(|(a, b)| batch * a * b * dout).unwrap_or(0);
+        let dlen = dshape
+            .output_size()
+            .map(|(a, b)| batch * a * b * dout)
+            .unwrap_or(0);
         let mut ch = vec![Channel::default(); dout];
-        if let Ok(dw) = DepthwiseConv2D::new(&dweights, &dshape, f.bias.as_deref(), &q, mode, &mut ch) {
+        if let Ok(dw) =
+            DepthwiseConv2D::new(&dweights, &dshape, f.bias.as_deref(), &q, mode, &mut ch)
+        {
             let _ = dw.run(&x, batch, &mut vec![0i8; dlen]);
         }
         let mut ch = vec![Channel::default(); dout];
-        if let Ok(dw) = DepthwiseConv2D16x8::new(&dweights, &dshape, bias64.as_deref(), &q16, &mut ch) {
+        if let Ok(dw) =
+            DepthwiseConv2D16x8::new(&dweights, &dshape, bias64.as_deref(), &q16, &mut ch)
+        {
             let _ = dw.run(&x16, batch, &mut vec![0i16; dlen]);
         }
     }
 
     // Pools, int8 and int16.
-    let pshape = Pool2DShape::new([h, w, c], [fh, fw]).stride(sh, sw).padding(padding);
-    let plen = pshape.output_size().map(|(a, b)| batch * a * b * c).unwrap_or(0);
+    let pshape = Pool2DShape::new([h, w, c], [fh, fw])
+        .stride(sh, sw)
+        .padding(padding);
+    let plen = pshape
+        .output_size()
+        .map(|(a, b)| batch * a * b * c)
+        .unwrap_or(0);
     if let Ok(q8) = Quantizer::<i8>::new(f.s_out, f.zp_out) {
         if let Ok(p) = AveragePool2D::new(&pshape, q8, act) {
             let _ = p.run(&x, batch, &mut vec![0i8; plen]);

@@ -14,7 +14,9 @@ use qkit::ops::{
     mul_i16, requantize_tensor,
 };
 use qkit::quant::Quantizer;
-use qkit::requant::{QuantizedMultiplier, Rounding, quantize_multiplier, requantize_real_multiplier};
+use qkit::requant::{
+    QuantizedMultiplier, Rounding, quantize_multiplier, requantize_real_multiplier,
+};
 use qkit::{Error, QInt};
 
 #[derive(Debug, Arbitrary)]
@@ -44,7 +46,13 @@ fn exact(x: i128, m: QuantizedMultiplier, r: Rounding) -> i128 {
             let p = ((x << left) * q + (1 << 30)) >> 31;
             let d = 1i128 << right;
             let mag = (p.abs() + d / 2) / d;
-            if d == 1 { p } else if p < 0 { -mag } else { mag }
+            if d == 1 {
+                p
+            } else if p < 0 {
+                -mag
+            } else {
+                mag
+            }
         }
         Rounding::Single => {
             let t = 31 - m.shift;
@@ -57,14 +65,19 @@ fn exact(x: i128, m: QuantizedMultiplier, r: Rounding) -> i128 {
 /// and from i32 storage (any zero point) the output is the exact reference.
 fn requantize_wide<O: QInt>(inp: &Input, r: Rounding) {
     let [s0, _, s2] = inp.scales;
-    let (Ok(qi), Ok(qo)) = (Quantizer::<i32>::new(s0, inp.zp32), Quantizer::<O>::new(s2, inp.zps[2])) else {
+    let (Ok(qi), Ok(qo)) = (
+        Quantizer::<i32>::new(s0, inp.zp32),
+        Quantizer::<O>::new(s2, inp.zps[2]),
+    ) else {
         return;
     };
     let m = requantize_real_multiplier(s0, s2).and_then(quantize_multiplier);
     let p = RequantizeParams::<i32, O>::new(qi, qo);
     match (&p, m) {
         (Ok(_), Ok(m)) => assert!(m.shift <= 30),
-        (Err(Error::ShiftOutOfRange { shift, .. }), Ok(m)) => assert!(*shift == m.shift && m.shift > 30),
+        (Err(Error::ShiftOutOfRange { shift, .. }), Ok(m)) => {
+            assert!(*shift == m.shift && m.shift > 30)
+        }
         (Err(_), Err(_)) => {}
         (p, m) => panic!("{p:?} vs {m:?}"),
     }
@@ -76,7 +89,13 @@ fn requantize_wide<O: QInt>(inp: &Input, r: Rounding) {
     for (&v, o) in x.iter().zip(&y) {
         let want = exact(v as i128 - inp.zp32 as i128, p.multiplier(), r) + qo.zero_point() as i128;
         let want = want.clamp(O::MIN as i128, O::MAX as i128) as i32;
-        assert_eq!(o.to_i32(), want, "x {v}, zp {}, m {:?}", inp.zp32, p.multiplier());
+        assert_eq!(
+            o.to_i32(),
+            want,
+            "x {v}, zp {}, m {:?}",
+            inp.zp32,
+            p.multiplier()
+        );
     }
 }
 

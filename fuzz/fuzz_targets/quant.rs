@@ -46,15 +46,18 @@ fn reference(x: f32, scale: f32, zp: i32, qmin: i32, qmax: i32, round: Round) ->
 
 /// The code range the input asks for.
 fn code_range(inp: &Input) -> CodeRange {
-    if inp.narrow { CodeRange::Narrow } else { CodeRange::Full }
+    if inp.narrow {
+        CodeRange::Narrow
+    } else {
+        CodeRange::Full
+    }
 }
 
 fn per_tensor<Q: QInt>(inp: &Input, round: Round) {
     let q = Quantizer::<Q>::with_code_range(inp.scale, inp.zero_point, code_range(inp));
     let qmin = Q::MIN + inp.narrow as i32;
-    let valid = inp.scale.is_finite()
-        && inp.scale > 0.0
-        && (qmin..=Q::MAX).contains(&inp.zero_point);
+    let valid =
+        inp.scale.is_finite() && inp.scale > 0.0 && (qmin..=Q::MAX).contains(&inp.zero_point);
     assert_eq!(q.is_ok(), valid);
     let Ok(q) = q else { return };
     let mut out = vec![Q::saturating_from_i32(0); inp.x.len()];
@@ -67,13 +70,22 @@ fn per_tensor<Q: QInt>(inp: &Input, round: Round) {
         assert_eq!(q.quantize(x, round), out[i]);
         assert_eq!(back[i].to_bits(), q.dequantize(out[i]).to_bits());
     }
-    assert!(q.quantize_slice(&inp.x, &mut vec![Q::saturating_from_i32(0); inp.x.len() + 1], round).is_err());
+    assert!(
+        q.quantize_slice(
+            &inp.x,
+            &mut vec![Q::saturating_from_i32(0); inp.x.len() + 1],
+            round
+        )
+        .is_err()
+    );
     let _ = Quantizer::<Q>::from_min_max(inp.min, inp.max, code_range(inp));
     let _ = Quantizer::<Q>::symmetric(inp.max, code_range(inp));
 }
 
 fn packed<N: int4::Nibble>(inp: &Input, round: Round) {
-    let Ok(q) = Quantizer::<N>::new(inp.scale, inp.zero_point) else { return };
+    let Ok(q) = Quantizer::<N>::new(inp.scale, inp.zero_point) else {
+        return;
+    };
     let mut p = vec![0u8; int4::packed_len(inp.x.len())];
     q.quantize_packed(&inp.x, &mut p, round).unwrap();
     for (i, &x) in inp.x.iter().enumerate() {
@@ -87,7 +99,13 @@ fn granular(inp: &Input, round: Round) {
     let axis = inp.axis as isize;
     if let Ok(pc) = PerChannel::<i8>::new(&inp.scales, &inp.zero_points, &dims, axis) {
         assert_eq!(pc.len(), n);
-        let x: Vec<f32> = inp.x.iter().copied().cycle().take(if inp.x.is_empty() { 0 } else { n }).collect();
+        let x: Vec<f32> = inp
+            .x
+            .iter()
+            .copied()
+            .cycle()
+            .take(if inp.x.is_empty() { 0 } else { n })
+            .collect();
         let mut out = vec![0i8; x.len()];
         let r = pc.quantize_slice(&x, &mut out, round);
         assert_eq!(r.is_ok(), x.len() == n);
@@ -96,8 +114,20 @@ fn granular(inp: &Input, round: Round) {
             let _ = pc4.quantize_packed(&x, &mut p, round);
         }
     }
-    if let Ok(pb) = PerBlock::<U4>::new(&inp.scales, &inp.zero_points, &dims, axis, inp.block as usize) {
-        let x: Vec<f32> = inp.x.iter().copied().cycle().take(if inp.x.is_empty() { 0 } else { n }).collect();
+    if let Ok(pb) = PerBlock::<U4>::new(
+        &inp.scales,
+        &inp.zero_points,
+        &dims,
+        axis,
+        inp.block as usize,
+    ) {
+        let x: Vec<f32> = inp
+            .x
+            .iter()
+            .copied()
+            .cycle()
+            .take(if inp.x.is_empty() { 0 } else { n })
+            .collect();
         let mut out = vec![U4::ZERO; x.len()];
         let r = pb.quantize_slice(&x, &mut out, round);
         assert_eq!(r.is_ok(), x.len() == n);
@@ -146,7 +176,11 @@ fn parameter_rules<Q: QInt>(inp: &Input) {
 }
 
 fuzz_target!(|inp: Input| {
-    let round = if inp.ties_even { Round::HalfToEven } else { Round::HalfAwayFromZero };
+    let round = if inp.ties_even {
+        Round::HalfToEven
+    } else {
+        Round::HalfAwayFromZero
+    };
     per_tensor::<i8>(&inp, round);
     per_tensor::<u8>(&inp, round);
     per_tensor::<i16>(&inp, round);
@@ -163,7 +197,10 @@ fuzz_target!(|inp: Input| {
     parameter_rules::<i16>(&inp);
     match Quantizer::<u8>::dynamic(&inp.x) {
         Ok(q) => assert!(q.scale().is_finite() && q.scale() >= f32::MIN_POSITIVE),
-        Err(e) => assert!(inp.x.is_empty() || inp.x.iter().any(|v| !v.is_finite()), "{e:?}"),
+        Err(e) => assert!(
+            inp.x.is_empty() || inp.x.iter().any(|v| !v.is_finite()),
+            "{e:?}"
+        ),
     }
     let mut b8 = vec![BlockQ8_0::ZERO; inp.x.len() / 32];
     let mut b4 = vec![BlockQ4_0::ZERO; inp.x.len() / 32];

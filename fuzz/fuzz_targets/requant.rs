@@ -123,7 +123,10 @@ fuzz_target!(|input: Input| {
     }
     let _ = rounding_divide_by_pot(a, e);
     if (0..=62).contains(&e) {
-        assert_eq!(rounding_right_shift_ties_up(a, e) as i128, rhu(a as i128, e as u32));
+        assert_eq!(
+            rounding_right_shift_ties_up(a, e) as i128,
+            rhu(a as i128, e as u32)
+        );
     }
     let m = QuantizedMultiplier {
         multiplier: b,
@@ -154,7 +157,13 @@ fuzz_target!(|input: Input| {
             } else {
                 (sh as i32).rem_euclid(62) - 31
             };
-            (QuantizedMultiplier { multiplier: q, shift }, f)
+            (
+                QuantizedMultiplier {
+                    multiplier: q,
+                    shift,
+                },
+                f,
+            )
         })
         .collect();
     if ms.is_empty() {

@@ -34,7 +34,13 @@ struct Input {
 
 fuzz_target!(|inp: Input| {
     let x = &inp.x[..inp.x.len().min(256)];
-    let gy: Vec<f32> = inp.y.iter().copied().cycle().take(if inp.y.is_empty() { 0 } else { x.len() }).collect();
+    let gy: Vec<f32> = inp
+        .y
+        .iter()
+        .copied()
+        .cycle()
+        .take(if inp.y.is_empty() { 0 } else { x.len() })
+        .collect();
     let n = x.len();
     let mut out = vec![0.0f32; n];
     let mut g = vec![0.0f32; n];
@@ -63,13 +69,20 @@ fuzz_target!(|inp: Input| {
                 assert!(!o.is_nan(), "fake_quant({v}) = {o}");
                 // One f32 rounding of the code times the scale.
                 let slack = (lo.abs().max(hi.abs())) * 1e-6 + 1e-30;
-                assert!(o as f64 >= lo - slack && o as f64 <= hi + slack, "{o} outside [{lo}, {hi}]");
+                assert!(
+                    o as f64 >= lo - slack && o as f64 <= hi + slack,
+                    "{o} outside [{lo}, {hi}]"
+                );
             }
         }
     } else {
         assert!(out.iter().all(|&o| o == 0.0), "written on error");
     }
-    let conv = if inp.rounded { SteRange::RoundedCode } else { SteRange::Input };
+    let conv = if inp.rounded {
+        SteRange::RoundedCode
+    } else {
+        SteRange::Input
+    };
     let r = fake_quant_backward(&fq, conv, x, &gy, &mut g);
     if !valid {
         assert!(r.is_err());
@@ -81,9 +94,15 @@ fuzz_target!(|inp: Input| {
     }
 
     // LSQ: constructors reject bit widths outside their domain, uses check the fields.
-    assert_eq!(Lsq::unsigned(inp.bits).is_ok(), (1..=24).contains(&inp.bits));
+    assert_eq!(
+        Lsq::unsigned(inp.bits).is_ok(),
+        (1..=24).contains(&inp.bits)
+    );
     assert_eq!(Lsq::signed(inp.bits).is_ok(), (2..=24).contains(&inp.bits));
-    let q = Lsq { q_n: inp.q_n, q_p: inp.q_p };
+    let q = Lsq {
+        q_n: inp.q_n,
+        q_p: inp.q_p,
+    };
     let q_ok = q.check().is_ok();
     let s_ok = inp.scale.is_finite() && inp.scale > 0.0;
     let r = lsq_forward(x, inp.scale, q, &mut out);
@@ -94,7 +113,10 @@ fuzz_target!(|inp: Input| {
             if v.is_finite() && fits {
                 let c = o as f64 / inp.scale as f64;
                 let tol = 1e-3 + 1e-6 * q.q_n.max(q.q_p) as f64;
-                assert!(c >= -(q.q_n as f64) - tol && c <= q.q_p as f64 + tol, "code {c}");
+                assert!(
+                    c >= -(q.q_n as f64) - tol && c <= q.q_p as f64 + tol,
+                    "code {c}"
+                );
             }
         }
     }
@@ -102,7 +124,11 @@ fuzz_target!(|inp: Input| {
         assert!(q_ok && s_ok && inp.g.is_finite());
         let _ = ds;
     }
-    if let Ok(q) = if inp.signed { Lsq::signed(inp.bits) } else { Lsq::unsigned(inp.bits) } {
+    if let Ok(q) = if inp.signed {
+        Lsq::signed(inp.bits)
+    } else {
+        Lsq::unsigned(inp.bits)
+    } {
         assert!(q.check().is_ok());
         if let Ok(s) = q.init_step(x) {
             assert!(s.is_finite() && s > 0.0);

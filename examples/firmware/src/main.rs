@@ -21,7 +21,9 @@ mod model;
 use core::panic::PanicInfo;
 
 use qkit::Q15;
-use qkit::layer::{Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode};
+use qkit::layer::{
+    Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode,
+};
 use qkit::quant::Quantizer;
 
 // The C runtime provides `_start` (which calls `main`), `write` and mem*.

@@ -194,7 +194,9 @@ fn bench() -> bool {
 /// the best prototype GEMV of this CPU + the NEON output stage on the
 /// channels qkit's constructor filled. Returns whether the outputs agree.
 fn fc(rows: usize, cols: usize, w: &[i8], x: &[i8]) -> bool {
-    use qkit::layer::{Activation, Channel, FullyConnected, FilterQuantizer, Quantization, RequantMode};
+    use qkit::layer::{
+        Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode,
+    };
     use qkit::quant::Quantizer;
     let bias: Vec<i32> = (0..rows as i32)
         .map(|i| (i * 7919 % 20000) - 10000)
@@ -206,7 +208,8 @@ fn fc(rows: usize, cols: usize, w: &[i8], x: &[i8]) -> bool {
         activation: Activation::Relu6,
     };
     let mut chans = vec![Channel::default(); rows];
-    let fc = FullyConnected::new(w, cols, Some(&bias), &q, RequantMode::Double, &mut chans).unwrap();
+    let fc =
+        FullyConnected::new(w, cols, Some(&bias), &q, RequantMode::Double, &mut chans).unwrap();
     let range = fc.activation_range();
     let (mut want, mut got, mut acc) = (vec![0i8; rows], vec![0i8; rows], vec![0i32; rows]);
     measure("qkit FullyConnected::run", rows, cols, || {

@@ -23,7 +23,9 @@ use cortex_m::singleton;
 use cortex_m_rt::entry;
 use cortex_m_semihosting::hprintln;
 use qemu::{Checks, Rng, systick, systick_start};
-use qkit::layer::{Activation, Channel, FullyConnected, FilterQuantizer, Quantization, RequantMode};
+use qkit::layer::{
+    Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode,
+};
 use qkit::quant::Quantizer;
 
 /// SysTick ticks elapsed while running `f` (keep runs below 2^24 ticks).
@@ -155,8 +157,8 @@ fn main() -> ! {
         };
         let mut chans = [Channel::default(); 128];
         let chans = &mut chans[..rows];
-        let fc =
-            FullyConnected::new(w, cols, Some(&bias[..rows]), &q, RequantMode::Double, chans).unwrap();
+        let fc = FullyConnected::new(w, cols, Some(&bias[..rows]), &q, RequantMode::Double, chans)
+            .unwrap();
         let range = fc.activation_range();
         let (mut out_q, mut out_p) = ([0i8; 128], [0i8; 128]);
         let (tq, r) = ticks(|| fc.run(black_box(x), 1, black_box(&mut out_q[..rows])));

@@ -30,7 +30,10 @@ use cortex_m_semihosting::hprintln;
 use qemu::golden::{self, Kind, as_i8, read_le};
 use qemu::{Checks, Rng};
 use qkit::kernel::{self, Isa, Multipliers, NarrowI8, PreparedI4, Scaling};
-use qkit::layer::{Activation, Channel, FullyConnected, FullyConnected16x8, FilterQuantizer, Quantization, RequantMode};
+use qkit::layer::{
+    Activation, Channel, FilterQuantizer, FullyConnected, FullyConnected16x8, Quantization,
+    RequantMode,
+};
 use qkit::quant::Quantizer;
 use qkit::requant::QuantizedMultiplier;
 
@@ -321,7 +324,11 @@ fn output_stage(t: &mut Checks, rng: &mut Rng) {
             } else {
                 Multipliers::PerTensor(random_multiplier(rng))
             };
-            let scaling = if single { Scaling::Single(m) } else { Scaling::Double(m) };
+            let scaling = if single {
+                Scaling::Single(m)
+            } else {
+                Scaling::Double(m)
+            };
             let zp = rng.range(-128, 127);
             let (lo, hi) = (rng.range(-128, 0), rng.range(0, 127));
             let stage = kernel::OutputStage::new::<i8>(scaling)
@@ -411,7 +418,14 @@ fn golden_fc(t: &mut Checks) {
                 let (x, want) = (as_i8(c.input), as_i8(c.output));
                 let mut out = [0i8; 256];
                 let fc = if c.kind == Kind::Int4 {
-                    FullyConnected::new_i4(c.weights, c.in_dim, bias, &q, RequantMode::Double, channels)
+                    FullyConnected::new_i4(
+                        c.weights,
+                        c.in_dim,
+                        bias,
+                        &q,
+                        RequantMode::Double,
+                        channels,
+                    )
                 } else {
                     FullyConnected::new(
                         as_i8(c.weights),
@@ -533,7 +547,12 @@ fn random_fc(t: &mut Checks, rng: &mut Rng, w: &mut [i8], x: &mut [i8]) {
             }
             let q = Quantization {
                 input: Quantizer::new(s_in, rng.range(-128, 127)).unwrap(),
-                filter: FilterQuantizer::symmetric(if per_channel { &scales[..rows] } else { &scales[..1] }).unwrap(),
+                filter: FilterQuantizer::symmetric(if per_channel {
+                    &scales[..rows]
+                } else {
+                    &scales[..1]
+                })
+                .unwrap(),
                 output: Quantizer::new(s_out, rng.range(-128, 127)).unwrap(),
                 activation: activation(rep as u8),
             };
