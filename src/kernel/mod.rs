@@ -313,7 +313,7 @@ impl Isa {
     /// This instruction set's kernels, or `Err(InvalidParameter)` if it
     /// cannot run here.
     #[inline]
-    fn table(self) -> Result<&'static Kernels, Error> {
+    pub(crate) fn table(self) -> Result<&'static Kernels, Error> {
         self.kernels().ok_or(Error::InvalidParameter(
             "instruction set not available on this CPU",
         ))

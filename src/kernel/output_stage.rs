@@ -744,10 +744,7 @@ impl Isa {
         out: &mut [T],
     ) -> Result<(), Error> {
         let job = Job::slice::<T>(acc, bias, stage, out.len())?;
-        let kernels = self.kernels().ok_or(Error::InvalidParameter(
-            "instruction set not available on this CPU",
-        ))?;
-        T::entry(kernels)(&job, out);
+        T::entry(self.table()?)(&job, out);
         Ok(())
     }
 }
