@@ -32,6 +32,10 @@
 //! | `Sse2` (x86_64 baseline) | unpack + `pmaddwd` | same as full range | generic | generic |
 //! | `Avx2` | `vpmovsxbw` + `vpmaddwd` | sign trick | nibble unpack + `vpmaddubsw` | generic |
 //! | `Avx512Vnni` | `vpdpbusd` on `w + 128`, bias removed exactly | same as full range | nibbles + `vpdpbusd` | generic |
+//! | `Dsp` (Cortex-M) | `SXTB16` + `SMLAD`, 4 rows per pass | same as full range | GEMV: nibbles masked into int16 pairs + `SMLAD`, 2 rows per pass | generic |
+//! | `Mve` (Cortex-M55/M85) | `VMLADAVA.S8`, 4 rows per pass | same as full range | generic (vectorised by the compiler) | generic |
+//! | `Neon` (AArch64) | `SMULL` + `SMULL2` + 2 `SADALP` | `SMULL` + `SMLAL2` + 1 `SADALP` | generic | generic |
+//! | `NeonDotprod` | `SDOT` | same as full range | generic | generic |
 //!
 //! AVX2 and AVX-512 VNNI are detected at run time even without `std` (see
 //! `x86/mod.rs`: `cpuid` + `xgetbv`, the same check `std` makes), so a
@@ -90,7 +94,7 @@ mod arm;
     all(target_arch = "arm", target_feature = "dsp"),
     target_arch = "aarch64"
 ))]
-// Arm uses only the int8 drivers (and Cortex-M no table macro) so far.
+// Cortex-M uses no table macro (its features are fixed at build time).
 #[cfg_attr(
     not(target_arch = "x86_64"),
     allow(dead_code, unused_imports, unused_macros)

@@ -15,6 +15,12 @@
 //! (one MAC per multiply), so the two instructions are `asm!`, each a pure,
 //! register-only operation the compiler schedules freely.
 //!
+//! The int4 GEMV ([`gemv_i4_i8`]) masks nibbles into int16 pairs (no sign
+//! extension) against a permuted copy of the activations, 2 rows per pass;
+//! int4 dots and row sums stay portable (a single row has nothing to share
+//! the permutation with, and the shared driver's DSP form measured slower
+//! than the portable loop there).
+//!
 //! Dots, row sums and the GEMM with several activation rows run the shared
 //! drivers (`simd/dot.rs`, `simd/gemm.rs`) over [`Dsp`]'s `Mac`: a 4-byte
 //! block in one register, one `i32` per output. The GEMV (one activation
@@ -44,6 +50,7 @@ pub(super) static KERNELS: Kernels = Kernels {
     gemm_i8,
     gemm_i8_narrow: gemm_i8,
     row_sums_i8: |w, cols, out| dot::row_sums(Dsp, w, cols, out),
+    gemv_i4_i8,
     ..GENERIC
 };
 
@@ -55,6 +62,149 @@ fn gemm_i8(w: &[i8], x: &[i8], cols: usize, out: &mut [i32]) {
     } else {
         gemm::gemm::<_, 4, 2, 2>(Dsp, w, cols, x, cols, out);
     }
+}
+
+/// Activations per chunk of the int4 GEMV's permuted copy: 64 words
+/// (256 bytes) of stack.
+const I4_CHUNK: usize = 128;
+
+/// GEMV over TFLite-packed int4 (`out.len()` rows of `x.len()`; weight
+/// `2k` of a row in the low nibble of byte `k`).
+///
+/// A word of 8 nibbles `n7 … n0` becomes four int16 pairs with one mask
+/// each and no sign extension: `n ^ 8 = w + 8` is in `[0, 15]`, so
+/// `(u >> s) & 0x000F_000F` for `s = 0, 8, 4, 12` gives `(w0, w4)`,
+/// `(w2, w6)`, `(w1, w5)`, `(w3, w7)`, each plus 8; `8·Σx` is subtracted
+/// once per call, exactly in wrapping i32. The activations are permuted
+/// once per chunk into the pairs those masks meet ([`permute_i4`], a copy
+/// on the stack), so a pass over 2 weight rows loads each pair word and
+/// needs no `SXTB16` or `PKH`: per 8 MACs a row costs one `LDR`, one `EOR`,
+/// four `AND`s and four `SMLAD`s, plus the shared pair loads (about 1.8
+/// instructions per MAC measured under QEMU; the portable loop, one nibble
+/// at a time, 4.4). `(w + 8)·x` is at most `15·128` in magnitude, far
+/// inside `SMLAD`'s int16 operands. Two rows per pass is what fits the registers beside
+/// the walking pointers (the shared driver's 4-row tile spills: 2.8).
+/// Rows start on a byte only for an even column count; odd counts, and
+/// rows shorter than a step and single rows (nothing to share the
+/// permutation with), run the portable loop.
+fn gemv_i4_i8(packed: &[u8], x: &[i8], out: &mut [i32]) {
+    let cols = x.len();
+    if cols % 2 == 1 || cols < 8 || out.len() < 2 {
+        return crate::kernel::generic::gemv_i4_i8(packed, x, out);
+    }
+    let (rows, row_bytes) = (out.len(), cols / 2);
+    let body = cols & !7;
+    // Σ (w + 8)·x over the body, then the tail's exact products.
+    let correction = 8i32.wrapping_mul(crate::kernel::generic::sum_i8(&x[..body]));
+    out.fill(correction.wrapping_neg());
+    let mut pairs = [0u32; I4_CHUNK / 2];
+    for c0 in (0..body).step_by(I4_CHUNK) {
+        let n = (body - c0).min(I4_CHUNK);
+        let pairs = &mut pairs[..n / 2];
+        permute_i4(&x[c0..c0 + n], pairs);
+        let w = &packed[c0 / 2..];
+        let mut two = out.chunks_exact_mut(2);
+        for (r, o) in (&mut two).enumerate() {
+            let [s0, s1] = rows2_i4(&w[2 * r * row_bytes..], row_bytes, pairs);
+            o[0] = o[0].wrapping_add(s0);
+            o[1] = o[1].wrapping_add(s1);
+        }
+        if let [o] = two.into_remainder() {
+            let last = &w[(rows - 1) * row_bytes..];
+            // The last row paired with itself: one pass, the same sums.
+            let [s, _] = rows2_i4(last, 0, pairs);
+            *o = o.wrapping_add(s);
+        }
+    }
+    for (r, o) in out.iter_mut().enumerate() {
+        for k in body..cols {
+            let b = packed[r * row_bytes + k / 2];
+            let w = if k % 2 == 0 {
+                ((b << 4) as i8) >> 4
+            } else {
+                (b as i8) >> 4
+            };
+            *o = o.wrapping_add(i32::from(w) * i32::from(x[k]));
+        }
+    }
+}
+
+/// The activation pairs [`rows2_i4`]'s weight masks meet: per 8
+/// activations, `(x0, x4)`, `(x2, x6)`, `(x1, x5)`, `(x3, x7)` as int16
+/// pairs (`x.len()` is `2·pairs.len()`, a multiple of 8). `SXTB16` of the
+/// two words gives `(x0, x2)`, `(x4, x6)` and, with `ROR #8`, `(x1, x3)`,
+/// `(x5, x7)`; two halfword packs (`PKHBT` / `PKHTB`) regroup each couple.
+fn permute_i4(x: &[i8], pairs: &mut [u32]) {
+    let (blocks, _) = x.as_chunks::<8>();
+    for (b, p) in blocks.iter().zip(pairs.as_chunks_mut::<4>().0) {
+        let lo = widen(u32::from_le_bytes([
+            b[0] as u8, b[1] as u8, b[2] as u8, b[3] as u8,
+        ]));
+        let hi = widen(u32::from_le_bytes([
+            b[4] as u8, b[5] as u8, b[6] as u8, b[7] as u8,
+        ]));
+        *p = [
+            pack_lo(lo.even, hi.even),
+            pack_hi(lo.even, hi.even),
+            pack_lo(lo.odd, hi.odd),
+            pack_hi(lo.odd, hi.odd),
+        ];
+    }
+}
+
+/// `(a.lo, b.lo)`: the low halfwords of two words in one (`PKHBT`).
+#[inline(always)]
+fn pack_lo(a: u32, b: u32) -> u32 {
+    (a & 0xFFFF) | (b << 16)
+}
+
+/// `(a.hi, b.hi)`: the high halfwords of two words in one (`PKHTB`).
+#[inline(always)]
+fn pack_hi(a: u32, b: u32) -> u32 {
+    (a >> 16) | (b & 0xFFFF_0000)
+}
+
+/// `Σ (w[r][k] + 8)·x[k]` for the rows at `w` and `w + stride` (int4,
+/// packed), `x` given as [`permute_i4`]'s pairs: 8 columns per step.
+///
+/// Register budget: 2 accumulators, the row pointer, the stride, the pair
+/// pointer and its end, the two rows' weight words, one pair, the mask and
+/// one temporary: 11 of the 13.
+#[inline(never)]
+fn rows2_i4(w: &[u8], stride: usize, pairs: &[u32]) -> [i32; 2] {
+    const PAIR: u32 = 0x000F_000F;
+    let (mut a0, mut a1) = (0i32, 0i32);
+    // Each step reads 4 weight bytes per row and 4 pair words.
+    if !pairs.len().is_multiple_of(4) || w.len() < stride + pairs.len() {
+        return [0; 2];
+    }
+    let mut p = w.as_ptr().cast::<i8>();
+    let mut xp = pairs.as_ptr().cast::<i8>();
+    let end = pairs.as_ptr_range().end.cast::<i8>();
+    // Two steps per iteration while two remain: the loop test is paid once
+    // per 32 MACs.
+    let end2 = pairs[..pairs.len() & !7].as_ptr_range().end.cast::<i8>();
+    // SAFETY (every load in `step`): checked above: `pairs.len() / 4`
+    // steps, each reading 4 bytes at `p` (row 0) and at `p + stride` (row
+    // 1), `w` holding `stride + pairs.len()` bytes, and 16 bytes (4 words)
+    // at `xp`, which stops at the end of `pairs`.
+    let mut step = |p: &mut *const i8, xp: &mut *const i8| unsafe {
+        let u1 = load4_at(*p, stride) ^ 0x8888_8888;
+        let u0 = load4_post(p) ^ 0x8888_8888;
+        for shift in [0, 8, 4, 12] {
+            let x = load4_post(xp);
+            a0 = smlad((u0 >> shift) & PAIR, x, a0);
+            a1 = smlad((u1 >> shift) & PAIR, x, a1);
+        }
+    };
+    while xp != end2 {
+        step(&mut p, &mut xp);
+        step(&mut p, &mut xp);
+    }
+    if xp != end {
+        step(&mut p, &mut xp);
+    }
+    [a0, a1]
 }
 
 /// `SXTB16 v`: bytes 0 and 2 sign-extended to two int16 lanes.

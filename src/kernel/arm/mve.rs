@@ -24,7 +24,7 @@
 //! every other mode, and `u8` / `i16` outputs, run the portable code.
 //!
 //! Every entry not listed comes from the DSP table (every Helium core has
-//! the DSP extension): row sums, int4, the GEMM with several activation
+//! the DSP extension): row sums, int4 dots, the GEMM with several activation
 //! rows is a GEMV per activation row here.
 
 use core::arch::asm;
@@ -45,6 +45,9 @@ pub(super) static KERNELS: Kernels = Kernels {
     gemm_i8,
     gemm_i8_narrow: gemm_i8,
     requantize_i8,
+    // The compiler vectorises the portable int4 loop with Helium (0.41-0.54
+    // instructions per MAC under QEMU), 4-5 times fewer than the DSP one.
+    gemv_i4_i8: crate::kernel::dispatch::GENERIC.gemv_i4_i8,
     ..super::dsp::KERNELS
 };
 

@@ -23,6 +23,7 @@ use cortex_m::singleton;
 use cortex_m_rt::entry;
 use cortex_m_semihosting::hprintln;
 use qemu::{Checks, Rng, systick, systick_start};
+use qkit::kernel::Isa;
 use qkit::layer::{
     Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode,
 };
@@ -120,6 +121,28 @@ fn main() -> ! {
         q == Ok(spec) && p == spec,
         format_args!("dot 1024: qkit {q:?} prototype {p} spec {spec}"),
     );
+
+    // int4 GEMV (TFLite-packed weights): this core's path beside the
+    // portable one, same data.
+    let packed = singleton!(: [u8; 128 * 512 / 2] = [0; 128 * 512 / 2]).unwrap();
+    for v in packed.iter_mut() {
+        *v = rng.next_u32() as u8;
+    }
+    for (rows, cols) in SHAPES {
+        let (p, x) = (&packed[..rows * cols / 2], &x[..cols]);
+        let isa = Isa::detect();
+        let (tg, _) = ticks(|| {
+            Isa::Generic.gemv_i4_i8(black_box(p), black_box(x), black_box(&mut want[..rows]))
+        });
+        let (tq, r) =
+            ticks(|| isa.gemv_i4_i8(black_box(p), black_box(x), black_box(&mut acc[..rows])));
+        t.check(
+            r.is_ok() && acc[..rows] == want[..rows],
+            format_args!("gemv_i4_i8 {rows}x{cols}: {isa:?} == Generic"),
+        );
+        clock.report("qkit kernel::gemv_i4_i8", rows, cols, tq);
+        clock.report("qkit Isa::Generic.gemv_i4_i8", rows, cols, tg);
+    }
 
     for (rows, cols) in SHAPES {
         let (w, x) = (&w[..rows * cols], &x[..cols]);

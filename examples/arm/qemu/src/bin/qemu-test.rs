@@ -187,6 +187,10 @@ fn kernel_paths(
             let ok = isa.gemv_i4_prepared(&p, x, &mut acc[..rows]).is_ok()
                 && (0..rows).all(|r| acc[r] == spec_dot_i4(&pbuf, r * n, x));
             t.check(ok, format_args!("{isa:?} gemv_i4_prepared {rows}x{n}"));
+            let ok = isa.row_sums_i4(&pbuf[..nb], n, &mut acc[..rows]).is_ok()
+                && (n == 0
+                    || (0..rows).all(|r| acc[r] == (0..n).map(|k| nibble(&pbuf, r * n + k)).sum()));
+            t.check(ok, format_args!("{isa:?} row_sums_i4 {rows}x{n}"));
             // 16x8 GEMV, sums
             let w = &wbuf[off..off + rows * n];
             let ok = kernel::gemv_i16_i8(w, &x16[..n], &mut acc64[..rows]).is_ok()
@@ -206,6 +210,40 @@ fn kernel_paths(
                 kernel::sum_i8(x) == x.iter().map(|&v| i32::from(v)).sum::<i32>(),
                 format_args!("sum_i8 n={n}"),
             );
+        }
+        // int4 at the ends of both ranges: every weight -8 or 7 against
+        // every activation -128 or 127, lengths around the kernels' blocks.
+        for (wbyte, xv) in [
+            (0x88u8, -128i8),
+            (0x88, 127),
+            (0x77, -128),
+            (0x78, 127),
+            (0x87, -128),
+        ] {
+            for n in [1usize, 2, 7, 8, 9, 15, 16, 17, 63, 64, 65, 255, 256, 300] {
+                let rows = 5;
+                let nb = (rows * n).div_ceil(2);
+                pbuf[..nb].fill(wbyte);
+                let x = &mut xbuf[..n];
+                x.fill(xv);
+                let x = &xbuf[..n];
+                let ok = isa.gemv_i4_i8(&pbuf[..nb], x, &mut acc[..rows]).is_ok()
+                    && (0..rows).all(|r| acc[r] == spec_dot_i4(&pbuf, r * n, x));
+                t.check(
+                    ok,
+                    format_args!("{isa:?} gemv_i4_i8 extreme {wbyte:#x} {xv} {rows}x{n}"),
+                );
+                t.check(
+                    isa.dot_i4_i8(&pbuf[..n.div_ceil(2)], x) == Ok(spec_dot_i4(&pbuf, 0, x)),
+                    format_args!("{isa:?} dot_i4_i8 extreme {wbyte:#x} {xv} n={n}"),
+                );
+                let ok = isa.row_sums_i4(&pbuf[..nb], n, &mut acc[..rows]).is_ok()
+                    && (0..rows).all(|r| acc[r] == (0..n).map(|k| nibble(&pbuf, r * n + k)).sum());
+                t.check(
+                    ok,
+                    format_args!("{isa:?} row_sums_i4 extreme {wbyte:#x} {rows}x{n}"),
+                );
+            }
         }
         n_checks = t.passed + t.failed - n_checks;
         hprintln!(
