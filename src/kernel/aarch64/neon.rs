@@ -8,8 +8,10 @@
 
 use core::arch::aarch64::*;
 
+use super::requant;
 use crate::kernel::Isa;
 use crate::kernel::dispatch::Kernels;
+use crate::kernel::output_stage::Job;
 use crate::kernel::simd::{Lanes, Mac, dot, gemm, isa_table};
 
 /// The NEON table (NEON is part of the AArch64 baseline).
@@ -30,6 +32,9 @@ isa_table!(Isa::Neon, "neon", crate::kernel::dispatch::GENERIC, {
     row_sums_i8: |w: &[i8], cols: usize, out: &mut [i32]| {
         dot::row_sums(Full(Neon::new()), w, cols, out)
     }
+    requantize_i8: |job: &Job<'_>, out: &mut [i8]| { requant::run(job, out) }
+    requantize_u8: |job: &Job<'_>, out: &mut [u8]| { requant::run(job, out) }
+    requantize_i16: |job: &Job<'_>, out: &mut [i16]| { requant::run(job, out) }
 });
 
 /// Proof that NEON is enabled, and its four i32 lanes.
