@@ -63,17 +63,19 @@ mod tests {
     use core::ptr::fn_addr_eq;
 
     /// Both AArch64 tables (the `dotprod` one where it runs) and the
-    /// resolved one list a SIMD output stage for every output type, not the
-    /// portable one: the sweeps that hold it equal to the portable code
+    /// resolved one list a SIMD output stage for every output type and SIMD
+    /// int4 kernels, not the portable ones: the sweeps that hold it equal to the portable code
     /// would otherwise pass on the portable code itself. (Only inequality:
     /// one function's address may differ between codegen units.)
     #[test]
-    fn the_tables_list_the_neon_output_stage() {
+    fn the_tables_list_neon_entries() {
         let tables = [kernels(Isa::Neon), kernels(Isa::NeonDotprod), Some(best())];
         for k in tables.into_iter().flatten() {
             assert!(!fn_addr_eq(k.requantize_i8, GENERIC.requantize_i8));
             assert!(!fn_addr_eq(k.requantize_u8, GENERIC.requantize_u8));
             assert!(!fn_addr_eq(k.requantize_i16, GENERIC.requantize_i16));
+            assert!(!fn_addr_eq(k.dot_i4_i8, GENERIC.dot_i4_i8));
+            assert!(!fn_addr_eq(k.gemv_i4_i8, GENERIC.gemv_i4_i8));
         }
     }
 }

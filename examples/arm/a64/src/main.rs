@@ -177,6 +177,18 @@ fn bench() -> bool {
             arm_proto::gemv_i8(wm, xv, &mut want);
             ok &= acc == want;
         }
+        // int4: the int8 weights' bytes read as TFLite-packed nibbles.
+        let packed: Vec<u8> = wm[..rows * cols / 2].iter().map(|&b| b as u8).collect();
+        let mut want4 = vec![0i32; rows];
+        ok &= measure("qkit Isa::Generic.gemv_i4_i8", rows, cols, || {
+            qkit::kernel::Isa::Generic.gemv_i4_i8(black_box(&packed), black_box(xv), &mut want4)
+        })
+        .is_ok();
+        ok &= measure("qkit kernel::gemv_i4_i8", rows, cols, || {
+            qkit::kernel::gemv_i4_i8(black_box(&packed), black_box(xv), &mut acc)
+        })
+        .is_ok();
+        ok &= acc == want4;
         ok &= fc(rows, cols, wm, xv, false);
         ok &= fc(rows, cols, wm, xv, true);
     }
