@@ -16,8 +16,9 @@
 #      kernels) and riscv32imc-unknown-none-elf, then the aarch64 release
 #      test binaries (--features std: SDOT detected at run time): the library
 #      tests, kernel_paths (every kernel path against the reference for every
-#      length 0..=300) and the golden tests of the layers that run the
-#      kernels (FC, conv, the FC requantization);
+#      length 0..=300), requant_slice (every output-stage path against the
+#      portable one, every mode, every length 0..=300) and the golden tests
+#      of the layers that run the kernels (FC, conv, the FC requantization);
 #    - the test firmware examples/arm/qemu (target/cross/fw), qkit inside it
 #      with -D warnings: thumbv7em-none-eabihf (cortex-m4, DSP) and
 #      thumbv8m.main-none-eabihf (cortex-m55, Helium) in one cargo run.
@@ -72,10 +73,10 @@ qemu_m() { # qemu_m <machine> <cpu> <elf> [extra qemu args]: semihosting, exit s
   timeout 600 qemu-system-arm -machine "$mach" -cpu "$cpu" -nographic "$@" \
     -semihosting-config enable=on,target=native -kernel "$elf"
 }
-# The aarch64 tests: the library's, every kernel path, the layers' golden
-# vectors. Dependencies (the dev-dependencies and std) at opt-level 1: they
-# only drive the tests, and it halves their build.
-a64_tests=(--lib --test kernel_paths --test layer_golden --test conv_golden --test requant_fc_golden)
+# The aarch64 tests: the library's, every kernel path, the output stage's
+# paths, the layers' golden vectors. Dependencies (the dev-dependencies and
+# std) at opt-level 1: they only drive the tests, and it halves their build.
+a64_tests=(--lib --test kernel_paths --test requant_slice --test layer_golden --test conv_golden --test requant_fc_golden)
 a64_test() {
   cargo test --release -Zbuild-std --target aarch64-unknown-linux-gnu --features std \
     --config 'profile.release.package."*".opt-level=1' "${a64_tests[@]}" "$@"

@@ -62,7 +62,8 @@
 //!   4-row GEMV loop; `mve.rs`, Helium: `VMLADAVA.S8` loops, each one
 //!   `asm!` block; both chosen when the firmware is built); `aarch64/`
 //!   (`neon.rs`, `dotprod.rs`: 32-byte blocks over the shared drivers;
-//!   `SDOT` detected at run time with `std`, by `cfg` without).
+//!   `SDOT` detected at run time with `std`, by `cfg` without;
+//!   `requant.rs`: the output stage's NEON lanes).
 //!
 //!   A new instruction set adds its variant to [`Isa`], its arm to
 //!   `Isa::kernels` (and, for a new architecture, to `dispatch::best` and
@@ -148,10 +149,15 @@ pub enum Isa {
     /// multiply-accumulates per instruction, tail-predicated; the `i8`
     /// double-rounding output stage (`VQRDMULH` + `VRSHL`) on 4 lanes.
     Mve,
-    /// AArch64 NEON (the AArch64 baseline): `SMULL` + `SADALP`.
+    /// AArch64 NEON (the AArch64 baseline): `SMULL` + `SADALP`; packed int4
+    /// (`dot_i4_i8`, `gemv_i4_i8`) sign-extended in place against
+    /// activations split even / odd by `LD2`; the output stage on 8 lanes
+    /// in every mode but LiteRT's reference one (double rounding as
+    /// `SQRDMULH` + `SRSHL` with gemmlowp's fix-up).
     Neon,
     /// AArch64 NEON with `SDOT` (`dotprod`), detected at run time with
-    /// `std`, chosen by `cfg(target_feature = "dotprod")` without.
+    /// `std`, chosen by `cfg(target_feature = "dotprod")` without: `SDOT`
+    /// for int8 and packed int4; the output stage is `Neon`'s.
     NeonDotprod,
 }
 

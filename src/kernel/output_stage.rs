@@ -45,6 +45,7 @@
 //! | `Avx2` | 8 | all but `LiteRtReference` |
 //! | `Avx512Vnni` | 16 (AVX-512F) | all but `LiteRtReference` |
 //! | `Mve` | 4 (Helium; one `asm!` loop of its own) | `Double` into `i8` |
+//! | `Neon`, `NeonDotprod` | 8 (two NEON vectors) | all but `LiteRtReference` |
 //!
 //! `LiteRtReference` (an `f64` multiply per element) runs the portable code
 //! everywhere; so does the 64-bit-accumulator form of 16x8 layers.
@@ -62,8 +63,10 @@
 
 mod driver;
 mod lanes;
+#[cfg(test)]
+mod tests;
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 pub(crate) use driver::run as run_lanes;
 pub(crate) use driver::run_scalar;
 pub use lanes::Lanes;

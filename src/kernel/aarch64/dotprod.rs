@@ -1,7 +1,8 @@
 //! AArch64 NEON with `SDOT` (`dotprod`: Cortex-A55/A76 and later, Apple
 //! M1, Neoverse): 16 multiply-accumulates per instruction into four int32
 //! lanes, exact for the full int8 range (so the narrow entries share it).
-//! 32-byte blocks (one `LD1` of two q registers), GEMV tiles of 8 rows.
+//! 32-byte blocks (one `LD1` of two q registers), GEMV tiles of 8 rows;
+//! packed int4 through `neon.rs`'s `mac_i4!` with `SDOT` as its step.
 //!
 //! `vdotq_s32` is unstable on every Rust from 1.89 to 1.96
 //! (`stdarch_neon_dotprod`), so `SDOT` is one line of `asm!`; the assembler
@@ -11,7 +12,7 @@
 use core::arch::aarch64::*;
 use core::arch::asm;
 
-use super::neon::{Neon, mac32};
+use super::neon::{Neon, mac_i4, mac32};
 use crate::kernel::Isa;
 use crate::kernel::simd::{Lanes, Mac, dot, gemm, isa_table};
 
@@ -26,6 +27,10 @@ isa_table!(Isa::NeonDotprod, "neon,dotprod", super::neon::KERNELS, {
     }
     row_sums_i8: |w: &[i8], cols: usize, out: &mut [i32]| {
         dot::row_sums(Sdot::new(), w, cols, out)
+    }
+    dot_i4_i8: |packed: &[u8], x: &[i8]| -> i32 { dot::dot(I4Sdot::new(), x, packed) }
+    gemv_i4_i8: |packed: &[u8], x: &[i8], out: &mut [i32]| {
+        gemm::gemv_i4(I4Sdot::new(), packed, x, out)
     }
 });
 
@@ -57,6 +62,21 @@ fn sdot(acc: int32x4_t, a: int8x16_t, b: int8x16_t) -> int32x4_t {
 }
 
 mac32!(Sdot, sdot);
+
+/// Packed int4 weights with `SDOT` (exact for any int8, so for nibbles).
+#[derive(Clone, Copy)]
+struct I4Sdot(Neon);
+
+impl I4Sdot {
+    /// Only code compiled with `dotprod` can call this.
+    #[inline]
+    #[target_feature(enable = "neon,dotprod")]
+    fn new() -> Self {
+        I4Sdot(Neon::new())
+    }
+}
+
+mac_i4!(I4Sdot, sdot);
 
 /// A GEMV (one activation row) through [`gemv`], more activation rows
 /// through the shared driver in tiles of 4 × 2.

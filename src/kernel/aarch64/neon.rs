@@ -4,12 +4,16 @@
 //! narrow weights (`[-127, 127]`) with `SMULL` + `SMLAL2` and one `SADALP`
 //! (a pair of products reaches 2^15 only as `(-128)·(-128)` twice). GEMV
 //! tiles of 8 rows: 8 accumulators, 2 activation and 2 weight registers of
-//! the 32.
+//! the 32. Packed int4 (TFLite's nibble order) through [`mac_i4!`]: the
+//! nibbles sign-extended in place, the activations split even / odd by
+//! `LD2`, then the narrow step (weights in `[-8, 7]`).
 
 use core::arch::aarch64::*;
 
+use super::requant;
 use crate::kernel::Isa;
 use crate::kernel::dispatch::Kernels;
+use crate::kernel::output_stage::Job;
 use crate::kernel::simd::{Lanes, Mac, dot, gemm, isa_table};
 
 /// The NEON table (NEON is part of the AArch64 baseline).
@@ -30,6 +34,13 @@ isa_table!(Isa::Neon, "neon", crate::kernel::dispatch::GENERIC, {
     row_sums_i8: |w: &[i8], cols: usize, out: &mut [i32]| {
         dot::row_sums(Full(Neon::new()), w, cols, out)
     }
+    dot_i4_i8: |packed: &[u8], x: &[i8]| -> i32 { dot::dot(I4(Neon::new()), x, packed) }
+    gemv_i4_i8: |packed: &[u8], x: &[i8], out: &mut [i32]| {
+        gemm::gemv_i4(I4(Neon::new()), packed, x, out)
+    }
+    requantize_i8: |job: &Job<'_>, out: &mut [i8]| { requant::run(job, out) }
+    requantize_u8: |job: &Job<'_>, out: &mut [u8]| { requant::run(job, out) }
+    requantize_i16: |job: &Job<'_>, out: &mut [i16]| { requant::run(job, out) }
 });
 
 /// Proof that NEON is enabled, and its four i32 lanes.
@@ -153,3 +164,60 @@ macro_rules! mac32 {
 pub(super) use mac32;
 mac32!(Full, mac16);
 mac32!(Narrow, mac16_narrow);
+
+/// The `Mac` of TFLite-packed int4 weights (element `2k` in the low nibble
+/// of byte `k`) from a 16-byte multiply-accumulate exact for weights in
+/// `[-8, 7]`, for a kernel type whose field is a [`Neon`] (`I4` here,
+/// `dotprod.rs`'s `I4Sdot`): 16 weight bytes against 32 activations.
+///
+/// The low nibbles sign-extend with `SHL #4` + `SSHR #4`, the high ones
+/// with `SSHR #4`: byte `k` gives weights `2k` and `2k + 1` in lane `k` of
+/// two vectors, so the activations are split the same way, even and odd
+/// elements, by one `LD2` (shared by every weight row of a tile). No bias
+/// (`W_BIAS = 0`); a zero-padded weight byte is two zero weights.
+macro_rules! mac_i4 {
+    ($kernel:ident, $mac16:ident) => {
+        impl Mac for $kernel {
+            type Lanes = Neon;
+            type Elem = u8;
+            type XBlock = [i8; 32];
+            type WBlock = [u8; 16];
+            type X = int8x16x2_t;
+            type W = int8x16x2_t;
+
+            #[inline(always)]
+            fn lanes(self) -> Neon {
+                self.0
+            }
+
+            #[inline(always)]
+            fn x(self, b: &[i8; 32]) -> int8x16x2_t {
+                // SAFETY: the kernel type holds the proof of NEON; `b` is 32
+                // readable bytes.
+                unsafe { vld2q_s8(b.as_ptr()) }
+            }
+
+            #[inline(always)]
+            fn w(self, b: &[u8; 16]) -> int8x16x2_t {
+                // SAFETY: the kernel type holds the proof of NEON; `b` is 16
+                // readable bytes.
+                unsafe {
+                    let v = vreinterpretq_s8_u8(vld1q_u8(b.as_ptr()));
+                    int8x16x2_t(vshrq_n_s8::<4>(vshlq_n_s8::<4>(v)), vshrq_n_s8::<4>(v))
+                }
+            }
+
+            #[inline(always)]
+            fn mac(self, acc: int32x4_t, x: int8x16x2_t, w: int8x16x2_t) -> int32x4_t {
+                $mac16($mac16(acc, x.0, w.0), x.1, w.1)
+            }
+        }
+    };
+}
+pub(super) use mac_i4;
+
+/// Packed int4 weights on NEON: [`mac16_narrow`] (products at most
+/// `8·128`).
+#[derive(Clone, Copy)]
+struct I4(Neon);
+mac_i4!(I4, mac16_narrow);

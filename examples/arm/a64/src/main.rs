@@ -177,7 +177,20 @@ fn bench() -> bool {
             arm_proto::gemv_i8(wm, xv, &mut want);
             ok &= acc == want;
         }
-        ok &= fc(rows, cols, wm, xv);
+        // int4: the int8 weights' bytes read as TFLite-packed nibbles.
+        let packed: Vec<u8> = wm[..rows * cols / 2].iter().map(|&b| b as u8).collect();
+        let mut want4 = vec![0i32; rows];
+        ok &= measure("qkit Isa::Generic.gemv_i4_i8", rows, cols, || {
+            qkit::kernel::Isa::Generic.gemv_i4_i8(black_box(&packed), black_box(xv), &mut want4)
+        })
+        .is_ok();
+        ok &= measure("qkit kernel::gemv_i4_i8", rows, cols, || {
+            qkit::kernel::gemv_i4_i8(black_box(&packed), black_box(xv), &mut acc)
+        })
+        .is_ok();
+        ok &= acc == want4;
+        ok &= fc(rows, cols, wm, xv, false);
+        ok &= fc(rows, cols, wm, xv, true);
     }
     println!(
         "a64 bench: {}",
@@ -190,10 +203,11 @@ fn bench() -> bool {
     ok
 }
 
-/// FULLY_CONNECTED (per-tensor, double rounding, RELU6): qkit's layer, then
-/// the best prototype GEMV of this CPU + the NEON output stage on the
-/// channels qkit's constructor filled. Returns whether the outputs agree.
-fn fc(rows: usize, cols: usize, w: &[i8], x: &[i8]) -> bool {
+/// FULLY_CONNECTED (per-tensor or per-channel filter scales, double
+/// rounding, RELU6): qkit's layer, then the best prototype GEMV of this CPU
+/// + the NEON output stage on the channels qkit's constructor filled.
+/// Returns whether the outputs agree.
+fn fc(rows: usize, cols: usize, w: &[i8], x: &[i8], per_channel: bool) -> bool {
     use qkit::layer::{
         Activation, Channel, FilterQuantizer, FullyConnected, Quantization, RequantMode,
     };
@@ -201,9 +215,18 @@ fn fc(rows: usize, cols: usize, w: &[i8], x: &[i8]) -> bool {
     let bias: Vec<i32> = (0..rows as i32)
         .map(|i| (i * 7919 % 20000) - 10000)
         .collect();
+    // Per channel: scales spread over 0.5x..2x, so each channel's
+    // multiplier and shift differ.
+    let scales: Vec<f32> = if per_channel {
+        (0..rows)
+            .map(|i| 0.004 * (0.5 + 1.5 * ((i * 37) % rows) as f32 / rows as f32))
+            .collect()
+    } else {
+        vec![0.004]
+    };
     let q = Quantization {
         input: Quantizer::new(0.05, -3).unwrap(),
-        filter: FilterQuantizer::symmetric(&[0.004]).unwrap(),
+        filter: FilterQuantizer::symmetric(&scales).unwrap(),
         output: Quantizer::new(0.05 * 0.004 * 3.0 * (cols as f32).sqrt(), 5).unwrap(),
         activation: Activation::Relu6,
     };
@@ -212,10 +235,12 @@ fn fc(rows: usize, cols: usize, w: &[i8], x: &[i8]) -> bool {
         FullyConnected::new(w, cols, Some(&bias), &q, RequantMode::Double, &mut chans).unwrap();
     let range = fc.activation_range();
     let (mut want, mut got, mut acc) = (vec![0i8; rows], vec![0i8; rows], vec![0i32; rows]);
-    measure("qkit FullyConnected::run", rows, cols, || {
-        fc.run(black_box(x), 1, &mut want)
-    })
-    .unwrap();
+    let label = if per_channel {
+        "qkit FullyConnected::run per-channel"
+    } else {
+        "qkit FullyConnected::run"
+    };
+    measure(label, rows, cols, || fc.run(black_box(x), 1, &mut want)).unwrap();
     let b: Vec<i32> = chans.iter().map(|c| c.folded_bias() as i32).collect();
     let m: Vec<i32> = chans.iter().map(|c| c.multiplier().multiplier).collect();
     let sh: Vec<i32> = chans.iter().map(|c| c.multiplier().shift).collect();
@@ -229,8 +254,9 @@ fn fc(rows: usize, cols: usize, w: &[i8], x: &[i8]) -> bool {
     };
     // the fastest full-range GEMV of this CPU (the weights contain -128)
     let (name, gemv) = *gemvs().iter().rfind(|g| g.0 != "neon-narrow").unwrap();
+    let kind = if per_channel { " per-channel" } else { "" };
     measure(
-        &format!("prototype FC ({name} + NEON stage)"),
+        &format!("prototype FC{kind} ({name} + NEON stage)"),
         rows,
         cols,
         || {
