@@ -257,6 +257,19 @@ impl Kernels {
     }
 
     #[inline]
+    fn dot_i16_i8(&self, w: &[i8], x: &[i16]) -> Result<i64, Error> {
+        check_len(x.len(), w.len())?;
+        Ok((self.dot_i16_i8)(x, w))
+    }
+
+    #[inline]
+    fn gemv_i16_i8(&self, w: &[i8], x: &[i16], out: &mut [i64]) -> Result<(), Error> {
+        check_matrix(w.len(), out.len(), x.len())?;
+        (self.gemv_i16_i8)(w, x, out);
+        Ok(())
+    }
+
+    #[inline]
     fn row_sums_i4(&self, packed: &[u8], cols: usize, out: &mut [i32]) -> Result<(), Error> {
         check_packed_matrix(packed.len(), out.len(), cols)?;
         (self.row_sums_i4)(packed, cols, out);
@@ -453,6 +466,34 @@ impl Isa {
         Kernels::gemm(self.table()?.gemm_i8_narrow, w.as_slice(), x, batch, out)
     }
 
+    /// [`dot_i16_i8`] on this instruction set.
+    ///
+    /// ```
+    /// use qkit::kernel::Isa;
+    /// // 600 · 2^22 > i32::MAX: the sum is exact in i64 on every path.
+    /// let want = 600 * 32768 * 128;
+    /// assert_eq!(Isa::detect().dot_i16_i8(&[-128; 600], &[-32768; 600])?, want);
+    /// assert!(Isa::Generic.dot_i16_i8(&[1], &[]).is_err());
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn dot_i16_i8(self, w: &[i8], x: &[i16]) -> Result<i64, Error> {
+        self.table()?.dot_i16_i8(w, x)
+    }
+
+    /// [`gemv_i16_i8`] on this instruction set.
+    ///
+    /// ```
+    /// use qkit::kernel::Isa;
+    /// let w = [1i8, 2, 3, -1, -2, -3]; // 2 rows × 3 columns
+    /// let mut out = [0i64; 2];
+    /// Isa::detect().gemv_i16_i8(&w, &[-32768, 1, 1], &mut out)?;
+    /// assert_eq!(out, [-32763, 32763]);
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn gemv_i16_i8(self, w: &[i8], x: &[i16], out: &mut [i64]) -> Result<(), Error> {
+        self.table()?.gemv_i16_i8(w, x, out)
+    }
+
     /// [`row_sums_i8`] on this instruction set.
     ///
     /// ```
@@ -545,8 +586,7 @@ pub fn dot_i4_i8(packed: &[u8], x: &[i8]) -> Result<i32, Error> {
 /// # Ok::<(), qkit::Error>(())
 /// ```
 pub fn dot_i16_i8(w: &[i8], x: &[i16]) -> Result<i64, Error> {
-    check_len(x.len(), w.len())?;
-    Ok(generic::dot_i16_i8(x, w))
+    best().dot_i16_i8(w, x)
 }
 
 /// GEMV: `out[r] = Σ_k w[r][k]·x[k]`, `w` row-major `[out.len()][x.len()]`.
@@ -617,9 +657,7 @@ pub fn gemv_i4_prepared(w: &PreparedI4<'_>, x: &[i8], out: &mut [i32]) -> Result
 /// # Ok::<(), qkit::Error>(())
 /// ```
 pub fn gemv_i16_i8(w: &[i8], x: &[i16], out: &mut [i64]) -> Result<(), Error> {
-    check_matrix(w.len(), out.len(), x.len())?;
-    generic::gemv_i16_i8(w, x.len(), x, out);
-    Ok(())
+    best().gemv_i16_i8(w, x, out)
 }
 
 /// GEMM: `batch` activation rows `x` (`batch × cols`) against `w`
