@@ -30,8 +30,8 @@
 //! | --- | --- | --- | --- | --- |
 //! | `Generic` | portable loop (the specification, autovectorized) | same | same | same |
 //! | `Sse2` (x86_64 baseline) | unpack + `pmaddwd` | same as full range | generic | generic |
-//! | `Avx2` | `vpmovsxbw` + `vpmaddwd` | sign trick | nibble unpack + `vpmaddubsw` | generic |
-//! | `Avx512Vnni` | `vpdpbusd` on `w + 128`, bias removed exactly | same as full range | nibbles + `vpdpbusd` | generic |
+//! | `Avx2` | `vpmovsxbw` + `vpmaddwd` | sign trick | nibble unpack + `vpmaddubsw` | `vpmovsxbw` weights + `vpmaddwd`, i32 lanes widened to i64 |
+//! | `Avx512Vnni` | `vpdpbusd` on `w + 128`, bias removed exactly | same as full range | nibbles + `vpdpbusd` | `Avx2`'s |
 //!
 //! AVX2 and AVX-512 VNNI are detected at run time even without `std` (see
 //! `x86/mod.rs`: `cpuid` + `xgetbv`, the same check `std` makes), so a
@@ -46,7 +46,9 @@
 //!   `Mac`: one multiply-accumulate step) and `isa_table!`, which builds its
 //!   table. `simd/dot.rs` (one row: dots, row sums) and `simd/gemm.rs`
 //!   (tiles of `R` weight rows × `B` activation rows: GEMM, GEMV, int4
-//!   GEMV): the algorithms, written once over those traits.
+//!   GEMV): the algorithms, written once over those traits; `simd/wide.rs`:
+//!   the 16x8 dot and GEMV over `Mac16` (i32 lanes widened into i64 before
+//!   they can overflow; the bound is proved there).
 //! * `dispatch.rs`: the table of entry points, the portable table, the
 //!   lookup by [`Isa`]; the best table is resolved once and cached.
 //! * one folder per architecture, one file per instruction set, holding its
