@@ -34,6 +34,7 @@ use core::arch::asm;
 
 use crate::kernel::Isa;
 use crate::kernel::dispatch::{GENERIC, Kernels};
+use crate::kernel::simd::wide::{self, Mac16};
 use crate::kernel::simd::{Lanes, Mac, dot, gemm};
 
 /// The DSP table: every entry not listed is [`GENERIC`]'s.
@@ -44,6 +45,8 @@ pub(super) static KERNELS: Kernels = Kernels {
     gemm_i8,
     gemm_i8_narrow: gemm_i8,
     row_sums_i8: |w, cols, out| dot::row_sums(Dsp, w, cols, out),
+    dot_i16_i8: |x, w| wide::dot(Dsp, x, w),
+    gemv_i16_i8: |w, x, out| wide::gemv::<_, 4>(Dsp, w, x, out),
     ..GENERIC
 };
 
@@ -287,4 +290,73 @@ fn rows4(w: &[i8], cols: usize, x: &[i8], body: usize) -> [i32; 4] {
         step(&mut xp);
     }
     [a0, a1, a2, a3]
+}
+
+/// Two int16 activations in one word, low half first (`LDR` of two
+/// consecutive `i16`).
+#[inline(always)]
+fn pair(lo: i16, hi: i16) -> u32 {
+    u32::from(lo as u16) | (u32::from(hi as u16) << 16)
+}
+
+/// Four int16 activations regrouped to meet [`widen`]'s weight pairs:
+/// `x = (x1:x0, x3:x2)` as loaded becomes `even = x2:x0` (`PKHBT`) and
+/// `odd = x3:x1` (`PKHTB`), once per block, shared by every row of a pass.
+#[inline(always)]
+fn regroup(lo: u32, hi: u32) -> Widened {
+    Widened {
+        even: (lo & 0xFFFF) | (hi << 16),
+        odd: (hi & 0xFFFF_0000) | (lo >> 16),
+    }
+}
+
+/// 16x8: a block of 4 columns, the activations regrouped into the
+/// weights' `SXTB16` order, two `SMLAD` into one i32 (`mac4`): 4 products
+/// per step, so `wide::rows` widens every `511 / 4 = 127` steps (508
+/// columns, `508·2^22 < 2^31`); `SMLAD`'s own sum of two products is at
+/// most `2^23`, exact.
+impl Mac16 for Dsp {
+    type XBlock = [i16; 4];
+    type WBlock = [i8; 4];
+    type X = Widened;
+    type W = Widened;
+    type Acc = i32;
+    type Wide = i64;
+
+    const LANE_PRODUCTS: usize = 4;
+
+    #[inline(always)]
+    fn zero(self) -> i32 {
+        0
+    }
+
+    #[inline(always)]
+    fn zero_wide(self) -> i64 {
+        0
+    }
+
+    #[inline(always)]
+    fn x(self, b: &[i16; 4]) -> Widened {
+        regroup(pair(b[0], b[1]), pair(b[2], b[3]))
+    }
+
+    #[inline(always)]
+    fn w(self, b: &[i8; 4]) -> Widened {
+        widen(u32::from_le_bytes(b.map(|v| v as u8)))
+    }
+
+    #[inline(always)]
+    fn mac(self, acc: i32, x: Widened, w: Widened) -> i32 {
+        mac4(acc, x, w)
+    }
+
+    #[inline(always)]
+    fn widen(self, wide: i64, acc: i32) -> i64 {
+        wide + i64::from(acc)
+    }
+
+    #[inline(always)]
+    fn sum(self, wide: i64) -> i64 {
+        wide
+    }
 }
