@@ -31,7 +31,7 @@
 //! | `Generic` | portable loop (the specification, autovectorized) | same | same | same |
 //! | `Sse2` (x86_64 baseline) | unpack + `pmaddwd` | same as full range | generic | generic |
 //! | `Avx2` | `vpmovsxbw` + `vpmaddwd` | sign trick | nibble unpack + `vpmaddubsw` | `vpmovsxbw` weights + `vpmaddwd`, i32 lanes widened to i64 |
-//! | `Avx512Vnni` | `vpdpbusd` on `w + 128`, bias removed exactly | same as full range | nibbles + `vpdpbusd` | `Avx2`'s |
+//! | `Avx512Vnni` | `vpdpbusd` on `w + 128`, bias removed exactly | same as full range | nibbles + `vpdpbusd` | `vpmaddwd` on 512 bits (32 columns per instruction), i32 lanes widened to i64 |
 //! | `Dsp` (Cortex-M4/M7/M33/M55/M85) | `SXTB16` + `SMLAD` | same as full range | generic | `SXTB16` weights + `SMLAD` on regrouped int16 pairs (`PKHBT`/`PKHTB`), i32 runs widened to i64 |
 //! | `Mve` (Cortex-M55/M85 Helium) | `VMLADAVA.S8`, tail-predicated | same as full range | generic | `VLDRB.S16` weights + `VMLALDAVA.S16` into 64-bit accumulators, tail-predicated |
 //! | `Neon` (AArch64) | `SMULL` + `SADALP` | `SMULL` + `SMLAL2` + `SADALP` | generic | generic |
