@@ -480,6 +480,129 @@ fn row_sums_every_path_equal_reference() {
     }
 }
 
+/// int16 activation patterns: random, all -32768, all 32767, alternating
+/// extremes, small random.
+fn pattern16(kind: usize, n: usize, rng: &mut Rng) -> Vec<i16> {
+    (0..n)
+        .map(|k| match kind {
+            0 => (rng.next() >> 48) as i16,
+            1 => i16::MIN,
+            2 => i16::MAX,
+            3 => {
+                if k % 2 == 0 {
+                    i16::MIN
+                } else {
+                    i16::MAX
+                }
+            }
+            _ => (rng.next() >> 60) as i16 - 8,
+        })
+        .collect()
+}
+
+/// The 16x8 reference: every product in i64.
+fn reference16(x: &[i16], w: &[i8]) -> i64 {
+    x.iter()
+        .zip(w)
+        .map(|(&a, &b)| i64::from(a) * i64::from(b))
+        .sum()
+}
+
+/// 16x8 dot: every length, the int16 and int8 extremes against each other
+/// (pattern 1 against pattern 1 is `-32768 · -128` throughout), the
+/// weights at several offsets mod 64.
+#[test]
+fn dot_i16_i8_every_path_equals_reference() {
+    let mut rng = Rng(0x16_08);
+    let offs: &[usize] = if cfg!(miri) {
+        &[0, 63]
+    } else {
+        &[0, 1, 31, 63]
+    };
+    for n in lengths() {
+        for kind in kinds(n, PATTERNS) {
+            let x = pattern16(kind, n, &mut rng);
+            let w = pattern(kind, n, &mut rng);
+            let want = reference16(&x, &w);
+            for &off in offs {
+                let (wb, wi) = placed(&w, off);
+                let (xb, xi) = placed(&x, (off * 5 + 2) % 64);
+                let (w, x) = (&wb[wi..wi + n], &xb[xi..xi + n]);
+                for isa in isas() {
+                    assert_eq!(
+                        isa.dot_i16_i8(w, x).unwrap(),
+                        want,
+                        "{isa:?} n={n} kind={kind} off={off}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// 16x8 GEMV: every column count, row counts 0..=17 (around tiles of 2, 3,
+/// 4 and 8 rows and their remainders), every data pattern.
+#[test]
+fn gemv_i16_i8_every_path_equals_reference() {
+    let mut rng = Rng(0x1608_1608);
+    let offs = offsets();
+    let rows_list: Vec<usize> = if cfg!(miri) {
+        vec![0, 1, 5, 9]
+    } else {
+        (0..=17).collect()
+    };
+    for rows in rows_list {
+        for (i, cols) in widths().into_iter().enumerate() {
+            let kind = (cols + rows) % PATTERNS;
+            let w = pattern(kind, rows * cols, &mut rng);
+            let x = pattern16(kind, cols, &mut rng);
+            let want: Vec<i64> = (0..rows)
+                .map(|r| reference16(&x, &w[r * cols..(r + 1) * cols]))
+                .collect();
+            let off = offs[i % offs.len()];
+            let (wb, wi) = placed(&w, off);
+            let w = &wb[wi..wi + w.len()];
+            for isa in isas() {
+                let mut got = vec![-1i64; rows];
+                isa.gemv_i16_i8(w, &x, &mut got).unwrap();
+                assert_eq!(
+                    got, want,
+                    "{isa:?} rows={rows} cols={cols} kind={kind} off={off}"
+                );
+            }
+        }
+    }
+}
+
+/// 16x8 sums far past `i32`: `-32768 · -128 = 2^22` per column, so a row
+/// of 140 000 sums to about 2^39. A path that keeps i32 partials must widen
+/// them before 512 such products (`512 · 2^22 = 2^31`); every path returns
+/// the exact i64.
+#[test]
+#[cfg_attr(miri, ignore = "140000-element vectors")]
+fn sixteen_by_eight_sums_past_i32_are_exact() {
+    for (n, x, w) in [
+        (140_000usize, i16::MIN, -128i8),
+        (140_001, i16::MAX, -128),
+        (140_063, i16::MIN, 127),
+        (511, i16::MIN, -128),
+        (512, i16::MIN, -128),
+        (4097, i16::MIN, -128),
+    ] {
+        let a = vec![x; n];
+        let want = n as i64 * i64::from(x) * i64::from(w);
+        for rows in [1usize, 3, 5, 9] {
+            let wm = vec![w; rows * n];
+            for isa in isas() {
+                assert_eq!(isa.dot_i16_i8(&wm[..n], &a).unwrap(), want, "{isa:?} n={n}");
+                let mut got = vec![0i64; rows];
+                isa.gemv_i16_i8(&wm, &a, &mut got).unwrap();
+                assert_eq!(got, vec![want; rows], "{isa:?} gemv {rows}x{n}");
+            }
+        }
+    }
+}
+
 /// Shapes that do not fit are errors on every path, never panics.
 #[test]
 fn mismatched_shapes_are_errors() {
@@ -490,5 +613,7 @@ fn mismatched_shapes_are_errors() {
         assert!(isa.gemm_i8(&[1, 2], &[1, 2, 3], 2, &mut [0; 2]).is_err());
         assert!(isa.row_sums_i8(&[1, 2, 3], 2, &mut [0; 2]).is_err());
         assert!(isa.row_sums_i4(&[0; 2], 3, &mut [0; 2]).is_err());
+        assert!(isa.dot_i16_i8(&[1, 2], &[1]).is_err());
+        assert!(isa.gemv_i16_i8(&[1, 2, 3], &[1, 2], &mut [0; 2]).is_err());
     }
 }

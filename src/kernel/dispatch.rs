@@ -36,6 +36,11 @@ pub struct Kernels {
     pub(crate) gemv_i4_i8: fn(&[u8], &[i8], &mut [i32]),
     /// `(bytes, row_bytes, x, out)`: GEMV over `PreparedI4` rows.
     pub(crate) gemv_i4_prepared: fn(&[u8], usize, &[i8], &mut [i32]),
+    /// `(x, w)`: `Σ x·w`, int16 activations, int8 weights, exact in `i64`.
+    pub(crate) dot_i16_i8: fn(&[i16], &[i8]) -> i64,
+    /// `(w, x, out)`: 16x8 GEMV over `w` `[out.len()][x.len()]`, exact in
+    /// `i64`.
+    pub(crate) gemv_i16_i8: fn(&[i8], &[i16], &mut [i64]),
     /// `(w, cols, out)`: `out[r] = Σ_k w[r][k]`, int8.
     pub(crate) row_sums_i8: fn(&[i8], usize, &mut [i32]),
     /// `(packed, cols, out)`: the same over packed int4.
@@ -63,6 +68,8 @@ pub(crate) const GENERIC: Kernels = Kernels {
     gemm_i8_narrow: generic::gemm_i8,
     gemv_i4_i8: generic::gemv_i4_i8,
     gemv_i4_prepared: prepared::gemv_prepared,
+    dot_i16_i8: generic::dot_i16_i8,
+    gemv_i16_i8: generic::gemv_i16_i8,
     row_sums_i8: generic::row_sums_i8,
     row_sums_i4: generic::row_sums_i4,
     depthwise_i8: depthwise::depthwise::<i8>,

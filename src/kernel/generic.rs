@@ -139,8 +139,10 @@ pub(crate) fn gemv_i4_i8(packed: &[u8], x: &[i8], out: &mut [i32]) {
     }
 }
 
-/// GEMV for int16 activations and int8 weights, exact in int64.
-pub(crate) fn gemv_i16_i8(w: &[i8], cols: usize, x: &[i16], out: &mut [i64]) {
+/// GEMV for int16 activations and int8 weights, exact in int64: `w` holds
+/// `out.len()` rows of `x.len()`.
+pub(crate) fn gemv_i16_i8(w: &[i8], x: &[i16], out: &mut [i64]) {
+    let cols = x.len();
     if cols == 0 {
         out.fill(0);
         return;

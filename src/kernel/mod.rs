@@ -30,12 +30,12 @@
 //! | --- | --- | --- | --- | --- |
 //! | `Generic` | portable loop (the specification, autovectorized) | same | same | same |
 //! | `Sse2` (x86_64 baseline) | unpack + `pmaddwd` | same as full range | generic | generic |
-//! | `Avx2` | `vpmovsxbw` + `vpmaddwd` | sign trick | nibble unpack + `vpmaddubsw` | generic |
-//! | `Avx512Vnni` | `vpdpbusd` on `w + 128`, bias removed exactly | same as full range | nibbles + `vpdpbusd` | generic |
-//! | `Dsp` (Cortex-M) | `SXTB16` + `SMLAD`, 4 rows per pass | same as full range | GEMV: nibbles masked into int16 pairs + `SMLAD`, 2 rows per pass | generic |
-//! | `Mve` (Cortex-M55/M85) | `VMLADAVA.S8`, 4 rows per pass | same as full range | generic (vectorised by the compiler) | generic |
-//! | `Neon` (AArch64) | `SMULL` + `SMULL2` + 2 `SADALP` | `SMULL` + `SMLAL2` + 1 `SADALP` | generic | generic |
-//! | `NeonDotprod` | `SDOT` | same as full range | generic | generic |
+//! | `Avx2` | `vpmovsxbw` + `vpmaddwd` | sign trick | nibble unpack + `vpmaddubsw` | `vpmovsxbw` weights + `vpmaddwd`, i32 lanes widened to i64 |
+//! | `Avx512Vnni` | `vpdpbusd` on `w + 128`, bias removed exactly | same as full range | nibbles + `vpdpbusd` | `vpmaddwd` on 512 bits (32 columns per instruction), i32 lanes widened to i64 |
+//! | `Dsp` (Cortex-M4/M7/M33/M55/M85) | `SXTB16` + `SMLAD`, 4 rows per pass | same as full range | GEMV: nibbles masked into int16 pairs + `SMLAD`, 2 rows per pass | `SXTB16` weights + `SMLAD` on regrouped int16 pairs (`PKHBT`/`PKHTB`), i32 runs widened to i64 |
+//! | `Mve` (Cortex-M55/M85 Helium) | `VMLADAVA.S8`, tail-predicated, 4 rows per pass | same as full range | generic (vectorised by the compiler) | `VLDRB.S16` weights + `VMLALDAVA.S16` into 64-bit accumulators, tail-predicated |
+//! | `Neon` (AArch64) | `SMULL` + `SMULL2` + 2 `SADALP` | `SMULL` + `SMLAL2` + 1 `SADALP` | nibbles sign-extended in place (`SHL`/`SSHR`), the narrow step | generic |
+//! | `NeonDotprod` | `SDOT` | same as full range | nibbles sign-extended in place + `SDOT` | generic |
 //!
 //! AVX2 and AVX-512 VNNI are detected at run time even without `std` (see
 //! `x86/mod.rs`: `cpuid` + `xgetbv`, the same check `std` makes), so a
@@ -50,7 +50,9 @@
 //!   `Mac`: one multiply-accumulate step) and `isa_table!`, which builds its
 //!   table. `simd/dot.rs` (one row: dots, row sums) and `simd/gemm.rs`
 //!   (tiles of `R` weight rows × `B` activation rows: GEMM, GEMV, int4
-//!   GEMV): the algorithms, written once over those traits.
+//!   GEMV): the algorithms, written once over those traits; `simd/wide.rs`:
+//!   the 16x8 dot and GEMV over `Mac16` (i32 lanes widened into i64 before
+//!   they can overflow; the bound is proved there).
 //! * `dispatch.rs`: the table of entry points, the portable table, the
 //!   lookup by [`Isa`]; the best table is resolved once and cached.
 //! * one folder per architecture, one file per instruction set, holding its
@@ -267,6 +269,19 @@ impl Kernels {
     }
 
     #[inline]
+    fn dot_i16_i8(&self, w: &[i8], x: &[i16]) -> Result<i64, Error> {
+        check_len(x.len(), w.len())?;
+        Ok((self.dot_i16_i8)(x, w))
+    }
+
+    #[inline]
+    fn gemv_i16_i8(&self, w: &[i8], x: &[i16], out: &mut [i64]) -> Result<(), Error> {
+        check_matrix(w.len(), out.len(), x.len())?;
+        (self.gemv_i16_i8)(w, x, out);
+        Ok(())
+    }
+
+    #[inline]
     fn row_sums_i4(&self, packed: &[u8], cols: usize, out: &mut [i32]) -> Result<(), Error> {
         check_packed_matrix(packed.len(), out.len(), cols)?;
         (self.row_sums_i4)(packed, cols, out);
@@ -463,6 +478,34 @@ impl Isa {
         Kernels::gemm(self.table()?.gemm_i8_narrow, w.as_slice(), x, batch, out)
     }
 
+    /// [`dot_i16_i8`] on this instruction set.
+    ///
+    /// ```
+    /// use qkit::kernel::Isa;
+    /// // 600 · 2^22 > i32::MAX: the sum is exact in i64 on every path.
+    /// let want = 600 * 32768 * 128;
+    /// assert_eq!(Isa::detect().dot_i16_i8(&[-128; 600], &[-32768; 600])?, want);
+    /// assert!(Isa::Generic.dot_i16_i8(&[1], &[]).is_err());
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn dot_i16_i8(self, w: &[i8], x: &[i16]) -> Result<i64, Error> {
+        self.table()?.dot_i16_i8(w, x)
+    }
+
+    /// [`gemv_i16_i8`] on this instruction set.
+    ///
+    /// ```
+    /// use qkit::kernel::Isa;
+    /// let w = [1i8, 2, 3, -1, -2, -3]; // 2 rows × 3 columns
+    /// let mut out = [0i64; 2];
+    /// Isa::detect().gemv_i16_i8(&w, &[-32768, 1, 1], &mut out)?;
+    /// assert_eq!(out, [-32763, 32763]);
+    /// # Ok::<(), qkit::Error>(())
+    /// ```
+    pub fn gemv_i16_i8(self, w: &[i8], x: &[i16], out: &mut [i64]) -> Result<(), Error> {
+        self.table()?.gemv_i16_i8(w, x, out)
+    }
+
     /// [`row_sums_i8`] on this instruction set.
     ///
     /// ```
@@ -555,8 +598,7 @@ pub fn dot_i4_i8(packed: &[u8], x: &[i8]) -> Result<i32, Error> {
 /// # Ok::<(), qkit::Error>(())
 /// ```
 pub fn dot_i16_i8(w: &[i8], x: &[i16]) -> Result<i64, Error> {
-    check_len(x.len(), w.len())?;
-    Ok(generic::dot_i16_i8(x, w))
+    best().dot_i16_i8(w, x)
 }
 
 /// GEMV: `out[r] = Σ_k w[r][k]·x[k]`, `w` row-major `[out.len()][x.len()]`.
@@ -627,9 +669,7 @@ pub fn gemv_i4_prepared(w: &PreparedI4<'_>, x: &[i8], out: &mut [i32]) -> Result
 /// # Ok::<(), qkit::Error>(())
 /// ```
 pub fn gemv_i16_i8(w: &[i8], x: &[i16], out: &mut [i64]) -> Result<(), Error> {
-    check_matrix(w.len(), out.len(), x.len())?;
-    generic::gemv_i16_i8(w, x.len(), x, out);
-    Ok(())
+    best().gemv_i16_i8(w, x, out)
 }
 
 /// GEMM: `batch` activation rows `x` (`batch × cols`) against `w`

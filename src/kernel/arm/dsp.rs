@@ -33,6 +33,13 @@
 //! spills (33-38 instructions per 16 MACs instead of 23; measured under
 //! QEMU).
 //!
+//! 16x8 (int16 activations): the activations are already int16 pairs, so
+//! they are regrouped once per 4 columns (`PKHBT` / `PKHTB`) into the
+//! weights' `SXTB16` order and `mac4` runs unchanged, into an i32 widened
+//! into i64 every 508 columns (the bound is in `simd/wide.rs`). The dot
+//! runs the shared 16x8 driver; the GEMV, [`gemv_i16_i8`], is this file's
+//! own 4-row loop [`rows4_i16`] for the same reason as the int8 one.
+//!
 //! Selected by `cfg(target_feature = "dsp")`: a microcontroller has no
 //! run-time detection, the build names the core.
 
@@ -40,6 +47,7 @@ use core::arch::asm;
 
 use crate::kernel::Isa;
 use crate::kernel::dispatch::{GENERIC, Kernels};
+use crate::kernel::simd::wide::{self, Mac16};
 use crate::kernel::simd::{Lanes, Mac, dot, gemm};
 
 /// The DSP table: every entry not listed is [`GENERIC`]'s.
@@ -51,6 +59,8 @@ pub(super) static KERNELS: Kernels = Kernels {
     gemm_i8_narrow: gemm_i8,
     row_sums_i8: |w, cols, out| dot::row_sums(Dsp, w, cols, out),
     gemv_i4_i8,
+    dot_i16_i8: |x, w| wide::dot(Dsp, x, w),
+    gemv_i16_i8,
     ..GENERIC
 };
 
@@ -427,6 +437,170 @@ fn rows4(w: &[i8], cols: usize, x: &[i8], body: usize) -> [i32; 4] {
     };
     // Four steps per iteration: the loop test (and the one value LLVM
     // keeps on the stack) is paid once per 64 MACs.
+    while xp != end16 {
+        step(&mut xp);
+        step(&mut xp);
+        step(&mut xp);
+        step(&mut xp);
+    }
+    while xp != end {
+        step(&mut xp);
+    }
+    [a0, a1, a2, a3]
+}
+
+/// Two int16 activations in one word, low half first (`LDR` of two
+/// consecutive `i16`).
+#[inline(always)]
+fn pair(lo: i16, hi: i16) -> u32 {
+    u32::from(lo as u16) | (u32::from(hi as u16) << 16)
+}
+
+/// Four int16 activations regrouped to meet [`widen`]'s weight pairs:
+/// `x = (x1:x0, x3:x2)` as loaded becomes `even = x2:x0` (`PKHBT`) and
+/// `odd = x3:x1` (`PKHTB`), once per block, shared by every row of a pass.
+#[inline(always)]
+fn regroup(lo: u32, hi: u32) -> Widened {
+    Widened {
+        even: (lo & 0xFFFF) | (hi << 16),
+        odd: (hi & 0xFFFF_0000) | (lo >> 16),
+    }
+}
+
+/// 16x8: a block of 4 columns, the activations regrouped into the
+/// weights' `SXTB16` order, two `SMLAD` into one i32 (`mac4`): 4 products
+/// per step, so `wide::rows` widens every `511 / 4 = 127` steps (508
+/// columns, `508·2^22 < 2^31`); `SMLAD`'s own sum of two products is at
+/// most `2^23`, exact.
+impl Mac16 for Dsp {
+    type XBlock = [i16; 4];
+    type WBlock = [i8; 4];
+    type X = Widened;
+    type W = Widened;
+    type Acc = i32;
+    type Wide = i64;
+
+    const LANE_PRODUCTS: usize = 4;
+
+    #[inline(always)]
+    fn zero(self) -> i32 {
+        0
+    }
+
+    #[inline(always)]
+    fn zero_wide(self) -> i64 {
+        0
+    }
+
+    #[inline(always)]
+    fn x(self, b: &[i16; 4]) -> Widened {
+        regroup(pair(b[0], b[1]), pair(b[2], b[3]))
+    }
+
+    #[inline(always)]
+    fn w(self, b: &[i8; 4]) -> Widened {
+        widen(u32::from_le_bytes(b.map(|v| v as u8)))
+    }
+
+    #[inline(always)]
+    fn mac(self, acc: i32, x: Widened, w: Widened) -> i32 {
+        mac4(acc, x, w)
+    }
+
+    #[inline(always)]
+    fn widen(self, wide: i64, acc: i32) -> i64 {
+        wide + i64::from(acc)
+    }
+
+    #[inline(always)]
+    fn sum(self, wide: i64) -> i64 {
+        wide
+    }
+}
+
+/// Columns of one [`rows4_i16`] run: each row's i32 gains one product per
+/// column, so `508 <= I32_PRODUCTS = 511` products of at most `2^22` stay
+/// below `2^31` (see `simd/wide.rs`); a multiple of 4.
+const RUN16: usize = wide::I32_PRODUCTS / 4 * 4;
+
+/// 16x8 GEMV: `out[r] = Σ_k w[r][k]·x[k]` exactly, `w` holding `out.len()`
+/// rows of `x.len()`: 4 rows per pass through [`rows4_i16`] in runs of at
+/// most [`RUN16`] columns, each run widened into the rows' `i64` sums, the
+/// last `cols % 4` columns in plain i64; the remaining rows one at a time
+/// through the shared 16x8 dot.
+fn gemv_i16_i8(w: &[i8], x: &[i16], out: &mut [i64]) {
+    let cols = x.len();
+    if cols == 0 {
+        out.fill(0);
+        return;
+    }
+    let body = cols & !3;
+    let done = out.len() / 4 * 4;
+    let mut passes = out.chunks_exact_mut(4);
+    for (o, w4) in (&mut passes).zip(w.chunks_exact(4 * cols)) {
+        let mut sums = [0i64; 4];
+        let mut start = 0;
+        while start < body {
+            let len = RUN16.min(body - start);
+            let acc = rows4_i16(&w4[start..], cols, &x[start..start + len]);
+            for (s, a) in sums.iter_mut().zip(acc) {
+                *s += i64::from(a);
+            }
+            start += len;
+        }
+        for ((o, s), row) in o.iter_mut().zip(sums).zip(w4.chunks_exact(cols)) {
+            *o = x[body..]
+                .iter()
+                .zip(&row[body..])
+                .fold(s, |s, (&a, &b)| s + i64::from(a) * i64::from(b));
+        }
+    }
+    let rest = w.chunks_exact(cols).skip(done);
+    for (o, row) in passes.into_remainder().iter_mut().zip(rest) {
+        *o = wide::dot(Dsp, x, row);
+    }
+}
+
+/// `Σ_k w[r·stride + k]·x[k]` for `r` in 0..4 and `k < x.len()` (a
+/// multiple of 4, at most [`RUN16`], so the i32 sums are exact): `w` starts
+/// at the run's first column of row 0, rows `stride` bytes apart.
+///
+/// The int8 [`rows4`]'s register plan: 4 accumulators, the row-pair
+/// pointers `p` and `q` (second row through `stride`), the activation
+/// pointer and its end; each step loads two words of activations,
+/// regroups them once for the four rows, and spends `LDR` + 2 `SXTB16` +
+/// 2 `SMLAD` per row. Out of line for the same reason.
+#[inline(never)]
+fn rows4_i16(w: &[i8], stride: usize, x: &[i16]) -> [i32; 4] {
+    let (mut a0, mut a1, mut a2, mut a3) = (0i32, 0i32, 0i32, 0i32);
+    let body = x.len();
+    if !body.is_multiple_of(4) || body > stride || w.len() < 3 * stride + body {
+        return [0; 4];
+    }
+    let (mut p, mut q) = (w.as_ptr(), w.as_ptr().wrapping_add(2 * stride));
+    let mut xp = x.as_ptr().cast::<i8>();
+    // Loop ends as pointers (no counter register): 16 columns per
+    // iteration, then single steps of 4.
+    let end16 = xp.wrapping_add(2 * (body & !15));
+    let end = xp.wrapping_add(2 * body);
+    // SAFETY (every load below): checked above, `x` holds `body` i16
+    // (`2·body` bytes) and `w` holds rows 0..4 from the run's start at
+    // `stride` apart, each with at least `body` bytes (row 3 ends at
+    // `3·stride + body <= w.len()`). `xp` walks the `2·body` bytes of `x`
+    // 8 per step and `p`, `q` walk rows 0 and 2 4 per step, `body / 4`
+    // steps in all; `p + stride`, `q + stride` are the same offsets in rows
+    // 1 and 3.
+    let mut step = |xp: &mut *const i8| unsafe {
+        let lo = load4_post(xp);
+        let hi = load4_post(xp);
+        let xv = regroup(lo, hi);
+        a1 = mac4(a1, xv, widen(load4_at(p, stride)));
+        a0 = mac4(a0, xv, widen(load4_post(&mut p)));
+        a3 = mac4(a3, xv, widen(load4_at(q, stride)));
+        a2 = mac4(a2, xv, widen(load4_post(&mut q)));
+    };
+    // The loop test (and the value LLVM keeps on the stack) once per 64
+    // MACs, as in `rows4`.
     while xp != end16 {
         step(&mut xp);
         step(&mut xp);

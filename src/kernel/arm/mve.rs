@@ -23,6 +23,10 @@
 //! table) is one tail-predicated loop over 4 lanes (`requantize_i8`);
 //! every other mode, and `u8` / `i16` outputs, run the portable code.
 //!
+//! The 16x8 dot and GEMV (`VMLALDAVA.S16` on `VLDRB.S16`-widened
+//! weights, 3 rows per pass, exact 64-bit accumulators) are the last
+//! section of the file.
+//!
 //! Every entry not listed comes from the DSP table (every Helium core has
 //! the DSP extension): row sums, int4 dots, the GEMM with several activation
 //! rows is a GEMV per activation row here.
@@ -48,6 +52,8 @@ pub(super) static KERNELS: Kernels = Kernels {
     // The compiler vectorises the portable int4 loop with Helium (0.41-0.54
     // instructions per MAC under QEMU), 4-5 times fewer than the DSP one.
     gemv_i4_i8: crate::kernel::dispatch::GENERIC.gemv_i4_i8,
+    dot_i16_i8,
+    gemv_i16_i8,
     ..super::dsp::KERNELS
 };
 
@@ -338,4 +344,118 @@ fn double_row_i8(acc: &[i32], g: &Gather, (zp, act_min, act_max): (i32, i32, i32
             options(nostack),
         );
     }
+}
+
+// ---- 16x8: int16 activations × int8 weights, exact i64 sums ----------------
+//
+// `VMLALDAVA.S16 RdaLo, RdaHi, Qn, Qm` adds the 8 exact int16 products of
+// two vectors to a 64-bit accumulator held in a register pair: the whole
+// row's sum stays exact in i64, with no i32 partials to widen. The weights
+// come in with `VLDRB.S16` (8 bytes sign-extended to int16 lanes), the
+// activations with `VLDRH.16`; `DLSTP.16` / `LETP` predicate the last
+// iteration to the remaining 16-bit lanes (off lanes load as zero and the
+// predicated `VMLALDAVA` ignores them). The widening load encodes its base
+// register in 3 bits (r0-r7, and r6/r7 are LLVM's), and each accumulator
+// takes an even/odd pair, so a pass holds 3 rows: 7 instructions and the
+// loop per 24 MACs.
+
+/// `Σ x[k]·w[k]` exactly, over the shorter length.
+fn dot_i16_i8(x: &[i16], w: &[i8]) -> i64 {
+    let n = x.len().min(w.len());
+    if n == 0 {
+        return 0;
+    }
+    let (mut lo, mut hi) = (0u32, 0u32);
+    // SAFETY: the loop reads exactly `n` i16 from `x` and `n` bytes from
+    // `w` (the last iteration predicated to the remaining lanes), and both
+    // slices hold at least `n`; `x` is i16-aligned as `VLDRH` needs.
+    unsafe {
+        asm!(
+            "dlstp.16 lr, {n}",
+            "2:",
+            "vldrh.16 q0, [{x}], #16",
+            "vldrb.s16 q1, [r2], #8",
+            "vmlaldava.s16 r0, r1, q0, q1",
+            "letp lr, 2b",
+            n = in(reg) n,
+            x = inout(reg) x.as_ptr() => _,
+            inout("r2") w.as_ptr() => _,
+            inout("r0") lo,
+            inout("r1") hi,
+            out("lr") _,
+            out("d0") _, out("d1") _, out("d2") _, out("d3") _,
+            options(readonly, nostack),
+        );
+    }
+    join(lo, hi)
+}
+
+/// The i64 of a `RdaLo`, `RdaHi` pair.
+#[inline(always)]
+fn join(lo: u32, hi: u32) -> i64 {
+    ((u64::from(hi) << 32) | u64::from(lo)) as i64
+}
+
+/// `out[r] = Σ_k w[r][k]·x[k]`, `w` holding `out.len()` rows of
+/// `x.len()`: 3 rows per pass, the remaining rows one at a time.
+fn gemv_i16_i8(w: &[i8], x: &[i16], out: &mut [i64]) {
+    let cols = x.len();
+    if cols == 0 {
+        out.fill(0);
+        return;
+    }
+    let done = out.len() / 3 * 3;
+    let mut passes = out.chunks_exact_mut(3);
+    for (o, w3) in (&mut passes).zip(w.chunks_exact(3 * cols)) {
+        o.copy_from_slice(&rows3_i16(w3, x));
+    }
+    let rest = w.chunks_exact(cols).skip(done);
+    for (o, row) in passes.into_remainder().iter_mut().zip(rest) {
+        *o = dot_i16_i8(x, row);
+    }
+}
+
+/// The three consecutive rows of `x.len()` in `w` against `x`.
+#[inline(always)]
+fn rows3_i16(w: &[i8], x: &[i16]) -> [i64; 3] {
+    let cols = x.len();
+    let mut a = [(0u32, 0u32); 3];
+    if cols == 0 || w.len() / 3 < cols {
+        return [0; 3];
+    }
+    // SAFETY: checked above, `w` holds 3 rows of `cols > 0` bytes and `x`
+    // holds `cols` i16 (aligned); each pointer advances over exactly its
+    // row / `x` (the last iteration predicated to the remaining lanes).
+    unsafe {
+        asm!(
+            "add r3, r2, {n}",
+            "add r4, r3, {n}",
+            "dlstp.16 lr, {n}",
+            "2:",
+            "vldrh.16 q0, [{x}], #16",
+            "vldrb.s16 q1, [r2], #8",
+            "vmlaldava.s16 r0, r1, q0, q1",
+            "vldrb.s16 q2, [r3], #8",
+            "vmlaldava.s16 r8, r9, q0, q2",
+            "vldrb.s16 q3, [r4], #8",
+            "vmlaldava.s16 r10, r11, q0, q3",
+            "letp lr, 2b",
+            n = in(reg) cols,
+            x = inout(reg) x.as_ptr() => _,
+            inout("r2") w.as_ptr() => _,
+            out("r3") _,
+            out("r4") _,
+            inout("r0") a[0].0,
+            inout("r1") a[0].1,
+            inout("r8") a[1].0,
+            inout("r9") a[1].1,
+            inout("r10") a[2].0,
+            inout("r11") a[2].1,
+            out("lr") _,
+            out("d0") _, out("d1") _, out("d2") _, out("d3") _,
+            out("d4") _, out("d5") _, out("d6") _, out("d7") _,
+            options(readonly, nostack),
+        );
+    }
+    a.map(|(lo, hi)| join(lo, hi))
 }

@@ -27,6 +27,7 @@
 pub(crate) mod depthwise;
 pub(crate) mod dot;
 pub(crate) mod gemm;
+pub(crate) mod wide;
 
 /// A run of `LEN` elements a kernel loads at once: `[T; N]`.
 pub(crate) trait Block<T>: Copy {

@@ -15,6 +15,11 @@
 //!   four blocks in int16 before widening measured at most 4% faster at 512
 //!   columns and no faster at 4096.)
 //!
+//! * 16x8 ([`Wide16`]): int16 activations as they are, weights
+//!   sign-extended (`vpmovsxbw` from memory), `vpmaddwd` into i32 lanes
+//!   widened into i64 (`vpmovsxdq`) every 127 blocks of 32 (the bound is in
+//!   `simd/wide.rs`); 4 rows per pass share each activation load.
+//!
 //! No aligned head is peeled (`Mac::ALIGN`): a 32-byte load 16 bytes past a
 //! line costs nothing measurable here, while the head's zero-padded partial
 //! block did (GEMV 512x512 narrow from a `Vec` 16 bytes past a line: 2.6x
@@ -31,6 +36,7 @@ use crate::kernel::Isa;
 use crate::kernel::dispatch::Kernels;
 use crate::kernel::output_stage::Job;
 use crate::kernel::simd::depthwise::{self, DepthwiseMac};
+use crate::kernel::simd::wide::{self, Mac16};
 use crate::kernel::simd::{Lanes, Mac, dot, gemm, isa_table};
 
 /// The AVX2 table, if this CPU has AVX2.
@@ -60,6 +66,10 @@ isa_table!(Isa::Avx2, "avx2", crate::kernel::dispatch::GENERIC, {
     }
     row_sums_i4: |packed: &[u8], cols: usize, out: &mut [i32]| {
         dot::row_sums_i4(I4::<false>(Avx2::new()), packed, cols, out)
+    }
+    dot_i16_i8: |x: &[i16], w: &[i8]| -> i64 { wide::dot(Wide16(Avx2::new()), x, w) }
+    gemv_i16_i8: |w: &[i8], x: &[i16], out: &mut [i64]| {
+        wide::gemv::<_, 4>(Wide16(Avx2::new()), w, x, out)
     }
     depthwise_i8: |tile: &DepthwiseTile<'_, i8>, out: &mut [i32]| {
         depthwise::run(Depthwise(Avx2::new()), tile, out)
@@ -486,5 +496,85 @@ impl DepthwiseMac<i16> for Depthwise16 {
             }
         }
         copy_back(out, &spare);
+    }
+}
+
+/// 16x8: 32 int16 activations (two registers, loaded as they are) against
+/// 32 int8 weights sign-extended to int16 (`vpmovsxbw` of each 16-byte
+/// half), multiplied pairwise into eight i32 lanes (`vpmaddwd`; a pair is
+/// at most `2·2^22 = 2^23`). Each lane gains 4 products per step (two from
+/// each `vpmaddwd`), so `wide::rows` widens every `511 / 4 = 127` steps:
+/// `127·4·2^22 < 2^31`. The i64 lanes are two registers of four.
+#[derive(Clone, Copy)]
+struct Wide16(Avx2);
+
+impl Mac16 for Wide16 {
+    type XBlock = [i16; 32];
+    type WBlock = [i8; 32];
+    type X = (__m256i, __m256i);
+    type W = (__m256i, __m256i);
+    type Acc = __m256i;
+    type Wide = (__m256i, __m256i);
+
+    const LANE_PRODUCTS: usize = 4;
+
+    #[inline(always)]
+    fn zero(self) -> __m256i {
+        self.0.zero()
+    }
+
+    #[inline(always)]
+    fn zero_wide(self) -> Self::Wide {
+        (self.0.zero(), self.0.zero())
+    }
+
+    #[inline(always)]
+    fn x(self, b: &[i16; 32]) -> Self::X {
+        // SAFETY: `self.0` proves AVX2; `b` is 64 readable bytes, loaded
+        // unaligned as two halves.
+        unsafe {
+            (
+                _mm256_loadu_si256(b.as_ptr().cast()),
+                _mm256_loadu_si256(b.as_ptr().add(16).cast()),
+            )
+        }
+    }
+
+    #[inline(always)]
+    fn w(self, b: &[i8; 32]) -> Self::W {
+        Full(self.0).widen(b)
+    }
+
+    #[inline(always)]
+    fn mac(self, acc: __m256i, x: Self::X, w: Self::W) -> __m256i {
+        // SAFETY: `self.0` proves AVX2.
+        unsafe {
+            let p = _mm256_add_epi32(_mm256_madd_epi16(x.0, w.0), _mm256_madd_epi16(x.1, w.1));
+            _mm256_add_epi32(acc, p)
+        }
+    }
+
+    #[inline(always)]
+    fn widen(self, wide: Self::Wide, acc: __m256i) -> Self::Wide {
+        // SAFETY: `self.0` proves AVX2.
+        unsafe {
+            (
+                _mm256_add_epi64(wide.0, _mm256_cvtepi32_epi64(_mm256_castsi256_si128(acc))),
+                _mm256_add_epi64(
+                    wide.1,
+                    _mm256_cvtepi32_epi64(_mm256_extracti128_si256::<1>(acc)),
+                ),
+            )
+        }
+    }
+
+    #[inline(always)]
+    fn sum(self, wide: Self::Wide) -> i64 {
+        // SAFETY: `self.0` proves AVX2.
+        unsafe {
+            let v = _mm256_add_epi64(wide.0, wide.1);
+            let s = _mm_add_epi64(_mm256_castsi256_si128(v), _mm256_extracti128_si256::<1>(v));
+            _mm_cvtsi128_si64(_mm_add_epi64(s, _mm_unpackhi_epi64(s, s)))
+        }
     }
 }

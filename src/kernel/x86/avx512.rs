@@ -19,6 +19,10 @@
 //! * int4 ([`I4`]): nibbles biased to `w + 8` in `[0, 15]` are the
 //!   unsigned operand (`W_BIAS = 8`).
 //!
+//! * 16x8 ([`Wide16`]): no bias needed: `vpmaddwd` on int16 activations
+//!   and `vpmovsxbw`-widened weights, 32 columns per instruction, the i32
+//!   lanes widened into i64 before they can overflow (`simd/wide.rs`).
+//!
 //! Because every correction is exact mod 2^32, the results equal the
 //! generic path bit for bit for every input, including -128 and int32
 //! wrap-around. Partial blocks use zero-masked loads (`vmovdqu8 {z}`), which
@@ -35,6 +39,7 @@ use crate::kernel::Isa;
 use crate::kernel::dispatch::Kernels;
 use crate::kernel::output_stage::Job;
 use crate::kernel::simd::depthwise::{self, DepthwiseMac};
+use crate::kernel::simd::wide::{self, Mac16};
 use crate::kernel::simd::{Lanes, Mac, dot, gemm, isa_table};
 
 /// The AVX-512 VNNI table, if this CPU has it (and AVX2).
@@ -64,6 +69,10 @@ isa_table!(Isa::Avx512Vnni, "avx2,avx512f,avx512bw,avx512vnni", super::avx2::KER
     }
     row_sums_i4: |packed: &[u8], cols: usize, out: &mut [i32]| {
         dot::row_sums_i4(I4::<false>(Avx512::new()), packed, cols, out)
+    }
+    dot_i16_i8: |x: &[i16], w: &[i8]| -> i64 { wide::dot(Wide16(Avx512::new()), x, w) }
+    gemv_i16_i8: |w: &[i8], x: &[i16], out: &mut [i64]| {
+        wide::gemv::<_, 4>(Wide16(Avx512::new()), w, x, out)
     }
     depthwise_i8: |tile: &DepthwiseTile<'_, i8>, out: &mut [i32]| {
         depthwise::run(Depthwise(Avx512::new()), tile, out)
@@ -480,5 +489,74 @@ impl DepthwiseMac<i8> for Depthwise {
             let sum_hi = _mm512_add_epi32(_mm512_maskz_loadu_epi32(m1, q), hi);
             _mm512_mask_storeu_epi32(q, m1, sum_hi);
         }
+    }
+}
+
+/// 16x8 on 512 bits: 32 int16 activations in one register against 32
+/// weights sign-extended from 32 bytes (`vpmovsxbw`), one `vpmaddwd` into
+/// sixteen i32 lanes (2 products per lane per step, so `wide::rows` widens
+/// every 255 steps: `510·2^22 < 2^31`), widened with `vpmovsxdq` into two
+/// registers of eight i64.
+#[derive(Clone, Copy)]
+struct Wide16(Avx512);
+
+impl Mac16 for Wide16 {
+    type XBlock = [i16; 32];
+    type WBlock = [i8; 32];
+    type X = __m512i;
+    type W = __m512i;
+    type Acc = __m512i;
+    type Wide = (__m512i, __m512i);
+
+    const LANE_PRODUCTS: usize = 2;
+
+    #[inline(always)]
+    fn zero(self) -> __m512i {
+        self.0.zero()
+    }
+
+    #[inline(always)]
+    fn zero_wide(self) -> Self::Wide {
+        (self.0.zero(), self.0.zero())
+    }
+
+    #[inline(always)]
+    fn x(self, b: &[i16; 32]) -> __m512i {
+        // SAFETY: `self.0` proves AVX-512 F; `b` is 64 readable bytes,
+        // loaded unaligned.
+        unsafe { _mm512_loadu_si512(b.as_ptr().cast()) }
+    }
+
+    #[inline(always)]
+    fn w(self, b: &[i8; 32]) -> __m512i {
+        // SAFETY: `self.0` proves AVX-512 BW (and AVX); `b` is 32 readable
+        // bytes, loaded unaligned.
+        unsafe { _mm512_cvtepi8_epi16(_mm256_loadu_si256(b.as_ptr().cast())) }
+    }
+
+    #[inline(always)]
+    fn mac(self, acc: __m512i, x: __m512i, w: __m512i) -> __m512i {
+        // SAFETY: `self.0` proves AVX-512 BW.
+        unsafe { _mm512_add_epi32(acc, _mm512_madd_epi16(x, w)) }
+    }
+
+    #[inline(always)]
+    fn widen(self, wide: Self::Wide, acc: __m512i) -> Self::Wide {
+        // SAFETY: `self.0` proves AVX-512 F.
+        unsafe {
+            (
+                _mm512_add_epi64(wide.0, _mm512_cvtepi32_epi64(_mm512_castsi512_si256(acc))),
+                _mm512_add_epi64(
+                    wide.1,
+                    _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64::<1>(acc)),
+                ),
+            )
+        }
+    }
+
+    #[inline(always)]
+    fn sum(self, wide: Self::Wide) -> i64 {
+        // SAFETY: `self.0` proves AVX-512 F.
+        unsafe { _mm512_reduce_add_epi64(_mm512_add_epi64(wide.0, wide.1)) }
     }
 }

@@ -208,6 +208,8 @@ mod tests {
             gemv_i4_prepared,
             row_sums_i8,
             row_sums_i4,
+            dot_i16_i8,
+            gemv_i16_i8,
             requantize_i8,
             requantize_u8,
             requantize_i16

@@ -222,6 +222,37 @@ fn main() -> ! {
         clock.report("qkit FullyConnected::run", rows, cols, tq);
         clock.report("prototype FC (GEMV + output stage)", rows, cols, tp);
     }
+    // 16x8 GEMV (int16 activations, int8 weights, exact i64 sums): this
+    // core's best path, and the portable one for comparison.
+    let x16 = singleton!(: [i16; 512] = [0; 512]).unwrap();
+    for v in x16.iter_mut() {
+        *v = rng.next_u32() as i16;
+    }
+    let (mut acc64, mut want64) = ([0i64; 128], [0i64; 128]);
+    for (rows, cols) in [(64usize, 256usize), (128, 512)] {
+        let (w, x) = (&w[..rows * cols], &x16[..cols]);
+        for (r, o) in want64[..rows].iter_mut().enumerate() {
+            *o = w[r * cols..(r + 1) * cols]
+                .iter()
+                .zip(x)
+                .map(|(&a, &b)| i64::from(a) * i64::from(b))
+                .sum();
+        }
+        for (what, isa) in [
+            ("qkit kernel::gemv_i16_i8", Isa::detect()),
+            ("qkit Generic gemv_i16_i8", Isa::Generic),
+        ] {
+            acc64.fill(0);
+            let (tq, r) = ticks(|| {
+                isa.gemv_i16_i8(black_box(w), black_box(x), black_box(&mut acc64[..rows]))
+            });
+            t.check(
+                r.is_ok() && acc64[..rows] == want64[..rows],
+                format_args!("{what} {rows}x{cols}"),
+            );
+            clock.report(what, rows, cols, tq);
+        }
+    }
     t.finish("qemu-bench")
 }
 

@@ -41,6 +41,9 @@ use qkit::requant::QuantizedMultiplier;
 const MAX_LEN: usize = 300;
 /// Largest matrix of the sweeps (9 rows of 300, plus alignment slack).
 const SWEEP: usize = 9 * MAX_LEN + 16;
+/// Longest 16x8 row of the extreme-value checks (`2^22` per column: past
+/// `i32` from 512 columns on).
+const LONG16: usize = 2048;
 /// Largest random FC.
 const BIG: usize = 128 * 512;
 
@@ -129,8 +132,8 @@ fn kernel_paths(
             }
             let w = &wbuf[..n];
             t.check(
-                kernel::dot_i16_i8(w, &x16[..n]) == Ok(spec_dot_i16(&x16[..n], w)),
-                format_args!("dot_i16_i8 n={n}"),
+                isa.dot_i16_i8(w, &x16[..n]) == Ok(spec_dot_i16(&x16[..n], w)),
+                format_args!("{isa:?} dot_i16_i8 n={n}"),
             );
 
             // GEMV family: rows 1..=9 and the alignment move with the length
@@ -193,9 +196,9 @@ fn kernel_paths(
             t.check(ok, format_args!("{isa:?} row_sums_i4 {rows}x{n}"));
             // 16x8 GEMV, sums
             let w = &wbuf[off..off + rows * n];
-            let ok = kernel::gemv_i16_i8(w, &x16[..n], &mut acc64[..rows]).is_ok()
+            let ok = isa.gemv_i16_i8(w, &x16[..n], &mut acc64[..rows]).is_ok()
                 && (0..rows).all(|r| acc64[r] == spec_dot_i16(&x16[..n], &w[r * n..(r + 1) * n]));
-            t.check(ok, format_args!("gemv_i16_i8 {rows}x{n}"));
+            t.check(ok, format_args!("{isa:?} gemv_i16_i8 {rows}x{n}"));
             let ok = kernel::row_sums_i8(w, n, &mut acc[..if n == 0 { 0 } else { rows }]).is_ok()
                 && (n == 0
                     || (0..rows).all(|r| {
@@ -242,6 +245,29 @@ fn kernel_paths(
                 t.check(
                     ok,
                     format_args!("{isa:?} row_sums_i4 extreme {wbyte:#x} {rows}x{n}"),
+                );
+            }
+        }
+        // 16x8 sums past i32: `-32768 · -128 = 2^22` per column, so 512
+        // columns reach 2^31; every path keeps the exact i64. Then the
+        // other extremes on rows long enough to wrap an i32 accumulator.
+        for (xv, wv) in [(i16::MIN, -128i8), (i16::MAX, -128), (i16::MIN, 127)] {
+            for n in [511usize, 512, 513, 700, 1031, LONG16] {
+                let rows = (wbuf.len() / n).min(5);
+                x16[..n].fill(xv);
+                wbuf[..rows * n].fill(wv);
+                let want = n as i64 * i64::from(xv) * i64::from(wv);
+                t.check(
+                    isa.dot_i16_i8(&wbuf[..n], &x16[..n]) == Ok(want),
+                    format_args!("{isa:?} dot_i16_i8 extreme n={n} ({xv}, {wv})"),
+                );
+                let ok = isa
+                    .gemv_i16_i8(&wbuf[..rows * n], &x16[..n], &mut acc64[..rows])
+                    .is_ok()
+                    && acc64[..rows].iter().all(|&a| a == want);
+                t.check(
+                    ok,
+                    format_args!("{isa:?} gemv_i16_i8 extreme {rows}x{n} ({xv}, {wv})"),
                 );
             }
         }
@@ -664,7 +690,7 @@ fn main() -> ! {
     let mut rng = Rng(0x2545_F491);
     let wbuf = singleton!(: [i8; BIG] = [0; BIG]).unwrap();
     let xbuf = singleton!(: [i8; 1024] = [0; 1024]).unwrap();
-    let x16 = singleton!(: [i16; MAX_LEN] = [0; MAX_LEN]).unwrap();
+    let x16 = singleton!(: [i16; LONG16] = [0; LONG16]).unwrap();
     let mut acc = [0i32; 32];
     kernel_paths(&mut t, &mut rng, &mut wbuf[..SWEEP], xbuf, x16, &mut acc);
     prototypes(&mut t, &mut rng, &mut wbuf[..SWEEP], xbuf, &mut acc);
