@@ -75,6 +75,7 @@
 
 mod depthwise;
 mod dispatch;
+pub(crate) mod fully_connected;
 mod generic;
 pub(crate) mod output_stage;
 mod prepared;
