@@ -47,6 +47,10 @@
 //!   table. `simd/dot.rs` (one row: dots, row sums) and `simd/gemm.rs`
 //!   (tiles of `R` weight rows × `B` activation rows: GEMM, GEMV, int4
 //!   GEMV): the algorithms, written once over those traits.
+//! * `fully_connected.rs`: the int8 fully-connected tile of the layers, a
+//!   GEMV then the output stage of its rows; its specification is exactly
+//!   that (the table's own entries), and an instruction set may fuse the
+//!   two (Helium does).
 //! * `dispatch.rs`: the table of entry points, the portable table, the
 //!   lookup by [`Isa`]; the best table is resolved once and cached.
 //! * one folder per architecture, one file per instruction set, holding its
@@ -143,7 +147,8 @@ pub enum Isa {
     /// Cortex-M55/M85 Helium (MVE; chosen when the build names
     /// `target-cpu=cortex-m55`/`cortex-m85`): `VMLADAVA.S8`, 16
     /// multiply-accumulates per instruction, tail-predicated; the `i8`
-    /// double-rounding output stage (`VQRDMULH` + `VRSHL`) on 4 lanes.
+    /// double-rounding output stage (`VQRDMULH` + `VRSHL`) on 4 lanes, fused
+    /// with the 4-row GEMV in the fully-connected layer.
     Mve,
     /// AArch64 NEON (the AArch64 baseline): `SMULL` + `SADALP`.
     Neon,

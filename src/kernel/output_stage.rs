@@ -44,7 +44,7 @@
 //! | `Generic`, `Sse2` | 1 (portable) | — |
 //! | `Avx2` | 8 | all but `LiteRtReference` |
 //! | `Avx512Vnni` | 16 (AVX-512F) | all but `LiteRtReference` |
-//! | `Mve` | 4 (Helium; one `asm!` loop of its own) | `Double` into `i8` |
+//! | `Mve` | 4 (Helium; one `asm!` loop of its own, and fused with the GEMV in the FC layer) | `Double` into `i8` |
 //!
 //! `LiteRtReference` (an `f64` multiply per element) runs the portable code
 //! everywhere; so does the 64-bit-accumulator form of 16x8 layers.

@@ -436,8 +436,9 @@ impl<'a> FullyConnected<'a> {
         self.channels
     }
 
-    /// The instruction set the layer's GEMV runs on ([`Isa::detect`] unless
-    /// chosen with [`with_isa`](Self::with_isa)).
+    /// The instruction set the layer's GEMV (and, for int8 weights, its
+    /// output stage) runs on ([`Isa::detect`] unless chosen with
+    /// [`with_isa`](Self::with_isa)).
     ///
     /// ```
     /// use qkit::kernel::Isa;
