@@ -10,6 +10,7 @@
 //! instruction set it implies.
 
 use super::depthwise::{self, DepthwiseTile};
+use super::fully_connected::{FcEntry, gemv_then_requantize};
 use super::output_stage::{Entry, run_scalar};
 use super::{Isa, generic, prepared};
 
@@ -55,6 +56,10 @@ pub struct Kernels {
     pub(crate) requantize_u8: Entry<u8>,
     /// The same into `i16`.
     pub(crate) requantize_i16: Entry<i16>,
+    /// An int8 fully-connected tile: GEMV, then the `i8` output stage of
+    /// its rows (`fully_connected.rs`; fused where the ISA keeps the
+    /// accumulators in registers).
+    pub(crate) fully_connected_i8: FcEntry,
 }
 
 /// The portable kernels (`generic.rs`, the specification), and the default
@@ -77,6 +82,7 @@ pub(crate) const GENERIC: Kernels = Kernels {
     requantize_i8: run_scalar::<i8>,
     requantize_u8: run_scalar::<u8>,
     requantize_i16: run_scalar::<i16>,
+    fully_connected_i8: gemv_then_requantize,
 };
 
 /// The best kernels for the running CPU, resolved once.

@@ -53,6 +53,10 @@
 //!   GEMV): the algorithms, written once over those traits; `simd/wide.rs`:
 //!   the 16x8 dot and GEMV over `Mac16` (i32 lanes widened into i64 before
 //!   they can overflow; the bound is proved there).
+//! * `fully_connected.rs`: the int8 fully-connected tile of the layers, a
+//!   GEMV then the output stage of its rows; its specification is exactly
+//!   that (the table's own entries), and an instruction set may fuse the
+//!   two (Helium does).
 //! * `dispatch.rs`: the table of entry points, the portable table, the
 //!   lookup by [`Isa`]; the best table is resolved once and cached.
 //! * one folder per architecture, one file per instruction set, holding its
@@ -82,6 +86,7 @@
 
 mod depthwise;
 mod dispatch;
+pub(crate) mod fully_connected;
 mod generic;
 pub(crate) mod output_stage;
 mod prepared;
@@ -149,7 +154,8 @@ pub enum Isa {
     /// Cortex-M55/M85 Helium (MVE; chosen when the build names
     /// `target-cpu=cortex-m55`/`cortex-m85`): `VMLADAVA.S8`, 16
     /// multiply-accumulates per instruction, tail-predicated; the `i8`
-    /// double-rounding output stage (`VQRDMULH` + `VRSHL`) on 4 lanes.
+    /// double-rounding output stage (`VQRDMULH` + `VRSHL`) on 4 lanes, fused
+    /// with the 4-row GEMV in the fully-connected layer.
     Mve,
     /// AArch64 NEON (the AArch64 baseline): `SMULL` + `SADALP`; packed int4
     /// (`dot_i4_i8`, `gemv_i4_i8`) sign-extended in place against

@@ -44,7 +44,7 @@
 //! | `Generic`, `Sse2` | 1 (portable) | — |
 //! | `Avx2` | 8 | all but `LiteRtReference` |
 //! | `Avx512Vnni` | 16 (AVX-512F) | all but `LiteRtReference` |
-//! | `Mve` | 4 (Helium; one `asm!` loop of its own) | `Double` into `i8` |
+//! | `Mve` | 4 (Helium; one `asm!` loop of its own, and fused with the GEMV in the FC layer) | `Double` into `i8` |
 //! | `Neon`, `NeonDotprod` | 8 (two NEON vectors) | all but `LiteRtReference` |
 //!
 //! `LiteRtReference` (an `f64` multiply per element) runs the portable code

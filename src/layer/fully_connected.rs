@@ -186,17 +186,17 @@ fn litert_per_tensor_multipliers(
 }
 
 /// Runs `batch` rows of a fully-connected layer, `ROWS_PER_PASS` output
-/// channels at a time: `gemv(start, x, acc)` fills the raw accumulators of
-/// rows `start..start + acc.len()`, then `stage(acc, channels, out)` is the
-/// output stage of that tile. The one run loop of both FC layers.
+/// channels at a time: `tile(start, x, acc, channels, out)` computes the
+/// outputs `out` of rows `start..start + channels.len()` (their GEMV, with
+/// `acc` as the accumulators' scratch, then their output stage). The one
+/// run loop of both FC layers.
 fn run_tiles<X, A: Copy + Default, Y>(
     in_dim: usize,
     channels: &[Channel],
     input: &[X],
     batch: usize,
     output: &mut [Y],
-    gemv: impl Fn(usize, &[X], &mut [A]) -> Result<(), Error>,
-    stage: impl Fn(&[A], &[Channel], &mut [Y]) -> Result<(), Error>,
+    tile: impl Fn(usize, &[X], &mut [A], &[Channel], &mut [Y]) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let out_dim = channels.len();
     check_len(
@@ -217,9 +217,7 @@ fn run_tiles<X, A: Copy + Default, Y>(
             .chunks(ROWS_PER_PASS)
             .zip(y.chunks_mut(ROWS_PER_PASS));
         for (t, (chans, out)) in tiles.enumerate() {
-            let acc = &mut acc[..chans.len()];
-            gemv(t * ROWS_PER_PASS, x, acc)?;
-            stage(acc, chans, out)?;
+            tile(t * ROWS_PER_PASS, x, &mut acc[..chans.len()], chans, out)?;
         }
     }
     Ok(())
@@ -438,8 +436,9 @@ impl<'a> FullyConnected<'a> {
         self.channels
     }
 
-    /// The instruction set the layer's GEMV runs on ([`Isa::detect`] unless
-    /// chosen with [`with_isa`](Self::with_isa)).
+    /// The instruction set the layer's GEMV (and, for int8 weights, its
+    /// output stage) runs on ([`Isa::detect`] unless chosen with
+    /// [`with_isa`](Self::with_isa)).
     ///
     /// ```
     /// use qkit::kernel::Isa;
@@ -618,29 +617,43 @@ impl<'w> Plan<'w> {
             input,
             batch,
             output,
-            |start, x, acc| self.gemv(start, acc.len(), x, acc),
-            |acc, channels, out| self.stage.apply(acc, channels, out),
+            |start, x, acc, channels, out| self.tile(start, x, acc, channels, out),
         )
     }
 
-    /// Raw accumulators of rows `start..start + rows` (no bias).
-    fn gemv(&self, start: usize, rows: usize, x: &[i8], acc: &mut [i32]) -> Result<(), Error> {
+    /// The outputs of rows `start..start + channels.len()`: int8 weights
+    /// go to the kernel table's fully-connected tile (GEMV and output stage,
+    /// fused where the instruction set does it), int4 weights to their GEMV
+    /// and then the output stage.
+    fn tile(
+        &self,
+        start: usize,
+        x: &[i8],
+        acc: &mut [i32],
+        channels: &[Channel],
+        out: &mut [i8],
+    ) -> Result<(), Error> {
+        let rows = channels.len();
         let (a, b) = (start * self.in_dim, (start + rows) * self.in_dim);
         let isa = self.isa;
+        let mut fc_tile = |w: &[i8], narrow| {
+            let w = w.get(a..b).ok_or(Error::Overflow)?;
+            self.stage
+                .run_fc_tile(isa, w, narrow, x, channels, acc, out)
+        };
         match self.weights {
-            Weights::Full(w) => isa.gemv_i8(w.get(a..b).ok_or(Error::Overflow)?, x, acc),
-            Weights::Narrow(w) => {
-                let w = w.get(a..b).ok_or(Error::Overflow)?;
-                isa.gemv_i8_narrow(w, x, acc)
-            }
+            Weights::Full(w) => fc_tile(w, false),
+            Weights::Narrow(w) => fc_tile(w.as_slice(), true),
             // `start` is a multiple of ROWS_PER_PASS (even), so `a` is even.
             Weights::Int4(p) => {
                 let p = p.get(a / 2..b.div_ceil(2)).ok_or(Error::Overflow)?;
-                isa.gemv_i4_i8(p, x, acc)
+                isa.gemv_i4_i8(p, x, acc)?;
+                self.stage.apply(acc, channels, out)
             }
             Weights::Int4Prepared(p) => {
                 let p = p.row_range(start, rows).ok_or(Error::Overflow)?;
-                isa.gemv_i4_prepared(&p, x, acc)
+                isa.gemv_i4_prepared(&p, x, acc)?;
+                self.stage.apply(acc, channels, out)
             }
         }
     }
@@ -730,15 +743,13 @@ impl<'w> Plan16x8<'w> {
             input,
             batch,
             output,
-            |start, x, acc| {
+            |start, x, acc, channels, out| {
                 let rows = start..start + acc.len();
                 let w = self
                     .weights
                     .get(rows.start * in_dim..rows.end * in_dim)
                     .ok_or(Error::Overflow)?;
-                kernel::gemv_i16_i8(w, x, acc)
-            },
-            |acc, channels, out| {
+                kernel::gemv_i16_i8(w, x, acc)?;
                 requantize_tile_i64(acc, channels, self.clamp, out);
                 Ok(())
             },

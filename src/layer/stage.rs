@@ -8,8 +8,9 @@ use super::fully_connected::{
 };
 use super::quantization::Quantization;
 use crate::Error;
-use crate::kernel::NarrowI8;
+use crate::kernel::fully_connected::{FcTile, run_tile};
 use crate::kernel::output_stage::{Clamp, requantize_tile};
+use crate::kernel::{Isa, NarrowI8};
 use crate::ops::activation_range;
 
 /// Output channels handled per GEMM call.
@@ -41,6 +42,32 @@ impl Stage {
         check_len(acc.len(), out.len())?;
         requantize_tile(acc, channels, self.requant, self.clamp, out);
         Ok(())
+    }
+
+    /// One tile of an int8 fully-connected layer on `isa`: `out[r] =
+    /// stage(Σ_k w[r][k]·x[k], channels[r])` for the `channels.len()` rows
+    /// of `w`, `acc` the accumulators' scratch (the kernel table's
+    /// `fully_connected_i8` entry: the GEMV, then this output stage).
+    #[allow(clippy::too_many_arguments)]
+    pub fn run_fc_tile(
+        &self,
+        isa: Isa,
+        w: &[i8],
+        narrow: bool,
+        x: &[i8],
+        channels: &[Channel],
+        acc: &mut [i32],
+        out: &mut [i8],
+    ) -> Result<(), Error> {
+        let tile = FcTile {
+            w,
+            narrow,
+            x,
+            channels,
+            requant: self.requant,
+            clamp: self.clamp,
+        };
+        run_tile(isa, &tile, acc, out)
     }
 }
 

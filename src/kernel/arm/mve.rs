@@ -24,8 +24,14 @@
 //! every other mode, and `u8` / `i16` outputs, run the portable code.
 //!
 //! The 16x8 dot and GEMV (`VMLALDAVA.S16` on `VLDRB.S16`-widened
-//! weights, 3 rows per pass, exact 64-bit accumulators) are the last
-//! section of the file.
+//! weights, 3 rows per pass, exact 64-bit accumulators) have a
+//! section of their own.
+//!
+//! The int8 fully-connected tile of the layers (`fully_connected_i8`, TFLite
+//! Micro's double rounding) fuses the two: the 4-row GEMV loop's
+//! accumulators start at the rows' folded biases and, after the loop, go
+//! into one vector for the same output stage, so they never touch memory;
+//! the whole layer tile is one `asm!` block (`fc_rows4_double`).
 //!
 //! Every entry not listed comes from the DSP table (every Helium core has
 //! the DSP extension): row sums, int4 dots, the GEMM with several activation
@@ -36,8 +42,9 @@ use core::mem::{offset_of, size_of};
 
 use crate::kernel::Isa;
 use crate::kernel::dispatch::Kernels;
+use crate::kernel::fully_connected::{FcTile, gemv_then_requantize};
 use crate::kernel::output_stage::{
-    Channel, Job, Multipliers, Params, RequantMode, Scaling, run_scalar,
+    Channel, Clamp, Job, Multipliers, Params, RequantMode, Scaling, run_scalar,
 };
 use crate::requant::QuantizedMultiplier;
 
@@ -54,6 +61,7 @@ pub(super) static KERNELS: Kernels = Kernels {
     gemv_i4_i8: crate::kernel::dispatch::GENERIC.gemv_i4_i8,
     dot_i16_i8,
     gemv_i16_i8,
+    fully_connected_i8,
     ..super::dsp::KERNELS
 };
 
@@ -458,4 +466,172 @@ fn rows3_i16(w: &[i8], x: &[i16]) -> [i64; 3] {
         );
     }
     a.map(|(lo, hi)| join(lo, hi))
+}
+
+/// The int8 fully-connected tile: whole passes of 4 rows through the fused
+/// loop when the mode is double rounding, the specification (this table's
+/// GEMV and output stage) for the other modes and the last `rows % 4` rows.
+fn fully_connected_i8(k: &Kernels, t: &FcTile<'_>, acc: &mut [i32], out: &mut [i8]) {
+    let (rows, cols) = (t.channels.len(), t.x.len());
+    let fused = if t.requant == RequantMode::Double && cols > 0 {
+        rows / 4 * 4
+    } else {
+        0
+    };
+    let (Some(w), Some(rest_w)) = (t.w.get(..fused * cols), t.w.get(fused * cols..)) else {
+        return; // `run_tile` checked `w` holds `rows` rows
+    };
+    let (head, rest) = t.channels.split_at(fused);
+    let (out_head, out_rest) = out.split_at_mut(fused.min(out.len()));
+    if fused > 0 {
+        fc_rows4_double(w, t.x, head, t.clamp, out_head);
+    }
+    if !rest.is_empty() {
+        let t = FcTile {
+            w: rest_w,
+            channels: rest,
+            ..*t
+        };
+        gemv_then_requantize(k, &t, acc, out_rest);
+    }
+}
+
+// The fused loop reads a channel's bias, multiplier and shift at byte
+// offsets 0, 4 and 8 of its record, and steps 4 records per pass.
+const _: () = assert!(offset_of!(Channel, bias) == 0);
+const _: () = assert!(offset_of!(Channel, multiplier) == 4);
+const CHANNEL: usize = size_of::<Channel>();
+const _: () = assert!(4 * CHANNEL == 128);
+
+/// What each pass of [`fc_rows4_double`] reloads from the stack (the loop
+/// has no register left for them): the column count, the activation row,
+/// `cols - 16·⌈cols/16⌉` (how far past the row's end the post-incremented
+/// weight pointers stop, negated) and the output zero point.
+#[repr(C, align(8))]
+struct PassConsts {
+    cols: u32,
+    x: u32,
+    rewind: i32,
+    zero_point: i32,
+}
+
+/// `out[r] = clamp(sat(MBQM(bias[r] + Σ_k w[r][k]·x[k], M[r]) + zp))` for
+/// the `4·p` rows of `w` (`p = channels.len() / 4` passes, each of whole
+/// rows of `x.len() > 0`): the 4-row GEMV loop of [`rows4`] with its
+/// accumulators starting at the channels' folded biases, then the output
+/// stage of [`double_row_i8`] on the 4 sums in one vector. Nothing but the
+/// 4 output bytes leaves the registers.
+///
+/// Per pass, besides the loop: the 4 biases in one gather (`VLDRW` through
+/// the vector of the 4 channel addresses, which the load advances by 4
+/// records) and 2 `VMOV`s into the accumulators; afterwards 2 `VMOV`s back,
+/// 16 instructions of output stage (multiplier and shift gathered from the
+/// same addresses), the narrowing store and the pass count.
+#[inline(never)]
+fn fc_rows4_double(w: &[i8], x: &[i8], channels: &[Channel], clamp: Clamp, out: &mut [i8]) {
+    let cols = x.len();
+    let passes = channels.len().min(out.len()) / 4;
+    if cols == 0 || passes == 0 || w.len() / cols < 4 * passes {
+        return;
+    }
+    let consts = PassConsts {
+        cols: cols as u32,
+        x: x.as_ptr() as u32,
+        rewind: -((cols.next_multiple_of(16) - cols) as i32),
+        zero_point: clamp.zero_point,
+    };
+    // The channels' record addresses one pass early: the bias gather
+    // pre-increments them (`[q4, #128]!`).
+    let (first, _) = lanes(channels.as_ptr().cast::<u8>(), CHANNEL);
+    let addresses = first.map(|a| a.wrapping_sub(4 * CHANNEL as u32));
+    // SAFETY: checked above: `x` holds `cols > 0` bytes, `w` at least
+    // `4·passes` rows of `cols`, `channels` and `out` at least `4·passes`
+    // records / bytes. Pass `p` reads rows `4p..4p + 4` of `w` and `x`
+    // through pointers that advance over exactly `cols` bytes each (the
+    // last iteration predicated to the remaining lanes); the next pass's
+    // first row is the 4th row's end pointer plus `rewind` (4th row start +
+    // `cols`). It gathers the bias, multiplier and shift of records
+    // `4p..4p + 4` (`channels` is 8-aligned, so every address is
+    // word-aligned) and writes `out[4p..4p + 4]`. The 16 bytes of
+    // `PassConsts` are copied below the stack pointer and released before
+    // the block ends (no `nostack`). `q4`-`q7` hold the addresses, the
+    // clamp bounds and 0 for the whole block; every register written is
+    // declared clobbered.
+    unsafe {
+        asm!(
+            "ldrd {x}, {w1}, [r0]",
+            "ldrd {w2}, {w3}, [r0, #8]",
+            "sub sp, #16",
+            "strd {x}, {w1}, [sp]",          // cols, x
+            "strd {w2}, {w3}, [sp, #8]",     // rewind, zero point
+            "vldrw.u32 q4, [r2]",            // record addresses - 128
+            "vdup.32 q5, r4",
+            "vdup.32 q6, r8",
+            "vmov.i32 q7, #0",
+            "1:",
+            "ldr lr, [sp]",
+            "add {w1}, {w0}, lr",
+            "add {w2}, {w1}, lr",
+            "add {w3}, {w2}, lr",
+            "ldr {x}, [sp, #4]",
+            // The two-lane `VMOV`s pair their first register with the lower
+            // lane (checked on QEMU): lane j is row j's accumulator.
+            "vldrw.u32 q0, [q4, #128]!",     // the 4 folded biases
+            "vmov r0, r4, q0[2], q0[0]",
+            "vmov r2, r8, q0[3], q0[1]",
+            "dlstp.8 lr, lr",
+            "2:",
+            "vldrb.8 q0, [{x}], #16",
+            "vldrb.8 q1, [{w0}], #16",
+            "vmladava.s8 r0, q0, q1",
+            "vldrb.8 q2, [{w1}], #16",
+            "vmladava.s8 r2, q0, q2",
+            "vldrb.8 q3, [{w2}], #16",
+            "vmladava.s8 r4, q0, q3",
+            "vldrb.8 q1, [{w3}], #16",
+            "vmladava.s8 r8, q0, q1",
+            "letp lr, 2b",
+            "vmov q0[2], q0[0], r0, r4",
+            "vmov q0[3], q0[1], r2, r8",
+            "ldr {w0}, [sp, #8]",
+            "add {w0}, {w3}, {w0}",          // the next pass's first row
+            "vldrw.u32 q1, [q4, #8]",        // shift
+            "vmax.s32 q2, q1, q7",           // L = max(shift, 0)
+            "vmin.s32 q1, q1, q7",           // -R = min(shift, 0)
+            "vshl.s32 q0, q0, q2",           // x << L, wrapping
+            "vldrw.u32 q2, [q4, #4]",        // Q31 multiplier
+            "vqrdmulh.s32 q0, q0, q2",       // SRDHM
+            "vand q2, q0, q1",               // sign bit set iff x < 0 and R > 0
+            "vshr.s32 q2, q2, #31",          // -1 there, else 0
+            "vqadd.s32 q0, q0, q2",
+            "vrshl.s32 q0, q0, q1",          // rounding shift right by R
+            "ldr {w1}, [sp, #12]",
+            "vqadd.s32 q0, q0, {w1}",        // zero point
+            "vmax.s32 q0, q0, q5",
+            "vmin.s32 q0, q0, q6",
+            "vstrb.32 q0, [r1], #4",
+            "subs {passes}, #1",
+            "bne 1b",
+            "add sp, #16",
+            w0 = inout(reg) w.as_ptr() => _,
+            passes = inout(reg) passes => _,
+            x = out(reg) _,
+            w1 = out(reg) _,
+            w2 = out(reg) _,
+            w3 = out(reg) _,
+            // The accumulators (`VMLADAVA` takes even registers) carry the
+            // block's inputs until the loop starts.
+            inout("r0") &raw const consts => _,
+            inout("r2") addresses.as_ptr() => _,
+            inout("r4") clamp.act_min => _,
+            inout("r8") clamp.act_max => _,
+            // the narrowing store encodes its base in 3 bits: r0-r7
+            inout("r1") out.as_mut_ptr() => _,
+            out("lr") _,
+            out("d0") _, out("d1") _, out("d2") _, out("d3") _,
+            out("d4") _, out("d5") _, out("d6") _, out("d7") _,
+            out("d8") _, out("d9") _, out("d10") _, out("d11") _,
+            out("d12") _, out("d13") _, out("d14") _, out("d15") _,
+        );
+    }
 }

@@ -19,6 +19,9 @@
 //!    lengths 0..=300 x per tensor / per channel x bias / none, double and
 //!    single rounding, extreme multipliers, shifts -31..=30 and
 //!    accumulators `i32::MIN` / `i32::MAX`.
+//! 6. qkit's `FullyConnected` on every path of this core (the fused Helium
+//!    tile on the M55) against the same layer on `Isa::Generic`, columns
+//!    0..=320, rows 1..=9, 13, 64, 67.
 #![no_std]
 #![no_main]
 
@@ -671,6 +674,122 @@ fn random_fc(t: &mut Checks, rng: &mut Rng, w: &mut [i8], x: &mut [i8]) {
     );
 }
 
+// ---- 6. the FC layer on every path vs Isa::Generic ----------------------------------
+
+/// `FullyConnected::run` on every kernel path of this core against the same
+/// layer on `Isa::Generic`: every column count 0..=300 with 1..=9 rows (and
+/// 13, 64, 67), per tensor and per channel, full-range and narrow weights,
+/// double and single rounding, zero points at the ends of their range and
+/// multipliers from 2^-31 to near 2^30 (shifts -31..=30).
+fn fc_paths(t: &mut Checks, rng: &mut Rng, w: &mut [i8], x: &mut [i8]) {
+    let start = t.passed + t.failed;
+    let mut scales = [0f32; 128];
+    let mut bias = [0i32; 128];
+    let paths = Isa::ALL
+        .into_iter()
+        .filter(|i| i.is_available() && *i != Isa::Generic);
+    for cols in 0..=MAX_LEN + 20 {
+        let rows = match cols % 13 {
+            10 => 13,
+            11 => 64,
+            12 => 67,
+            r => 1 + r % 9,
+        };
+        rng.fill_i8(&mut w[..rows * cols]);
+        if cols % 5 == 1 {
+            w[..rows * cols].fill(if cols % 2 == 0 { -128 } else { 127 });
+        }
+        if cols % 3 == 2 {
+            narrow(&mut w[..rows * cols]);
+        }
+        rng.fill_i8(&mut x[..cols]);
+        if cols % 7 == 3 {
+            x[..cols].fill(-128);
+        }
+        for b in &mut bias[..rows] {
+            let random = (rng.next_u32() as i32) >> (rng.next_u32() % 24);
+            *b = edgy(rng, &[i32::MIN, -1, 0, i32::MAX], random);
+        }
+        // The multiplier s_in·s_w/s_out: a random power of two from 2^-31
+        // to 2^29 times [1, 2), per channel too.
+        let per_channel = cols % 2 == 1;
+        let p2 = |e: i32| f32::from_bits(((127 + e) as u32) << 23);
+        for s in &mut scales[..rows] {
+            let e = if rng.next_u32() % 4 == 0 {
+                -16
+            } else {
+                rng.range(-19, 10)
+            };
+            *s = p2(e) * (1.0 + (rng.next_u32() % 1000) as f32 / 1000.0);
+        }
+        let s_in = p2(rng.range(-12, 0));
+        let s_out = p2(rng.range(-3, 13));
+        let zp = |rng: &mut Rng| {
+            let random = rng.range(-128, 127);
+            edgy(rng, &[-128, 127], random)
+        };
+        let (zp_in, zp_out) = (zp(rng), zp(rng));
+        for requant in [RequantMode::Double, RequantMode::Single] {
+            let Ok(input) = Quantizer::new(s_in, zp_in) else {
+                continue;
+            };
+            let Ok(output) = Quantizer::new(s_out, zp_out) else {
+                continue;
+            };
+            let Ok(filter) = FilterQuantizer::symmetric(if per_channel {
+                &scales[..rows]
+            } else {
+                &scales[..1]
+            }) else {
+                continue;
+            };
+            let q = Quantization {
+                input,
+                filter,
+                output,
+                activation: activation((cols % 3) as u8),
+            };
+            let mut chans = [Channel::default(); 128];
+            let fc = FullyConnected::new(
+                &w[..rows * cols],
+                cols,
+                Some(&bias[..rows]),
+                &q,
+                requant,
+                &mut chans[..rows],
+            );
+            let Ok(fc) = fc else {
+                continue; // a multiplier outside TFLite's range: not this test's subject
+            };
+            let mut want = [0x55i8; 128];
+            let r0 = fc
+                .with_isa(Isa::Generic)
+                .unwrap()
+                .run(&x[..cols], 1, &mut want[..rows]);
+            for isa in paths.clone() {
+                let mut got = [0x55i8; 128];
+                let r1 = fc
+                    .with_isa(isa)
+                    .unwrap()
+                    .run(&x[..cols], 1, &mut got[..rows]);
+                t.check(
+                    r0 == r1 && got[..rows] == want[..rows],
+                    format_args!(
+                        "FC {isa:?} vs Generic {rows}x{cols} {requant:?} per_channel={per_channel}: \
+                         {:?} want {:?}",
+                        &got[..rows.min(8)],
+                        &want[..rows.min(8)]
+                    ),
+                );
+            }
+        }
+    }
+    hprintln!(
+        "FC layer, every path vs Generic: {} checks",
+        t.passed + t.failed - start
+    );
+}
+
 #[entry]
 fn main() -> ! {
     hprintln!("qemu-test on {}: qkit runs {:?}", qemu::CORE, Isa::detect());
@@ -697,5 +816,6 @@ fn main() -> ! {
     golden_fc(&mut t);
     random_fc(&mut t, &mut rng, wbuf, xbuf);
     output_stage(&mut t, &mut rng);
+    fc_paths(&mut t, &mut rng, wbuf, xbuf);
     t.finish("qemu-test")
 }
