@@ -6,7 +6,11 @@
 //! tiles of 8 rows: 8 accumulators, 2 activation and 2 weight registers of
 //! the 32. Packed int4 (TFLite's nibble order) through [`mac_i4!`]: the
 //! nibbles sign-extended in place, the activations split even / odd by
-//! `LD2`, then the narrow step (weights in `[-8, 7]`).
+//! `LD2`, then the narrow step (weights in `[-8, 7]`). 16x8 ([`Wide16`]):
+//! weights sign-extended (`SXTL`), `SMLAL` / `SMLAL2` of int16 pairs into
+//! i32 lanes, widened into i64 lanes (`SADALP`) before they can overflow
+//! (the bound is in `simd/wide.rs`); 4 rows per pass share each activation
+//! load.
 
 use core::arch::aarch64::*;
 
@@ -14,6 +18,7 @@ use super::requant;
 use crate::kernel::Isa;
 use crate::kernel::dispatch::Kernels;
 use crate::kernel::output_stage::Job;
+use crate::kernel::simd::wide::{self, Mac16};
 use crate::kernel::simd::{Lanes, Mac, dot, gemm, isa_table};
 
 /// The NEON table (NEON is part of the AArch64 baseline).
@@ -37,6 +42,10 @@ isa_table!(Isa::Neon, "neon", crate::kernel::dispatch::GENERIC, {
     dot_i4_i8: |packed: &[u8], x: &[i8]| -> i32 { dot::dot(I4(Neon::new()), x, packed) }
     gemv_i4_i8: |packed: &[u8], x: &[i8], out: &mut [i32]| {
         gemm::gemv_i4(I4(Neon::new()), packed, x, out)
+    }
+    dot_i16_i8: |x: &[i16], w: &[i8]| -> i64 { wide::dot(Wide16(Neon::new()), x, w) }
+    gemv_i16_i8: |w: &[i8], x: &[i16], out: &mut [i64]| {
+        wide::gemv::<_, 4>(Wide16(Neon::new()), w, x, out)
     }
     requantize_i8: |job: &Job<'_>, out: &mut [i8]| { requant::run(job, out) }
     requantize_u8: |job: &Job<'_>, out: &mut [u8]| { requant::run(job, out) }
@@ -221,3 +230,70 @@ pub(super) use mac_i4;
 #[derive(Clone, Copy)]
 struct I4(Neon);
 mac_i4!(I4, mac16_narrow);
+
+/// 16x8: int16 activations against int8 weights sign-extended to int16,
+/// 16 columns per step: `SMLAL` + `SMLAL2` twice, so each i32 lane gains 4
+/// products per step; `SADALP` widens the lanes into two i64 lanes.
+#[derive(Clone, Copy)]
+struct Wide16(Neon);
+
+impl Mac16 for Wide16 {
+    type XBlock = [i16; 16];
+    type WBlock = [i8; 16];
+    type X = int16x8x2_t;
+    type W = int16x8x2_t;
+    type Acc = int32x4_t;
+    type Wide = int64x2_t;
+
+    const LANE_PRODUCTS: usize = 4;
+
+    #[inline(always)]
+    fn zero(self) -> int32x4_t {
+        self.0.zero()
+    }
+
+    #[inline(always)]
+    fn zero_wide(self) -> int64x2_t {
+        // SAFETY: the `Neon` field proves NEON.
+        unsafe { vdupq_n_s64(0) }
+    }
+
+    #[inline(always)]
+    fn x(self, b: &[i16; 16]) -> int16x8x2_t {
+        // SAFETY: the `Neon` field proves NEON; `b` is 16 readable i16.
+        unsafe { vld1q_s16_x2(b.as_ptr()) }
+    }
+
+    #[inline(always)]
+    fn w(self, b: &[i8; 16]) -> int16x8x2_t {
+        // SAFETY: the `Neon` field proves NEON; `b` is 16 readable bytes.
+        unsafe {
+            let v = vld1q_s8(b.as_ptr());
+            int16x8x2_t(vmovl_s8(vget_low_s8(v)), vmovl_high_s8(v))
+        }
+    }
+
+    #[inline(always)]
+    fn mac(self, acc: int32x4_t, x: int16x8x2_t, w: int16x8x2_t) -> int32x4_t {
+        // SAFETY: the `Neon` field proves NEON.
+        unsafe {
+            let acc = vmlal_s16(acc, vget_low_s16(x.0), vget_low_s16(w.0));
+            let acc = vmlal_high_s16(acc, x.0, w.0);
+            let acc = vmlal_s16(acc, vget_low_s16(x.1), vget_low_s16(w.1));
+            vmlal_high_s16(acc, x.1, w.1)
+        }
+    }
+
+    #[inline(always)]
+    fn widen(self, wide: int64x2_t, acc: int32x4_t) -> int64x2_t {
+        // SAFETY: the `Neon` field proves NEON (`SADALP`: pairs of i32 lanes
+        // added into the i64 lanes, exactly).
+        unsafe { vpadalq_s32(wide, acc) }
+    }
+
+    #[inline(always)]
+    fn sum(self, wide: int64x2_t) -> i64 {
+        // SAFETY: the `Neon` field proves NEON.
+        unsafe { vaddvq_s64(wide) }
+    }
+}

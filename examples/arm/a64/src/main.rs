@@ -189,6 +189,19 @@ fn bench() -> bool {
         })
         .is_ok();
         ok &= acc == want4;
+        // 16x8: int16 activations (the int8 ones scaled by 257) against
+        // the same weights.
+        let x16: Vec<i16> = xv.iter().map(|&v| i16::from(v) * 257).collect();
+        let (mut want16, mut acc16) = (vec![0i64; rows], vec![0i64; rows]);
+        ok &= measure("qkit Isa::Generic.gemv_i16_i8", rows, cols, || {
+            qkit::kernel::Isa::Generic.gemv_i16_i8(black_box(wm), black_box(&x16), &mut want16)
+        })
+        .is_ok();
+        ok &= measure("qkit kernel::gemv_i16_i8", rows, cols, || {
+            qkit::kernel::gemv_i16_i8(black_box(wm), black_box(&x16), &mut acc16)
+        })
+        .is_ok();
+        ok &= acc16 == want16;
         ok &= fc(rows, cols, wm, xv, false);
         ok &= fc(rows, cols, wm, xv, true);
     }
