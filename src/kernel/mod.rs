@@ -34,8 +34,8 @@
 //! | `Avx512Vnni` | `vpdpbusd` on `w + 128`, bias removed exactly | same as full range | nibbles + `vpdpbusd` | `vpmaddwd` on 512 bits (32 columns per instruction), i32 lanes widened to i64 |
 //! | `Dsp` (Cortex-M4/M7/M33/M55/M85) | `SXTB16` + `SMLAD`, 4 rows per pass | same as full range | GEMV: nibbles masked into int16 pairs + `SMLAD`, 2 rows per pass | `SXTB16` weights + `SMLAD` on regrouped int16 pairs (`PKHBT`/`PKHTB`), i32 runs widened to i64 |
 //! | `Mve` (Cortex-M55/M85 Helium) | `VMLADAVA.S8`, tail-predicated, 4 rows per pass | same as full range | generic (vectorised by the compiler) | `VLDRB.S16` weights + `VMLALDAVA.S16` into 64-bit accumulators, tail-predicated |
-//! | `Neon` (AArch64) | `SMULL` + `SMULL2` + 2 `SADALP` | `SMULL` + `SMLAL2` + 1 `SADALP` | nibbles sign-extended in place (`SHL`/`SSHR`), the narrow step | generic |
-//! | `NeonDotprod` | `SDOT` | same as full range | nibbles sign-extended in place + `SDOT` | generic |
+//! | `Neon` (AArch64) | `SMULL` + `SMULL2` + 2 `SADALP` | `SMULL` + `SMLAL2` + 1 `SADALP` | nibbles sign-extended in place (`SHL`/`SSHR`), the narrow step | `SXTL` weights + `SMLAL`/`SMLAL2`, i32 lanes widened to i64 (`SADALP`) |
+//! | `NeonDotprod` | `SDOT` | same as full range | nibbles sign-extended in place + `SDOT` | `Neon`'s |
 //!
 //! AVX2 and AVX-512 VNNI are detected at run time even without `std` (see
 //! `x86/mod.rs`: `cpuid` + `xgetbv`, the same check `std` makes), so a
