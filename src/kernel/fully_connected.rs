@@ -33,47 +33,50 @@ pub(crate) struct FcTile<'a> {
     pub(crate) clamp: Clamp,
 }
 
-/// A table's `fully_connected_i8` entry: `(table, tile, acc, out)`, with
-/// `acc` scratch of at least `tile.channels.len()` accumulators and `out`
-/// one output per row. The table is passed so that the default entry runs
-/// the GEMV and output stage of the table it sits in.
-pub(crate) type FcEntry = fn(&Kernels, &FcTile<'_>, &mut [i32], &mut [i8]);
+/// A table's `fully_connected_i8` entry: `(table, tile, out)`, `out` one
+/// output per row. The table is passed so that the default entry runs the
+/// GEMV and output stage of the table it sits in.
+pub(crate) type FcEntry = fn(&Kernels, &FcTile<'_>, &mut [i8]);
+
+/// Rows per GEMV of [`gemv_then_requantize`]: their accumulators live on
+/// the stack (256 bytes).
+const ROWS_PER_GEMV: usize = 64;
 
 /// The specification: the table's GEMV (full-range or narrow, as the tile
-/// says) into `acc`, then the table's `i8` output stage.
-pub(crate) fn gemv_then_requantize(k: &Kernels, t: &FcTile<'_>, acc: &mut [i32], out: &mut [i8]) {
-    let rows = t.channels.len();
-    let Some(acc) = acc.get_mut(..rows) else {
-        return; // the caller checked `acc` is long enough
-    };
+/// says) into `i32` accumulators, then the table's `i8` output stage, 64
+/// rows at a time.
+pub(crate) fn gemv_then_requantize(k: &Kernels, t: &FcTile<'_>, out: &mut [i8]) {
+    let cols = t.x.len();
     let gemm = if t.narrow {
         k.gemm_i8_narrow
     } else {
         k.gemm_i8
     };
-    gemm(t.w, t.x, t.x.len(), acc);
-    (k.requantize_i8)(&Job::table(acc, t.channels, t.requant, t.clamp), out);
+    let mut acc = [0i32; ROWS_PER_GEMV];
+    let parts = t
+        .channels
+        .chunks(ROWS_PER_GEMV)
+        .zip(out.chunks_mut(ROWS_PER_GEMV));
+    for (i, (channels, out)) in parts.enumerate() {
+        let rows = channels.len();
+        let start = i * ROWS_PER_GEMV * cols;
+        let Some(w) = t.w.get(start..start + rows * cols) else {
+            return; // `run_tile` checked `w` holds every row
+        };
+        let acc = &mut acc[..rows];
+        gemm(w, t.x, cols, acc);
+        (k.requantize_i8)(&Job::table(acc, channels, t.requant, t.clamp), out);
+    }
 }
 
 /// Runs one tile on `isa`'s table: checks the shapes (`w` holds
-/// `channels.len()` rows of `x.len()`, `out` one value per row, `acc` at
-/// least as many), then its `fully_connected_i8` entry.
-pub(crate) fn run_tile(
-    isa: Isa,
-    t: &FcTile<'_>,
-    acc: &mut [i32],
-    out: &mut [i8],
-) -> Result<(), Error> {
+/// `channels.len()` rows of `x.len()`, `out` one value per row), then its
+/// `fully_connected_i8` entry.
+pub(crate) fn run_tile(isa: Isa, t: &FcTile<'_>, out: &mut [i8]) -> Result<(), Error> {
     let k = isa.table()?;
     let rows = t.channels.len();
     check_matrix(t.w.len(), rows, t.x.len())?;
     check_len(rows, out.len())?;
-    if acc.len() < rows {
-        return Err(Error::LengthMismatch {
-            expected: rows,
-            found: acc.len(),
-        });
-    }
-    (k.fully_connected_i8)(k, t, acc, out);
+    (k.fully_connected_i8)(k, t, out);
     Ok(())
 }

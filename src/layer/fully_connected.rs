@@ -611,21 +611,46 @@ impl<'w> Plan<'w> {
         batch: usize,
         output: &mut [i8],
     ) -> Result<(), Error> {
-        run_tiles(
-            self.in_dim,
-            channels,
-            input,
-            batch,
-            output,
-            |start, x, acc, channels, out| self.tile(start, x, acc, channels, out),
-        )
+        let (w, narrow) = match self.weights {
+            Weights::Full(w) => (w, false),
+            Weights::Narrow(w) => (w.as_slice(), true),
+            Weights::Int4(_) | Weights::Int4Prepared(_) => {
+                return run_tiles(
+                    self.in_dim,
+                    channels,
+                    input,
+                    batch,
+                    output,
+                    |start, x, acc, channels, out| self.tile_i4(start, x, acc, channels, out),
+                );
+            }
+        };
+        // int8 weights: each activation row is one tile of every output
+        // channel; the kernel table's fully-connected entry splits it as its
+        // accumulators need (one call, so its set-up is paid once per row).
+        let (in_dim, out_dim) = (self.in_dim, channels.len());
+        check_len(
+            batch.checked_mul(in_dim).ok_or(Error::Overflow)?,
+            input.len(),
+        )?;
+        check_len(
+            batch.checked_mul(out_dim).ok_or(Error::Overflow)?,
+            output.len(),
+        )?;
+        if out_dim == 0 {
+            return Ok(()); // nothing to compute, however large `batch` is
+        }
+        for (b, y) in output.chunks_exact_mut(out_dim).enumerate() {
+            let x = input.get(b * in_dim..(b + 1) * in_dim).unwrap_or(&[]);
+            self.stage
+                .run_fc_tile(self.isa, w, narrow, x, channels, y)?;
+        }
+        Ok(())
     }
 
-    /// The outputs of rows `start..start + channels.len()`: int8 weights
-    /// go to the kernel table's fully-connected tile (GEMV and output stage,
-    /// fused where the instruction set does it), int4 weights to their GEMV
-    /// and then the output stage.
-    fn tile(
+    /// The outputs of rows `start..start + channels.len()` for int4
+    /// weights: their GEMV into `acc`, then the output stage.
+    fn tile_i4(
         &self,
         start: usize,
         x: &[i8],
@@ -636,26 +661,21 @@ impl<'w> Plan<'w> {
         let rows = channels.len();
         let (a, b) = (start * self.in_dim, (start + rows) * self.in_dim);
         let isa = self.isa;
-        let mut fc_tile = |w: &[i8], narrow| {
-            let w = w.get(a..b).ok_or(Error::Overflow)?;
-            self.stage
-                .run_fc_tile(isa, w, narrow, x, channels, acc, out)
-        };
         match self.weights {
-            Weights::Full(w) => fc_tile(w, false),
-            Weights::Narrow(w) => fc_tile(w.as_slice(), true),
             // `start` is a multiple of ROWS_PER_PASS (even), so `a` is even.
             Weights::Int4(p) => {
                 let p = p.get(a / 2..b.div_ceil(2)).ok_or(Error::Overflow)?;
                 isa.gemv_i4_i8(p, x, acc)?;
-                self.stage.apply(acc, channels, out)
             }
             Weights::Int4Prepared(p) => {
                 let p = p.row_range(start, rows).ok_or(Error::Overflow)?;
                 isa.gemv_i4_prepared(&p, x, acc)?;
-                self.stage.apply(acc, channels, out)
+            }
+            Weights::Full(_) | Weights::Narrow(_) => {
+                return Err(Error::InvalidParameter("int4 tile of int8 weights"));
             }
         }
+        self.stage.apply(acc, channels, out)
     }
 }
 

@@ -46,9 +46,8 @@ impl Stage {
 
     /// One tile of an int8 fully-connected layer on `isa`: `out[r] =
     /// stage(Σ_k w[r][k]·x[k], channels[r])` for the `channels.len()` rows
-    /// of `w`, `acc` the accumulators' scratch (the kernel table's
-    /// `fully_connected_i8` entry: the GEMV, then this output stage).
-    #[allow(clippy::too_many_arguments)]
+    /// of `w` (the kernel table's `fully_connected_i8` entry: the GEMV, then
+    /// this output stage).
     pub fn run_fc_tile(
         &self,
         isa: Isa,
@@ -56,7 +55,6 @@ impl Stage {
         narrow: bool,
         x: &[i8],
         channels: &[Channel],
-        acc: &mut [i32],
         out: &mut [i8],
     ) -> Result<(), Error> {
         let tile = FcTile {
@@ -67,7 +65,7 @@ impl Stage {
             requant: self.requant,
             clamp: self.clamp,
         };
-        run_tile(isa, &tile, acc, out)
+        run_tile(isa, &tile, out)
     }
 }
 

@@ -471,7 +471,7 @@ fn rows3_i16(w: &[i8], x: &[i16]) -> [i64; 3] {
 /// The int8 fully-connected tile: whole passes of 4 rows through the fused
 /// loop when the mode is double rounding, the specification (this table's
 /// GEMV and output stage) for the other modes and the last `rows % 4` rows.
-fn fully_connected_i8(k: &Kernels, t: &FcTile<'_>, acc: &mut [i32], out: &mut [i8]) {
+fn fully_connected_i8(k: &Kernels, t: &FcTile<'_>, out: &mut [i8]) {
     let (rows, cols) = (t.channels.len(), t.x.len());
     let fused = if t.requant == RequantMode::Double && cols > 0 {
         rows / 4 * 4
@@ -492,7 +492,7 @@ fn fully_connected_i8(k: &Kernels, t: &FcTile<'_>, acc: &mut [i32], out: &mut [i
             channels: rest,
             ..*t
         };
-        gemv_then_requantize(k, &t, acc, out_rest);
+        gemv_then_requantize(k, &t, out_rest);
     }
 }
 
@@ -531,7 +531,10 @@ struct PassConsts {
 fn fc_rows4_double(w: &[i8], x: &[i8], channels: &[Channel], clamp: Clamp, out: &mut [i8]) {
     let cols = x.len();
     let passes = channels.len().min(out.len()) / 4;
-    if cols == 0 || passes == 0 || w.len() / cols < 4 * passes {
+    // A multiply, not `w.len() / cols` (a division costs more than the
+    // rest of the set-up).
+    let need = (4 * passes).checked_mul(cols);
+    if cols == 0 || passes == 0 || need.is_none_or(|n| w.len() < n) {
         return;
     }
     let consts = PassConsts {
