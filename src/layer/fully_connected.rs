@@ -185,6 +185,29 @@ fn litert_per_tensor_multipliers(
     Ok(())
 }
 
+/// The activation and output rows of a batch, once `input` is checked to
+/// hold `batch` rows of `in_dim` and `output` `batch` rows of `out_dim`
+/// (none when `out_dim` is 0: nothing to compute, however large `batch`).
+fn batch_rows<'a, X, Y>(
+    in_dim: usize,
+    out_dim: usize,
+    input: &'a [X],
+    batch: usize,
+    output: &'a mut [Y],
+) -> Result<impl Iterator<Item = (&'a [X], &'a mut [Y])>, Error> {
+    check_len(
+        batch.checked_mul(in_dim).ok_or(Error::Overflow)?,
+        input.len(),
+    )?;
+    check_len(
+        batch.checked_mul(out_dim).ok_or(Error::Overflow)?,
+        output.len(),
+    )?;
+    // `output` is empty when `out_dim` is 0.
+    let rows = output.chunks_exact_mut(out_dim.max(1)).enumerate();
+    Ok(rows.map(move |(b, y)| (input.get(b * in_dim..(b + 1) * in_dim).unwrap_or(&[]), y)))
+}
+
 /// Runs `batch` rows of a fully-connected layer, `ROWS_PER_PASS` output
 /// channels at a time: `tile(start, x, acc, channels, out)` computes the
 /// outputs `out` of rows `start..start + channels.len()` (their GEMV, with
@@ -198,21 +221,8 @@ fn run_tiles<X, A: Copy + Default, Y>(
     output: &mut [Y],
     tile: impl Fn(usize, &[X], &mut [A], &[Channel], &mut [Y]) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    let out_dim = channels.len();
-    check_len(
-        batch.checked_mul(in_dim).ok_or(Error::Overflow)?,
-        input.len(),
-    )?;
-    check_len(
-        batch.checked_mul(out_dim).ok_or(Error::Overflow)?,
-        output.len(),
-    )?;
-    if out_dim == 0 {
-        return Ok(()); // nothing to compute, however large `batch` is
-    }
     let mut acc = [A::default(); ROWS_PER_PASS];
-    for (b, y) in output.chunks_exact_mut(out_dim).enumerate() {
-        let x = input.get(b * in_dim..(b + 1) * in_dim).unwrap_or(&[]);
+    for (x, y) in batch_rows(in_dim, channels.len(), input, batch, output)? {
         let tiles = channels
             .chunks(ROWS_PER_PASS)
             .zip(y.chunks_mut(ROWS_PER_PASS));
@@ -628,20 +638,7 @@ impl<'w> Plan<'w> {
         // int8 weights: each activation row is one tile of every output
         // channel; the kernel table's fully-connected entry splits it as its
         // accumulators need (one call, so its set-up is paid once per row).
-        let (in_dim, out_dim) = (self.in_dim, channels.len());
-        check_len(
-            batch.checked_mul(in_dim).ok_or(Error::Overflow)?,
-            input.len(),
-        )?;
-        check_len(
-            batch.checked_mul(out_dim).ok_or(Error::Overflow)?,
-            output.len(),
-        )?;
-        if out_dim == 0 {
-            return Ok(()); // nothing to compute, however large `batch` is
-        }
-        for (b, y) in output.chunks_exact_mut(out_dim).enumerate() {
-            let x = input.get(b * in_dim..(b + 1) * in_dim).unwrap_or(&[]);
+        for (x, y) in batch_rows(self.in_dim, channels.len(), input, batch, output)? {
             self.stage
                 .run_fc_tile(self.isa, w, narrow, x, channels, y)?;
         }
