@@ -403,50 +403,20 @@ fn gemv_i8(w: &[i8], x: &[i8], out: &mut [i32]) {
 }
 
 /// `Σ_{k < body} w[r][k]·x[k]` for the four consecutive rows of `cols`
-/// in `w` (`body` a multiple of 4, at most `cols`).
-///
-/// Register budget (all 13 allocatable registers of ARMv7-M with r7 as the
-/// frame pointer): 4 accumulators, two row-pair pointers `p` (rows 0, 1)
-/// and `q` (rows 2, 3) that reach their second row through the `cols`
-/// register (`LDR w, [p, cols]`), the activation pointer and its end, and
-/// four temporaries. One pointer per row would need 14 and spill. Kept out
-/// of line so that the caller's values do not compete for those registers
-/// (inlined, LLVM reloads `cols` from the stack at every step).
+/// in `w` (`body` a multiple of 4, at most `cols`): [`rows4_loop`], each
+/// step widening one word of activations. Kept out of line so that the
+/// caller's values do not compete for the loop's registers (inlined, LLVM
+/// reloads `cols` from the stack at every step).
 #[inline(never)]
 fn rows4(w: &[i8], cols: usize, x: &[i8], body: usize) -> [i32; 4] {
-    let (mut a0, mut a1, mut a2, mut a3) = (0i32, 0i32, 0i32, 0i32);
     if body > cols || x.len() < body || w.len() / 4 < cols || !body.is_multiple_of(4) {
         return [0; 4];
     }
-    let stride = cols;
-    let (mut p, mut q) = (w.as_ptr(), w.as_ptr().wrapping_add(2 * cols));
-    let mut xp = x.as_ptr();
-    // Loop ends as pointers, so the loop needs no counter register.
-    let end16 = x.as_ptr().wrapping_add(body & !15);
     let end = x.as_ptr().wrapping_add(body);
-    // SAFETY (every load below): checked above, `x` holds `body` bytes and
-    // `w` four rows of `cols >= body`. `xp` walks `x[..body]` and `p`, `q`
-    // walk rows 0 and 2 in the same steps of 4 bytes, `body / 4` steps in
-    // all; `p + stride`, `q + stride` are the same offsets in rows 1 and 3.
-    let mut step = |xp: &mut *const i8| unsafe {
-        let xv = widen(load4_post(xp));
-        a1 = mac4(a1, xv, widen(load4_at(p, stride)));
-        a0 = mac4(a0, xv, widen(load4_post(&mut p)));
-        a3 = mac4(a3, xv, widen(load4_at(q, stride)));
-        a2 = mac4(a2, xv, widen(load4_post(&mut q)));
-    };
-    // Four steps per iteration: the loop test (and the one value LLVM
-    // keeps on the stack) is paid once per 64 MACs.
-    while xp != end16 {
-        step(&mut xp);
-        step(&mut xp);
-        step(&mut xp);
-        step(&mut xp);
-    }
-    while xp != end {
-        step(&mut xp);
-    }
-    [a0, a1, a2, a3]
+    // SAFETY: checked above, `x` holds `body` bytes and `w` four rows of
+    // `cols >= body`: the loop reads `body` bytes of `x` (4 per step) and
+    // as many of each row.
+    unsafe { rows4_loop(w, cols, x.as_ptr(), end, 16, |xp| widen(load4_post(xp))) }
 }
 
 /// Two int16 activations in one word, low half first (`LDR` of two
@@ -565,49 +535,77 @@ fn gemv_i16_i8(w: &[i8], x: &[i16], out: &mut [i64]) {
 /// multiple of 4, at most [`RUN16`], so the i32 sums are exact): `w` starts
 /// at the run's first column of row 0, rows `stride` bytes apart.
 ///
-/// The int8 [`rows4`]'s register plan: 4 accumulators, the row-pair
-/// pointers `p` and `q` (second row through `stride`), the activation
-/// pointer and its end; each step loads two words of activations,
-/// regroups them once for the four rows, and spends `LDR` + 2 `SXTB16` +
-/// 2 `SMLAD` per row. Out of line for the same reason.
+/// [`rows4_loop`], each step loading two words of activations and
+/// regrouping them once for the four rows, then `LDR` + 2 `SXTB16` + 2
+/// `SMLAD` per row. Out of line for the same reason as [`rows4`].
 #[inline(never)]
 fn rows4_i16(w: &[i8], stride: usize, x: &[i16]) -> [i32; 4] {
-    let (mut a0, mut a1, mut a2, mut a3) = (0i32, 0i32, 0i32, 0i32);
     let body = x.len();
     if !body.is_multiple_of(4) || body > stride || w.len() < 3 * stride + body {
         return [0; 4];
     }
+    let x_end = x.as_ptr_range().end.cast::<i8>();
+    // SAFETY: checked above, `x` holds `body` i16 (`2·body` bytes, 8 per
+    // step of 4 columns) and `w` rows 0..4 from the run's start at `stride`
+    // apart, each with at least `body` bytes (row 3 ends at `3·stride +
+    // body <= w.len()`).
+    unsafe {
+        rows4_loop(w, stride, x.as_ptr().cast(), x_end, 32, |xp| {
+            let lo = load4_post(xp);
+            regroup(lo, load4_post(xp))
+        })
+    }
+}
+
+/// The 4-row loop of both GEMVs: `Σ_k w[r·stride + k]·x_k` for `r` in
+/// 0..4 over the activations from `x` to `x_end`, one step of 4 columns
+/// per `load_x` (which loads them from the walking pointer, advances it,
+/// and returns them widened into [`widen`]'s pairs); four steps per
+/// iteration while `x_end - x` holds `x_per_16` more bytes (16 columns),
+/// so the loop test (and the one value LLVM keeps on the stack) is paid
+/// once per 64 MACs.
+///
+/// Register budget (all 13 allocatable registers of ARMv7-M with r7 as the
+/// frame pointer): 4 accumulators, two row-pair pointers `p` (rows 0, 1)
+/// and `q` (rows 2, 3) that reach their second row through the `stride`
+/// register (`LDR w, [p, stride]`), the activation pointer and its end
+/// (loop ends as pointers: no counter register), and four temporaries.
+/// One pointer per row would need 14 and spill.
+///
+/// # Safety
+/// `x..x_end` must be readable and a whole number of steps; each of the
+/// four rows at `w + r·stride` must hold 4 readable bytes per step.
+#[inline(always)]
+unsafe fn rows4_loop(
+    w: &[i8],
+    stride: usize,
+    x: *const i8,
+    x_end: *const i8,
+    x_per_16: usize,
+    load_x: impl Fn(&mut *const i8) -> Widened,
+) -> [i32; 4] {
+    let (mut a0, mut a1, mut a2, mut a3) = (0i32, 0i32, 0i32, 0i32);
     let (mut p, mut q) = (w.as_ptr(), w.as_ptr().wrapping_add(2 * stride));
-    let mut xp = x.as_ptr().cast::<i8>();
-    // Loop ends as pointers (no counter register): 16 columns per
-    // iteration, then single steps of 4.
-    let end16 = xp.wrapping_add(2 * (body & !15));
-    let end = xp.wrapping_add(2 * body);
-    // SAFETY (every load below): checked above, `x` holds `body` i16
-    // (`2·body` bytes) and `w` holds rows 0..4 from the run's start at
-    // `stride` apart, each with at least `body` bytes (row 3 ends at
-    // `3·stride + body <= w.len()`). `xp` walks the `2·body` bytes of `x`
-    // 8 per step and `p`, `q` walk rows 0 and 2 4 per step, `body / 4`
-    // steps in all; `p + stride`, `q + stride` are the same offsets in rows
-    // 1 and 3.
+    let mut xp = x;
+    let steps16 = (x_end as usize - x as usize) / x_per_16;
+    let end16 = x.wrapping_add(steps16 * x_per_16);
+    // SAFETY (every load below): the caller's contract; `p`, `q` advance 4
+    // bytes per step in rows 0 and 2, `p + stride`, `q + stride` are the
+    // same offsets in rows 1 and 3.
     let mut step = |xp: &mut *const i8| unsafe {
-        let lo = load4_post(xp);
-        let hi = load4_post(xp);
-        let xv = regroup(lo, hi);
+        let xv = load_x(xp);
         a1 = mac4(a1, xv, widen(load4_at(p, stride)));
         a0 = mac4(a0, xv, widen(load4_post(&mut p)));
         a3 = mac4(a3, xv, widen(load4_at(q, stride)));
         a2 = mac4(a2, xv, widen(load4_post(&mut q)));
     };
-    // The loop test (and the value LLVM keeps on the stack) once per 64
-    // MACs, as in `rows4`.
     while xp != end16 {
         step(&mut xp);
         step(&mut xp);
         step(&mut xp);
         step(&mut xp);
     }
-    while xp != end {
+    while xp != x_end {
         step(&mut xp);
     }
     [a0, a1, a2, a3]
