@@ -33,6 +33,7 @@ use core::arch::x86_64::*;
 use super::{Byte, requant};
 use crate::kernel::DepthwiseTile;
 use crate::kernel::Isa;
+use crate::kernel::depthwise::Activation;
 use crate::kernel::dispatch::Kernels;
 use crate::kernel::output_stage::Job;
 use crate::kernel::simd::depthwise::{self, DepthwiseMac};
@@ -75,7 +76,7 @@ isa_table!(Isa::Avx2, "avx2", crate::kernel::dispatch::GENERIC, {
         depthwise::run(Depthwise(Avx2::new()), tile, out)
     }
     depthwise_i16: |tile: &DepthwiseTile<'_, i16>, out: &mut [i64]| {
-        depthwise::run(Depthwise16(Avx2::new()), tile, out)
+        depthwise::run(Depthwise(Avx2::new()), tile, out)
     }
     requantize_i8: |job: &Job<'_>, out: &mut [i8]| { requant::avx2::run(job, out) }
     requantize_u8: |job: &Job<'_>, out: &mut [u8]| { requant::avx2::run(job, out) }
@@ -356,19 +357,34 @@ fn copy_back<T: Copy, const N: usize>(out: &mut [T], spare: &[T; N]) {
     }
 }
 
-/// Depthwise convolution, 16 channels per step: the bytes of two taps
-/// interleaved (`vpunpcklbw`/`vpunpckhbw`), sign-extended to i16 pairs and
-/// multiplied pairwise into the channels' i32 lanes (`vpmaddwd`): 32
-/// multiply-accumulates in two instructions, exact for every int8 input.
+/// Depthwise convolution, 16 channels per step, for int8 ([`Taps`] for
+/// `i8`) and int16 (`i16`) activations alike: the two taps' activations and
+/// weights interleaved into i16 pairs and multiplied pairwise into the
+/// channels' i32 lanes (`vpmaddwd`), 32 multiply-accumulates in two
+/// instructions. What differs between the two is only how a block becomes
+/// pairs and how the lanes reach the accumulators: [`Taps`].
 #[derive(Clone, Copy)]
 struct Depthwise(Avx2);
 
-impl Depthwise {
-    /// `(a[c], b[c])` as i16 pairs: channels 0..8, then 8..16.
+/// An activation type of the AVX2 depthwise kernel: its blocks as i16
+/// pairs, and its i32 lanes added into `Acc`.
+trait Taps: Activation<Acc: Default> {
+    /// `(a[c], b[c])` as i16 pairs in two registers (in the order
+    /// `add_block` undoes).
+    fn pairs(k: Avx2, a: &[Self; 16], b: &[Self; 16]) -> (__m256i, __m256i);
+    /// The weights of two taps as the same pairs.
+    fn weights(k: Avx2, a: &[i8; 16], b: &[i8; 16]) -> (__m256i, __m256i);
+    /// `out[c] += acc[c]` for 16 channels.
+    fn add_block(k: Avx2, acc: (__m256i, __m256i), out: &mut [Self::Acc; 16]);
+}
+
+/// int8: the bytes of two taps interleaved (`vpunpcklbw`/`vpunpckhbw`) and
+/// sign-extended to i16 pairs; exact for every int8 input.
+impl Taps for i8 {
     #[inline(always)]
-    fn pairs(self, a: &[i8; 16], b: &[i8; 16]) -> (__m256i, __m256i) {
-        // SAFETY: `self.0` proves AVX2; `a` and `b` are 16 readable bytes
-        // each, loaded unaligned.
+    fn pairs(_: Avx2, a: &[i8; 16], b: &[i8; 16]) -> (__m256i, __m256i) {
+        // SAFETY: the `Avx2` argument proves AVX2; `a` and `b` are 16
+        // readable bytes each, loaded unaligned.
         unsafe {
             let a = _mm_loadu_si128(a.as_ptr().cast());
             let b = _mm_loadu_si128(b.as_ptr().cast());
@@ -378,108 +394,63 @@ impl Depthwise {
             )
         }
     }
-}
-
-impl DepthwiseMac<i8> for Depthwise {
-    type Block = [i8; 16];
-    type WBlock = [i8; 16];
-    type W = (__m256i, __m256i);
-    type Acc = (__m256i, __m256i);
 
     #[inline(always)]
-    fn zero(self) -> Self::Acc {
-        (self.0.zero(), self.0.zero())
+    fn weights(k: Avx2, a: &[i8; 16], b: &[i8; 16]) -> (__m256i, __m256i) {
+        Self::pairs(k, a, b)
     }
 
     #[inline(always)]
-    fn weights(self, w0: &[i8; 16], w1: &[i8; 16]) -> Self::W {
-        self.pairs(w0, w1)
-    }
-
-    #[inline(always)]
-    fn mac(self, acc: Self::Acc, x0: &[i8; 16], x1: &[i8; 16], w: Self::W) -> Self::Acc {
-        madd_pairs(self.0, acc, self.pairs(x0, x1), w)
-    }
-
-    #[inline(always)]
-    fn add_to(self, acc: Self::Acc, out: &mut [i32]) {
-        let mut spare = [0i32; 16];
-        let p = whole_block(out, &mut spare).as_mut_ptr();
-        // SAFETY: `self.0` proves AVX2; `p` points to 16 readable and
-        // writable i32s, accessed unaligned as two halves of 8.
+    fn add_block(_: Avx2, acc: (__m256i, __m256i), out: &mut [i32; 16]) {
+        let p = out.as_mut_ptr();
+        // SAFETY: the `Avx2` argument proves AVX2; `p` points to 16
+        // readable and writable i32s, accessed unaligned as two halves of 8.
         unsafe {
             let lo = _mm256_loadu_si256(p.cast());
             let hi = _mm256_loadu_si256(p.add(8).cast());
             _mm256_storeu_si256(p.cast(), _mm256_add_epi32(lo, acc.0));
             _mm256_storeu_si256(p.add(8).cast(), _mm256_add_epi32(hi, acc.1));
         }
-        copy_back(out, &spare);
     }
 }
 
-/// 16x8 depthwise convolution, 16 channels per step: the int16 activations
-/// of two taps interleaved per 128-bit lane (`vpunpcklwd`/`vpunpckhwd`), the
-/// weights sign-extended and interleaved the same way, multiplied pairwise
-/// into i32 lanes (`vpmaddwd`; a pair is at most `2·32768·128 = 2^23`, so
-/// the i32 sums of one pass are exact) and widened to the `i64`
-/// accumulators once per pixel.
+/// int16 (16x8): the activations of two taps interleaved per 128-bit lane
+/// (`vpunpcklwd`/`vpunpckhwd`), the weights sign-extended and interleaved
+/// the same way; a pair is at most `2·32768·128 = 2^23`, so the i32 sums of
+/// one pass are exact, and they are widened to the `i64` accumulators once
+/// per pixel.
 ///
 /// The in-lane interleave puts channels 0..4 and 8..12 in the first
-/// accumulator, 4..8 and 12..16 in the second; `add_to` restores the order.
-#[derive(Clone, Copy)]
-struct Depthwise16(Avx2);
-
-impl Depthwise16 {
-    /// `(a[c], b[c])` as i16 pairs, in the order described above.
+/// register, 4..8 and 12..16 in the second; `add_block` restores the order.
+impl Taps for i16 {
     #[inline(always)]
-    fn pairs(self, a: __m256i, b: __m256i) -> (__m256i, __m256i) {
-        // SAFETY: `self.0` proves AVX2.
-        unsafe { (_mm256_unpacklo_epi16(a, b), _mm256_unpackhi_epi16(a, b)) }
-    }
-
-    /// 16 weights sign-extended to i16.
-    #[inline(always)]
-    fn widen(self, w: &[i8; 16]) -> __m256i {
-        // SAFETY: `self.0` proves AVX2; `w` is 16 readable bytes.
-        unsafe { _mm256_cvtepi8_epi16(_mm_loadu_si128(w.as_ptr().cast())) }
-    }
-}
-
-impl DepthwiseMac<i16> for Depthwise16 {
-    type Block = [i16; 16];
-    type WBlock = [i8; 16];
-    type W = (__m256i, __m256i);
-    type Acc = (__m256i, __m256i);
-
-    #[inline(always)]
-    fn zero(self) -> Self::Acc {
-        (self.0.zero(), self.0.zero())
+    fn pairs(_: Avx2, a: &[i16; 16], b: &[i16; 16]) -> (__m256i, __m256i) {
+        // SAFETY: the `Avx2` argument proves AVX2; `a` and `b` are 32
+        // readable bytes each, loaded unaligned.
+        unsafe {
+            let a = _mm256_loadu_si256(a.as_ptr().cast());
+            let b = _mm256_loadu_si256(b.as_ptr().cast());
+            (_mm256_unpacklo_epi16(a, b), _mm256_unpackhi_epi16(a, b))
+        }
     }
 
     #[inline(always)]
-    fn weights(self, w0: &[i8; 16], w1: &[i8; 16]) -> Self::W {
-        self.pairs(self.widen(w0), self.widen(w1))
+    fn weights(_: Avx2, a: &[i8; 16], b: &[i8; 16]) -> (__m256i, __m256i) {
+        // SAFETY: the `Avx2` argument proves AVX2; `a` and `b` are 16
+        // readable bytes each, loaded unaligned.
+        unsafe {
+            let a = _mm256_cvtepi8_epi16(_mm_loadu_si128(a.as_ptr().cast()));
+            let b = _mm256_cvtepi8_epi16(_mm_loadu_si128(b.as_ptr().cast()));
+            (_mm256_unpacklo_epi16(a, b), _mm256_unpackhi_epi16(a, b))
+        }
     }
 
     #[inline(always)]
-    fn mac(self, acc: Self::Acc, x0: &[i16; 16], x1: &[i16; 16], w: Self::W) -> Self::Acc {
-        // SAFETY: `self.0` proves AVX2; `x0` and `x1` are 32 readable bytes
-        // each, loaded unaligned.
-        let (x0, x1) = unsafe {
-            (
-                _mm256_loadu_si256(x0.as_ptr().cast()),
-                _mm256_loadu_si256(x1.as_ptr().cast()),
-            )
-        };
-        madd_pairs(self.0, acc, self.pairs(x0, x1), w)
-    }
-
-    #[inline(always)]
-    fn add_to(self, acc: Self::Acc, out: &mut [i64]) {
-        let mut spare = [0i64; 16];
-        let p = whole_block(out, &mut spare).as_mut_ptr();
-        // SAFETY: `self.0` proves AVX2; `p` points to 16 readable and
-        // writable i64s, accessed unaligned in four quarters of 4.
+    fn add_block(_: Avx2, acc: (__m256i, __m256i), out: &mut [i64; 16]) {
+        let p = out.as_mut_ptr();
+        // SAFETY: the `Avx2` argument proves AVX2; `p` points to 16
+        // readable and writable i64s, accessed unaligned in four quarters
+        // of 4.
         unsafe {
             let quarters = [
                 _mm256_castsi256_si128(acc.0),
@@ -495,6 +466,34 @@ impl DepthwiseMac<i16> for Depthwise16 {
                 );
             }
         }
+    }
+}
+
+impl<X: Taps> DepthwiseMac<X> for Depthwise {
+    type Block = [X; 16];
+    type WBlock = [i8; 16];
+    type W = (__m256i, __m256i);
+    type Acc = (__m256i, __m256i);
+
+    #[inline(always)]
+    fn zero(self) -> Self::Acc {
+        (self.0.zero(), self.0.zero())
+    }
+
+    #[inline(always)]
+    fn weights(self, w0: &[i8; 16], w1: &[i8; 16]) -> Self::W {
+        X::weights(self.0, w0, w1)
+    }
+
+    #[inline(always)]
+    fn mac(self, acc: Self::Acc, x0: &[X; 16], x1: &[X; 16], w: Self::W) -> Self::Acc {
+        madd_pairs(self.0, acc, X::pairs(self.0, x0, x1), w)
+    }
+
+    #[inline(always)]
+    fn add_to(self, acc: Self::Acc, out: &mut [X::Acc]) {
+        let mut spare = [X::Acc::default(); 16];
+        X::add_block(self.0, acc, whole_block(out, &mut spare));
         copy_back(out, &spare);
     }
 }
