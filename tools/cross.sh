@@ -52,9 +52,11 @@ else
   echo "all present: ${pkgs[*]}"
 fi
 
-# Debian's rustc/cargo (with the library source -Zbuild-std needs) before
-# rustup's; flags from the caller would replace the crates' own rustflags.
-export PATH=/usr/bin:$PATH RUSTC_BOOTSTRAP=1 CARGO_TERM_COLOR=never
+# A Rust with the library source -Zbuild-std needs (Debian's, or rustup's
+# stable where Debian's is older than the MSRV: tools/cross-rust.sh); flags
+# from the caller would replace the crates' own rustflags.
+. "$root/tools/cross-rust.sh"
+export CARGO_TERM_COLOR=never
 unset RUSTFLAGS CARGO_ENCODED_RUSTFLAGS CARGO_BUILD_RUSTFLAGS CARGO_BUILD_TARGET CARGO_TARGET_DIR
 dir=${QKIT_CROSS_TARGET_DIR:-$root/target/cross}
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
