@@ -48,6 +48,56 @@ use crate::kernel::output_stage::{
 };
 use crate::requant::QuantizedMultiplier;
 
+/// The template of one tail-predicated multiply-accumulate loop over `$n`
+/// columns (a register): each iteration loads one vector of activations
+/// from `{x}` into `q0` and, for each row `($w, $q, $acc)`, one vector of
+/// the row's weights from the pointer register `$w` into `$q` and adds its
+/// products to `$acc`. Every pointer moves on by one vector of its own
+/// elements; the last iteration is predicated to the remaining lanes (off
+/// lanes load as zero, the predicated multiply-accumulate ignores them), so
+/// each pointer ends `n` elements on, rounded up to a whole vector. The
+/// first word says what is multiplied:
+///
+/// * `i8`: 16 int8 lanes, `VMLADAVA.S8` into one even register (`"r0"`);
+/// * `i16_i8`: 8 int16 activations, the weights sign-extended to int16 by
+///   `VLDRB.S16` (8 bytes), `VMLALDAVA.S16` into an even/odd register pair
+///   (`"r0, r1"`) holding the exact 64-bit sum.
+macro_rules! mac_loop {
+    (i8, $($rows:tt)*) => {
+        mac_loop!(@ "8", "vldrb.8", "vldrb.8", "16", "vmladava.s8", $($rows)*)
+    };
+    (i16_i8, $($rows:tt)*) => {
+        mac_loop!(@ "16", "vldrh.16", "vldrb.s16", "8", "vmlaldava.s16", $($rows)*)
+    };
+    (@ $lanes:literal, $load_x:literal, $load_w:literal, $w_step:literal, $mac:literal,
+     $n:literal, $(($w:literal, $q:literal, $acc:literal)),+) => {
+        concat!(
+            "dlstp.", $lanes, " lr, ", $n, "\n",
+            "2:\n",
+            $load_x, " q0, [{x}], #16\n",
+            $($load_w, " ", $q, ", [", $w, "], #", $w_step, "\n",
+              $mac, " ", $acc, ", q0, ", $q, "\n",)+
+            "letp lr, 2b",
+        )
+    };
+}
+
+/// [`mac_loop!`] over the four int8 rows at `{w0}`..`{w3}`, accumulated in
+/// `r0`, `r2`, `r4`, `r8` (`VMLADAVA` takes even registers; r6 is LLVM's):
+/// the loop of [`rows4`] and of the fused [`fc_rows4_double`].
+macro_rules! rows4_loop {
+    ($n:literal) => {
+        mac_loop!(
+            i8,
+            $n,
+            ("{w0}", "q1", "r0"),
+            ("{w1}", "q2", "r2"),
+            ("{w2}", "q3", "r4"),
+            ("{w3}", "q1", "r8")
+        )
+    };
+}
+
 /// The Helium table, over the DSP one.
 pub(super) static KERNELS: Kernels = Kernels {
     isa: Isa::Mve,
@@ -77,15 +127,10 @@ fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
     // at least `n`; `n > 0` (`DLSTP` with 0 would skip the loop anyway).
     unsafe {
         asm!(
-            "dlstp.8 lr, {n}",
-            "2:",
-            "vldrb.8 q0, [{a}], #16",
-            "vldrb.8 q1, [{b}], #16",
-            "vmladava.s8 r0, q0, q1",
-            "letp lr, 2b",
+            mac_loop!(i8, "{n}", ("{w}", "q1", "r0")),
             n = in(reg) n,
-            a = inout(reg) a.as_ptr() => _,
-            b = inout(reg) b.as_ptr() => _,
+            x = inout(reg) a.as_ptr() => _,
+            w = inout(reg) b.as_ptr() => _,
             inout("r0") acc,
             out("lr") _,
             out("d0") _, out("d1") _, out("d2") _, out("d3") _,
@@ -146,18 +191,7 @@ fn rows4(w: &[i8], x: &[i8]) -> [i32; 4] {
             "add {w1}, {w0}, {n}",
             "add {w2}, {w1}, {n}",
             "add {w3}, {w2}, {n}",
-            "dlstp.8 lr, {n}",
-            "2:",
-            "vldrb.8 q0, [{x}], #16",
-            "vldrb.8 q1, [{w0}], #16",
-            "vmladava.s8 r0, q0, q1",
-            "vldrb.8 q2, [{w1}], #16",
-            "vmladava.s8 r2, q0, q2",
-            "vldrb.8 q3, [{w2}], #16",
-            "vmladava.s8 r4, q0, q3",
-            "vldrb.8 q1, [{w3}], #16",
-            "vmladava.s8 r8, q0, q1",
-            "letp lr, 2b",
+            rows4_loop!("{n}"),
             n = in(reg) cols,
             x = inout(reg) x.as_ptr() => _,
             w0 = inout(reg) w.as_ptr() => _,
@@ -379,12 +413,7 @@ fn dot_i16_i8(x: &[i16], w: &[i8]) -> i64 {
     // slices hold at least `n`; `x` is i16-aligned as `VLDRH` needs.
     unsafe {
         asm!(
-            "dlstp.16 lr, {n}",
-            "2:",
-            "vldrh.16 q0, [{x}], #16",
-            "vldrb.s16 q1, [r2], #8",
-            "vmlaldava.s16 r0, r1, q0, q1",
-            "letp lr, 2b",
+            mac_loop!(i16_i8, "{n}", ("r2", "q1", "r0, r1")),
             n = in(reg) n,
             x = inout(reg) x.as_ptr() => _,
             inout("r2") w.as_ptr() => _,
@@ -438,16 +467,13 @@ fn rows3_i16(w: &[i8], x: &[i16]) -> [i64; 3] {
         asm!(
             "add r3, r2, {n}",
             "add r4, r3, {n}",
-            "dlstp.16 lr, {n}",
-            "2:",
-            "vldrh.16 q0, [{x}], #16",
-            "vldrb.s16 q1, [r2], #8",
-            "vmlaldava.s16 r0, r1, q0, q1",
-            "vldrb.s16 q2, [r3], #8",
-            "vmlaldava.s16 r8, r9, q0, q2",
-            "vldrb.s16 q3, [r4], #8",
-            "vmlaldava.s16 r10, r11, q0, q3",
-            "letp lr, 2b",
+            mac_loop!(
+                i16_i8,
+                "{n}",
+                ("r2", "q1", "r0, r1"),
+                ("r3", "q2", "r8, r9"),
+                ("r4", "q3", "r10, r11")
+            ),
             n = in(reg) cols,
             x = inout(reg) x.as_ptr() => _,
             inout("r2") w.as_ptr() => _,
@@ -582,18 +608,7 @@ fn fc_rows4_double(w: &[i8], x: &[i8], channels: &[Channel], clamp: Clamp, out: 
             "vldrw.u32 q0, [q4, #128]!",     // the 4 folded biases
             "vmov r0, r4, q0[2], q0[0]",
             "vmov r2, r8, q0[3], q0[1]",
-            "dlstp.8 lr, lr",
-            "2:",
-            "vldrb.8 q0, [{x}], #16",
-            "vldrb.8 q1, [{w0}], #16",
-            "vmladava.s8 r0, q0, q1",
-            "vldrb.8 q2, [{w1}], #16",
-            "vmladava.s8 r2, q0, q2",
-            "vldrb.8 q3, [{w2}], #16",
-            "vmladava.s8 r4, q0, q3",
-            "vldrb.8 q1, [{w3}], #16",
-            "vmladava.s8 r8, q0, q1",
-            "letp lr, 2b",
+            rows4_loop!("lr"),
             "vmov q0[2], q0[0], r0, r4",
             "vmov q0[3], q0[1], r2, r8",
             "ldr {w0}, [sp, #8]",
