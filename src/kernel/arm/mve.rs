@@ -158,17 +158,32 @@ fn gemm_i8(w: &[i8], x: &[i8], cols: usize, out: &mut [i32]) {
 }
 
 /// `out[r] = Σ_k w[r][k]·x[k]`, `w` holding `out.len()` rows of
-/// `x.len() > 0`: 4 rows per pass, the remaining rows one at a time.
+/// `x.len() > 0`: [`gemv`] with passes of 4 rows.
 fn gemv_i8(w: &[i8], x: &[i8], out: &mut [i32]) {
+    gemv(w, x, out, rows4, dot_i8);
+}
+
+/// The GEMV of both element types: `out[r] = Σ_k w[r][k]·x[k]`, `w` holding
+/// `out.len()` rows of `x.len() > 0`, `R` rows per `pass` (the `R`
+/// consecutive rows of its `w` against `x`), then the remaining rows one at
+/// a time (`dot(x, row)`).
+#[inline(always)]
+fn gemv<X, O: Copy, const R: usize>(
+    w: &[i8],
+    x: &[X],
+    out: &mut [O],
+    pass: impl Fn(&[i8], &[X]) -> [O; R],
+    dot: impl Fn(&[X], &[i8]) -> O,
+) {
     let cols = x.len();
-    let done = out.len() / 4 * 4;
-    let mut passes = out.chunks_exact_mut(4);
-    for (o, w4) in (&mut passes).zip(w.chunks_exact(4 * cols)) {
-        o.copy_from_slice(&rows4(w4, x));
+    let done = out.len() / R * R;
+    let mut passes = out.chunks_exact_mut(R);
+    for (o, wr) in (&mut passes).zip(w.chunks_exact(R * cols)) {
+        o.copy_from_slice(&pass(wr, x));
     }
     let rest = w.chunks_exact(cols).skip(done);
     for (o, row) in passes.into_remainder().iter_mut().zip(rest) {
-        *o = dot_i8(x, row);
+        *o = dot(x, row);
     }
 }
 
@@ -433,23 +448,14 @@ fn join(lo: u32, hi: u32) -> i64 {
     ((u64::from(hi) << 32) | u64::from(lo)) as i64
 }
 
-/// `out[r] = Σ_k w[r][k]·x[k]`, `w` holding `out.len()` rows of
-/// `x.len()`: 3 rows per pass, the remaining rows one at a time.
+/// `out[r] = Σ_k w[r][k]·x[k]`, `w` holding `out.len()` rows of `x.len()`:
+/// [`gemv`] with passes of 3 rows.
 fn gemv_i16_i8(w: &[i8], x: &[i16], out: &mut [i64]) {
-    let cols = x.len();
-    if cols == 0 {
+    if x.is_empty() {
         out.fill(0);
         return;
     }
-    let done = out.len() / 3 * 3;
-    let mut passes = out.chunks_exact_mut(3);
-    for (o, w3) in (&mut passes).zip(w.chunks_exact(3 * cols)) {
-        o.copy_from_slice(&rows3_i16(w3, x));
-    }
-    let rest = w.chunks_exact(cols).skip(done);
-    for (o, row) in passes.into_remainder().iter_mut().zip(rest) {
-        *o = dot_i16_i8(x, row);
-    }
+    gemv(w, x, out, rows3_i16, dot_i16_i8);
 }
 
 /// The three consecutive rows of `x.len()` in `w` against `x`.
