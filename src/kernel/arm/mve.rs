@@ -98,6 +98,43 @@ macro_rules! rows4_loop {
     };
 }
 
+/// The template of TFLite Micro's double-rounding output stage on the four
+/// int32 sums in `q0` (the arithmetic is explained at [`double_row_i8`]):
+/// the shifts gathered from `$shift` and the Q31 multipliers from
+/// `$multiplier` (addresses relative to `q4`), the zero point in the
+/// register `$zp` added, the result clamped to `q5`..`q6` (`q7` holds 0)
+/// and stored as four bytes through `r1`, which moves on by 4. `q1`, `q2`
+/// are scratch. A caller's own instruction can go in after the multiplier
+/// load (`then`, where it hides the load's latency) and before the zero
+/// point (`loaded by`, the instruction that loads it).
+macro_rules! double_rounding_i8 {
+    (
+        shift: $shift:literal,
+        multiplier: $multiplier:literal,
+        $(then: $then:literal,)?
+        zero_point: $zp:literal $(loaded by $zp_load:literal)? $(,)?
+    ) => {
+        concat!(
+            "vldrw.u32 q1, ", $shift, "\n",      // shift
+            "vmax.s32 q2, q1, q7\n",             // L = max(shift, 0)
+            "vmin.s32 q1, q1, q7\n",             // -R = min(shift, 0)
+            "vshl.s32 q0, q0, q2\n",             // x << L, wrapping
+            "vldrw.u32 q2, ", $multiplier, "\n", // Q31 multiplier
+            $($then, "\n",)?
+            "vqrdmulh.s32 q0, q0, q2\n",         // SRDHM
+            "vand q2, q0, q1\n",                 // sign bit set iff x < 0 and R > 0
+            "vshr.s32 q2, q2, #31\n",            // -1 there, else 0
+            "vqadd.s32 q0, q0, q2\n",
+            "vrshl.s32 q0, q0, q1\n",            // rounding shift right by R
+            $($zp_load, "\n",)?
+            "vqadd.s32 q0, q0, ", $zp, "\n",     // zero point
+            "vmax.s32 q0, q0, q5\n",
+            "vmin.s32 q0, q0, q6\n",
+            "vstrb.32 q0, [r1], #4",
+        )
+    };
+}
+
 /// The Helium table, over the DSP one.
 pub(super) static KERNELS: Kernels = Kernels {
     isa: Isa::Mve,
@@ -374,21 +411,12 @@ fn double_row_i8(acc: &[i32], g: &Gather, (zp, act_min, act_max): (i32, i32, i32
             "vldrw.u32 q1, [q3]",            // bias
             "vadd.i32 q3, q3, {bstep}",
             "vadd.i32 q0, q0, q1",           // wrapping, as TFLite's int32 sum
-            "vldrw.u32 q1, [q4, #4]",        // shift
-            "vmax.s32 q2, q1, q7",           // L = max(shift, 0)
-            "vmin.s32 q1, q1, q7",           // -R = min(shift, 0)
-            "vshl.s32 q0, q0, q2",           // x << L, wrapping
-            "vldrw.u32 q2, [q4]",            // Q31 multiplier
-            "vadd.i32 q4, q4, {mstep}",
-            "vqrdmulh.s32 q0, q0, q2",       // SRDHM
-            "vand q2, q0, q1",               // sign bit set iff x < 0 and R > 0
-            "vshr.s32 q2, q2, #31",          // -1 there, else 0
-            "vqadd.s32 q0, q0, q2",
-            "vrshl.s32 q0, q0, q1",          // rounding shift right by R
-            "vqadd.s32 q0, q0, {zp}",
-            "vmax.s32 q0, q0, q5",
-            "vmin.s32 q0, q0, q6",
-            "vstrb.32 q0, [r1], #4",
+            double_rounding_i8!(
+                shift: "[q4, #4]",
+                multiplier: "[q4]",
+                then: "vadd.i32 q4, q4, {mstep}",
+                zero_point: "{zp}",
+            ),
             "letp lr, 2b",
             g = in(reg) core::ptr::from_ref(g),
             n = in(reg) n,
@@ -627,21 +655,12 @@ fn fc_rows4_double(w: &[i8], x: &[i8], channels: &[Channel], clamp: Clamp, out: 
             "vmov q0[3], q0[1], r2, r8",
             "ldr {w0}, [sp, #8]",
             "add {w0}, {w3}, {w0}",          // the next pass's first row
-            "vldrw.u32 q1, [q4, #8]",        // shift
-            "vmax.s32 q2, q1, q7",           // L = max(shift, 0)
-            "vmin.s32 q1, q1, q7",           // -R = min(shift, 0)
-            "vshl.s32 q0, q0, q2",           // x << L, wrapping
-            "vldrw.u32 q2, [q4, #4]",        // Q31 multiplier
-            "vqrdmulh.s32 q0, q0, q2",       // SRDHM
-            "vand q2, q0, q1",               // sign bit set iff x < 0 and R > 0
-            "vshr.s32 q2, q2, #31",          // -1 there, else 0
-            "vqadd.s32 q0, q0, q2",
-            "vrshl.s32 q0, q0, q1",          // rounding shift right by R
-            "ldr {w1}, [sp, #12]",
-            "vqadd.s32 q0, q0, {w1}",        // zero point
-            "vmax.s32 q0, q0, q5",
-            "vmin.s32 q0, q0, q6",
-            "vstrb.32 q0, [r1], #4",
+            // The record addresses in `q4`: multiplier at +4, shift at +8.
+            double_rounding_i8!(
+                shift: "[q4, #8]",
+                multiplier: "[q4, #4]",
+                zero_point: "{w1}" loaded by "ldr {w1}, [sp, #12]",
+            ),
             "subs {passes}, #1",
             "bne 1b",
             "add sp, #16",
