@@ -98,6 +98,24 @@ macro_rules! rows4_loop {
     };
 }
 
+/// `asm!` for a Helium block: the block's template and operands (ending
+/// with a comma), then the Q registers it uses, `q0` up to `q1`, `q3` or
+/// `q7`, declared clobbered. Rust names them on this target only as pairs
+/// of `d` registers (`q<i>` is `d<2i>`, `d<2i+1>`).
+macro_rules! asm_q {
+    (q1; $($asm:tt)*) => {
+        asm!($($asm)* out("d0") _, out("d1") _, out("d2") _, out("d3") _)
+    };
+    (q3; $($asm:tt)*) => {
+        asm_q!(q1; $($asm)* out("d4") _, out("d5") _, out("d6") _, out("d7") _,)
+    };
+    (q7; $($asm:tt)*) => {
+        asm_q!(q3; $($asm)*
+            out("d8") _, out("d9") _, out("d10") _, out("d11") _,
+            out("d12") _, out("d13") _, out("d14") _, out("d15") _,)
+    };
+}
+
 /// The template of TFLite Micro's double-rounding output stage on the four
 /// int32 sums in `q0` (the arithmetic is explained at [`double_row_i8`]):
 /// the shifts gathered from `$shift` and the Q31 multipliers from
@@ -163,14 +181,14 @@ fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
     // iteration is predicated to the remaining lanes), and both slices hold
     // at least `n`; `n > 0` (`DLSTP` with 0 would skip the loop anyway).
     unsafe {
-        asm!(
+        asm_q!(
+            q1;
             mac_loop!(i8, "{n}", ("{w}", "q1", "r0")),
             n = in(reg) n,
             x = inout(reg) a.as_ptr() => _,
             w = inout(reg) b.as_ptr() => _,
             inout("r0") acc,
             out("lr") _,
-            out("d0") _, out("d1") _, out("d2") _, out("d3") _,
             options(readonly, nostack),
         );
     }
@@ -246,7 +264,8 @@ fn rows4(w: &[i8], x: &[i8]) -> [i32; 4] {
     // holds `cols`; each pointer advances over exactly `cols` bytes of its
     // row / of `x` (the last iteration predicated to the remaining lanes).
     unsafe {
-        asm!(
+        asm_q!(
+            q3;
             "add {w1}, {w0}, {n}",
             "add {w2}, {w1}, {n}",
             "add {w3}, {w2}, {n}",
@@ -262,8 +281,6 @@ fn rows4(w: &[i8], x: &[i8]) -> [i32; 4] {
             inout("r4") a2,
             inout("r8") a3,
             out("lr") _,
-            out("d0") _, out("d1") _, out("d2") _, out("d3") _,
-            out("d4") _, out("d5") _, out("d6") _, out("d7") _,
             options(readonly, nostack),
         );
     }
@@ -399,7 +416,8 @@ fn double_row_i8(acc: &[i32], g: &Gather, (zp, act_min, act_max): (i32, i32, i32
     // addresses, `q5`-`q7` the clamp bounds and 0; every Q register used
     // is declared clobbered.
     unsafe {
-        asm!(
+        asm_q!(
+            q7;
             "vldrw.u32 q3, [{g}]",           // bias addresses
             "vldrw.u32 q4, [{g}, #16]",      // multiplier addresses
             "vmov.i32 q7, #0",
@@ -429,10 +447,6 @@ fn double_row_i8(acc: &[i32], g: &Gather, (zp, act_min, act_max): (i32, i32, i32
             // the narrowing store encodes its base in 3 bits: r0-r7
             inout("r1") out.as_mut_ptr() => _,
             out("lr") _,
-            out("d0") _, out("d1") _, out("d2") _, out("d3") _,
-            out("d4") _, out("d5") _, out("d6") _, out("d7") _,
-            out("d8") _, out("d9") _, out("d10") _, out("d11") _,
-            out("d12") _, out("d13") _, out("d14") _, out("d15") _,
             options(nostack),
         );
     }
@@ -462,7 +476,8 @@ fn dot_i16_i8(x: &[i16], w: &[i8]) -> i64 {
     // `w` (the last iteration predicated to the remaining lanes), and both
     // slices hold at least `n`; `x` is i16-aligned as `VLDRH` needs.
     unsafe {
-        asm!(
+        asm_q!(
+            q1;
             mac_loop!(i16_i8, "{n}", ("r2", "q1", "r0, r1")),
             n = in(reg) n,
             x = inout(reg) x.as_ptr() => _,
@@ -470,7 +485,6 @@ fn dot_i16_i8(x: &[i16], w: &[i8]) -> i64 {
             inout("r0") lo,
             inout("r1") hi,
             out("lr") _,
-            out("d0") _, out("d1") _, out("d2") _, out("d3") _,
             options(readonly, nostack),
         );
     }
@@ -506,7 +520,8 @@ unsafe fn rows3_i16(w: &[i8], x: &[i16]) -> [i64; 3] {
     // holds `cols` i16 (aligned); each pointer advances over exactly its
     // row / `x` (the last iteration predicated to the remaining lanes).
     unsafe {
-        asm!(
+        asm_q!(
+            q3;
             "add r3, r2, {n}",
             "add r4, r3, {n}",
             mac_loop!(
@@ -528,8 +543,6 @@ unsafe fn rows3_i16(w: &[i8], x: &[i16]) -> [i64; 3] {
             inout("r10") a[2].0,
             inout("r11") a[2].1,
             out("lr") _,
-            out("d0") _, out("d1") _, out("d2") _, out("d3") _,
-            out("d4") _, out("d5") _, out("d6") _, out("d7") _,
             options(readonly, nostack),
         );
     }
@@ -629,7 +642,8 @@ fn fc_rows4_double(w: &[i8], x: &[i8], channels: &[Channel], clamp: Clamp, out: 
     // clamp bounds and 0 for the whole block; every register written is
     // declared clobbered.
     unsafe {
-        asm!(
+        asm_q!(
+            q7;
             "ldrd {x}, {w1}, [r0]",
             "ldrd {w2}, {w3}, [r0, #8]",
             "sub sp, #16",
@@ -679,10 +693,6 @@ fn fc_rows4_double(w: &[i8], x: &[i8], channels: &[Channel], clamp: Clamp, out: 
             // the narrowing store encodes its base in 3 bits: r0-r7
             inout("r1") out.as_mut_ptr() => _,
             out("lr") _,
-            out("d0") _, out("d1") _, out("d2") _, out("d3") _,
-            out("d4") _, out("d5") _, out("d6") _, out("d7") _,
-            out("d8") _, out("d9") _, out("d10") _, out("d11") _,
-            out("d12") _, out("d13") _, out("d14") _, out("d15") _,
         );
     }
 }
