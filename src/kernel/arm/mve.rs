@@ -14,7 +14,11 @@
 //! drivers: Rust has no Helium intrinsics (`core::arch::arm` has none up to
 //! 1.96), and `asm!` cannot hand a `Q` register value from one block to the
 //! next on an M-profile target (its `qreg` class needs NEON), so a vector
-//! can live only inside one `asm!` block: each loop is one block.
+//! can live only inside one `asm!` block: each loop is one block. What
+//! the blocks share is written once in macros: the template text (built
+//! with `concat!`) of the multiply-accumulate loop (`mac_loop!`, both
+//! element types, any number of rows) and of the double-rounding output
+//! stage (`double_rounding_i8!`), and the Q-register clobbers (`asm_q!`).
 //! `VMLADAVA`'s accumulator must be an even register: `r0`, `r2`, `r4`, `r8`
 //! (r6 is LLVM's base pointer).
 //!
