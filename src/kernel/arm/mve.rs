@@ -122,13 +122,14 @@ macro_rules! asm_q {
 
 /// The template of TFLite Micro's double-rounding output stage on the four
 /// int32 sums in `q0` (the arithmetic is explained at [`double_row_i8`]):
-/// the shifts gathered from `$shift` and the Q31 multipliers from
-/// `$multiplier` (addresses relative to `q4`), the zero point in the
-/// register `$zp` added, the result clamped to `q5`..`q6` (`q7` holds 0)
-/// and stored as four bytes through `r1`, which moves on by 4. `q1`, `q2`
-/// are scratch. A caller's own instruction can go in after the multiplier
-/// load (`then`, where it hides the load's latency) and before the zero
-/// point (`loaded by`, the instruction that loads it).
+/// it gathers the shifts from `$shift` and the Q31 multipliers from
+/// `$multiplier` (addresses relative to `q4`), adds the zero point held in
+/// the register `$zp`, clamps to `q5`..`q6` (`q7` holds 0) and stores the
+/// four bytes through `r1`, which moves on by 4; `q1`, `q2` are scratch.
+/// A caller's own instruction can go between the multiplier load and its
+/// first use (`then`: [`double_row_i8`] advances its multiplier addresses
+/// there) and before the zero point is added (`loaded by`: the instruction
+/// that loads it into `$zp`).
 macro_rules! double_rounding_i8 {
     (
         shift: $shift:literal,
