@@ -257,7 +257,8 @@ fn gemv<X, O: Copy, const R: usize>(
 ///
 /// Unlike [`rows3_i16`], a safe function that checks its rows although
 /// [`gemv`] hands it exactly 4: without the check LLVM lays out `gemm_i8`'s
-/// loops differently, 7 to 23 instructions more per GEMV on QEMU's M55.
+/// loops differently, 7 to 23 instructions more per GEMV on QEMU's M55
+/// (rustc 1.85's LLVM).
 #[inline(always)]
 fn rows4(w: &[i8], x: &[i8]) -> [i32; 4] {
     let cols = x.len();
