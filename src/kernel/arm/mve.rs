@@ -14,7 +14,11 @@
 //! drivers: Rust has no Helium intrinsics (`core::arch::arm` has none up to
 //! 1.96), and `asm!` cannot hand a `Q` register value from one block to the
 //! next on an M-profile target (its `qreg` class needs NEON), so a vector
-//! can live only inside one `asm!` block: each loop is one block.
+//! can live only inside one `asm!` block: each loop is one block. What
+//! the blocks share is written once in macros: the template text (built
+//! with `concat!`) of the multiply-accumulate loop (`mac_loop!`, both
+//! element types, any number of rows) and of the double-rounding output
+//! stage (`double_rounding_i8!`), and the Q-register clobbers (`asm_q!`).
 //! `VMLADAVA`'s accumulator must be an even register: `r0`, `r2`, `r4`, `r8`
 //! (r6 is LLVM's base pointer).
 //!
@@ -48,6 +52,112 @@ use crate::kernel::output_stage::{
 };
 use crate::requant::QuantizedMultiplier;
 
+/// The template of one tail-predicated multiply-accumulate loop over `$n`
+/// columns (a register): each iteration loads one vector of activations
+/// from `{x}` into `q0` and, for each row `($w, $q, $acc)`, one vector of
+/// the row's weights from the pointer register `$w` into `$q` and adds its
+/// products to `$acc`. Every pointer moves on by one vector of its own
+/// elements; the last iteration is predicated to the remaining lanes (off
+/// lanes load as zero, the predicated multiply-accumulate ignores them), so
+/// each pointer ends `n` elements on, rounded up to a whole vector. The
+/// first word says what is multiplied:
+///
+/// * `i8`: 16 int8 lanes, `VMLADAVA.S8` into one even register (`"r0"`);
+/// * `i16_i8`: 8 int16 activations, the weights sign-extended to int16 by
+///   `VLDRB.S16` (8 bytes), `VMLALDAVA.S16` into an even/odd register pair
+///   (`"r0, r1"`) holding the exact 64-bit sum.
+macro_rules! mac_loop {
+    (i8, $($rows:tt)*) => {
+        mac_loop!(@ "8", "vldrb.8", "vldrb.8", "16", "vmladava.s8", $($rows)*)
+    };
+    (i16_i8, $($rows:tt)*) => {
+        mac_loop!(@ "16", "vldrh.16", "vldrb.s16", "8", "vmlaldava.s16", $($rows)*)
+    };
+    (@ $lanes:literal, $load_x:literal, $load_w:literal, $w_step:literal, $mac:literal,
+     $n:literal, $(($w:literal, $q:literal, $acc:literal)),+) => {
+        concat!(
+            "dlstp.", $lanes, " lr, ", $n, "\n",
+            "2:\n",
+            $load_x, " q0, [{x}], #16\n",
+            $($load_w, " ", $q, ", [", $w, "], #", $w_step, "\n",
+              $mac, " ", $acc, ", q0, ", $q, "\n",)+
+            "letp lr, 2b",
+        )
+    };
+}
+
+/// [`mac_loop!`] over the four int8 rows at `{w0}`..`{w3}`, accumulated in
+/// `r0`, `r2`, `r4`, `r8` (`VMLADAVA` takes even registers; r6 is LLVM's):
+/// the loop of [`rows4`] and of the fused [`fc_rows4_double`].
+macro_rules! rows4_loop {
+    ($n:literal) => {
+        mac_loop!(
+            i8,
+            $n,
+            ("{w0}", "q1", "r0"),
+            ("{w1}", "q2", "r2"),
+            ("{w2}", "q3", "r4"),
+            ("{w3}", "q1", "r8")
+        )
+    };
+}
+
+/// `asm!` for a Helium block: the block's template and operands (ending
+/// with a comma), then the Q registers it uses, `q0` up to `q1`, `q3` or
+/// `q7`, declared clobbered. Rust names them on this target only as pairs
+/// of `d` registers (`q<i>` is `d<2i>`, `d<2i+1>`).
+macro_rules! asm_q {
+    (q1; $($asm:tt)*) => {
+        asm!($($asm)* out("d0") _, out("d1") _, out("d2") _, out("d3") _)
+    };
+    (q3; $($asm:tt)*) => {
+        asm_q!(q1; $($asm)* out("d4") _, out("d5") _, out("d6") _, out("d7") _,)
+    };
+    (q7; $($asm:tt)*) => {
+        asm_q!(q3; $($asm)*
+            out("d8") _, out("d9") _, out("d10") _, out("d11") _,
+            out("d12") _, out("d13") _, out("d14") _, out("d15") _,)
+    };
+}
+
+/// The template of TFLite Micro's double-rounding output stage on the four
+/// int32 sums in `q0` (the arithmetic is explained at [`double_row_i8`]):
+/// it gathers the shifts from `$shift` and the Q31 multipliers from
+/// `$multiplier` (addresses relative to `q4`), adds the zero point held in
+/// the register `$zp`, clamps to `q5`..`q6` (`q7` holds 0) and stores the
+/// four bytes through `r1`, which moves on by 4; `q1`, `q2` are scratch.
+/// A caller's own instruction can go between the multiplier load and its
+/// first use (`then`: [`double_row_i8`] advances its multiplier addresses
+/// there) and before the zero point is added (`loaded by`: the instruction
+/// that loads it into `$zp`).
+macro_rules! double_rounding_i8 {
+    (
+        shift: $shift:literal,
+        multiplier: $multiplier:literal,
+        $(then: $then:literal,)?
+        zero_point: $zp:literal $(loaded by $zp_load:literal)? $(,)?
+    ) => {
+        concat!(
+            "vldrw.u32 q1, ", $shift, "\n",      // shift
+            "vmax.s32 q2, q1, q7\n",             // L = max(shift, 0)
+            "vmin.s32 q1, q1, q7\n",             // -R = min(shift, 0)
+            "vshl.s32 q0, q0, q2\n",             // x << L, wrapping
+            "vldrw.u32 q2, ", $multiplier, "\n", // Q31 multiplier
+            $($then, "\n",)?
+            "vqrdmulh.s32 q0, q0, q2\n",         // SRDHM
+            "vand q2, q0, q1\n",                 // sign bit set iff x < 0 and R > 0
+            "vshr.s32 q2, q2, #31\n",            // -1 there, else 0
+            "vqadd.s32 q0, q0, q2\n",
+            "vrshl.s32 q0, q0, q1\n",            // rounding shift right by R
+            $($zp_load, "\n",)?
+            "vqadd.s32 q0, q0, ", $zp, "\n",     // zero point
+            "vmax.s32 q0, q0, q5\n",
+            "vmin.s32 q0, q0, q6\n",
+            "vstrb.32 q0, [r1], #4",
+        )
+    };
+}
+
 /// The Helium table, over the DSP one.
 pub(super) static KERNELS: Kernels = Kernels {
     isa: Isa::Mve,
@@ -76,19 +186,14 @@ fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
     // iteration is predicated to the remaining lanes), and both slices hold
     // at least `n`; `n > 0` (`DLSTP` with 0 would skip the loop anyway).
     unsafe {
-        asm!(
-            "dlstp.8 lr, {n}",
-            "2:",
-            "vldrb.8 q0, [{a}], #16",
-            "vldrb.8 q1, [{b}], #16",
-            "vmladava.s8 r0, q0, q1",
-            "letp lr, 2b",
+        asm_q!(
+            q1;
+            mac_loop!(i8, "{n}", ("{w}", "q1", "r0")),
             n = in(reg) n,
-            a = inout(reg) a.as_ptr() => _,
-            b = inout(reg) b.as_ptr() => _,
+            x = inout(reg) a.as_ptr() => _,
+            w = inout(reg) b.as_ptr() => _,
             inout("r0") acc,
             out("lr") _,
-            out("d0") _, out("d1") _, out("d2") _, out("d3") _,
             options(readonly, nostack),
         );
     }
@@ -113,17 +218,35 @@ fn gemm_i8(w: &[i8], x: &[i8], cols: usize, out: &mut [i32]) {
 }
 
 /// `out[r] = Σ_k w[r][k]·x[k]`, `w` holding `out.len()` rows of
-/// `x.len() > 0`: 4 rows per pass, the remaining rows one at a time.
+/// `x.len() > 0`: [`gemv`] with passes of 4 rows.
 fn gemv_i8(w: &[i8], x: &[i8], out: &mut [i32]) {
+    gemv(w, x, out, rows4, dot_i8);
+}
+
+/// The GEMV of both element types: `out[r] = Σ_k w[r][k]·x[k]`, `w` holding
+/// `out.len()` rows of `x.len() > 0`, `R` rows per `pass` (the `R`
+/// consecutive rows of its `w` against `x`), then the remaining rows one at
+/// a time (`dot(x, row)`). `pass` may be an `unsafe fn` whose contract is
+/// to be handed `R` whole rows of `x.len() > 0`: the driver guarantees it.
+#[inline(always)]
+fn gemv<X, O: Copy, const R: usize>(
+    w: &[i8],
+    x: &[X],
+    out: &mut [O],
+    pass: unsafe fn(&[i8], &[X]) -> [O; R],
+    dot: fn(&[X], &[i8]) -> O,
+) {
     let cols = x.len();
-    let done = out.len() / 4 * 4;
-    let mut passes = out.chunks_exact_mut(4);
-    for (o, w4) in (&mut passes).zip(w.chunks_exact(4 * cols)) {
-        o.copy_from_slice(&rows4(w4, x));
+    let done = out.len() / R * R;
+    let mut passes = out.chunks_exact_mut(R);
+    for (o, wr) in (&mut passes).zip(w.chunks_exact(R * cols)) {
+        // SAFETY: `wr` is `R` whole rows of `cols` (`chunks_exact`), and
+        // `cols > 0` (with 0, `chunks_exact` would have panicked).
+        o.copy_from_slice(&unsafe { pass(wr, x) });
     }
     let rest = w.chunks_exact(cols).skip(done);
     for (o, row) in passes.into_remainder().iter_mut().zip(rest) {
-        *o = dot_i8(x, row);
+        *o = dot(x, row);
     }
 }
 
@@ -131,6 +254,11 @@ fn gemv_i8(w: &[i8], x: &[i8], out: &mut [i32]) {
 ///
 /// The row pointers are formed inside the `asm!` from `w` and `cols`: the
 /// fewer values live across the block, the fewer LLVM spills around it.
+///
+/// Unlike [`rows3_i16`], a safe function that checks its rows although
+/// [`gemv`] hands it exactly 4: without the check LLVM lays out `gemm_i8`'s
+/// loops differently, 7 to 23 instructions more per GEMV on QEMU's M55
+/// (rustc 1.85's LLVM).
 #[inline(always)]
 fn rows4(w: &[i8], x: &[i8]) -> [i32; 4] {
     let cols = x.len();
@@ -142,22 +270,12 @@ fn rows4(w: &[i8], x: &[i8]) -> [i32; 4] {
     // holds `cols`; each pointer advances over exactly `cols` bytes of its
     // row / of `x` (the last iteration predicated to the remaining lanes).
     unsafe {
-        asm!(
+        asm_q!(
+            q3;
             "add {w1}, {w0}, {n}",
             "add {w2}, {w1}, {n}",
             "add {w3}, {w2}, {n}",
-            "dlstp.8 lr, {n}",
-            "2:",
-            "vldrb.8 q0, [{x}], #16",
-            "vldrb.8 q1, [{w0}], #16",
-            "vmladava.s8 r0, q0, q1",
-            "vldrb.8 q2, [{w1}], #16",
-            "vmladava.s8 r2, q0, q2",
-            "vldrb.8 q3, [{w2}], #16",
-            "vmladava.s8 r4, q0, q3",
-            "vldrb.8 q1, [{w3}], #16",
-            "vmladava.s8 r8, q0, q1",
-            "letp lr, 2b",
+            rows4_loop!("{n}"),
             n = in(reg) cols,
             x = inout(reg) x.as_ptr() => _,
             w0 = inout(reg) w.as_ptr() => _,
@@ -169,8 +287,6 @@ fn rows4(w: &[i8], x: &[i8]) -> [i32; 4] {
             inout("r4") a2,
             inout("r8") a3,
             out("lr") _,
-            out("d0") _, out("d1") _, out("d2") _, out("d3") _,
-            out("d4") _, out("d5") _, out("d6") _, out("d7") _,
             options(readonly, nostack),
         );
     }
@@ -306,7 +422,8 @@ fn double_row_i8(acc: &[i32], g: &Gather, (zp, act_min, act_max): (i32, i32, i32
     // addresses, `q5`-`q7` the clamp bounds and 0; every Q register used
     // is declared clobbered.
     unsafe {
-        asm!(
+        asm_q!(
+            q7;
             "vldrw.u32 q3, [{g}]",           // bias addresses
             "vldrw.u32 q4, [{g}, #16]",      // multiplier addresses
             "vmov.i32 q7, #0",
@@ -318,21 +435,12 @@ fn double_row_i8(acc: &[i32], g: &Gather, (zp, act_min, act_max): (i32, i32, i32
             "vldrw.u32 q1, [q3]",            // bias
             "vadd.i32 q3, q3, {bstep}",
             "vadd.i32 q0, q0, q1",           // wrapping, as TFLite's int32 sum
-            "vldrw.u32 q1, [q4, #4]",        // shift
-            "vmax.s32 q2, q1, q7",           // L = max(shift, 0)
-            "vmin.s32 q1, q1, q7",           // -R = min(shift, 0)
-            "vshl.s32 q0, q0, q2",           // x << L, wrapping
-            "vldrw.u32 q2, [q4]",            // Q31 multiplier
-            "vadd.i32 q4, q4, {mstep}",
-            "vqrdmulh.s32 q0, q0, q2",       // SRDHM
-            "vand q2, q0, q1",               // sign bit set iff x < 0 and R > 0
-            "vshr.s32 q2, q2, #31",          // -1 there, else 0
-            "vqadd.s32 q0, q0, q2",
-            "vrshl.s32 q0, q0, q1",          // rounding shift right by R
-            "vqadd.s32 q0, q0, {zp}",
-            "vmax.s32 q0, q0, q5",
-            "vmin.s32 q0, q0, q6",
-            "vstrb.32 q0, [r1], #4",
+            double_rounding_i8!(
+                shift: "[q4, #4]",
+                multiplier: "[q4]",
+                then: "vadd.i32 q4, q4, {mstep}",
+                zero_point: "{zp}",
+            ),
             "letp lr, 2b",
             g = in(reg) core::ptr::from_ref(g),
             n = in(reg) n,
@@ -345,10 +453,6 @@ fn double_row_i8(acc: &[i32], g: &Gather, (zp, act_min, act_max): (i32, i32, i32
             // the narrowing store encodes its base in 3 bits: r0-r7
             inout("r1") out.as_mut_ptr() => _,
             out("lr") _,
-            out("d0") _, out("d1") _, out("d2") _, out("d3") _,
-            out("d4") _, out("d5") _, out("d6") _, out("d7") _,
-            out("d8") _, out("d9") _, out("d10") _, out("d11") _,
-            out("d12") _, out("d13") _, out("d14") _, out("d15") _,
             options(nostack),
         );
     }
@@ -378,20 +482,15 @@ fn dot_i16_i8(x: &[i16], w: &[i8]) -> i64 {
     // `w` (the last iteration predicated to the remaining lanes), and both
     // slices hold at least `n`; `x` is i16-aligned as `VLDRH` needs.
     unsafe {
-        asm!(
-            "dlstp.16 lr, {n}",
-            "2:",
-            "vldrh.16 q0, [{x}], #16",
-            "vldrb.s16 q1, [r2], #8",
-            "vmlaldava.s16 r0, r1, q0, q1",
-            "letp lr, 2b",
+        asm_q!(
+            q1;
+            mac_loop!(i16_i8, "{n}", ("r2", "q1", "r0, r1")),
             n = in(reg) n,
             x = inout(reg) x.as_ptr() => _,
             inout("r2") w.as_ptr() => _,
             inout("r0") lo,
             inout("r1") hi,
             out("lr") _,
-            out("d0") _, out("d1") _, out("d2") _, out("d3") _,
             options(readonly, nostack),
         );
     }
@@ -404,50 +503,40 @@ fn join(lo: u32, hi: u32) -> i64 {
     ((u64::from(hi) << 32) | u64::from(lo)) as i64
 }
 
-/// `out[r] = Σ_k w[r][k]·x[k]`, `w` holding `out.len()` rows of
-/// `x.len()`: 3 rows per pass, the remaining rows one at a time.
+/// `out[r] = Σ_k w[r][k]·x[k]`, `w` holding `out.len()` rows of `x.len()`:
+/// [`gemv`] with passes of 3 rows.
 fn gemv_i16_i8(w: &[i8], x: &[i16], out: &mut [i64]) {
-    let cols = x.len();
-    if cols == 0 {
+    if x.is_empty() {
         out.fill(0);
         return;
     }
-    let done = out.len() / 3 * 3;
-    let mut passes = out.chunks_exact_mut(3);
-    for (o, w3) in (&mut passes).zip(w.chunks_exact(3 * cols)) {
-        o.copy_from_slice(&rows3_i16(w3, x));
-    }
-    let rest = w.chunks_exact(cols).skip(done);
-    for (o, row) in passes.into_remainder().iter_mut().zip(rest) {
-        *o = dot_i16_i8(x, row);
-    }
+    gemv(w, x, out, rows3_i16, dot_i16_i8);
 }
 
 /// The three consecutive rows of `x.len()` in `w` against `x`.
+///
+/// # Safety
+/// `x` is not empty and `w` holds at least 3 rows of `x.len()` ([`gemv`]
+/// hands it exactly those).
 #[inline(always)]
-fn rows3_i16(w: &[i8], x: &[i16]) -> [i64; 3] {
+unsafe fn rows3_i16(w: &[i8], x: &[i16]) -> [i64; 3] {
     let cols = x.len();
     let mut a = [(0u32, 0u32); 3];
-    if cols == 0 || w.len() / 3 < cols {
-        return [0; 3];
-    }
-    // SAFETY: checked above, `w` holds 3 rows of `cols > 0` bytes and `x`
+    // SAFETY: by the contract, `w` holds 3 rows of `cols > 0` bytes and `x`
     // holds `cols` i16 (aligned); each pointer advances over exactly its
     // row / `x` (the last iteration predicated to the remaining lanes).
     unsafe {
-        asm!(
+        asm_q!(
+            q3;
             "add r3, r2, {n}",
             "add r4, r3, {n}",
-            "dlstp.16 lr, {n}",
-            "2:",
-            "vldrh.16 q0, [{x}], #16",
-            "vldrb.s16 q1, [r2], #8",
-            "vmlaldava.s16 r0, r1, q0, q1",
-            "vldrb.s16 q2, [r3], #8",
-            "vmlaldava.s16 r8, r9, q0, q2",
-            "vldrb.s16 q3, [r4], #8",
-            "vmlaldava.s16 r10, r11, q0, q3",
-            "letp lr, 2b",
+            mac_loop!(
+                i16_i8,
+                "{n}",
+                ("r2", "q1", "r0, r1"),
+                ("r3", "q2", "r8, r9"),
+                ("r4", "q3", "r10, r11")
+            ),
             n = in(reg) cols,
             x = inout(reg) x.as_ptr() => _,
             inout("r2") w.as_ptr() => _,
@@ -460,8 +549,6 @@ fn rows3_i16(w: &[i8], x: &[i16]) -> [i64; 3] {
             inout("r10") a[2].0,
             inout("r11") a[2].1,
             out("lr") _,
-            out("d0") _, out("d1") _, out("d2") _, out("d3") _,
-            out("d4") _, out("d5") _, out("d6") _, out("d7") _,
             options(readonly, nostack),
         );
     }
@@ -561,7 +648,8 @@ fn fc_rows4_double(w: &[i8], x: &[i8], channels: &[Channel], clamp: Clamp, out: 
     // clamp bounds and 0 for the whole block; every register written is
     // declared clobbered.
     unsafe {
-        asm!(
+        asm_q!(
+            q7;
             "ldrd {x}, {w1}, [r0]",
             "ldrd {w2}, {w3}, [r0, #8]",
             "sub sp, #16",
@@ -582,37 +670,17 @@ fn fc_rows4_double(w: &[i8], x: &[i8], channels: &[Channel], clamp: Clamp, out: 
             "vldrw.u32 q0, [q4, #128]!",     // the 4 folded biases
             "vmov r0, r4, q0[2], q0[0]",
             "vmov r2, r8, q0[3], q0[1]",
-            "dlstp.8 lr, lr",
-            "2:",
-            "vldrb.8 q0, [{x}], #16",
-            "vldrb.8 q1, [{w0}], #16",
-            "vmladava.s8 r0, q0, q1",
-            "vldrb.8 q2, [{w1}], #16",
-            "vmladava.s8 r2, q0, q2",
-            "vldrb.8 q3, [{w2}], #16",
-            "vmladava.s8 r4, q0, q3",
-            "vldrb.8 q1, [{w3}], #16",
-            "vmladava.s8 r8, q0, q1",
-            "letp lr, 2b",
+            rows4_loop!("lr"),
             "vmov q0[2], q0[0], r0, r4",
             "vmov q0[3], q0[1], r2, r8",
             "ldr {w0}, [sp, #8]",
             "add {w0}, {w3}, {w0}",          // the next pass's first row
-            "vldrw.u32 q1, [q4, #8]",        // shift
-            "vmax.s32 q2, q1, q7",           // L = max(shift, 0)
-            "vmin.s32 q1, q1, q7",           // -R = min(shift, 0)
-            "vshl.s32 q0, q0, q2",           // x << L, wrapping
-            "vldrw.u32 q2, [q4, #4]",        // Q31 multiplier
-            "vqrdmulh.s32 q0, q0, q2",       // SRDHM
-            "vand q2, q0, q1",               // sign bit set iff x < 0 and R > 0
-            "vshr.s32 q2, q2, #31",          // -1 there, else 0
-            "vqadd.s32 q0, q0, q2",
-            "vrshl.s32 q0, q0, q1",          // rounding shift right by R
-            "ldr {w1}, [sp, #12]",
-            "vqadd.s32 q0, q0, {w1}",        // zero point
-            "vmax.s32 q0, q0, q5",
-            "vmin.s32 q0, q0, q6",
-            "vstrb.32 q0, [r1], #4",
+            // The record addresses in `q4`: multiplier at +4, shift at +8.
+            double_rounding_i8!(
+                shift: "[q4, #8]",
+                multiplier: "[q4, #4]",
+                zero_point: "{w1}" loaded by "ldr {w1}, [sp, #12]",
+            ),
             "subs {passes}, #1",
             "bne 1b",
             "add sp, #16",
@@ -631,10 +699,6 @@ fn fc_rows4_double(w: &[i8], x: &[i8], channels: &[Channel], clamp: Clamp, out: 
             // the narrowing store encodes its base in 3 bits: r0-r7
             inout("r1") out.as_mut_ptr() => _,
             out("lr") _,
-            out("d0") _, out("d1") _, out("d2") _, out("d3") _,
-            out("d4") _, out("d5") _, out("d6") _, out("d7") _,
-            out("d8") _, out("d9") _, out("d10") _, out("d11") _,
-            out("d12") _, out("d13") _, out("d14") _, out("d15") _,
         );
     }
 }
