@@ -217,26 +217,16 @@ fn rows2_i4(w: &[u8], stride: usize, pairs: &[u32]) -> [i32; 2] {
     [a0, a1]
 }
 
-/// `SXTB16 v`: bytes 0 and 2 sign-extended to two int16 lanes.
+/// `SXTB16 v, ROR #ROR`: bytes `ROR / 8` and `ROR / 8 + 2` sign-extended
+/// to two int16 lanes (`ROR` 0: bytes 0 and 2; 8: bytes 1 and 3).
 #[inline(always)]
-fn sxtb16(v: u32) -> u32 {
+fn sxtb16<const ROR: u32>(v: u32) -> u32 {
+    const { assert!(ROR == 0 || ROR == 8 || ROR == 16 || ROR == 24) };
     let r;
     // SAFETY: register-only arithmetic on a core with the DSP extension
     // (this module is compiled only for those).
     unsafe {
-        asm!("sxtb16 {r}, {v}", r = lateout(reg) r, v = in(reg) v,
-             options(pure, nomem, nostack, preserves_flags))
-    };
-    r
-}
-
-/// `SXTB16 v, ROR #8`: bytes 1 and 3 sign-extended to two int16 lanes.
-#[inline(always)]
-fn sxtb16_ror8(v: u32) -> u32 {
-    let r;
-    // SAFETY: register-only arithmetic (DSP extension, as above).
-    unsafe {
-        asm!("sxtb16 {r}, {v}, ror #8", r = lateout(reg) r, v = in(reg) v,
+        asm!("sxtb16 {r}, {v}, ror #{ror}", r = lateout(reg) r, v = in(reg) v, ror = const ROR,
              options(pure, nomem, nostack, preserves_flags))
     };
     r
@@ -269,8 +259,8 @@ struct Widened {
 #[inline(always)]
 fn widen(v: u32) -> Widened {
     Widened {
-        even: sxtb16(v),
-        odd: sxtb16_ror8(v),
+        even: sxtb16::<0>(v),
+        odd: sxtb16::<8>(v),
     }
 }
 
@@ -278,6 +268,12 @@ fn widen(v: u32) -> Widened {
 #[inline(always)]
 fn mac4(acc: i32, x: Widened, w: Widened) -> i32 {
     smlad(w.odd, x.odd, smlad(w.even, x.even, acc))
+}
+
+/// Four int8 loaded as one word and widened ([`widen`]).
+#[inline(always)]
+fn load_widened(b: &[i8; 4]) -> Widened {
+    widen(u32::from_le_bytes(b.map(|v| v as u8)))
 }
 
 /// The DSP kernels: a 4-byte block in one register, one `i32` per output.
@@ -320,12 +316,12 @@ impl Mac for Dsp {
 
     #[inline(always)]
     fn x(self, b: &[i8; 4]) -> Widened {
-        widen(u32::from_le_bytes(b.map(|v| v as u8)))
+        load_widened(b)
     }
 
     #[inline(always)]
     fn w(self, b: &[i8; 4]) -> Widened {
-        widen(u32::from_le_bytes(b.map(|v| v as u8)))
+        load_widened(b)
     }
 
     #[inline(always)]
@@ -441,7 +437,9 @@ fn regroup(lo: u32, hi: u32) -> Widened {
 /// weights' `SXTB16` order, two `SMLAD` into one i32 (`mac4`): 4 products
 /// per step, so `wide::rows` widens every `511 / 4 = 127` steps (508
 /// columns, `508·2^22 < 2^31`); `SMLAD`'s own sum of two products is at
-/// most `2^23`, exact.
+/// most `2^23`, exact. The accumulator, the weights and the step are the
+/// int8 kernel's ([`Mac`] for `Dsp`): only the activations and the widening
+/// are 16x8's own.
 impl Mac16 for Dsp {
     type XBlock = [i16; 4];
     type WBlock = [i8; 4];
@@ -454,7 +452,7 @@ impl Mac16 for Dsp {
 
     #[inline(always)]
     fn zero(self) -> i32 {
-        0
+        Lanes::zero(self)
     }
 
     #[inline(always)]
@@ -469,12 +467,12 @@ impl Mac16 for Dsp {
 
     #[inline(always)]
     fn w(self, b: &[i8; 4]) -> Widened {
-        widen(u32::from_le_bytes(b.map(|v| v as u8)))
+        Mac::w(self, b)
     }
 
     #[inline(always)]
     fn mac(self, acc: i32, x: Widened, w: Widened) -> i32 {
-        mac4(acc, x, w)
+        Mac::mac(self, acc, x, w)
     }
 
     #[inline(always)]
