@@ -367,21 +367,15 @@ unsafe fn load4_at(p: *const i8, off: usize) -> u32 {
 /// `out[r] = Σ_k w[r][k]·x[k]`, `w` holding `out.len()` rows of
 /// `x.len()`: 4 rows per pass through [`rows4`] plus a scalar tail of the
 /// last `cols % 4` columns, the remaining rows one at a time through the
-/// shared dot.
+/// shared dot ([`passes4`]).
 fn gemv_i8(w: &[i8], x: &[i8], out: &mut [i32]) {
     let cols = x.len();
-    if cols == 0 {
-        out.fill(0);
-        return;
-    }
     let body = cols & !3;
-    let done = out.len() / 4 * 4;
-    let mut passes = out.chunks_exact_mut(4);
-    for (o, w4) in (&mut passes).zip(w.chunks_exact(4 * cols)) {
+    let pass = |o: &mut [i32], w4: &[i8]| {
         let acc = rows4(w4, cols, x, body);
         if body == cols {
             o.copy_from_slice(&acc);
-            continue;
+            return;
         }
         // Columns past the last whole word, only when there are any (the
         // slicing costs more than the pass's whole set-up).
@@ -391,10 +385,33 @@ fn gemv_i8(w: &[i8], x: &[i8], out: &mut [i32]) {
                 .zip(&row[body..])
                 .fold(a, |s, (&a, &b)| s.wrapping_add(i32::from(a) * i32::from(b)));
         }
+    };
+    passes4(w, cols, out, pass, |row| dot::dot(Dsp, x, row));
+}
+
+/// The frame of both GEMVs: `w` holds `out.len()` rows of `cols`; each
+/// pass of 4 rows goes to `pass` (its 4 outputs, its `4·cols` weights), the
+/// remaining rows one at a time to `row`. No columns: every output is 0.
+#[inline(always)]
+fn passes4<T: Copy + Default>(
+    w: &[i8],
+    cols: usize,
+    out: &mut [T],
+    pass: impl Fn(&mut [T], &[i8]),
+    row: impl Fn(&[i8]) -> T,
+) {
+    if cols == 0 {
+        out.fill(T::default());
+        return;
+    }
+    let done = out.len() / 4 * 4;
+    let mut passes = out.chunks_exact_mut(4);
+    for (o, w4) in (&mut passes).zip(w.chunks_exact(4 * cols)) {
+        pass(o, w4);
     }
     let rest = w.chunks_exact(cols).skip(done);
-    for (o, row) in passes.into_remainder().iter_mut().zip(rest) {
-        *o = dot::dot(Dsp, x, row);
+    for (o, r) in passes.into_remainder().iter_mut().zip(rest) {
+        *o = row(r);
     }
 }
 
@@ -495,17 +512,11 @@ const RUN16: usize = wide::I32_PRODUCTS / 4 * 4;
 /// rows of `x.len()`: 4 rows per pass through [`rows4_i16`] in runs of at
 /// most [`RUN16`] columns, each run widened into the rows' `i64` sums, the
 /// last `cols % 4` columns in plain i64; the remaining rows one at a time
-/// through the shared 16x8 dot.
+/// through the shared 16x8 dot ([`passes4`]).
 fn gemv_i16_i8(w: &[i8], x: &[i16], out: &mut [i64]) {
     let cols = x.len();
-    if cols == 0 {
-        out.fill(0);
-        return;
-    }
     let body = cols & !3;
-    let done = out.len() / 4 * 4;
-    let mut passes = out.chunks_exact_mut(4);
-    for (o, w4) in (&mut passes).zip(w.chunks_exact(4 * cols)) {
+    let pass = |o: &mut [i64], w4: &[i8]| {
         let mut sums = [0i64; 4];
         let mut start = 0;
         while start < body {
@@ -522,11 +533,8 @@ fn gemv_i16_i8(w: &[i8], x: &[i16], out: &mut [i64]) {
                 .zip(&row[body..])
                 .fold(s, |s, (&a, &b)| s + i64::from(a) * i64::from(b));
         }
-    }
-    let rest = w.chunks_exact(cols).skip(done);
-    for (o, row) in passes.into_remainder().iter_mut().zip(rest) {
-        *o = wide::dot(Dsp, x, row);
-    }
+    };
+    passes4(w, cols, out, pass, |row| wide::dot(Dsp, x, row));
 }
 
 /// `Σ_k w[r·stride + k]·x[k]` for `r` in 0..4 and `k < x.len()` (a
