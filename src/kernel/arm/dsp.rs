@@ -371,10 +371,10 @@ unsafe fn load4_at(p: *const i8, off: usize) -> u32 {
 fn gemv_i8(w: &[i8], x: &[i8], out: &mut [i32]) {
     let cols = x.len();
     let body = cols & !3;
-    let pass = |o: &mut [i32], w4: &[i8]| {
+    let pass = |o: &mut [i32; 4], w4: &[i8]| {
         let acc = rows4(w4, cols, x, body);
         if body == cols {
-            o.copy_from_slice(&acc);
+            *o = acc;
             return;
         }
         // Columns past the last whole word, only when there are any (the
@@ -397,20 +397,20 @@ fn passes4<T: Copy + Default>(
     w: &[i8],
     cols: usize,
     out: &mut [T],
-    pass: impl Fn(&mut [T], &[i8]),
+    pass: impl Fn(&mut [T; 4], &[i8]),
     row: impl Fn(&[i8]) -> T,
 ) {
     if cols == 0 {
         out.fill(T::default());
         return;
     }
-    let done = out.len() / 4 * 4;
-    let mut passes = out.chunks_exact_mut(4);
-    for (o, w4) in (&mut passes).zip(w.chunks_exact(4 * cols)) {
+    let (passes, rest_out) = out.as_chunks_mut::<4>();
+    let done = 4 * passes.len();
+    for (o, w4) in passes.iter_mut().zip(w.chunks_exact(4 * cols)) {
         pass(o, w4);
     }
     let rest = w.chunks_exact(cols).skip(done);
-    for (o, r) in passes.into_remainder().iter_mut().zip(rest) {
+    for (o, r) in rest_out.iter_mut().zip(rest) {
         *o = row(r);
     }
 }
@@ -516,7 +516,7 @@ const RUN16: usize = wide::I32_PRODUCTS / 4 * 4;
 fn gemv_i16_i8(w: &[i8], x: &[i16], out: &mut [i64]) {
     let cols = x.len();
     let body = cols & !3;
-    let pass = |o: &mut [i64], w4: &[i8]| {
+    let pass = |o: &mut [i64; 4], w4: &[i8]| {
         let mut sums = [0i64; 4];
         let mut start = 0;
         while start < body {
