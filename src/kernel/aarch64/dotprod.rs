@@ -2,7 +2,8 @@
 //! M1, Neoverse): 16 multiply-accumulates per instruction into four int32
 //! lanes, exact for the full int8 range (so the narrow entries share it).
 //! 32-byte blocks (one `LD1` of two q registers), GEMV tiles of 8 rows;
-//! packed int4 through `neon.rs`'s `mac_i4!` with `SDOT` as its step.
+//! int8 and packed int4 weights through `neon.rs`'s `Mac32` with `SDOT` as
+//! its step.
 //!
 //! `vdotq_s32` is unstable on every Rust from 1.89 to 1.96
 //! (`stdarch_neon_dotprod`), so `SDOT` is one line of `asm!`; the assembler
@@ -12,38 +13,40 @@
 use core::arch::aarch64::*;
 use core::arch::asm;
 
-use super::neon::{Neon, mac_i4, mac32};
+use super::neon::{Int4, Int8, Layout, Mac32, Neon, Step16};
 use crate::kernel::Isa;
 use crate::kernel::simd::{Lanes, Mac, dot, gemm, isa_table};
 
 isa_table!(Isa::NeonDotprod, "neon,dotprod", super::neon::KERNELS, {
-    dot_i8: |a: &[i8], b: &[i8]| -> i32 { dot::dot(Sdot::new(), a, b) }
-    dot_i8_narrow: |x: &[i8], w: &[i8]| -> i32 { dot::dot(Sdot::new(), x, w) }
+    dot_i8: |a: &[i8], b: &[i8]| -> i32 { dot::dot(Sdot::kernel(Int8), a, b) }
+    dot_i8_narrow: |x: &[i8], w: &[i8]| -> i32 { dot::dot(Sdot::kernel(Int8), x, w) }
     gemm_i8: |w: &[i8], x: &[i8], cols: usize, out: &mut [i32]| {
-        gemm_sdot(Sdot::new(), w, x, cols, out)
+        gemm_sdot(Sdot::kernel(Int8), w, x, cols, out)
     }
     gemm_i8_narrow: |w: &[i8], x: &[i8], cols: usize, out: &mut [i32]| {
-        gemm_sdot(Sdot::new(), w, x, cols, out)
+        gemm_sdot(Sdot::kernel(Int8), w, x, cols, out)
     }
     row_sums_i8: |w: &[i8], cols: usize, out: &mut [i32]| {
-        dot::row_sums(Sdot::new(), w, cols, out)
+        dot::row_sums(Sdot::kernel(Int8), w, cols, out)
     }
-    dot_i4_i8: |packed: &[u8], x: &[i8]| -> i32 { dot::dot(I4Sdot::new(), x, packed) }
+    dot_i4_i8: |packed: &[u8], x: &[i8]| -> i32 { dot::dot(Sdot::kernel(Int4), x, packed) }
     gemv_i4_i8: |packed: &[u8], x: &[i8], out: &mut [i32]| {
-        gemm::gemv_i4(I4Sdot::new(), packed, x, out)
+        gemm::gemv_i4(Sdot::kernel(Int4), packed, x, out)
     }
 });
 
-/// Proof that NEON and `dotprod` are enabled.
+/// Proof that `dotprod` is enabled; its step is `SDOT`, exact for any int8
+/// (so for int4 nibbles too).
 #[derive(Clone, Copy)]
-struct Sdot(Neon);
+struct Sdot(());
 
 impl Sdot {
-    /// Only code compiled with `dotprod` can call this.
+    /// The `Mac` of layout `l` with `SDOT` as its step. Only code compiled
+    /// with `dotprod` can call this.
     #[inline]
     #[target_feature(enable = "neon,dotprod")]
-    fn new() -> Self {
-        Sdot(Neon::new())
+    fn kernel<L: Layout>(l: L) -> Mac32<L, Sdot> {
+        Mac32(l, Sdot(()), Neon::new())
     }
 }
 
@@ -52,7 +55,7 @@ impl Sdot {
 fn sdot(acc: int32x4_t, a: int8x16_t, b: int8x16_t) -> int32x4_t {
     let mut acc = acc;
     // SAFETY: register-only arithmetic; reached only through an `Sdot`,
-    // whose constructor needs `dotprod`.
+    // which only `Sdot::kernel` builds, and it needs `dotprod`.
     unsafe {
         asm!("sdot {acc:v}.4s, {a:v}.16b, {b:v}.16b",
              acc = inout(vreg) acc, a = in(vreg) a, b = in(vreg) b,
@@ -61,27 +64,20 @@ fn sdot(acc: int32x4_t, a: int8x16_t, b: int8x16_t) -> int32x4_t {
     acc
 }
 
-mac32!(Sdot, sdot);
-
-/// Packed int4 weights with `SDOT` (exact for any int8, so for nibbles).
-#[derive(Clone, Copy)]
-struct I4Sdot(Neon);
-
-impl I4Sdot {
-    /// Only code compiled with `dotprod` can call this.
-    #[inline]
-    #[target_feature(enable = "neon,dotprod")]
-    fn new() -> Self {
-        I4Sdot(Neon::new())
+impl Step16 for Sdot {
+    #[inline(always)]
+    fn mac16(self, _: Neon, acc: int32x4_t, a: int8x16_t, b: int8x16_t) -> int32x4_t {
+        sdot(acc, a, b)
     }
 }
 
-mac_i4!(I4Sdot, sdot);
+/// int8 weights with `SDOT`.
+type Int8Sdot = Mac32<Int8, Sdot>;
 
 /// A GEMV (one activation row) through [`gemv`], more activation rows
 /// through the shared driver in tiles of 4 × 2.
 #[inline(always)]
-fn gemm_sdot(k: Sdot, w: &[i8], x: &[i8], cols: usize, out: &mut [i32]) {
+fn gemm_sdot(k: Int8Sdot, w: &[i8], x: &[i8], cols: usize, out: &mut [i32]) {
     if x.len() == cols {
         gemv(k, w, x, out);
     } else {
@@ -98,7 +94,7 @@ fn gemm_sdot(k: Sdot, w: &[i8], x: &[i8], cols: usize, out: &mut [i32]) {
 /// needs an address `ADD` (0.160 instructions per MAC at 128x512, against
 /// 0.13 with walking pointers).
 #[inline(always)]
-fn gemv(k: Sdot, w: &[i8], x: &[i8], out: &mut [i32]) {
+fn gemv(k: Int8Sdot, w: &[i8], x: &[i8], out: &mut [i32]) {
     let cols = x.len();
     if cols == 0 {
         out.fill(0);
@@ -131,7 +127,7 @@ fn gemv(k: Sdot, w: &[i8], x: &[i8], out: &mut [i32]) {
 /// activations, then per row one `LDP` and two `SDOT`, every pointer
 /// walking by post-increment.
 #[inline(always)]
-fn rows8(k: Sdot, w: &[i8], x: &[i8], body: usize) -> [int32x4_t; 8] {
+fn rows8(k: Int8Sdot, w: &[i8], x: &[i8], body: usize) -> [int32x4_t; 8] {
     let l = k.lanes();
     let mut acc = [l.zero(); 8];
     let cols = x.len();

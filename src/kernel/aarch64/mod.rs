@@ -1,5 +1,8 @@
 //! AArch64: NEON (the baseline) and NEON with `SDOT` (`dotprod`), one file
-//! each supplying its `Mac` and its `isa_table!`; the algorithms are the
+//! each with its `isa_table!`. `neon.rs` holds the one int8-activation
+//! `Mac` (`Mac32`: how a step loads, int8 or packed int4 weights, times a
+//! 16-byte multiply) and NEON's multiplies; `dotprod.rs` supplies only
+//! `SDOT` as that multiply (and its GEMV loop). The algorithms are the
 //! shared drivers.
 //!
 //! The output stage's lanes (`requant.rs`) are NEON's, listed in the `Neon`

@@ -217,26 +217,16 @@ fn rows2_i4(w: &[u8], stride: usize, pairs: &[u32]) -> [i32; 2] {
     [a0, a1]
 }
 
-/// `SXTB16 v`: bytes 0 and 2 sign-extended to two int16 lanes.
+/// `SXTB16 v, ROR #ROR`: bytes `ROR / 8` and `ROR / 8 + 2` sign-extended
+/// to two int16 lanes (`ROR` 0: bytes 0 and 2; 8: bytes 1 and 3).
 #[inline(always)]
-fn sxtb16(v: u32) -> u32 {
+fn sxtb16<const ROR: u32>(v: u32) -> u32 {
+    const { assert!(ROR == 0 || ROR == 8 || ROR == 16 || ROR == 24) };
     let r;
     // SAFETY: register-only arithmetic on a core with the DSP extension
     // (this module is compiled only for those).
     unsafe {
-        asm!("sxtb16 {r}, {v}", r = lateout(reg) r, v = in(reg) v,
-             options(pure, nomem, nostack, preserves_flags))
-    };
-    r
-}
-
-/// `SXTB16 v, ROR #8`: bytes 1 and 3 sign-extended to two int16 lanes.
-#[inline(always)]
-fn sxtb16_ror8(v: u32) -> u32 {
-    let r;
-    // SAFETY: register-only arithmetic (DSP extension, as above).
-    unsafe {
-        asm!("sxtb16 {r}, {v}, ror #8", r = lateout(reg) r, v = in(reg) v,
+        asm!("sxtb16 {r}, {v}, ror #{ror}", r = lateout(reg) r, v = in(reg) v, ror = const ROR,
              options(pure, nomem, nostack, preserves_flags))
     };
     r
@@ -269,8 +259,8 @@ struct Widened {
 #[inline(always)]
 fn widen(v: u32) -> Widened {
     Widened {
-        even: sxtb16(v),
-        odd: sxtb16_ror8(v),
+        even: sxtb16::<0>(v),
+        odd: sxtb16::<8>(v),
     }
 }
 
@@ -278,6 +268,12 @@ fn widen(v: u32) -> Widened {
 #[inline(always)]
 fn mac4(acc: i32, x: Widened, w: Widened) -> i32 {
     smlad(w.odd, x.odd, smlad(w.even, x.even, acc))
+}
+
+/// Four int8 loaded as one word and widened ([`widen`]).
+#[inline(always)]
+fn load_widened(b: &[i8; 4]) -> Widened {
+    widen(u32::from_le_bytes(b.map(|v| v as u8)))
 }
 
 /// The DSP kernels: a 4-byte block in one register, one `i32` per output.
@@ -320,12 +316,12 @@ impl Mac for Dsp {
 
     #[inline(always)]
     fn x(self, b: &[i8; 4]) -> Widened {
-        widen(u32::from_le_bytes(b.map(|v| v as u8)))
+        load_widened(b)
     }
 
     #[inline(always)]
     fn w(self, b: &[i8; 4]) -> Widened {
-        widen(u32::from_le_bytes(b.map(|v| v as u8)))
+        load_widened(b)
     }
 
     #[inline(always)]
@@ -371,21 +367,15 @@ unsafe fn load4_at(p: *const i8, off: usize) -> u32 {
 /// `out[r] = Σ_k w[r][k]·x[k]`, `w` holding `out.len()` rows of
 /// `x.len()`: 4 rows per pass through [`rows4`] plus a scalar tail of the
 /// last `cols % 4` columns, the remaining rows one at a time through the
-/// shared dot.
+/// shared dot ([`passes4`]).
 fn gemv_i8(w: &[i8], x: &[i8], out: &mut [i32]) {
     let cols = x.len();
-    if cols == 0 {
-        out.fill(0);
-        return;
-    }
     let body = cols & !3;
-    let done = out.len() / 4 * 4;
-    let mut passes = out.chunks_exact_mut(4);
-    for (o, w4) in (&mut passes).zip(w.chunks_exact(4 * cols)) {
+    let pass = |o: &mut [i32; 4], w4: &[i8]| {
         let acc = rows4(w4, cols, x, body);
         if body == cols {
-            o.copy_from_slice(&acc);
-            continue;
+            *o = acc;
+            return;
         }
         // Columns past the last whole word, only when there are any (the
         // slicing costs more than the pass's whole set-up).
@@ -395,10 +385,33 @@ fn gemv_i8(w: &[i8], x: &[i8], out: &mut [i32]) {
                 .zip(&row[body..])
                 .fold(a, |s, (&a, &b)| s.wrapping_add(i32::from(a) * i32::from(b)));
         }
+    };
+    passes4(w, cols, out, pass, |row| dot::dot(Dsp, x, row));
+}
+
+/// The frame of both GEMVs: `w` holds `out.len()` rows of `cols`; each
+/// pass of 4 rows goes to `pass` (its 4 outputs, its `4·cols` weights), the
+/// remaining rows one at a time to `row`. No columns: every output is 0.
+#[inline(always)]
+fn passes4<T: Copy + Default>(
+    w: &[i8],
+    cols: usize,
+    out: &mut [T],
+    pass: impl Fn(&mut [T; 4], &[i8]),
+    row: impl Fn(&[i8]) -> T,
+) {
+    if cols == 0 {
+        out.fill(T::default());
+        return;
+    }
+    let (passes, rest_out) = out.as_chunks_mut::<4>();
+    let done = 4 * passes.len();
+    for (o, w4) in passes.iter_mut().zip(w.chunks_exact(4 * cols)) {
+        pass(o, w4);
     }
     let rest = w.chunks_exact(cols).skip(done);
-    for (o, row) in passes.into_remainder().iter_mut().zip(rest) {
-        *o = dot::dot(Dsp, x, row);
+    for (o, r) in rest_out.iter_mut().zip(rest) {
+        *o = row(r);
     }
 }
 
@@ -441,7 +454,9 @@ fn regroup(lo: u32, hi: u32) -> Widened {
 /// weights' `SXTB16` order, two `SMLAD` into one i32 (`mac4`): 4 products
 /// per step, so `wide::rows` widens every `511 / 4 = 127` steps (508
 /// columns, `508·2^22 < 2^31`); `SMLAD`'s own sum of two products is at
-/// most `2^23`, exact.
+/// most `2^23`, exact. The accumulator, the weights and the step are the
+/// int8 kernel's ([`Mac`] for `Dsp`): only the activations and the widening
+/// are 16x8's own.
 impl Mac16 for Dsp {
     type XBlock = [i16; 4];
     type WBlock = [i8; 4];
@@ -454,7 +469,7 @@ impl Mac16 for Dsp {
 
     #[inline(always)]
     fn zero(self) -> i32 {
-        0
+        Lanes::zero(self)
     }
 
     #[inline(always)]
@@ -469,12 +484,12 @@ impl Mac16 for Dsp {
 
     #[inline(always)]
     fn w(self, b: &[i8; 4]) -> Widened {
-        widen(u32::from_le_bytes(b.map(|v| v as u8)))
+        Mac::w(self, b)
     }
 
     #[inline(always)]
     fn mac(self, acc: i32, x: Widened, w: Widened) -> i32 {
-        mac4(acc, x, w)
+        Mac::mac(self, acc, x, w)
     }
 
     #[inline(always)]
@@ -497,17 +512,11 @@ const RUN16: usize = wide::I32_PRODUCTS / 4 * 4;
 /// rows of `x.len()`: 4 rows per pass through [`rows4_i16`] in runs of at
 /// most [`RUN16`] columns, each run widened into the rows' `i64` sums, the
 /// last `cols % 4` columns in plain i64; the remaining rows one at a time
-/// through the shared 16x8 dot.
+/// through the shared 16x8 dot ([`passes4`]).
 fn gemv_i16_i8(w: &[i8], x: &[i16], out: &mut [i64]) {
     let cols = x.len();
-    if cols == 0 {
-        out.fill(0);
-        return;
-    }
     let body = cols & !3;
-    let done = out.len() / 4 * 4;
-    let mut passes = out.chunks_exact_mut(4);
-    for (o, w4) in (&mut passes).zip(w.chunks_exact(4 * cols)) {
+    let pass = |o: &mut [i64; 4], w4: &[i8]| {
         let mut sums = [0i64; 4];
         let mut start = 0;
         while start < body {
@@ -524,11 +533,8 @@ fn gemv_i16_i8(w: &[i8], x: &[i16], out: &mut [i64]) {
                 .zip(&row[body..])
                 .fold(s, |s, (&a, &b)| s + i64::from(a) * i64::from(b));
         }
-    }
-    let rest = w.chunks_exact(cols).skip(done);
-    for (o, row) in passes.into_remainder().iter_mut().zip(rest) {
-        *o = wide::dot(Dsp, x, row);
-    }
+    };
+    passes4(w, cols, out, pass, |row| wide::dot(Dsp, x, row));
 }
 
 /// `Σ_k w[r·stride + k]·x[k]` for `r` in 0..4 and `k < x.len()` (a
