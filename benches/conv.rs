@@ -38,24 +38,9 @@ fn data(n: usize, seed: u64) -> Vec<i8> {
         .collect()
 }
 
-/// Loop iterations of the clock reference (one dependent `sub`/`jnz` per
-/// cycle).
-const CLOCK_ITERS: u64 = 1 << 20;
-
-#[cfg(target_arch = "x86_64")]
-fn spin(n: u64) -> u64 {
-    let mut n = n;
-    // SAFETY: a register-only countdown loop; touches no memory.
-    unsafe {
-        core::arch::asm!("2:", "sub {0}, 1", "jnz 2b", inout(reg) n, options(nomem, nostack))
-    };
-    n
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-fn spin(n: u64) -> u64 {
-    (0..n).fold(0, |a, i| black_box(a ^ i))
-}
+#[path = "common/clock.rs"]
+mod clock_ref;
+use clock_ref::{CLOCK_ITERS, spin};
 
 const H: usize = 32;
 const W: usize = 32;

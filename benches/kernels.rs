@@ -86,25 +86,9 @@ fn fast_isas() -> Vec<Isa> {
     }
 }
 
-/// The clock reference: a loop of `CLOCK_ITERS` dependent one-cycle
-/// `sub`/`jnz` iterations, so its "elem/s" is the effective cycles per
-/// second of this run (on a shared machine, the share of the core we got).
-const CLOCK_ITERS: u64 = 1 << 20;
-
-#[cfg(target_arch = "x86_64")]
-fn spin(n: u64) -> u64 {
-    let mut n = n;
-    // SAFETY: a register-only countdown loop; touches no memory.
-    unsafe {
-        core::arch::asm!("2:", "sub {0}, 1", "jnz 2b", inout(reg) n, options(nomem, nostack))
-    };
-    n
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-fn spin(n: u64) -> u64 {
-    (0..n).fold(0, |a, i| black_box(a ^ i))
-}
+#[path = "common/clock.rs"]
+mod clock_ref;
+use clock_ref::{CLOCK_ITERS, spin};
 
 fn clock(c: &mut Criterion) {
     let mut g = c.benchmark_group("clock");
