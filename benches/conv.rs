@@ -26,20 +26,15 @@ use qkit::requant::{
 #[path = "../examples/tflite_cnn/net.rs"]
 mod net;
 
+/// int8 data: the benches' shared generator, full range.
 fn data(n: usize, seed: u64) -> Vec<i8> {
-    let mut s = seed | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 56) as i8
-        })
-        .collect()
+    data_ref::data(n, seed, false)
 }
 
 #[path = "common/clock.rs"]
 mod clock_ref;
+#[path = "common/data.rs"]
+mod data_ref;
 use clock_ref::{CLOCK_ITERS, spin};
 
 const H: usize = 32;

@@ -22,47 +22,8 @@ use qkit::layer::{
 };
 use qkit::quant::Quantizer;
 
-fn data(n: usize, seed: u64, narrow: bool) -> Vec<i8> {
-    let mut s = seed | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            let v = (s >> 56) as i8;
-            if narrow { v.max(-127) } else { v }
-        })
-        .collect()
-}
-
 fn bytes(v: &[i8]) -> Vec<u8> {
     v.iter().map(|&b| b as u8).collect()
-}
-
-/// A copy of some data whose first element sits `offset` bytes past a
-/// 64-byte boundary.
-struct Placed<T> {
-    buf: Vec<T>,
-    start: usize,
-    len: usize,
-}
-
-impl<T: Copy + Default> Placed<T> {
-    fn new(src: &[T], offset: usize) -> Self {
-        let mut buf = vec![T::default(); src.len() + 128];
-        let addr = buf.as_ptr() as usize;
-        let start = (64 + offset - addr % 64) % 64;
-        buf[start..start + src.len()].copy_from_slice(src);
-        Placed {
-            buf,
-            start,
-            len: src.len(),
-        }
-    }
-
-    fn get(&self) -> &[T] {
-        &self.buf[self.start..self.start + self.len]
-    }
 }
 
 /// The two placements measured: on a line, and 16 bytes past one.
@@ -88,7 +49,10 @@ fn fast_isas() -> Vec<Isa> {
 
 #[path = "common/clock.rs"]
 mod clock_ref;
+#[path = "common/data.rs"]
+mod data_ref;
 use clock_ref::{CLOCK_ITERS, spin};
+use data_ref::{Placed, data};
 
 fn clock(c: &mut Criterion) {
     let mut g = c.benchmark_group("clock");

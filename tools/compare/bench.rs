@@ -5,61 +5,15 @@
 //! line, `a64+16` 16 bytes past one.
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use qkit::kernel::{Isa, NarrowI8, PreparedI4};
+
+// The benches' own helpers, copied beside this file by run.sh.
+#[path = "common/clock.rs"]
+mod clock_ref;
+#[path = "common/data.rs"]
+mod data_ref;
+use clock_ref::spin;
+use data_ref::{Placed, data};
 use std::hint::black_box;
-
-fn data(n: usize, seed: u64, narrow: bool) -> Vec<i8> {
-    let mut s = seed | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            let v = (s >> 56) as i8;
-            if narrow { v.max(-127) } else { v }
-        })
-        .collect()
-}
-
-/// A copy of `v` starting `off` bytes past a 64-byte line.
-struct Placed<T> {
-    buf: Vec<T>,
-    start: usize,
-    len: usize,
-}
-impl<T: Copy + Default> Placed<T> {
-    fn new(v: &[T], off: usize) -> Self {
-        let sz = core::mem::size_of::<T>();
-        let mut buf = vec![T::default(); v.len() + 128 / sz + 1];
-        let mis = (buf.as_ptr() as usize) % 64;
-        let start = ((64 - mis) % 64 + off) / sz;
-        buf[start..start + v.len()].copy_from_slice(v);
-        Placed {
-            buf,
-            start,
-            len: v.len(),
-        }
-    }
-    fn get(&self) -> &[T] {
-        &self.buf[self.start..self.start + self.len]
-    }
-}
-
-/// `n` cycles (`n` a multiple of 8): eight dependent one-cycle `add`s per
-/// iteration (a bare `sub`/`jnz` loop runs at half speed on AMD Zen 3).
-fn spin(n: u64) -> u64 {
-    let (mut n, mut x) = (n / 8, 0u64);
-    // SAFETY: a register-only countdown loop; touches no memory.
-    unsafe {
-        core::arch::asm!(
-            "2:",
-            "add {x}, 1", "add {x}, 1", "add {x}, 1", "add {x}, 1",
-            "add {x}, 1", "add {x}, 1", "add {x}, 1", "add {x}, 1",
-            "sub {n}, 1", "jnz 2b",
-            n = inout(reg) n, x = inout(reg) x, options(nomem, nostack)
-        )
-    };
-    n + x
-}
 
 fn clock(c: &mut Criterion) {
     let mut g = c.benchmark_group("clock");

@@ -24,7 +24,9 @@ for side in old new; do
   src=$([ $side = old ] && echo "$work/base-src" || echo "$root")
   mkdir -p "$work/$side/benches" "$work/$side/src"
   : > "$work/$side/src/lib.rs"
+  mkdir -p "$work/$side/benches/common"
   cp tools/compare/bench.rs "$work/$side/benches/cmp.rs"
+  cp benches/common/clock.rs benches/common/data.rs "$work/$side/benches/common/"
   cat > "$work/$side/Cargo.toml" <<TOML
 [package]
 name = "compare-$side"
